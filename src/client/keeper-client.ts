@@ -1,0 +1,136 @@
+import { Metadata } from '@grpc/grpc-js';
+import type { Session } from '../gen/keeper/v1/auth.js';
+import type { ListResponse, PullResponse, PushRequest, PushResponse, StatusResponse } from '../gen/keeper/v1/vault.js';
+import { bearer, callUnary, isServiceError, openClients, status, type ChannelOptions, type GrpcClients } from './grpc-channel.js';
+import type { SessionStore, StoredSession } from './session-store.js';
+
+/** Asked for when there is no session, or the refresh token no longer works. */
+export class NotLoggedIn extends Error {
+  constructor(message = 'not logged in: run `keeper login` first') {
+    super(message);
+    this.name = 'NotLoggedIn';
+  }
+}
+
+const REFRESH_MARGIN_MS = 30_000;
+
+/**
+ * The server as the client sees it: auth calls that keep the session file current, and vault
+ * calls that carry the access token and renew it with the refresh token when it runs out.
+ */
+export class KeeperClient {
+  private readonly grpc: GrpcClients;
+  private session: StoredSession | undefined;
+  private loaded = false;
+
+  constructor(
+    channel: ChannelOptions,
+    private readonly sessions: SessionStore,
+    private readonly timeoutMs = 15_000,
+  ) {
+    this.grpc = openClients(channel);
+  }
+
+  close(): void {
+    this.grpc.close();
+  }
+
+  async currentSession(): Promise<StoredSession | undefined> {
+    if (!this.loaded) {
+      this.session = await this.sessions.load();
+      this.loaded = true;
+    }
+    return this.session;
+  }
+
+  async register(login: string, password: string): Promise<StoredSession> {
+    const response = await callUnary(this.grpc.auth.register.bind(this.grpc.auth), { login, password }, new Metadata(), this.timeoutMs);
+    return this.keep(response.session);
+  }
+
+  async login(login: string, password: string): Promise<StoredSession> {
+    const response = await callUnary(this.grpc.auth.login.bind(this.grpc.auth), { login, password }, new Metadata(), this.timeoutMs);
+    return this.keep(response.session);
+  }
+
+  /** Revokes the refresh token family on the server (when reachable) and forgets the session. */
+  async logout(): Promise<boolean> {
+    const session = await this.currentSession();
+    if (!session) return false;
+    try {
+      await callUnary(this.grpc.auth.logout.bind(this.grpc.auth), { refreshToken: session.refreshToken }, new Metadata(), this.timeoutMs);
+    } finally {
+      this.session = undefined;
+      await this.sessions.clear();
+    }
+    return true;
+  }
+
+  status(): Promise<StatusResponse> {
+    return this.withToken((metadata) => callUnary(this.grpc.vault.status.bind(this.grpc.vault), {}, metadata, this.timeoutMs));
+  }
+
+  list(): Promise<ListResponse> {
+    return this.withToken((metadata) => callUnary(this.grpc.vault.list.bind(this.grpc.vault), {}, metadata, this.timeoutMs));
+  }
+
+  push(request: PushRequest): Promise<PushResponse> {
+    return this.withToken((metadata) => callUnary(this.grpc.vault.push.bind(this.grpc.vault), request, metadata, this.timeoutMs));
+  }
+
+  /** Every batch of events after `sinceVersion`, handed to `onBatch` as it arrives. */
+  pull(sinceVersion: number, onBatch: (batch: PullResponse) => void): Promise<void> {
+    return this.withToken(
+      (metadata) =>
+        new Promise<void>((resolve, reject) => {
+          const stream = this.grpc.vault.pull({ sinceVersion }, metadata);
+          stream.on('data', (batch: PullResponse) => onBatch(batch));
+          stream.on('error', reject);
+          stream.on('end', () => resolve());
+        }),
+    );
+  }
+
+  private async keep(session: Session | undefined): Promise<StoredSession> {
+    if (!session) throw new Error('the server answered without a session');
+    this.session = { ...session };
+    this.loaded = true;
+    await this.sessions.save(this.session);
+    return this.session;
+  }
+
+  private async refresh(session: StoredSession): Promise<StoredSession> {
+    try {
+      const response = await callUnary(
+        this.grpc.auth.refresh.bind(this.grpc.auth),
+        { refreshToken: session.refreshToken },
+        new Metadata(),
+        this.timeoutMs,
+      );
+      return await this.keep(response.session);
+    } catch (error) {
+      if (isServiceError(error) && error.code === status.UNAUTHENTICATED) {
+        await this.sessions.clear();
+        this.session = undefined;
+        throw new NotLoggedIn(`session ended (${error.details}): run \`keeper login\` again`);
+      }
+      throw error;
+    }
+  }
+
+  private async withToken<T>(call: (metadata: Metadata) => Promise<T>): Promise<T> {
+    let session = await this.currentSession();
+    if (!session) throw new NotLoggedIn();
+    if (session.accessExpiresAt - REFRESH_MARGIN_MS < Date.now()) session = await this.refresh(session);
+    try {
+      return await call(bearer(session.accessToken));
+    } catch (error) {
+      // The token may have expired in flight or the server's clock runs ahead: renew once.
+      if (isServiceError(error) && error.code === status.UNAUTHENTICATED) {
+        session = await this.refresh(session);
+        return call(bearer(session.accessToken));
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/** A config problem worth one sentence to the user, never a stack trace. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses `values` (already merged from flags over KEEPER_* env) with `schema`, turning every
+ * issue into a sentence naming the setting as the user would type it.
+ */
+export function parseConfig<T extends z.ZodType>(schema: T, values: Record<string, unknown>, names: Record<string, string>): z.infer<T> {
+  const result = schema.safeParse(values);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '');
+    const name = names[key] ?? key;
+    const given = values[key];
+    return `${name}${given === undefined ? '' : ` (got "${String(given)}")`}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+/** Flag value first, then the environment variable, then undefined (the schema's default applies). */
+export function pick(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, flag: string, envName: string): unknown {
+  const fromFlag = flags[flag];
+  if (fromFlag !== undefined) return fromFlag;
+  const fromEnv = env[envName];
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+}
+
+export const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7070');
+
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn');
+
+export function splitHostPort(value: string): { host: string; port: number } {
+  const index = value.lastIndexOf(':');
+  const host = value.slice(0, index).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(value.slice(index + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`port in "${value}" must be between 0 and 65535`);
+  return { host, port };
+}

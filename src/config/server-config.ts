@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ConfigError, hostPort, logLevel, parseConfig, pick, splitHostPort } from './env.js';
+
+const positiveInt = (what: string) => z.coerce.number({ message: `must be a number of ${what}` }).int('must be a whole number').positive('must be above zero');
+
+const schema = z.object({
+  dataDir: z.string().min(1).default('.keeper'),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  listen: hostPort.default('127.0.0.1:7070'),
+  tokenKey: z
+    .string()
+    .regex(/^k4\.secret\./, 'must be a PASERK k4.secret key (make one with `keeper keygen`)')
+    .optional(),
+  accessTtl: positiveInt('seconds').default(900),
+  refreshTtl: positiveInt('seconds').default(30 * 24 * 3600),
+  bcryptCost: z.coerce.number({ message: 'must be a number' }).int().min(10, 'must be at least 10').max(15, 'must be at most 15').default(12),
+  maxMessageBytes: positiveInt('bytes').default(4 * 1024 * 1024),
+  projector: z.enum(['inline', 'external'], { message: 'must be inline or external' }).default('inline'),
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
+  logLevel,
+});
+
+export type ServerConfig = z.infer<typeof schema> & { host: string; port: number };
+
+const NAMES: Record<string, string> = {
+  dataDir: '--data-dir / KEEPER_DATA_DIR',
+  databaseUrl: '--database-url / KEEPER_DATABASE_URL',
+  listen: '--listen / KEEPER_LISTEN',
+  tokenKey: 'KEEPER_TOKEN_KEY',
+  accessTtl: '--access-ttl / KEEPER_ACCESS_TTL',
+  refreshTtl: '--refresh-ttl / KEEPER_REFRESH_TTL',
+  bcryptCost: 'KEEPER_BCRYPT_COST',
+  maxMessageBytes: 'KEEPER_MAX_MESSAGE_BYTES',
+  projector: '--projector / KEEPER_PROJECTOR',
+  tlsCert: '--tls-cert / KEEPER_TLS_CERT',
+  tlsKey: '--tls-key / KEEPER_TLS_KEY',
+  logLevel: '--log-level / KEEPER_LOG_LEVEL',
+};
+
+/** The server's settings from flags (camelCase keys) over KEEPER_* environment variables. */
+export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): ServerConfig {
+  const values = {
+    dataDir: pick(flags, env, 'dataDir', 'KEEPER_DATA_DIR'),
+    databaseUrl: pick(flags, env, 'databaseUrl', 'KEEPER_DATABASE_URL'),
+    listen: pick(flags, env, 'listen', 'KEEPER_LISTEN'),
+    tokenKey: env.KEEPER_TOKEN_KEY || undefined,
+    accessTtl: pick(flags, env, 'accessTtl', 'KEEPER_ACCESS_TTL'),
+    refreshTtl: pick(flags, env, 'refreshTtl', 'KEEPER_REFRESH_TTL'),
+    bcryptCost: env.KEEPER_BCRYPT_COST || undefined,
+    maxMessageBytes: env.KEEPER_MAX_MESSAGE_BYTES || undefined,
+    projector: pick(flags, env, 'projector', 'KEEPER_PROJECTOR'),
+    tlsCert: pick(flags, env, 'tlsCert', 'KEEPER_TLS_CERT'),
+    tlsKey: pick(flags, env, 'tlsKey', 'KEEPER_TLS_KEY'),
+    logLevel: pick(flags, env, 'logLevel', 'KEEPER_LOG_LEVEL'),
+  };
+  const config = parseConfig(schema, values, NAMES);
+  if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
+    throw new ConfigError('invalid configuration: TLS needs both --tls-cert / KEEPER_TLS_CERT and --tls-key / KEEPER_TLS_KEY');
+  }
+  if (!config.databaseUrl && config.projector === 'external') {
+    throw new ConfigError('invalid configuration: the embedded database (no KEEPER_DATABASE_URL) can only run the projector inline');
+  }
+  return { ...config, ...splitHostPort(config.listen) };
+}

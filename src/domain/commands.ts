@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { fieldListSchema, fieldNameSchema, recordIdSchema, recordKindSchema, recordNameSchema } from './record.js';
+import { LIMITS } from './limits.js';
+
+const mutationId = z.uuid({ message: 'must be a UUID' });
+
+export const createRecordSchema = z.object({
+  type: z.literal('CreateRecord'),
+  mutationId,
+  recordId: recordIdSchema,
+  kind: recordKindSchema,
+  name: recordNameSchema,
+  fields: fieldListSchema,
+});
+
+export const updateRecordSchema = z
+  .object({
+    type: z.literal('UpdateRecord'),
+    mutationId,
+    recordId: recordIdSchema,
+    name: recordNameSchema.optional(),
+    kind: recordKindSchema.optional(),
+    setFields: fieldListSchema,
+    removeFields: z.array(fieldNameSchema).max(LIMITS.fieldCountMax, `at most ${LIMITS.fieldCountMax} names`),
+  })
+  .refine((c) => c.name !== undefined || c.kind !== undefined || c.setFields.length > 0 || c.removeFields.length > 0, {
+    message: 'an update must change something',
+  });
+
+export const deleteRecordSchema = z.object({
+  type: z.literal('DeleteRecord'),
+  mutationId,
+  recordId: recordIdSchema,
+});
+
+export const commandSchema = z.discriminatedUnion('type', [createRecordSchema, updateRecordSchema, deleteRecordSchema]);
+
+export type CreateRecord = z.infer<typeof createRecordSchema>;
+export type UpdateRecord = z.infer<typeof updateRecordSchema>;
+export type DeleteRecord = z.infer<typeof deleteRecordSchema>;
+export type VaultCommand = z.infer<typeof commandSchema>;

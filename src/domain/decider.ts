@@ -1,0 +1,93 @@
+import type { VaultCommand } from './commands.js';
+import { DomainError } from './errors.js';
+import type { VaultEvent, VaultEventData } from './events.js';
+import { LIMITS } from './limits.js';
+import type { Field, VaultRecord } from './record.js';
+
+/**
+ * The state a decision needs: one record, including a deleted one (kept so it can be restored
+ * and so its id is never reused). The user's stream is the consistency boundary; a record is the
+ * unit that commands touch.
+ */
+export interface RecordState extends VaultRecord {
+  deletedAt: number | null;
+}
+
+/** Which events a command produces against the current state of its record, or why not. */
+export function decide(command: VaultCommand, state: RecordState | undefined): VaultEventData {
+  switch (command.type) {
+    case 'CreateRecord':
+      if (state) throw new DomainError('record_exists', `record ${command.recordId} already exists`);
+      return {
+        type: 'RecordCreated',
+        data: { recordId: command.recordId, kind: command.kind, name: command.name, fields: command.fields },
+      };
+    case 'UpdateRecord': {
+      const current = requireLive(state, command.recordId);
+      const fields = applyFieldChanges(current.fields, command.setFields, command.removeFields);
+      if (fields.length > LIMITS.fieldCountMax) {
+        throw new DomainError('limit_exceeded', `record ${command.recordId} would have ${fields.length} fields; at most ${LIMITS.fieldCountMax} are allowed`);
+      }
+      const data: Extract<VaultEventData, { type: 'RecordUpdated' }>['data'] = {
+        recordId: command.recordId,
+        setFields: command.setFields,
+        removeFields: command.removeFields,
+      };
+      if (command.name !== undefined) data.name = command.name;
+      if (command.kind !== undefined) data.kind = command.kind;
+      return { type: 'RecordUpdated', data };
+    }
+    case 'DeleteRecord':
+      requireLive(state, command.recordId);
+      return { type: 'RecordDeleted', data: { recordId: command.recordId } };
+  }
+}
+
+/** The record after one event. Events are facts, so evolve never refuses one. */
+export function evolve(state: RecordState | undefined, event: VaultEvent): RecordState | undefined {
+  const at = event.metadata.at;
+  switch (event.type) {
+    case 'RecordCreated':
+      return {
+        id: event.data.recordId,
+        kind: event.data.kind,
+        name: event.data.name,
+        fields: event.data.fields,
+        createdAt: at,
+        updatedAt: at,
+        version: event.version,
+        deletedAt: null,
+      };
+    case 'RecordUpdated':
+      if (!state) return state;
+      return {
+        ...state,
+        name: event.data.name ?? state.name,
+        kind: event.data.kind ?? state.kind,
+        fields: applyFieldChanges(state.fields, event.data.setFields, event.data.removeFields),
+        updatedAt: at,
+        version: event.version,
+      };
+    case 'RecordDeleted':
+      if (!state) return state;
+      return { ...state, deletedAt: at, updatedAt: at, version: event.version };
+  }
+}
+
+/** Fields keep their order: a replaced field stays where it was, a new one goes last. */
+export function applyFieldChanges(fields: Field[], set: Field[], remove: string[]): Field[] {
+  const removed = new Set(remove);
+  const next = fields.filter((f) => !removed.has(f.name));
+  for (const field of set) {
+    const index = next.findIndex((f) => f.name === field.name);
+    if (index >= 0) next[index] = field;
+    else next.push(field);
+  }
+  return next;
+}
+
+function requireLive(state: RecordState | undefined, recordId: string): RecordState {
+  if (!state) throw new DomainError('record_not_found', `record ${recordId} does not exist`);
+  if (state.deletedAt !== null) throw new DomainError('record_deleted', `record ${recordId} was deleted`);
+  return state;
+}

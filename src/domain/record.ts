@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { LIMITS, RECORD_KINDS } from './limits.js';
+
+export const recordIdSchema = z.uuid({ message: 'must be a UUID' });
+export const recordKindSchema = z.enum(RECORD_KINDS, { message: `must be one of ${RECORD_KINDS.join(', ')}` });
+export const recordNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(LIMITS.recordNameMax, `must be at most ${LIMITS.recordNameMax} characters`);
+
+export const fieldNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(LIMITS.fieldNameMax, `must be at most ${LIMITS.fieldNameMax} characters`);
+
+export const fieldSchema = z.object({
+  name: fieldNameSchema,
+  value: z.string().max(LIMITS.fieldValueMax, `must be at most ${LIMITS.fieldValueMax} characters`),
+  sensitive: z.boolean(),
+});
+
+/** Field names are the identity of a field inside a record, so they must be unique. */
+export const fieldListSchema = z
+  .array(fieldSchema)
+  .max(LIMITS.fieldCountMax, `at most ${LIMITS.fieldCountMax} fields`)
+  .superRefine((fields, ctx) => {
+    const seen = new Set<string>();
+    fields.forEach((field, index) => {
+      if (seen.has(field.name)) ctx.addIssue({ code: 'custom', message: `duplicate field name "${field.name}"`, path: [index, 'name'] });
+      seen.add(field.name);
+    });
+  });
+
+export type RecordKind = z.infer<typeof recordKindSchema>;
+export type Field = z.infer<typeof fieldSchema>;
+
+export interface VaultRecord {
+  id: string;
+  kind: RecordKind;
+  name: string;
+  fields: Field[];
+  /** Unix ms of the event that created / last changed the record. */
+  createdAt: number;
+  updatedAt: number;
+  /** Stream version of the event that last changed the record. */
+  version: number;
+}

@@ -1,0 +1,118 @@
+import type { RecordState } from '../domain/decider.js';
+import type { VaultRecord } from '../domain/record.js';
+import type { Database, SqlExecutor } from '../server/sql/database.js';
+
+/** What List answers: the live records and the stream version they reflect. */
+export interface VaultSnapshot {
+  version: number;
+  lastModifiedAt: number;
+  records: VaultRecord[];
+}
+
+interface RecordRow {
+  record_id: string;
+  kind: RecordState['kind'];
+  name: string;
+  fields: RecordState['fields'];
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+  deleted_at: Date | null;
+}
+
+const RECORD_COLUMNS = `record_id::text AS record_id, kind, name, fields, created_at, updated_at, version, deleted_at`;
+
+/** Reads the records and the user's version in one snapshot, so they always agree. */
+export async function readSnapshot(db: Database, userId: string): Promise<VaultSnapshot> {
+  return db.transaction(
+    async (tx) => {
+      const versions = await tx.query<{ version: number; last_modified_at: Date }>(
+        `SELECT version, last_modified_at FROM rm_user_versions WHERE user_id = $1`,
+        [userId],
+      );
+      const rows = await tx.query<RecordRow>(
+        `SELECT ${RECORD_COLUMNS} FROM rm_records WHERE user_id = $1 AND deleted_at IS NULL ORDER BY created_at, record_id`,
+        [userId],
+      );
+      return {
+        version: versions[0]?.version ?? 0,
+        lastModifiedAt: versions[0]?.last_modified_at.getTime() ?? 0,
+        records: rows.map((row) => {
+          const { deletedAt: _deletedAt, ...record } = fromRow(row);
+          return record;
+        }),
+      };
+    },
+    { readOnly: true, repeatableRead: true },
+  );
+}
+
+export async function readUserVersion(tx: SqlExecutor, userId: string): Promise<number> {
+  const rows = await tx.query<{ version: number }>(`SELECT version FROM rm_user_versions WHERE user_id = $1`, [userId]);
+  return rows[0]?.version ?? 0;
+}
+
+/** The stored states (deleted ones included) of the given records. */
+export async function readRecordStates(tx: SqlExecutor, userId: string, recordIds: string[]): Promise<Map<string, RecordState>> {
+  const rows = await tx.query<RecordRow>(
+    `SELECT ${RECORD_COLUMNS} FROM rm_records WHERE user_id = $1 AND record_id = ANY($2::uuid[])`,
+    [userId, recordIds],
+  );
+  return new Map(rows.map((row) => [row.record_id, fromRow(row)]));
+}
+
+export async function writeRecordStates(tx: SqlExecutor, userId: string, states: RecordState[]): Promise<void> {
+  if (states.length === 0) return;
+  const params: unknown[] = [userId];
+  const values = states.map((state) => {
+    const base = params.length;
+    params.push(
+      state.id,
+      state.kind,
+      state.name,
+      JSON.stringify(state.fields),
+      new Date(state.createdAt),
+      new Date(state.updatedAt),
+      state.version,
+      state.deletedAt === null ? null : new Date(state.deletedAt),
+    );
+    const p = (offset: number) => `$${base + offset}`;
+    return `($1, ${p(1)}::uuid, ${p(2)}, ${p(3)}, ${p(4)}::jsonb, ${p(5)}::timestamptz, ${p(6)}::timestamptz, ${p(7)}::integer, ${p(8)}::timestamptz)`;
+  });
+  await tx.query(
+    `INSERT INTO rm_records (user_id, record_id, kind, name, fields, created_at, updated_at, version, deleted_at)
+     VALUES ${values.join(', ')}
+     ON CONFLICT (user_id, record_id) DO UPDATE SET
+       kind = EXCLUDED.kind, name = EXCLUDED.name, fields = EXCLUDED.fields, created_at = EXCLUDED.created_at,
+       updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, deleted_at = EXCLUDED.deleted_at`,
+    params,
+  );
+}
+
+export async function writeUserVersion(tx: SqlExecutor, userId: string, version: number, lastModifiedAt: number): Promise<void> {
+  await tx.query(
+    `INSERT INTO rm_user_versions (user_id, version, last_modified_at) VALUES ($1, $2, $3)
+     ON CONFLICT (user_id) DO UPDATE SET version = EXCLUDED.version, last_modified_at = EXCLUDED.last_modified_at`,
+    [userId, version, new Date(lastModifiedAt)],
+  );
+}
+
+/** Empties the read model and every checkpoint (for a rebuild from the start of the log). */
+export async function clearReadModel(tx: SqlExecutor): Promise<void> {
+  await tx.query(`DELETE FROM rm_records`);
+  await tx.query(`DELETE FROM rm_user_versions`);
+  await tx.query(`DELETE FROM rm_checkpoints`);
+}
+
+function fromRow(row: RecordRow): RecordState {
+  return {
+    id: row.record_id,
+    kind: row.kind,
+    name: row.name,
+    fields: row.fields,
+    createdAt: row.created_at.getTime(),
+    updatedAt: row.updated_at.getTime(),
+    version: row.version,
+    deletedAt: row.deleted_at ? row.deleted_at.getTime() : null,
+  };
+}

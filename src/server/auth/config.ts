@@ -1,0 +1,62 @@
+/** Options of the auth core. Plain data: validate it where the rest of the config is validated. */
+export interface AuthConfig {
+  /** bcrypt work factor; at least 10. */
+  bcryptCost: number;
+  /** Lifetime of an access token, in seconds. */
+  accessTokenTtlSeconds: number;
+  /** Lifetime of each refresh token, in seconds (every rotation starts a new one). */
+  refreshTokenTtlSeconds: number;
+  throttle: ThrottleConfig;
+}
+
+export interface ThrottleConfig {
+  /** Failed logins for one login name before attempts for it are delayed. */
+  maxFailuresPerLogin: number;
+  /** Failed logins from one peer address before its attempts are delayed (NATs share addresses). */
+  maxFailuresPerPeer: number;
+  /** The failure count of a key is forgotten once this long passes without a new failure. */
+  windowMs: number;
+  /** The first delay once the limit is reached; each further failure doubles it. */
+  baseDelayMs: number;
+  /** The longest delay. */
+  maxDelayMs: number;
+  /** Most keys remembered per kind (login, peer); the least recently failing are evicted first. */
+  maxEntries: number;
+}
+
+export const DEFAULT_THROTTLE_CONFIG: Readonly<ThrottleConfig> = Object.freeze({
+  maxFailuresPerLogin: 5,
+  maxFailuresPerPeer: 20,
+  windowMs: 15 * 60_000,
+  baseDelayMs: 1_000,
+  maxDelayMs: 5 * 60_000,
+  maxEntries: 100_000,
+});
+
+export const DEFAULT_AUTH_CONFIG: Readonly<AuthConfig> = Object.freeze({
+  bcryptCost: 12,
+  accessTokenTtlSeconds: 900,
+  refreshTokenTtlSeconds: 30 * 24 * 60 * 60,
+  throttle: DEFAULT_THROTTLE_CONFIG,
+});
+
+export type AuthConfigInput = Partial<Omit<AuthConfig, 'throttle'>> & { throttle?: Partial<ThrottleConfig> };
+
+/** The defaults with `input` laid over them (`undefined` values keep the default). */
+export function resolveAuthConfig(input: AuthConfigInput = {}): AuthConfig {
+  return {
+    bcryptCost: input.bcryptCost ?? DEFAULT_AUTH_CONFIG.bcryptCost,
+    accessTokenTtlSeconds: input.accessTokenTtlSeconds ?? DEFAULT_AUTH_CONFIG.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: input.refreshTokenTtlSeconds ?? DEFAULT_AUTH_CONFIG.refreshTokenTtlSeconds,
+    throttle: resolveThrottleConfig(input.throttle),
+  };
+}
+
+export function resolveThrottleConfig(input: Partial<ThrottleConfig> = {}): ThrottleConfig {
+  const merged = { ...DEFAULT_THROTTLE_CONFIG };
+  for (const key of Object.keys(merged) as (keyof ThrottleConfig)[]) {
+    const value = input[key];
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged;
+}

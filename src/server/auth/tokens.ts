@@ -1,0 +1,140 @@
+import { PublicProtocol } from 'paseto';
+import {
+  ExportSecretKeyFactory,
+  GenerateKeyPairFactory,
+  GetPublicKeyFactory,
+  ImportSecretKeyFactory,
+  SignFactory,
+  VerifyFactory,
+  type PublicKey,
+  type SecretKey,
+} from 'paseto/v4/public';
+
+const v4 = new PublicProtocol(
+  GenerateKeyPairFactory,
+  SignFactory,
+  VerifyFactory,
+  ImportSecretKeyFactory,
+  ExportSecretKeyFactory,
+  GetPublicKeyFactory,
+);
+
+/** Audience and issuer of every access token. */
+export const TOKEN_AUDIENCE = 'keeper';
+export const TOKEN_ISSUER = 'keeper';
+export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 900;
+
+export interface AccessTokenSubject {
+  userId: string;
+  login: string;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  /** Unix time in milliseconds (a whole second: PASETO dates have second precision). */
+  expiresAt: number;
+}
+
+/** A token that did not verify. `reason` tells an expired token from a malformed or forged one. */
+export class AccessTokenError extends Error {
+  constructor(
+    readonly reason: 'expired' | 'invalid',
+    options?: ErrorOptions,
+  ) {
+    super(reason === 'expired' ? 'access token has expired' : 'access token is invalid', options);
+    this.name = 'AccessTokenError';
+  }
+}
+
+export interface TokenIssuerOptions {
+  /** Lifetime of an access token in seconds; default 900. */
+  ttlSeconds?: number;
+  /** Skew allowed when checking exp/iat, in seconds; default 0. */
+  clockToleranceSeconds?: number;
+  /** Current time in ms; default Date.now. */
+  now?: () => number;
+}
+
+/**
+ * Signs and verifies v4.public access tokens (Ed25519). The secret key is a PASERK `k4.secret.…`
+ * string; every replica that verifies tokens needs the same one (or its public key).
+ */
+export class TokenIssuer {
+  private readonly ttlSeconds: number;
+  private readonly clockToleranceSeconds: number;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly secretKey: SecretKey,
+    private readonly publicKey: PublicKey,
+    options: TokenIssuerOptions,
+  ) {
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS;
+    if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds < 1) {
+      throw new RangeError(`access token TTL must be a positive whole number of seconds, got ${this.ttlSeconds}`);
+    }
+    this.clockToleranceSeconds = options.clockToleranceSeconds ?? 0;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Creates an issuer from a PASERK `k4.secret` string. Rejects (without echoing it) a bad key. */
+  static async fromSecretKey(paserk: string, options: TokenIssuerOptions = {}): Promise<TokenIssuer> {
+    let secretKey: SecretKey;
+    try {
+      secretKey = await v4.ImportSecretKey(paserk as `k4.secret.${string}`);
+    } catch (error) {
+      throw new Error('access token key is not a valid PASERK k4.secret key', { cause: error });
+    }
+    return new TokenIssuer(secretKey, await v4.GetPublicKey(secretKey), options);
+  }
+
+  /** A new random PASERK `k4.secret` string, to put in the configuration. */
+  static async generateSecretKey(): Promise<string> {
+    const { secretKey } = await v4.GenerateKeyPair({ extractable: true });
+    return v4.ExportSecretKey(secretKey);
+  }
+
+  get accessTokenTtlSeconds(): number {
+    return this.ttlSeconds;
+  }
+
+  async issue(user: AccessTokenSubject): Promise<IssuedAccessToken> {
+    // PASETO writes dates to the second; start from a whole second so expiresAt matches `exp`.
+    const issuedAt = Math.floor(this.now() / 1000) * 1000;
+    const token = await v4.Sign(
+      this.secretKey,
+      { sub: user.userId, login: user.login, aud: TOKEN_AUDIENCE, iss: TOKEN_ISSUER },
+      { now: new Date(issuedAt), expiresIn: this.ttlSeconds },
+    );
+    return { token, expiresAt: issuedAt + this.ttlSeconds * 1000 };
+  }
+
+  /** The user a token was issued to; throws AccessTokenError when it is expired, malformed or forged. */
+  async verify(token: string): Promise<AccessTokenSubject> {
+    let claims: Record<string, unknown>;
+    try {
+      ({ claims } = await v4.Verify(this.publicKey, token, {
+        now: new Date(this.now()),
+        audience: TOKEN_AUDIENCE,
+        issuer: TOKEN_ISSUER,
+        clockTolerance: this.clockToleranceSeconds,
+        // A missing exp is checked below, so that an "exp" claim error can only mean expired.
+        allowNonExpiring: true,
+      }));
+    } catch (error) {
+      // The signature is checked before the claims, so "expired" is only said of a genuine token.
+      const expired = isClaimError(error, 'exp');
+      throw new AccessTokenError(expired ? 'expired' : 'invalid', { cause: error });
+    }
+    const { sub, login, exp } = claims;
+    if (typeof exp !== 'string' || typeof sub !== 'string' || sub === '' || typeof login !== 'string' || login === '') {
+      throw new AccessTokenError('invalid');
+    }
+    return { userId: sub, login };
+  }
+}
+
+function isClaimError(error: unknown, claim: string): boolean {
+  const e = error as { code?: unknown; claim?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.code === 'ERR_PASETO_CLAIM_VALIDATION' && e.claim === claim;
+}

@@ -1,0 +1,75 @@
+/**
+ * The event store port: one versioned stream per user plus the global log the projector tails.
+ * Version = number of events in the stream (first event is 1, an empty stream is 0).
+ */
+export interface NewEvent {
+  /** Unique across the store; the client's mutation id, so a retried append is recognised. */
+  id: string;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+export interface StoredEvent extends NewEvent {
+  streamId: string;
+  version: number;
+  createdAt: Date;
+}
+
+/**
+ * Where an event sits in the global log. For PostgreSQL `commit` is the writing transaction's id
+ * and `prepare` the sequence position; KurrentDB's $all position has the same two parts.
+ */
+export interface LogPosition {
+  commit: bigint;
+  prepare: bigint;
+}
+
+export const LOG_START: LogPosition = { commit: 0n, prepare: 0n };
+
+export interface LoggedEvent extends StoredEvent {
+  position: LogPosition;
+}
+
+export interface AppendResult {
+  nextVersion: number;
+  /** True when exactly these event ids were already appended at this expected version. */
+  duplicate: boolean;
+}
+
+export interface StreamInfo {
+  version: number;
+  /** When the last event was appended; null for an empty stream. */
+  updatedAt: Date | null;
+}
+
+export class WrongExpectedVersion extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(`stream ${streamId} is at version ${currentVersion}, not the expected ${expectedVersion}`);
+    this.name = 'WrongExpectedVersion';
+  }
+}
+
+/** An event id that already exists somewhere other than a retry of the same append. */
+export class DuplicateEventId extends Error {
+  constructor(readonly eventIds: string[]) {
+    super(`an event id of this append is already used elsewhere in the store (${eventIds.join(', ')})`);
+    this.name = 'DuplicateEventId';
+  }
+}
+
+export interface EventStore {
+  /** Appends all events or none, if the stream is at `expectedVersion`. */
+  append(streamId: string, expectedVersion: number, events: readonly NewEvent[]): Promise<AppendResult>;
+  /** Events with version >= fromVersion, in order, at most maxCount. */
+  readStream(streamId: string, fromVersion: number, maxCount: number): Promise<StoredEvent[]>;
+  /** Events after `after` in global order, never past a transaction that may still commit. */
+  readAll(after: LogPosition, maxCount: number): Promise<LoggedEvent[]>;
+  streamInfo(streamId: string): Promise<StreamInfo>;
+  /** Called after every append made through this instance commits (wakes in-process tailers). */
+  onAppended(listener: (streamId: string) => void): () => void;
+}

@@ -1,0 +1,64 @@
+import { status, type StatusObject, Metadata } from '@grpc/grpc-js';
+import { ZodError } from 'zod';
+import type { Logger } from 'pino';
+import { DomainError } from '../../domain/errors.js';
+import { AuthError } from '../auth/errors.js';
+import { DuplicateEventId } from '../eventstore/port.js';
+import { MutationRejected } from '../vault/vault-service.js';
+
+/** A call that reached a handler without a verified user (the interceptor should make this impossible). */
+export class NotAuthenticated extends Error {
+  constructor() {
+    super('not authenticated: log in first');
+    this.name = 'NotAuthenticated';
+  }
+}
+
+export type GrpcStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata };
+
+/** Every failure becomes a status with a sentence; anything unexpected is logged, never leaked. */
+export function toGrpcStatus(error: unknown, logger: Logger): GrpcStatus {
+  if (error instanceof NotAuthenticated) return { code: status.UNAUTHENTICATED, details: error.message };
+  if (error instanceof ZodError) return { code: status.INVALID_ARGUMENT, details: describeZodError(error) };
+  if (error instanceof AuthError) {
+    switch (error.code) {
+      case 'invalid_argument':
+        return { code: status.INVALID_ARGUMENT, details: error.message };
+      case 'already_exists':
+        return { code: status.ALREADY_EXISTS, details: error.message };
+      case 'unauthenticated':
+        return { code: status.UNAUTHENTICATED, details: error.message };
+      case 'throttled': {
+        const metadata = new Metadata();
+        metadata.set('retry-after-ms', String(error.retryAfterMs ?? 0));
+        return { code: status.RESOURCE_EXHAUSTED, details: error.message, metadata };
+      }
+    }
+  }
+  if (error instanceof MutationRejected) return { code: domainCode(error.reason), details: error.message };
+  if (error instanceof DomainError) return { code: domainCode(error), details: error.message };
+  if (error instanceof DuplicateEventId) {
+    return { code: status.ALREADY_EXISTS, details: 'a mutation id of this push was already used for another change; use a new UUID per mutation' };
+  }
+  logger.error({ err: error }, 'internal error');
+  return { code: status.INTERNAL, details: 'internal server error' };
+}
+
+function domainCode(error: DomainError): status {
+  switch (error.code) {
+    case 'record_exists':
+      return status.ALREADY_EXISTS;
+    case 'record_not_found':
+      return status.NOT_FOUND;
+    case 'record_deleted':
+    case 'limit_exceeded':
+      return status.FAILED_PRECONDITION;
+  }
+}
+
+export function describeZodError(error: ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}

@@ -1,0 +1,57 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { AuthServiceService } from '../../gen/keeper/v1/auth.js';
+import { VaultServiceService } from '../../gen/keeper/v1/vault.js';
+import type { AuthService } from '../auth/service.js';
+import type { VaultService } from '../vault/vault-service.js';
+import { authInterceptor } from './auth-interceptor.js';
+import { authHandlers } from './auth-handlers.js';
+import { vaultHandlers } from './vault-handlers.js';
+
+export interface GrpcServerOptions {
+  host: string;
+  port: number;
+  maxMessageBytes: number;
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+export interface RunningGrpcServer {
+  address: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startGrpcServer(
+  options: GrpcServerOptions,
+  services: { auth: AuthService; vault: VaultService },
+  logger: Logger,
+): Promise<RunningGrpcServer> {
+  const server = new Server({
+    interceptors: [authInterceptor(services.auth, (reason) => logger.debug({ reason }, 'rejected access token'))],
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+  });
+  server.addService(AuthServiceService, authHandlers(services.auth, logger));
+  server.addService(VaultServiceService, vaultHandlers(services.vault, logger));
+
+  const credentials = options.tls
+    ? ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false)
+    : ServerCredentials.createInsecure();
+  const target = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(target, credentials, (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
+  );
+  const address = options.host.includes(':') ? `[${options.host}]:${port}` : `${options.host}:${port}`;
+  return {
+    address,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), 5000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { commandSchema, type VaultCommand } from '../../domain/commands.js';
+import { LIMITS } from '../../domain/limits.js';
+import type { Mutation, PushRequest, Record as WireRecord } from '../../gen/keeper/v1/vault.js';
+import type { VaultRecord } from '../../domain/record.js';
+
+/** Proto mutation -> domain command, before validation. */
+function mutationToCandidate(mutation: Mutation): unknown {
+  const change = mutation.change;
+  switch (change?.$case) {
+    case 'create':
+      return { type: 'CreateRecord', mutationId: mutation.mutationId, ...change.value };
+    case 'update': {
+      const { recordId, name, kind, setFields, removeFields } = change.value;
+      return { type: 'UpdateRecord', mutationId: mutation.mutationId, recordId, name, kind, setFields, removeFields };
+    }
+    case 'delete':
+      return { type: 'DeleteRecord', mutationId: mutation.mutationId, recordId: change.value.recordId };
+    default:
+      return { type: undefined, mutationId: mutation.mutationId };
+  }
+}
+
+const pushSchema = z.object({
+  expectedVersion: z.number().int().nonnegative(),
+  clientId: z.string().max(LIMITS.clientIdMax, `must be at most ${LIMITS.clientIdMax} characters`),
+  mutations: z
+    .array(z.unknown())
+    .min(1, 'a push needs at least one mutation')
+    .max(LIMITS.mutationsPerPushMax, `at most ${LIMITS.mutationsPerPushMax} mutations per push`)
+    .transform((list, ctx) => {
+      const commands: VaultCommand[] = [];
+      list.forEach((candidate, index) => {
+        const result = commandSchema.safeParse(candidate);
+        if (!result.success) {
+          const isMissing = (candidate as { type?: unknown }).type === undefined;
+          const issue = result.error.issues[0]!;
+          ctx.addIssue({
+            code: 'custom',
+            path: isMissing ? [index, 'change'] : [index, ...issue.path],
+            message: isMissing ? 'must be one of create, update, delete' : issue.message,
+          });
+        } else commands.push(result.data);
+      });
+      const ids = new Set<string>();
+      commands.forEach((command, index) => {
+        if (ids.has(command.mutationId)) ctx.addIssue({ code: 'custom', path: [index, 'mutationId'], message: 'is repeated in this push' });
+        ids.add(command.mutationId);
+      });
+      return commands;
+    }),
+});
+
+export function parsePushRequest(request: PushRequest): { expectedVersion: number; clientId: string; commands: VaultCommand[] } {
+  const parsed = pushSchema.parse({
+    expectedVersion: request.expectedVersion,
+    clientId: request.clientId,
+    mutations: request.mutations.map(mutationToCandidate),
+  });
+  return { expectedVersion: parsed.expectedVersion, clientId: parsed.clientId || 'unknown', commands: parsed.mutations };
+}
+
+export function recordToWire(record: VaultRecord): WireRecord {
+  return {
+    id: record.id,
+    kind: record.kind,
+    name: record.name,
+    fields: record.fields,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    version: record.version,
+  };
+}

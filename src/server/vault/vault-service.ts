@@ -1,0 +1,140 @@
+import { decide, evolve, type RecordState } from '../../domain/decider.js';
+import type { VaultCommand } from '../../domain/commands.js';
+import type { VaultEvent } from '../../domain/events.js';
+import { DomainError } from '../../domain/errors.js';
+import { streamIdForUser } from '../../domain/vault-state.js';
+import type { Database } from '../sql/database.js';
+import { WrongExpectedVersion, type EventStore } from '../eventstore/port.js';
+import { readSnapshot, type VaultSnapshot } from '../../projections/read-model.js';
+import { UserStates } from './user-states.js';
+
+export interface PushInput {
+  expectedVersion: number;
+  clientId: string;
+  commands: VaultCommand[];
+}
+
+export type PushOutcome =
+  | { kind: 'accepted'; version: number; duplicate: boolean }
+  | { kind: 'conflict'; currentVersion: number };
+
+/** A push the domain refuses; names the mutation so the client knows which one. */
+export class MutationRejected extends Error {
+  constructor(
+    readonly index: number,
+    readonly mutationId: string,
+    readonly reason: DomainError,
+  ) {
+    super(`mutation ${index} (${mutationId}): ${reason.message}`);
+    this.name = 'MutationRejected';
+  }
+}
+
+const PULL_PAGE = 1000;
+
+/** The vault use cases, transport-free; every call is scoped to the authenticated user's stream. */
+export class VaultService {
+  private readonly states: UserStates;
+
+  constructor(
+    private readonly db: Database,
+    private readonly store: EventStore,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.states = new UserStates(store);
+  }
+
+  async status(userId: string): Promise<{ version: number; lastModifiedAt: number }> {
+    const info = await this.store.streamInfo(streamIdForUser(userId));
+    return { version: info.version, lastModifiedAt: info.updatedAt?.getTime() ?? 0 };
+  }
+
+  list(userId: string): Promise<VaultSnapshot> {
+    return readSnapshot(this.db, userId);
+  }
+
+  /** Streams events after `sinceVersion` up to the version current when the pull began. */
+  async pull(userId: string, sinceVersion: number, send: (events: VaultEventWire[], toVersion: number) => Promise<void>): Promise<number> {
+    const stream = streamIdForUser(userId);
+    const { version: toVersion } = await this.store.streamInfo(stream);
+    let next = sinceVersion + 1;
+    while (next <= toVersion) {
+      const events = await this.store.readStream(stream, next, Math.min(PULL_PAGE, toVersion - next + 1));
+      if (events.length === 0) break;
+      await send(
+        events.map((event) => ({
+          id: event.id,
+          type: event.type,
+          version: event.version,
+          data: event.data,
+          metadata: event.metadata,
+        })),
+        toVersion,
+      );
+      next = events[events.length - 1]!.version + 1;
+    }
+    return toVersion;
+  }
+
+  async push(userId: string, input: PushInput): Promise<PushOutcome> {
+    const stream = streamIdForUser(userId);
+    return this.states.withState(userId, async (state) => {
+      if (state.version !== input.expectedVersion) {
+        if (input.expectedVersion < state.version && (await this.isRetry(stream, input))) {
+          return { kind: 'accepted', version: input.expectedVersion + input.commands.length, duplicate: true };
+        }
+        return { kind: 'conflict', currentVersion: state.version };
+      }
+      const events = this.decideAll(state.get.bind(state), input);
+      try {
+        await this.store.append(
+          stream,
+          input.expectedVersion,
+          events.map((event) => ({ id: event.id, type: event.type, data: event.data, metadata: { ...event.metadata } })),
+        );
+      } catch (error) {
+        if (error instanceof WrongExpectedVersion) return { kind: 'conflict', currentVersion: error.currentVersion };
+        throw error;
+      }
+      state.applyAll(events);
+      return { kind: 'accepted', version: state.version, duplicate: false };
+    });
+  }
+
+  /** A retried push whose mutations already landed right after its expected version. */
+  private async isRetry(stream: string, input: PushInput): Promise<boolean> {
+    const landed = await this.store.readStream(stream, input.expectedVersion + 1, input.commands.length);
+    return landed.length === input.commands.length && landed.every((event, index) => event.id === input.commands[index]!.mutationId);
+  }
+
+  private decideAll(current: (recordId: string) => RecordState | undefined, input: PushInput): VaultEvent[] {
+    const at = this.clock();
+    const touched = new Map<string, RecordState | undefined>();
+    return input.commands.map((command, index) => {
+      const before = touched.has(command.recordId) ? touched.get(command.recordId) : current(command.recordId);
+      let decided;
+      try {
+        decided = decide(command, before);
+      } catch (error) {
+        if (error instanceof DomainError) throw new MutationRejected(index, command.mutationId, error);
+        throw error;
+      }
+      const event: VaultEvent = {
+        ...decided,
+        id: command.mutationId,
+        version: input.expectedVersion + index + 1,
+        metadata: { mutationId: command.mutationId, recordId: command.recordId, clientId: input.clientId, at },
+      };
+      touched.set(command.recordId, evolve(before, event));
+      return event;
+    });
+  }
+}
+
+export interface VaultEventWire {
+  id: string;
+  type: string;
+  version: number;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}

@@ -1,0 +1,229 @@
+import { expect } from 'chai';
+import { AuthError, AuthService, type AuthSession } from '../../../src/server/auth/service.js';
+import { TokenIssuer } from '../../../src/server/auth/tokens.js';
+import type { Database } from '../../../src/server/sql/database.js';
+import { databaseTargets } from '../../support/databases.js';
+import { FakeClock, rejection } from './helpers.js';
+
+async function authError(promise: Promise<unknown>): Promise<AuthError> {
+  const error = await rejection(promise);
+  expect(error).to.be.instanceOf(AuthError);
+  return error as AuthError;
+}
+
+const PEER = 'ipv4:203.0.113.9:40000';
+let counter = 0;
+const uniqueLogin = (base: string) => `${base}${(counter += 1)}`;
+
+for (const target of databaseTargets) {
+  describe(`AuthService (${target.name})`, () => {
+    let db: Database;
+    let secret: string;
+    let clock: FakeClock;
+    let auth: AuthService;
+
+    before(async () => {
+      db = await target.open();
+      secret = await TokenIssuer.generateSecretKey();
+    });
+    after(async () => {
+      await target.dispose(db);
+    });
+    beforeEach(async () => {
+      clock = new FakeClock(Date.now());
+      auth = await AuthService.create(db, { accessTokenSecretKey: secret, config: { bcryptCost: 10 }, clock: clock.now });
+    });
+
+    function expectSession(session: AuthSession, login: string): void {
+      expect(session.userId).to.match(/^[0-9a-f-]{36}$/);
+      expect(session.login).to.equal(login);
+      expect(session.accessToken).to.match(/^v4\.public\./);
+      expect(session.refreshToken).to.match(/^[A-Za-z0-9_-]{43}$/);
+      expect(session.accessExpiresAt).to.be.within(clock.time + 899_000, clock.time + 900_000);
+      expect(session.refreshExpiresAt).to.equal(clock.time + 30 * 24 * 3600 * 1000);
+    }
+
+    it('applies the defaults it was not given', () => {
+      expect(auth.config).to.deep.include({ bcryptCost: 10, accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 2_592_000 });
+      expect(auth.config.throttle).to.include({ maxFailuresPerLogin: 5 });
+    });
+
+    it('refuses a bcrypt cost under 10', async () => {
+      const error = await rejection(AuthService.create(db, { accessTokenSecretKey: secret, config: { bcryptCost: 8 } }));
+      expect(error).to.be.instanceOf(RangeError);
+    });
+
+    it('registers, signs in and verifies the access token', async () => {
+      const login = uniqueLogin('Alice.');
+      const registered = await auth.register({ login: `  ${login} `, password: 'correct horse' }, PEER);
+      expectSession(registered, login);
+      expect(await auth.verifyAccessToken(registered.accessToken)).to.deep.equal({ userId: registered.userId, login });
+
+      const signedIn = await auth.login({ login: login.toUpperCase(), password: 'correct horse' }, PEER);
+      expectSession(signedIn, login);
+      expect(signedIn.userId).to.equal(registered.userId);
+      expect(signedIn.refreshToken).not.to.equal(registered.refreshToken);
+    });
+
+    it('refuses bad registration input with invalid_argument naming the field', async () => {
+      const short = await authError(auth.register({ login: 'ok-login', password: 'short' }, PEER));
+      expect(short).to.include({ code: 'invalid_argument', field: 'password' });
+      expect(short.message).to.match(/^password: /);
+      const badLogin = await authError(auth.register({ login: 'no spaces', password: 'correct horse' }, PEER));
+      expect(badLogin).to.include({ code: 'invalid_argument', field: 'login' });
+      expect(badLogin.message).to.match(/^login: /);
+    });
+
+    it('refuses a login already taken in another case', async () => {
+      const login = uniqueLogin('Bob');
+      await auth.register({ login, password: 'correct horse' }, PEER);
+      const error = await authError(auth.register({ login: login.toLowerCase(), password: 'other password' }, PEER));
+      expect(error).to.include({ code: 'already_exists', field: 'login', message: 'login: is already taken' });
+    });
+
+    it('gives the identical answer for a wrong password and for an unknown login', async () => {
+      const login = uniqueLogin('carol');
+      await auth.register({ login, password: 'correct horse' }, PEER);
+      const wrongPassword = await authError(auth.login({ login, password: 'wrong horse!' }, PEER));
+      const unknownLogin = await authError(auth.login({ login: uniqueLogin('nobody'), password: 'wrong horse!' }, PEER));
+      for (const error of [wrongPassword, unknownLogin]) {
+        expect(error.code).to.equal('unauthenticated');
+        expect(error.message).to.equal('login or password is wrong');
+        expect(error.field).to.equal(undefined);
+      }
+      expect(Object.entries(wrongPassword)).to.deep.equal(Object.entries(unknownLogin));
+    });
+
+    it('checks only bounds on login input', async () => {
+      const error = await authError(auth.login({ login: '', password: 'x' }, PEER));
+      expect(error).to.include({ code: 'invalid_argument', field: 'login' });
+      // too short to register, yet just a wrong login here
+      expect(await authError(auth.login({ login: 'ab', password: 'x' }, PEER))).to.include({ code: 'unauthenticated' });
+    });
+
+    it('never puts a password or token in an error message', async () => {
+      const login = uniqueLogin('dave');
+      const session = await auth.register({ login, password: 'secret sauce 1' }, PEER);
+      const errors = [
+        await authError(auth.login({ login, password: 'secret sauce 2' }, PEER)),
+        await authError(auth.register({ login: 'xy', password: 'secret sauce 3' }, PEER)),
+        await authError(auth.verifyAccessToken(session.accessToken + 'x')),
+        await authError(auth.refresh({ refreshToken: session.refreshToken + 'x' })),
+      ];
+      for (const error of errors) {
+        expect(JSON.stringify({ ...error, message: error.message })).not.to.match(/secret sauce|v4\.public|[A-Za-z0-9_-]{43}/);
+      }
+    });
+
+    it('refreshes: rotates the refresh token and issues a new access token', async () => {
+      const login = uniqueLogin('erin');
+      const first = await auth.register({ login, password: 'correct horse' }, PEER);
+      clock.advance(60_000);
+      const second = await auth.refresh({ refreshToken: first.refreshToken });
+      expectSession(second, login);
+      expect(second.userId).to.equal(first.userId);
+      expect(second.refreshToken).not.to.equal(first.refreshToken);
+      expect(await auth.verifyAccessToken(second.accessToken)).to.deep.equal({ userId: first.userId, login });
+      const third = await auth.refresh({ refreshToken: second.refreshToken });
+      expect(third.userId).to.equal(first.userId);
+    });
+
+    it('revokes the session when an old refresh token is presented again', async () => {
+      const first = await auth.register({ login: uniqueLogin('frank'), password: 'correct horse' }, PEER);
+      const second = await auth.refresh({ refreshToken: first.refreshToken });
+      const reused = await authError(auth.refresh({ refreshToken: first.refreshToken }));
+      expect(reused).to.include({ code: 'unauthenticated', reason: 'token_reused' });
+      const newer = await authError(auth.refresh({ refreshToken: second.refreshToken }));
+      expect(newer).to.include({ code: 'unauthenticated', reason: 'token_reused' });
+    });
+
+    it('refuses an expired refresh token and an unknown one', async () => {
+      const first = await auth.register({ login: uniqueLogin('gina'), password: 'correct horse' }, PEER);
+      clock.advance(30 * 24 * 3600 * 1000 + 1);
+      expect(await authError(auth.refresh({ refreshToken: first.refreshToken }))).to.include({
+        code: 'unauthenticated',
+        reason: 'token_expired',
+        message: 'refresh token has expired',
+      });
+      expect(await authError(auth.refresh({ refreshToken: 'A'.repeat(43) }))).to.include({ code: 'unauthenticated', reason: 'token_invalid' });
+      expect(await authError(auth.refresh({ refreshToken: '' }))).to.include({ code: 'invalid_argument', field: 'refreshToken' });
+    });
+
+    it('logs out: the refresh token and its whole family stop working', async () => {
+      const first = await auth.register({ login: uniqueLogin('hank'), password: 'correct horse' }, PEER);
+      const second = await auth.refresh({ refreshToken: first.refreshToken });
+      await auth.logout({ refreshToken: second.refreshToken });
+      expect(await authError(auth.refresh({ refreshToken: second.refreshToken }))).to.include({ code: 'unauthenticated' });
+      await auth.logout({ refreshToken: second.refreshToken }); // idempotent
+      await auth.logout({ refreshToken: 'never issued' }); // quiet
+    });
+
+    it('tells an expired access token from an invalid one', async () => {
+      const session = await auth.register({ login: uniqueLogin('ivy'), password: 'correct horse' }, PEER);
+      clock.advance(900_001);
+      expect(await authError(auth.verifyAccessToken(session.accessToken))).to.include({
+        code: 'unauthenticated',
+        reason: 'token_expired',
+        message: 'access token has expired',
+      });
+      const other = await AuthService.create(db, { accessTokenSecretKey: await TokenIssuer.generateSecretKey(), config: { bcryptCost: 10 } });
+      const foreign = await other.register({ login: uniqueLogin('jack'), password: 'correct horse' }, PEER);
+      expect(await authError(auth.verifyAccessToken(foreign.accessToken))).to.include({
+        code: 'unauthenticated',
+        reason: 'token_invalid',
+        message: 'access token is invalid',
+      });
+      expect(await authError(auth.verifyAccessToken(''))).to.include({ code: 'unauthenticated' });
+    });
+
+    it('throttles repeated failures for one login, even with the right password, until the delay passes', async () => {
+      const login = uniqueLogin('kim');
+      await auth.register({ login, password: 'correct horse' }, PEER);
+      for (let i = 0; i < 5; i += 1) {
+        expect(await authError(auth.login({ login, password: 'wrong horse!' }, `10.0.0.${i}:1`))).to.include({ code: 'unauthenticated' });
+      }
+      const throttled = await authError(auth.login({ login: login.toUpperCase(), password: 'correct horse' }, '10.0.1.1:1'));
+      expect(throttled).to.include({ code: 'throttled', retryAfterMs: 1_000 });
+      expect(throttled.message).to.equal('too many failed attempts; try again in 1 second');
+      clock.advance(1_000);
+      await auth.login({ login, password: 'correct horse' }, '10.0.1.1:1');
+      // the success cleared the login's count
+      expect(await authError(auth.login({ login, password: 'wrong horse!' }, '10.0.1.1:1'))).to.include({ code: 'unauthenticated' });
+    });
+
+    it('throttles a peer that fails across many logins', async () => {
+      const peerAuth = await AuthService.create(db, {
+        accessTokenSecretKey: secret,
+        config: { bcryptCost: 10, throttle: { maxFailuresPerPeer: 3 } },
+        clock: clock.now,
+      });
+      const login = uniqueLogin('lena');
+      await peerAuth.register({ login, password: 'correct horse' }, PEER);
+      for (let i = 0; i < 3; i += 1) await authError(peerAuth.login({ login: uniqueLogin('guess'), password: 'wrong horse!' }, 'ipv4:198.51.100.1:1234'));
+      const throttled = await authError(peerAuth.login({ login, password: 'correct horse' }, 'ipv4:198.51.100.1:9999'));
+      expect(throttled).to.include({ code: 'throttled', retryAfterMs: 1_000 });
+      await peerAuth.login({ login, password: 'correct horse' }, 'ipv4:198.51.100.2:9999');
+      clock.advance(1_000);
+      await peerAuth.login({ login, password: 'correct horse' }, 'ipv4:198.51.100.1:9999');
+    });
+
+    it('counts concurrent attempts, so a parallel burst is throttled too', async () => {
+      const login = uniqueLogin('mia');
+      await auth.register({ login, password: 'correct horse' }, PEER);
+      const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => auth.login({ login, password: 'wrong horse!' }, `10.1.0.${i}`)));
+      const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as AuthError).code : 'ok'));
+      expect(codes.filter((c) => c === 'unauthenticated')).to.have.length(5);
+      expect(codes.filter((c) => c === 'throttled')).to.have.length(7);
+    });
+
+    it('rehashes a password made with a lower cost on a good login', async () => {
+      const login = uniqueLogin('nina');
+      const session = await auth.register({ login, password: 'correct horse' }, PEER);
+      const stronger = await AuthService.create(db, { accessTokenSecretKey: secret, config: { bcryptCost: 11 } });
+      await stronger.login({ login, password: 'correct horse' }, PEER);
+      const [row] = await db.query<{ password_hash: string }>(`SELECT password_hash FROM users WHERE user_id = $1`, [session.userId]);
+      expect(row?.password_hash).to.match(/^\$2[aby]\$11\$/);
+      await auth.login({ login, password: 'correct horse' }, PEER); // the old cost still verifies it
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningApp } from '../../src/server/app.js';
+import { TokenIssuer } from '../../src/server/auth/tokens.js';
+import { createLogger } from '../../src/logging.js';
+import { KeeperClient } from '../../src/client/keeper-client.js';
+import { SessionStore } from '../../src/client/session-store.js';
+import type { Database } from '../../src/server/sql/database.js';
+import type { DatabaseTarget } from './databases.js';
+
+export interface TestServer {
+  app: RunningApp;
+  db: Database;
+  address: string;
+  tokenKey: string;
+  /** A client with its own session directory. */
+  client(): Promise<KeeperClient>;
+  /** Resolves when the read model has applied everything appended so far. */
+  projected(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  target: DatabaseTarget,
+  options: { accessTtlSeconds?: number; maxMessageBytes?: number } = {},
+): Promise<TestServer> {
+  const db = await target.open();
+  const tokenKey = await TokenIssuer.generateSecretKey();
+  const app = await startServer(
+    db,
+    {
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
+      tokenKey,
+      auth: { bcryptCost: 10, accessTokenTtlSeconds: options.accessTtlSeconds ?? 900 },
+      inlineProjector: true,
+      projectorPollMs: 20,
+    },
+    createLogger('silent', 'test'),
+  );
+  const homes: string[] = [];
+  const clients: KeeperClient[] = [];
+  return {
+    app,
+    db,
+    address: app.grpc.address,
+    tokenKey,
+    async client() {
+      const home = await mkdtemp(join(tmpdir(), 'keeper-client-'));
+      homes.push(home);
+      const client = new KeeperClient({ server: app.grpc.address, tls: false }, new SessionStore(home, app.grpc.address), 10_000);
+      clients.push(client);
+      return client;
+    },
+    projected: () => app.projector!.idle(),
+    async close() {
+      for (const client of clients) client.close();
+      await app.stop();
+      await target.dispose(db);
+      await Promise.all(homes.map((home) => rm(home, { recursive: true, force: true })));
+    },
+  };
+}
