@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { fieldListSchema, fieldNameSchema, recordIdSchema, recordKindSchema, recordNameSchema } from './record.js';
 import { LIMITS } from './limits.js';
 
-const mutationId = z.uuid({ message: 'must be a UUID' });
+const mutationId = recordIdSchema;
 
 export const createRecordSchema = z.object({
   type: z.literal('CreateRecord'),

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { LIMITS, RECORD_KINDS } from './limits.js';
 
-export const recordIdSchema = z.uuid({ message: 'must be a UUID' });
+/** UUIDs are compared as text everywhere, so they are kept in one (lower-case) form. */
+export const recordIdSchema = z.uuid({ message: 'must be a UUID' }).transform((id) => id.toLowerCase());
 export const recordKindSchema = z.enum(RECORD_KINDS, { message: `must be one of ${RECORD_KINDS.join(', ')}` });
 export const recordNameSchema = z
   .string()

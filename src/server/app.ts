@@ -12,6 +12,7 @@ import { startGrpcServer, type RunningGrpcServer } from './grpc/server.js';
 import type { Database } from './sql/database.js';
 import { migrate } from './sql/migrations.js';
 import { openPglite } from './sql/pglite.js';
+import { lockDataDir } from './sql/pglite-lock.js';
 import { openPostgres } from './sql/pg.js';
 import { VaultService } from './vault/vault-service.js';
 
@@ -30,9 +31,21 @@ export async function openDatabase(config: Pick<ServerConfig, 'databaseUrl' | 'd
   } else {
     const dir = resolve(config.dataDir, 'pglite');
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    db = await openPglite(dir);
+    const release = await lockDataDir(dir);
+    try {
+      const embedded = await openPglite(dir);
+      db = { ...embedded, close: () => embedded.close().finally(release) };
+    } catch (error) {
+      await release();
+      throw error;
+    }
   }
-  await migrate(db);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   return db;
 }
 

@@ -276,6 +276,19 @@ for (const target of databaseTargets) {
         expect((await store.streamInfo(stream)).version).to.equal(3);
       });
 
+      it('recognises a retry whose event ids are UUIDs written in upper case', async function () {
+        // Ids are UUIDs (validated case-insensitively upstream); the store keeps them canonical.
+        const stream = streamName('upper');
+        const events = [newEvent('A'), newEvent('B')].map((e) => ({ ...e, id: e.id.toUpperCase() }));
+        expect(await store.append(stream, 0, events)).to.deep.equal({ nextVersion: 2, duplicate: false });
+        expect(await store.append(stream, 0, events)).to.deep.equal({ nextVersion: 2, duplicate: true });
+        const stored = await store.readStream(stream, 1, 10);
+        expect(stored.map((e) => e.id.toLowerCase())).to.deep.equal(events.map((e) => e.id.toLowerCase()));
+        // The same UUID in lower case is the same id.
+        const error = await rejection(store.append(streamName('lower'), 0, [{ ...events[0]!, id: events[0]!.id.toLowerCase() }]));
+        expect(error).to.be.instanceOf(DuplicateEventId);
+      });
+
       it('does not take a partial match for a retry', async function () {
         const stream = streamName('partial');
         const [a, b] = [newEvent('A'), newEvent('B')];
@@ -460,6 +473,7 @@ for (const target of databaseTargets) {
         const writerStream = (writer: number) => (writer < 10 ? shared[writer % 2]! : streamName(`solo-${writer}`));
 
         let writersDone = false;
+        let abandoned = false;
         let expectedTotal = Number.POSITIVE_INFINITY;
         const seen: LoggedEvent[] = [];
         let seenWhileWriting = 0;
@@ -481,8 +495,8 @@ for (const target of databaseTargets) {
 
         const tailer = (async () => {
           let after = head;
-          const deadline = Date.now() + 30_000;
-          for (;;) {
+          let deadline = Number.POSITIVE_INFINITY;
+          while (!abandoned) {
             const page = await store.readAll(after, 50);
             tailerReads++;
             expect(page.length).to.be.at.most(50);
@@ -493,11 +507,14 @@ for (const target of databaseTargets) {
               continue;
             }
             if (writersDone && seen.length >= expectedTotal) break;
+            // Once the writers are done, what they appended must show up soon.
+            if (writersDone && deadline === Number.POSITIVE_INFINITY) deadline = Date.now() + 10_000;
             if (Date.now() > deadline) break;
             await appendedOrTimeout(5);
           }
           return after;
         })().finally(unsubscribe);
+        tailer.catch(() => {}); // awaited below; do not report a failure as unhandled meanwhile
 
         const writers = Array.from({ length: WRITERS }, async (_, writer) => {
           const stream = writerStream(writer);
@@ -531,12 +548,16 @@ for (const target of databaseTargets) {
           return { stream, appendedIds, conflicts, duplicates };
         });
 
-        let results: Awaited<(typeof writers)[number]>[];
-        try {
-          results = await Promise.all(writers);
-        } finally {
-          writersDone = true;
+        // Wait for every writer even when one fails, so none keeps appending into later tests.
+        const settled = await Promise.allSettled(writers);
+        writersDone = true;
+        const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+        if (failure) {
+          abandoned = true;
+          await tailer.catch(() => {});
+          throw failure.reason;
         }
+        const results = settled.map((s) => (s as PromiseFulfilledResult<Awaited<(typeof writers)[number]>>).value);
         const appendedIds = results.flatMap((r) => r.appendedIds);
         expectedTotal = appendedIds.length;
         const last = await tailer;

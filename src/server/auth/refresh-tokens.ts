@@ -150,7 +150,7 @@ async function lockFamilyOf(tx: SqlExecutor, hash: string): Promise<string | nul
     [hash],
   );
   if (!row) return null;
-  void FAMILY_LOCK_CLASS;
+  await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [FAMILY_LOCK_CLASS, row.family_id]);
   return row.family_id;
 }
 

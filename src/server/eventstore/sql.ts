@@ -45,32 +45,38 @@ export class SqlEventStore implements EventStore {
       return { nextVersion: expectedVersion, duplicate: false };
     }
     const nextVersion = expectedVersion + events.length;
+    // One statement claims the stream (the compare-and-set) and inserts the events only if the
+    // claim succeeded: a round trip per append instead of one per step.
+    const params: unknown[] = [streamId, nextVersion, expectedVersion];
+    const rows = events.map((event, index) => {
+      const base = params.length;
+      params.push(expectedVersion + index + 1, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
+      return `($1, $${base + 1}::integer, $${base + 2}::uuid, $${base + 3}::text, $${base + 4}::jsonb, $${base + 5}::jsonb)`;
+    });
+    // Both forms use $3 so that its type is known ($3 = 0 holds for the insert).
+    const claim =
+      expectedVersion === 0
+        ? `INSERT INTO streams (stream_id, version, updated_at) SELECT $1, $2, now() WHERE $3::integer = 0
+           ON CONFLICT (stream_id) DO NOTHING RETURNING version`
+        : `UPDATE streams SET version = $2, updated_at = now() WHERE stream_id = $1 AND version = $3 RETURNING version`;
     const result = await this.db.transaction(async (tx) => {
-      const claimed =
-        expectedVersion === 0
-          ? await tx.query(
-              `INSERT INTO streams (stream_id, version, updated_at) VALUES ($1, $2, now())
-               ON CONFLICT (stream_id) DO NOTHING RETURNING version`,
-              [streamId, nextVersion],
-            )
-          : await tx.query(
-              `UPDATE streams SET version = $2, updated_at = now() WHERE stream_id = $1 AND version = $3 RETURNING version`,
-              [streamId, nextVersion, expectedVersion],
-            );
-      if (claimed.length === 0) return this.retryOrConflict(tx, streamId, expectedVersion, events);
-
-      const params: unknown[] = [];
-      const rows = events.map((event, index) => {
-        const base = params.length;
-        params.push(streamId, expectedVersion + index + 1, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
-        return `($${base + 1}, $${base + 2}, $${base + 3}::uuid, $${base + 4}, $${base + 5}::jsonb, $${base + 6}::jsonb)`;
-      });
+      let appended: Array<{ count: number }>;
       try {
-        await tx.query(`INSERT INTO events (stream_id, version, event_id, type, data, metadata) VALUES ${rows.join(', ')}`, params);
+        appended = await tx.query<{ count: number }>(
+          `WITH claimed AS (${claim}),
+           inserted AS (
+             INSERT INTO events (stream_id, version, event_id, type, data, metadata)
+             SELECT * FROM (VALUES ${rows.join(', ')}) AS new_events WHERE EXISTS (SELECT 1 FROM claimed)
+             RETURNING 1
+           )
+           SELECT count(*)::integer AS count FROM inserted`,
+          params,
+        );
       } catch (error) {
         if (isUniqueViolation(error)) throw new DuplicateEventId(events.map((e) => e.id));
         throw error;
       }
+      if (appended[0]?.count !== events.length) return this.retryOrConflict(tx, streamId, expectedVersion, events);
       return { nextVersion, duplicate: false };
     });
     if (!result.duplicate) for (const listener of this.listeners) listener(streamId);
@@ -78,9 +84,13 @@ export class SqlEventStore implements EventStore {
   }
 
   async readStream(streamId: string, fromVersion: number, maxCount: number): Promise<StoredEvent[]> {
+    // Versions are dense (1..n), so the upper bound is implied by the LIMIT; stating it bounds the
+    // rows the query touches whatever plan PostgreSQL picks (with stale statistics, e.g. right
+    // after a bulk append, it may otherwise fetch and sort the rest of the stream for every page).
+    const from = Math.max(1, fromVersion);
     const rows = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`,
-      [streamId, Math.max(1, fromVersion), maxCount],
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 AND version < $2::bigint + $3::bigint ORDER BY version LIMIT $3`,
+      [streamId, from, maxCount],
     );
     return rows.map(toStoredEvent);
   }
@@ -109,7 +119,8 @@ export class SqlEventStore implements EventStore {
       `SELECT version, event_id::text AS event_id FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3`,
       [streamId, expectedVersion, events.length],
     );
-    if (rows.length === events.length && rows.every((row, index) => row.event_id === events[index]!.id)) {
+    // event_id is a uuid column, read back in PostgreSQL's lower-case text form.
+    if (rows.length === events.length && rows.every((row, index) => row.event_id === events[index]!.id.toLowerCase())) {
       return { nextVersion: expectedVersion + events.length, duplicate: true };
     }
     const current = await tx.query<{ version: number }>(`SELECT version FROM streams WHERE stream_id = $1`, [streamId]);

@@ -39,7 +39,9 @@ export async function startGrpcServer(
     : ServerCredentials.createInsecure();
   const target = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(target, credentials, (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
+    server.bindAsync(target, credentials, (error, boundPort) =>
+      error ? reject(new Error(`cannot listen on ${target}: ${error.message}`)) : resolve(boundPort),
+    ),
   );
   const address = options.host.includes(':') ? `[${options.host}]:${port}` : `${options.host}:${port}`;
   return {

@@ -8,6 +8,11 @@ const PAGE = 2000;
  * The server's in-memory vault states for deciding pushes, caught up from the store before use
  * (another replica may have appended) and evicted least-recently-used. Work for one user is
  * serialised here, so a cached state is never folded by two calls at once.
+ *
+ * A caller that will append at an expected version may pass it as `assumeCurrentAt`: a cached
+ * state already at that version is then used without reading the stream. If another replica
+ * appended meanwhile, the append's expected-version check refuses it, so a stale state can only
+ * cost a conflict, never a wrong event; the next call at a newer version catches up.
  */
 export class UserStates {
   private readonly states = new Map<string, VaultState>();
@@ -19,10 +24,10 @@ export class UserStates {
   ) {}
 
   /** Runs `fn` with the user's state caught up to the stream, one call per user at a time. */
-  async withState<T>(userId: string, fn: (state: VaultState) => Promise<T>): Promise<T> {
+  async withState<T>(userId: string, fn: (state: VaultState) => Promise<T>, options: { assumeCurrentAt?: number } = {}): Promise<T> {
     const previous = this.locks.get(userId) ?? Promise.resolve();
     const run = previous.then(async () => {
-      const state = await this.caughtUp(userId);
+      const state = await this.caughtUp(userId, options.assumeCurrentAt);
       try {
         return await fn(state);
       } catch (error) {
@@ -39,12 +44,14 @@ export class UserStates {
     return run;
   }
 
-  private async caughtUp(userId: string): Promise<VaultState> {
+  private async caughtUp(userId: string, assumeCurrentAt: number | undefined): Promise<VaultState> {
     let state = this.states.get(userId);
     if (state) this.states.delete(userId);
+    const cached = state !== undefined;
     state ??= new VaultState();
     this.states.set(userId, state);
     this.evict();
+    if (cached && assumeCurrentAt !== undefined && state.version === assumeCurrentAt) return state;
     const stream = streamIdForUser(userId);
     for (;;) {
       const events = await this.store.readStream(stream, state.version + 1, PAGE);

@@ -4,7 +4,7 @@ import type { VaultEvent } from '../../domain/events.js';
 import { DomainError } from '../../domain/errors.js';
 import { streamIdForUser } from '../../domain/vault-state.js';
 import type { Database } from '../sql/database.js';
-import { WrongExpectedVersion, type EventStore } from '../eventstore/port.js';
+import { WrongExpectedVersion, type AppendResult, type EventStore } from '../eventstore/port.js';
 import { readSnapshot, type VaultSnapshot } from '../../projections/read-model.js';
 import { UserStates } from './user-states.js';
 
@@ -78,27 +78,47 @@ export class VaultService {
 
   async push(userId: string, input: PushInput): Promise<PushOutcome> {
     const stream = streamIdForUser(userId);
-    return this.states.withState(userId, async (state) => {
-      if (state.version !== input.expectedVersion) {
-        if (input.expectedVersion < state.version && (await this.isRetry(stream, input))) {
-          return { kind: 'accepted', version: input.expectedVersion + input.commands.length, duplicate: true };
+    return this.states.withState(
+      userId,
+      async (state) => {
+        if (state.version !== input.expectedVersion) {
+          if (input.expectedVersion < state.version && (await this.isRetry(stream, input))) {
+            return { kind: 'accepted', version: input.expectedVersion + input.commands.length, duplicate: true };
+          }
+          return { kind: 'conflict', currentVersion: state.version };
         }
-        return { kind: 'conflict', currentVersion: state.version };
-      }
-      const events = this.decideAll(state.get.bind(state), input);
-      try {
-        await this.store.append(
-          stream,
-          input.expectedVersion,
-          events.map((event) => ({ id: event.id, type: event.type, data: event.data, metadata: { ...event.metadata } })),
-        );
-      } catch (error) {
-        if (error instanceof WrongExpectedVersion) return { kind: 'conflict', currentVersion: error.currentVersion };
-        throw error;
-      }
-      state.applyAll(events);
-      return { kind: 'accepted', version: state.version, duplicate: false };
-    });
+        let events: VaultEvent[];
+        try {
+          events = this.decideAll(state.get.bind(state), input);
+        } catch (error) {
+          // The cached state may be behind the stream (another replica appended): then the push
+          // is a conflict, and deciding against the stream's real state is the client's next step.
+          if (error instanceof MutationRejected) {
+            const { version } = await this.store.streamInfo(stream);
+            if (version !== input.expectedVersion) return { kind: 'conflict', currentVersion: version };
+          }
+          throw error;
+        }
+        let appended: AppendResult;
+        try {
+          appended = await this.store.append(
+            stream,
+            input.expectedVersion,
+            events.map((event) => ({ id: event.id, type: event.type, data: event.data, metadata: { ...event.metadata } })),
+          );
+        } catch (error) {
+          if (error instanceof WrongExpectedVersion) return { kind: 'conflict', currentVersion: error.currentVersion };
+          throw error;
+        }
+        // A retry whose events landed (through another replica) while this state was behind:
+        // nothing was appended, and the state catches up on its next use.
+        if (appended.duplicate) return { kind: 'accepted', version: appended.nextVersion, duplicate: true };
+        state.applyAll(events);
+        return { kind: 'accepted', version: state.version, duplicate: false };
+      },
+      // A cached state at the expected version is used as is: the append checks the version.
+      { assumeCurrentAt: input.expectedVersion },
+    );
   }
 
   /** A retried push whose mutations already landed right after its expected version. */

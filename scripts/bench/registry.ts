@@ -1,0 +1,6 @@
+import type { Benchmark } from './types.js';
+import { pushBenchmark } from './push.js';
+import { pullBenchmark } from './pull.js';
+
+/** Every benchmark `npm run bench` knows, in the order "all" runs them. Add a file and a line here. */
+export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark];

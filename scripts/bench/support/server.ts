@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KeeperClient } from '../../../src/client/keeper-client.js';
+import { SessionStore } from '../../../src/client/session-store.js';
+import { createLogger } from '../../../src/logging.js';
+import { startServer, type RunningApp } from '../../../src/server/app.js';
+import { TokenIssuer } from '../../../src/server/auth/tokens.js';
+import type { Database } from '../../../src/server/sql/database.js';
+import type { BenchContext } from '../types.js';
+
+export const BENCH_PASSWORD = 'correct horse battery staple';
+
+export interface BenchServer {
+  app: RunningApp;
+  address: string;
+  /** A client with a session directory of its own (removed when the benchmark ends). */
+  client(): Promise<{ client: KeeperClient; home: string }>;
+}
+
+/**
+ * A real Keeper server as `keeper up` runs it against PostgreSQL: inline projector (default
+ * poll interval), bcrypt cost 10, an ephemeral port on 127.0.0.1. Stopped when the benchmark ends.
+ */
+export async function startBenchServer(ctx: BenchContext, db: Database): Promise<BenchServer> {
+  const app = await startServer(
+    db,
+    {
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: 4 * 1024 * 1024,
+      tokenKey: await TokenIssuer.generateSecretKey(),
+      auth: { bcryptCost: 10 },
+      inlineProjector: true,
+    },
+    createLogger(process.env.KEEPER_LOG_LEVEL ?? 'warn', 'bench-server'),
+  );
+  const clients: KeeperClient[] = [];
+  const homes: string[] = [];
+  ctx.defer(async () => {
+    for (const client of clients) client.close();
+    await app.stop();
+    await Promise.all(homes.map((home) => rm(home, { recursive: true, force: true })));
+  });
+  return {
+    app,
+    address: app.grpc.address,
+    async client() {
+      const home = await mkdtemp(join(tmpdir(), 'keeper-bench-'));
+      homes.push(home);
+      const client = new KeeperClient({ server: app.grpc.address, tls: false }, new SessionStore(home, app.grpc.address));
+      clients.push(client);
+      return { client, home };
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Field } from '../../domain/record.js';
+import type { Record as WireRecord } from '../../gen/keeper/v1/vault.js';
+
+export function formatTime(ms: number): string {
+  if (!ms) return '-';
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
+}
+
+/** Left-aligned columns separated by two spaces, for any number of rows. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function maskField(field: Field, reveal: boolean): string {
+  return field.sensitive && !reveal ? '********' : field.value;
+}
+
+export function formatRecord(record: WireRecord, reveal: boolean): string {
+  const lines = [
+    `${record.name}  (${record.kind})`,
+    `id       ${record.id}`,
+    `created  ${formatTime(record.createdAt)}`,
+    `updated  ${formatTime(record.updatedAt)}`,
+    `version  ${record.version}`,
+  ];
+  if (record.fields.length > 0) {
+    const width = Math.max(...record.fields.map((f) => f.name.length));
+    lines.push('fields');
+    for (const field of record.fields) lines.push(`  ${field.name.padEnd(width)}  ${maskField(field, reveal)}${field.sensitive ? '  (sensitive)' : ''}`);
+    if (!reveal && record.fields.some((f) => f.sensitive)) lines.push('(sensitive values are hidden; add --reveal to show them)');
+  }
+  return lines.join('\n');
+}
