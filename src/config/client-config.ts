@@ -7,9 +7,9 @@ const schema = z.object({
   server: hostPort.default('127.0.0.1:7070'),
   home: z.string().min(1).default(join(homedir(), '.keeper')),
   tls: z
-    .union([z.boolean(), z.enum(['1', 'true', 'yes', '0', 'false', 'no'], { message: 'must be true or false' })])
-    .default(false)
-    .transform((value) => value === true || value === '1' || value === 'true' || value === 'yes'),
+    .preprocess((value) => (typeof value === 'boolean' ? String(value) : value), z.enum(['1', 'true', 'yes', '0', 'false', 'no'], { message: 'must be true or false' }))
+    .optional()
+    .transform((value) => value === '1' || value === 'true' || value === 'yes'),
   tlsCa: z.string().optional(),
   timeoutMs: z.coerce.number({ message: 'must be a number of milliseconds' }).int().positive('must be above zero').default(15000),
   logLevel,

@@ -12,14 +12,20 @@ export class ConfigError extends Error {
  * Parses `values` (already merged from flags over KEEPER_* env) with `schema`, turning every
  * issue into a sentence naming the setting as the user would type it.
  */
-export function parseConfig<T extends z.ZodType>(schema: T, values: Record<string, unknown>, names: Record<string, string>): z.infer<T> {
+export function parseConfig<T extends z.ZodType>(
+  schema: T,
+  values: Record<string, unknown>,
+  names: Record<string, string>,
+  secrets: ReadonlySet<string> = new Set(),
+): z.infer<T> {
   const result = schema.safeParse(values);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? '');
     const name = names[key] ?? key;
     const given = values[key];
-    return `${name}${given === undefined ? '' : ` (got "${String(given)}")`}: ${issue.message}`;
+    const shown = given === undefined || secrets.has(key) ? '' : ` (got "${String(given)}")`;
+    return `${name}${shown}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
 }

@@ -57,7 +57,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     tlsKey: pick(flags, env, 'tlsKey', 'KEEPER_TLS_KEY'),
     logLevel: pick(flags, env, 'logLevel', 'KEEPER_LOG_LEVEL'),
   };
-  const config = parseConfig(schema, values, NAMES);
+  const config = parseConfig(schema, values, NAMES, new Set(['tokenKey', 'databaseUrl']));
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError('invalid configuration: TLS needs both --tls-cert / KEEPER_TLS_CERT and --tls-key / KEEPER_TLS_KEY');
   }

@@ -67,6 +67,17 @@ for (const target of databaseTargets) {
       expect(badLogin.details).to.match(/^login/);
     });
 
+    it('slows down repeated failed logins with RESOURCE_EXHAUSTED and a retry delay', async () => {
+      const login = `victim-${randomUUID().slice(0, 8)}`;
+      await (await server.client()).register(login, PASSWORD);
+      const attacker = await server.client();
+      for (let i = 0; i < 5; i++) expect((await rejection(attacker.login(login, `guess number ${i}`))).code).to.equal(status.UNAUTHENTICATED);
+      const slowed = await rejection(attacker.login(login, PASSWORD));
+      expect(slowed.code).to.equal(status.RESOURCE_EXHAUSTED);
+      expect(Number(slowed.metadata.get('retry-after-ms')[0])).to.be.greaterThan(0);
+      expect(slowed.details).to.not.contain(PASSWORD);
+    });
+
     it('pushes, lists, pulls, edits and deletes a record', async () => {
       const client = await registered();
       expect(await client.status()).to.deep.equal({ version: 0, lastModifiedAt: 0 });

@@ -214,6 +214,10 @@ async function expectMatchesFold(db: Database, users: SimUser[]): Promise<void> 
     const ids = [...user.state.records.keys()];
     const rows = await readRecordStates(db, user.id, ids);
     expect(rows.size, `rows of ${user.id}`).to.equal(ids.length);
+    const [{ count }] = (await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM rm_records WHERE user_id = $1`, [user.id])) as [
+      { count: number },
+    ];
+    expect(count, `no stray rows for ${user.id}`).to.equal(ids.length);
     for (const id of ids) expect(rows.get(id), `row ${id} of ${user.id}`).to.deep.equal(user.state.get(id));
   }
 }
@@ -377,6 +381,14 @@ for (const target of databaseTargets) {
       );
       const bobRecord = [...bob.state.records.keys()][0]!;
       await db.query(`DELETE FROM rm_records WHERE user_id = $1 AND record_id = $2`, [bob.id, bobRecord]);
+      // a row no event ever made
+      const stray = randomUUID();
+      await db.query(
+        `INSERT INTO rm_records (user_id, record_id, kind, name, fields, created_at, updated_at, version)
+         VALUES ($1, $2, 'note', 'stray', '[]'::jsonb, now(), now(), 1)`,
+        [bob.id, stray],
+      );
+      await db.query(`UPDATE rm_user_versions SET version = 1, last_modified_at = now() WHERE user_id = $1`, [bob.id]);
       const corrupted = await readSnapshot(db, alice.id);
       expect(corrupted.records.map((record) => record.id)).to.not.include(victim.id);
       // catching up does not notice: the checkpoint says everything is applied
@@ -387,6 +399,7 @@ for (const target of databaseTargets) {
       expect(rebuilt, 'rebuild replays the whole log').to.equal(appended);
       expect((await readRecordStates(db, alice.id, [victim.id])).get(victim.id)).to.deep.equal(alice.state.get(victim.id));
       expect((await readRecordStates(db, bob.id, [bobRecord])).get(bobRecord)).to.deep.equal(bob.state.get(bobRecord));
+      expect((await readRecordStates(db, bob.id, [stray])).size, 'stray row removed').to.equal(0);
       await expectMatchesFold(db, everyone);
     });
 
@@ -474,6 +487,31 @@ for (const target of databaseTargets) {
       // a later catch-up picks it up
       await settle(db, users, () => new Projector(db, store).catchUp());
       await expectMatchesFold(db, users);
+    });
+
+    it('idle() wakes a running projector for events appended by another process and waits until they are applied', async function () {
+      const users = newUsers(2);
+      // the projector listens to a store of its own, so these appends do not wake it, and it polls only once a minute
+      const projector = new Projector(db, new SqlEventStore(db), { pollIntervalMs: 60_000 });
+      projector.start();
+      try {
+        await projector.idle();
+        await act(users, 5);
+        await sleep(100);
+        expect(await storedVersions(db, users), 'asleep: not applied yet').to.deep.equal([0, 0]);
+        const deadline = Date.now() + SETTLE_MS;
+        for (;;) {
+          await projector.idle();
+          const versions = await storedVersions(db, users);
+          if (versions.every((version, i) => version === users[i]!.state.version)) break;
+          if (db.kind === 'pglite') expect.fail(`idle() resolved with the read model at ${versions}, not ${streamVersions(users)}`);
+          if (Date.now() > deadline) expect.fail(`the running projector stayed at ${versions}`);
+          await sleep(20);
+        }
+        await expectMatchesFold(db, users);
+      } finally {
+        await projector.stop();
+      }
     });
 
     it('stop() on a projector that never started resolves at once', async function () {

@@ -79,7 +79,16 @@ export class SqlEventStore implements EventStore {
       if (appended[0]?.count !== events.length) return this.retryOrConflict(tx, streamId, expectedVersion, events);
       return { nextVersion, duplicate: false };
     });
-    if (!result.duplicate) for (const listener of this.listeners) listener(streamId);
+    if (!result.duplicate) {
+      for (const listener of this.listeners) {
+        // The events are committed: a failing listener must not turn the append into an error.
+        try {
+          listener(streamId);
+        } catch {
+          // Listeners only wake tailers, which also poll; nothing is lost.
+        }
+      }
+    }
     return result;
   }
 

@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { ConfigError } from '../../src/config/env.js';
+import { loadServerConfig } from '../../src/config/server-config.js';
+import { loadClientConfig } from '../../src/config/client-config.js';
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('server config', () => {
+  it('has embedded defaults', () => {
+    const config = loadServerConfig({}, {});
+    expect(config).to.include({ dataDir: '.keeper', listen: '127.0.0.1:7070', host: '127.0.0.1', port: 7070, accessTtl: 900, bcryptCost: 12, projector: 'inline', logLevel: 'warn' });
+    expect(config.databaseUrl).to.equal(undefined);
+  });
+
+  it('takes flags over environment variables', () => {
+    const config = loadServerConfig({ listen: '0.0.0.0:9000' }, { KEEPER_LISTEN: '127.0.0.1:1', KEEPER_ACCESS_TTL: '60', KEEPER_DATABASE_URL: 'postgres://x@y/z' });
+    expect(config).to.include({ host: '0.0.0.0', port: 9000, accessTtl: 60, databaseUrl: 'postgres://x@y/z' });
+    expect(loadServerConfig({}, { KEEPER_LISTEN: '[::1]:7070' })).to.include({ host: '::1', port: 7070 });
+  });
+
+  it('names each bad value, what was given and what is expected', () => {
+    expect(configError(() => loadServerConfig({}, { KEEPER_ACCESS_TTL: 'soon' }))).to.equal(
+      'invalid configuration: --access-ttl / KEEPER_ACCESS_TTL (got "soon"): must be a number of seconds',
+    );
+    expect(configError(() => loadServerConfig({}, { KEEPER_ACCESS_TTL: '-5' }))).to.contain('must be above zero');
+    expect(configError(() => loadServerConfig({}, { KEEPER_LISTEN: 'localhost' }))).to.contain('--listen / KEEPER_LISTEN (got "localhost"): must be host:port');
+    expect(configError(() => loadServerConfig({}, { KEEPER_LISTEN: '127.0.0.1:99999' }))).to.contain('between 0 and 65535');
+    expect(configError(() => loadServerConfig({}, { KEEPER_DATABASE_URL: 'mysql://x' }))).to.contain('must be a postgres:// URL');
+    expect(configError(() => loadServerConfig({}, { KEEPER_BCRYPT_COST: '4' }))).to.contain('KEEPER_BCRYPT_COST (got "4"): must be at least 10');
+    expect(configError(() => loadServerConfig({}, { KEEPER_TOKEN_KEY: 'secret' }))).to.contain('must be a PASERK k4.secret key');
+    expect(configError(() => loadServerConfig({}, { KEEPER_LOG_LEVEL: 'loud' }))).to.contain('--log-level / KEEPER_LOG_LEVEL (got "loud")');
+    expect(configError(() => loadServerConfig({}, { KEEPER_PROJECTOR: 'sometimes' }))).to.contain('must be inline or external');
+    expect(configError(() => loadServerConfig({}, { KEEPER_TLS_CERT: 'cert.pem' }))).to.contain('TLS needs both');
+    expect(configError(() => loadServerConfig({}, { KEEPER_PROJECTOR: 'external' }))).to.contain('can only run the projector inline');
+  });
+
+  it('never echoes the token key', () => {
+    expect(configError(() => loadServerConfig({}, { KEEPER_TOKEN_KEY: 'k4.local.not-a-secret-key' }))).to.not.contain('not-a-secret-key');
+  });
+});
+
+describe('client config', () => {
+  it('has defaults and validates', () => {
+    const config = loadClientConfig({}, { HOME: '/home/x' });
+    expect(config).to.include({ server: '127.0.0.1:7070', tls: false, timeoutMs: 15000 });
+    expect(loadClientConfig({ tls: true }, {}).tls).to.equal(true);
+    expect(loadClientConfig({}, { KEEPER_TLS: 'yes' }).tls).to.equal(true);
+    expect(loadClientConfig({}, { KEEPER_TLS: '0' }).tls).to.equal(false);
+    expect(configError(() => loadClientConfig({}, { KEEPER_TLS: 'maybe' }))).to.contain('--tls / KEEPER_TLS (got "maybe"): must be true or false');
+    expect(configError(() => loadClientConfig({ server: 'nowhere' }, {}))).to.contain('--server / KEEPER_SERVER (got "nowhere")');
+  });
+});
