@@ -11,6 +11,7 @@ export const createRecordSchema = z.object({
   kind: recordKindSchema,
   name: recordNameSchema,
   fields: fieldListSchema,
+  conflictOf: recordIdSchema.optional(),
 });
 
 export const updateRecordSchema = z
@@ -33,9 +34,37 @@ export const deleteRecordSchema = z.object({
   recordId: recordIdSchema,
 });
 
-export const commandSchema = z.discriminatedUnion('type', [createRecordSchema, updateRecordSchema, deleteRecordSchema]);
+export const restoreRecordSchema = z.object({
+  type: z.literal('RestoreRecord'),
+  mutationId,
+  recordId: recordIdSchema,
+  kind: recordKindSchema,
+  name: recordNameSchema,
+  fields: fieldListSchema,
+  fromVersion: z.number().int().positive(),
+});
+
+/** Turns encryption on (replacesKeyId null) or re-wraps the same key under a new secret word. */
+export const setVaultKeySchema = z.object({
+  type: z.literal('SetVaultKey'),
+  mutationId,
+  keyId: recordIdSchema,
+  replacesKeyId: recordIdSchema.nullable(),
+  envelope: z.string().min(1).max(LIMITS.keyEnvelopeMax, `must be at most ${LIMITS.keyEnvelopeMax} characters`),
+});
+
+export const commandSchema = z.discriminatedUnion('type', [
+  createRecordSchema,
+  updateRecordSchema,
+  deleteRecordSchema,
+  restoreRecordSchema,
+  setVaultKeySchema,
+]);
 
 export type CreateRecord = z.infer<typeof createRecordSchema>;
 export type UpdateRecord = z.infer<typeof updateRecordSchema>;
 export type DeleteRecord = z.infer<typeof deleteRecordSchema>;
+export type RestoreRecord = z.infer<typeof restoreRecordSchema>;
+export type SetVaultKey = z.infer<typeof setVaultKeySchema>;
+export type RecordCommand = Exclude<VaultCommand, SetVaultKey>;
 export type VaultCommand = z.infer<typeof commandSchema>;

@@ -1,6 +1,6 @@
-import type { VaultCommand } from './commands.js';
+import type { RecordCommand, SetVaultKey } from './commands.js';
 import { DomainError } from './errors.js';
-import type { VaultEvent, VaultEventData } from './events.js';
+import type { RecordEvent, RecordEventData, VaultEventData } from './events.js';
 import { LIMITS } from './limits.js';
 import type { Field, VaultRecord } from './record.js';
 
@@ -14,21 +14,26 @@ export interface RecordState extends VaultRecord {
 }
 
 /** Which events a command produces against the current state of its record, or why not. */
-export function decide(command: VaultCommand, state: RecordState | undefined): VaultEventData {
+export function decide(command: RecordCommand, state: RecordState | undefined): RecordEventData {
   switch (command.type) {
-    case 'CreateRecord':
+    case 'CreateRecord': {
       if (state) throw new DomainError('record_exists', `record ${command.recordId} already exists`);
-      return {
-        type: 'RecordCreated',
-        data: { recordId: command.recordId, kind: command.kind, name: command.name, fields: command.fields },
+      const data: Extract<RecordEventData, { type: 'RecordCreated' }>['data'] = {
+        recordId: command.recordId,
+        kind: command.kind,
+        name: command.name,
+        fields: command.fields,
       };
+      if (command.conflictOf !== undefined) data.conflictOf = command.conflictOf;
+      return { type: 'RecordCreated', data };
+    }
     case 'UpdateRecord': {
       const current = requireLive(state, command.recordId);
       const fields = applyFieldChanges(current.fields, command.setFields, command.removeFields);
       if (fields.length > LIMITS.fieldCountMax) {
         throw new DomainError('limit_exceeded', `record ${command.recordId} would have ${fields.length} fields; at most ${LIMITS.fieldCountMax} are allowed`);
       }
-      const data: Extract<VaultEventData, { type: 'RecordUpdated' }>['data'] = {
+      const data: Extract<RecordEventData, { type: 'RecordUpdated' }>['data'] = {
         recordId: command.recordId,
         setFields: command.setFields,
         removeFields: command.removeFields,
@@ -40,15 +45,39 @@ export function decide(command: VaultCommand, state: RecordState | undefined): V
     case 'DeleteRecord':
       requireLive(state, command.recordId);
       return { type: 'RecordDeleted', data: { recordId: command.recordId } };
+    case 'RestoreRecord':
+      if (!state) throw new DomainError('record_not_found', `record ${command.recordId} does not exist`);
+      return {
+        type: 'RecordRestored',
+        data: { recordId: command.recordId, kind: command.kind, name: command.name, fields: command.fields, fromVersion: command.fromVersion },
+      };
   }
 }
 
+/**
+ * Encryption is turned on once (replacing no key) and afterwards only re-wrapped (same key id),
+ * so two clients can never seal the same vault under two different keys.
+ */
+export function decideVaultKey(command: SetVaultKey, current: { keyId: string } | null): VaultEventData {
+  const currentId = current?.keyId ?? null;
+  if (command.replacesKeyId !== currentId) {
+    throw new DomainError(
+      'key_changed',
+      currentId === null ? 'the vault is not encrypted yet, so there is no key to replace' : 'the vault key was changed elsewhere: sync and unlock with the current secret word',
+    );
+  }
+  if (currentId !== null && command.keyId !== currentId) {
+    throw new DomainError('key_changed', 'an encrypted vault keeps its key: only the secret word that wraps it can change');
+  }
+  return { type: 'VaultKeySet', data: { keyId: command.keyId, envelope: command.envelope } };
+}
+
 /** The record after one event. Events are facts, so evolve never refuses one. */
-export function evolve(state: RecordState | undefined, event: VaultEvent): RecordState | undefined {
+export function evolve(state: RecordState | undefined, event: RecordEvent): RecordState | undefined {
   const at = event.metadata.at;
   switch (event.type) {
-    case 'RecordCreated':
-      return {
+    case 'RecordCreated': {
+      const created: RecordState = {
         id: event.data.recordId,
         kind: event.data.kind,
         name: event.data.name,
@@ -58,6 +87,9 @@ export function evolve(state: RecordState | undefined, event: VaultEvent): Recor
         version: event.version,
         deletedAt: null,
       };
+      if (event.data.conflictOf !== undefined) created.conflictOf = event.data.conflictOf;
+      return created;
+    }
     case 'RecordUpdated':
       if (!state) return state;
       return {
@@ -71,6 +103,17 @@ export function evolve(state: RecordState | undefined, event: VaultEvent): Recor
     case 'RecordDeleted':
       if (!state) return state;
       return { ...state, deletedAt: at, updatedAt: at, version: event.version };
+    case 'RecordRestored':
+      if (!state) return state;
+      return {
+        ...state,
+        kind: event.data.kind,
+        name: event.data.name,
+        fields: event.data.fields,
+        updatedAt: at,
+        version: event.version,
+        deletedAt: null,
+      };
   }
 }
 

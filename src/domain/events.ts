@@ -7,6 +7,8 @@ export const recordCreatedSchema = z.object({
   kind: recordKindSchema,
   name: recordNameSchema,
   fields: fieldListSchema,
+  /** A conflict copy names the record whose concurrent edit it keeps. */
+  conflictOf: recordIdSchema.optional(),
 });
 
 /** Field-level change: only what changed travels and is stored. */
@@ -20,10 +22,30 @@ export const recordUpdatedSchema = z.object({
 
 export const recordDeletedSchema = z.object({ recordId: recordIdSchema });
 
+/** A record put back as it was at some earlier version (also brings back a deleted record). */
+export const recordRestoredSchema = z.object({
+  recordId: recordIdSchema,
+  kind: recordKindSchema,
+  name: recordNameSchema,
+  fields: fieldListSchema,
+  fromVersion: z.number().int().positive(),
+});
+
+/**
+ * The user's vault key, wrapped by the secret word on the client. The server keeps it opaque so
+ * every client of the user can unlock; `keyId` names the vault key across re-wraps.
+ */
+export const vaultKeySetSchema = z.object({
+  keyId: recordIdSchema,
+  envelope: z.string().min(1).max(LIMITS.keyEnvelopeMax, `must be at most ${LIMITS.keyEnvelopeMax} characters`),
+});
+
 export const eventDataSchemas = {
   RecordCreated: recordCreatedSchema,
   RecordUpdated: recordUpdatedSchema,
   RecordDeleted: recordDeletedSchema,
+  RecordRestored: recordRestoredSchema,
+  VaultKeySet: vaultKeySetSchema,
 } as const;
 
 export type VaultEventType = keyof typeof eventDataSchemas;
@@ -32,23 +54,36 @@ export const VAULT_EVENT_TYPES = Object.keys(eventDataSchemas) as VaultEventType
 export type VaultEventData =
   | { type: 'RecordCreated'; data: z.infer<typeof recordCreatedSchema> }
   | { type: 'RecordUpdated'; data: z.infer<typeof recordUpdatedSchema> }
-  | { type: 'RecordDeleted'; data: z.infer<typeof recordDeletedSchema> };
+  | { type: 'RecordDeleted'; data: z.infer<typeof recordDeletedSchema> }
+  | { type: 'RecordRestored'; data: z.infer<typeof recordRestoredSchema> }
+  | { type: 'VaultKeySet'; data: z.infer<typeof vaultKeySetSchema> };
+
+/** Events about one record, as opposed to the vault as a whole. */
+export type RecordEventData = Exclude<VaultEventData, { type: 'VaultKeySet' }>;
+export type RecordEvent = RecordEventData & EventEnvelope;
+
+export function isRecordEvent<E extends { type: string }>(event: E): event is E & { type: RecordEventData['type'] } {
+  return event.type !== 'VaultKeySet';
+}
 
 export interface EventMetadata {
   /** The client's mutation id; it is also the event id, which makes retries idempotent. */
   mutationId: string;
+  /** Empty for vault-level events (VaultKeySet). */
   recordId: string;
   clientId: string;
   /** Unix ms when the server appended the event. */
   at: number;
 }
 
-/** An event as it sits in a user's stream. */
-export type VaultEvent = VaultEventData & {
+export interface EventEnvelope {
   id: string;
   version: number;
   metadata: EventMetadata;
-};
+}
+
+/** An event as it sits in a user's stream. */
+export type VaultEvent = VaultEventData & EventEnvelope;
 
 /** Validates an event read from storage or the wire; throws a ZodError naming what is wrong. */
 export function parseEventData(type: string, data: unknown): VaultEventData {

@@ -5,3 +5,6 @@ export * from './commands.js';
 export * from './errors.js';
 export * from './decider.js';
 export * from './vault-state.js';
+export * from './local-apply.js';
+export * from './rebase.js';
+export * from './search.js';

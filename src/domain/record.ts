@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LIMITS, RECORD_KINDS } from './limits.js';
+import { LIMITS, RECORD_KINDS, SEALED_PREFIX } from './limits.js';
 
 /** UUIDs are compared as text everywhere, so they are kept in one (lower-case) form. */
 export const recordIdSchema = z.uuid({ message: 'must be a UUID' }).transform((id) => id.toLowerCase());
@@ -8,7 +8,8 @@ export const recordNameSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .max(LIMITS.recordNameMax, `must be at most ${LIMITS.recordNameMax} characters`);
+  .max(LIMITS.sealedRecordNameMax, `must be at most ${LIMITS.recordNameMax} characters`)
+  .refine((name) => name.startsWith(SEALED_PREFIX) || name.length <= LIMITS.recordNameMax, `must be at most ${LIMITS.recordNameMax} characters`);
 
 export const fieldNameSchema = z
   .string()
@@ -47,4 +48,6 @@ export interface VaultRecord {
   updatedAt: number;
   /** Stream version of the event that last changed the record. */
   version: number;
+  /** Set on a conflict copy: the record whose concurrent edit this copy keeps. */
+  conflictOf?: string | undefined;
 }

@@ -11,15 +11,35 @@ export class VaultState {
   readonly records = new Map<string, RecordState>();
   version = 0;
   lastModifiedAt = 0;
+  /** The wrapped vault key when the user turned encryption on; null otherwise. */
+  vaultKey: { keyId: string; envelope: string } | null = null;
+
+  /** A replica started from a read-model snapshot (List) instead of the whole log. */
+  static fromSnapshot(snapshot: {
+    version: number;
+    lastModifiedAt: number;
+    records: Iterable<RecordState>;
+    vaultKey: { keyId: string; envelope: string } | null;
+  }): VaultState {
+    const state = new VaultState();
+    for (const record of snapshot.records) state.records.set(record.id, record);
+    state.version = snapshot.version;
+    state.lastModifiedAt = snapshot.lastModifiedAt;
+    state.vaultKey = snapshot.vaultKey;
+    return state;
+  }
 
   /** Applies the next event of the stream; refuses a gap or a repeat, which would mean lost data. */
   apply(event: VaultEvent): void {
     if (event.version !== this.version + 1) {
       throw new Error(`event version ${event.version} does not follow version ${this.version}`);
     }
-    const recordId = event.data.recordId;
-    const next = evolve(this.records.get(recordId), event);
-    if (next) this.records.set(recordId, next);
+    if (event.type === 'VaultKeySet') {
+      this.vaultKey = { keyId: event.data.keyId, envelope: event.data.envelope };
+    } else {
+      const next = evolve(this.records.get(event.data.recordId), event);
+      if (next) this.records.set(event.data.recordId, next);
+    }
     this.version = event.version;
     this.lastModifiedAt = event.metadata.at;
   }

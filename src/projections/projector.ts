@@ -1,9 +1,9 @@
 import { evolve, type RecordState } from '../domain/decider.js';
-import { toVaultEvent, type VaultEvent } from '../domain/events.js';
+import { isRecordEvent, toVaultEvent, type RecordEvent, type VaultEvent } from '../domain/events.js';
 import { readAllWith } from '../server/eventstore/sql.js';
 import { LOG_START, type EventStore, type LoggedEvent, type LogPosition } from '../server/eventstore/port.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
-import { clearReadModel, readRecordStates, readUserVersion, writeRecordStates, writeUserVersion } from './read-model.js';
+import { clearReadModel, readRecordStates, readUserVersion, writeRecordStates, writeUserVersion, type VaultKeyRow } from './read-model.js';
 
 const PROJECTION = 'vault-records';
 const USER_STREAM = /^user-([0-9a-f-]{36})$/;
@@ -112,7 +112,8 @@ export class Projector {
       if (applied === 0 && !failed) for (const resolve of waiters) resolve();
       else this.caughtUpWaiters.unshift(...waiters);
       if (!this.running) break;
-      if (applied > 0) continue;
+      // A waiter that arrived during the pass (when there was no sleep to cut short) needs a pass of its own now.
+      if (applied > 0 || (!failed && this.caughtUpWaiters.length > 0)) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, this.pollIntervalMs);
         function done() {
@@ -158,9 +159,10 @@ async function applyBatch(tx: SqlExecutor, events: LoggedEvent[]): Promise<void>
     if (fresh[0]!.version !== stored + 1) {
       throw new Error(`read model for user ${userId} is at version ${stored} but the next event is ${fresh[0]!.version}`);
     }
-    const states = await readRecordStates(tx, userId, [...new Set(fresh.map((event) => event.data.recordId))]);
+    const recordEvents = fresh.filter(isRecordEvent) as RecordEvent[];
+    const states = await readRecordStates(tx, userId, [...new Set(recordEvents.map((event) => event.data.recordId))]);
     const changed = new Map<string, RecordState>();
-    for (const event of fresh) {
+    for (const event of recordEvents) {
       const next = evolve(states.get(event.data.recordId), event);
       if (!next) continue;
       states.set(next.id, next);
@@ -168,6 +170,8 @@ async function applyBatch(tx: SqlExecutor, events: LoggedEvent[]): Promise<void>
     }
     await writeRecordStates(tx, userId, [...changed.values()]);
     const last = fresh[fresh.length - 1]!;
-    await writeUserVersion(tx, userId, last.version, last.metadata.at);
+    let vaultKey: VaultKeyRow | undefined;
+    for (const event of fresh) if (event.type === 'VaultKeySet') vaultKey = { keyId: event.data.keyId, envelope: event.data.envelope };
+    await writeUserVersion(tx, userId, last.version, last.metadata.at, vaultKey);
   }
 }

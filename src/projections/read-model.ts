@@ -7,6 +7,12 @@ export interface VaultSnapshot {
   version: number;
   lastModifiedAt: number;
   records: VaultRecord[];
+  vaultKey: VaultKeyRow | null;
+}
+
+export interface VaultKeyRow {
+  keyId: string;
+  envelope: string;
 }
 
 interface RecordRow {
@@ -18,23 +24,26 @@ interface RecordRow {
   updated_at: Date;
   version: number;
   deleted_at: Date | null;
+  conflict_of: string | null;
 }
 
-const RECORD_COLUMNS = `record_id::text AS record_id, kind, name, fields, created_at, updated_at, version, deleted_at`;
+const RECORD_COLUMNS = `record_id::text AS record_id, kind, name, fields, created_at, updated_at, version, deleted_at, conflict_of::text AS conflict_of`;
 
 /** Reads the records and the user's version in one snapshot, so they always agree. */
 export async function readSnapshot(db: Database, userId: string): Promise<VaultSnapshot> {
   return db.transaction(
     async (tx) => {
-      const versions = await tx.query<{ version: number; last_modified_at: Date }>(
-        `SELECT version, last_modified_at FROM rm_user_versions WHERE user_id = $1`,
+      const versions = await tx.query<{ version: number; last_modified_at: Date; key_id: string | null; key_envelope: string | null }>(
+        `SELECT version, last_modified_at, key_id::text AS key_id, key_envelope FROM rm_user_versions WHERE user_id = $1`,
         [userId],
       );
       const rows = await tx.query<RecordRow>(
         `SELECT ${RECORD_COLUMNS} FROM rm_records WHERE user_id = $1 AND deleted_at IS NULL ORDER BY created_at, record_id`,
         [userId],
       );
+      const row = versions[0];
       return {
+        vaultKey: row?.key_id && row.key_envelope ? { keyId: row.key_id, envelope: row.key_envelope } : null,
         version: versions[0]?.version ?? 0,
         lastModifiedAt: versions[0]?.last_modified_at.getTime() ?? 0,
         records: rows.map((row) => {
@@ -75,25 +84,29 @@ export async function writeRecordStates(tx: SqlExecutor, userId: string, states:
       new Date(state.updatedAt),
       state.version,
       state.deletedAt === null ? null : new Date(state.deletedAt),
+      state.conflictOf ?? null,
     );
     const p = (offset: number) => `$${base + offset}`;
-    return `($1, ${p(1)}::uuid, ${p(2)}, ${p(3)}, ${p(4)}::jsonb, ${p(5)}::timestamptz, ${p(6)}::timestamptz, ${p(7)}::integer, ${p(8)}::timestamptz)`;
+    return `($1, ${p(1)}::uuid, ${p(2)}, ${p(3)}, ${p(4)}::jsonb, ${p(5)}::timestamptz, ${p(6)}::timestamptz, ${p(7)}::integer, ${p(8)}::timestamptz, ${p(9)}::uuid)`;
   });
   await tx.query(
-    `INSERT INTO rm_records (user_id, record_id, kind, name, fields, created_at, updated_at, version, deleted_at)
+    `INSERT INTO rm_records (user_id, record_id, kind, name, fields, created_at, updated_at, version, deleted_at, conflict_of)
      VALUES ${values.join(', ')}
      ON CONFLICT (user_id, record_id) DO UPDATE SET
        kind = EXCLUDED.kind, name = EXCLUDED.name, fields = EXCLUDED.fields, created_at = EXCLUDED.created_at,
-       updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, deleted_at = EXCLUDED.deleted_at`,
+       updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, deleted_at = EXCLUDED.deleted_at,
+       conflict_of = EXCLUDED.conflict_of`,
     params,
   );
 }
 
-export async function writeUserVersion(tx: SqlExecutor, userId: string, version: number, lastModifiedAt: number): Promise<void> {
+/** Records the version the read model reflects, and the vault key when this batch set one. */
+export async function writeUserVersion(tx: SqlExecutor, userId: string, version: number, lastModifiedAt: number, vaultKey?: VaultKeyRow): Promise<void> {
   await tx.query(
-    `INSERT INTO rm_user_versions (user_id, version, last_modified_at) VALUES ($1, $2, $3)
-     ON CONFLICT (user_id) DO UPDATE SET version = EXCLUDED.version, last_modified_at = EXCLUDED.last_modified_at`,
-    [userId, version, new Date(lastModifiedAt)],
+    `INSERT INTO rm_user_versions (user_id, version, last_modified_at, key_id, key_envelope) VALUES ($1, $2, $3, $4::uuid, $5)
+     ON CONFLICT (user_id) DO UPDATE SET version = EXCLUDED.version, last_modified_at = EXCLUDED.last_modified_at,
+       key_id = COALESCE(EXCLUDED.key_id, rm_user_versions.key_id), key_envelope = COALESCE(EXCLUDED.key_envelope, rm_user_versions.key_envelope)`,
+    [userId, version, new Date(lastModifiedAt), vaultKey?.keyId ?? null, vaultKey?.envelope ?? null],
   );
 }
 
@@ -105,7 +118,7 @@ export async function clearReadModel(tx: SqlExecutor): Promise<void> {
 }
 
 function fromRow(row: RecordRow): RecordState {
-  return {
+  const state: RecordState = {
     id: row.record_id,
     kind: row.kind,
     name: row.name,
@@ -115,4 +128,6 @@ function fromRow(row: RecordRow): RecordState {
     version: row.version,
     deletedAt: row.deleted_at ? row.deleted_at.getTime() : null,
   };
+  if (row.conflict_of) state.conflictOf = row.conflict_of;
+  return state;
 }

@@ -22,6 +22,8 @@ import {
   type UpdateRecord,
   type VaultEvent,
   type VaultEventData,
+  type RecordEvent,
+  type RecordEventData,
 } from '../../src/domain/index.js';
 
 /** Pure unit tests of the domain: the decider, the fold, and the schemas guarding its input. */
@@ -74,12 +76,12 @@ function deleteCommand(recordId: string): DeleteRecord {
   return { type: 'DeleteRecord', mutationId: randomUUID(), recordId };
 }
 
-function event(data: VaultEventData, version: number, at: number, clientId = 'laptop'): VaultEvent {
+function event(data: RecordEventData, version: number, at: number, clientId = 'laptop'): RecordEvent {
   const mutationId = randomUUID();
-  return { ...data, id: mutationId, version, metadata: { mutationId, recordId: data.data.recordId, clientId, at } } as VaultEvent;
+  return { ...data, id: mutationId, version, metadata: { mutationId, recordId: data.data.recordId, clientId, at } } as RecordEvent;
 }
 
-function created(recordId: string, version: number, at: number, fields: Field[] = [field('a'), field('b')], name = 'Record', kind: RecordState['kind'] = 'note'): VaultEvent {
+function created(recordId: string, version: number, at: number, fields: Field[] = [field('a'), field('b')], name = 'Record', kind: RecordState['kind'] = 'note'): RecordEvent {
   return event({ type: 'RecordCreated', data: { recordId, kind, name, fields } }, version, at);
 }
 
@@ -88,8 +90,8 @@ function updated(
   version: number,
   at: number,
   change: { setFields?: Field[]; removeFields?: string[]; name?: string; kind?: RecordState['kind'] } = {},
-): VaultEvent {
-  const data: Extract<VaultEventData, { type: 'RecordUpdated' }>['data'] = {
+): RecordEvent {
+  const data: Extract<RecordEventData, { type: 'RecordUpdated' }>['data'] = {
     recordId,
     setFields: change.setFields ?? [],
     removeFields: change.removeFields ?? [],
@@ -99,7 +101,7 @@ function updated(
   return event({ type: 'RecordUpdated', data }, version, at);
 }
 
-function deleted(recordId: string, version: number, at: number): VaultEvent {
+function deleted(recordId: string, version: number, at: number): RecordEvent {
   return event({ type: 'RecordDeleted', data: { recordId } }, version, at);
 }
 
@@ -484,7 +486,7 @@ describe('domain: command schemas', function () {
     const update = updateRecordSchema.parse(rawUpdate({ recordId: recordId.toUpperCase(), name: 'x' }));
     expect(update.recordId).to.equal(recordId);
     const del = commandSchema.parse({ type: 'DeleteRecord', mutationId: mutationId.toUpperCase(), recordId: recordId.toUpperCase() });
-    expect(del.recordId).to.equal(recordId);
+    expect((del as { recordId: string }).recordId).to.equal(recordId);
     expect(del.mutationId).to.equal(mutationId);
   });
 

@@ -239,7 +239,7 @@ for (const target of databaseTargets) {
       const client = await registered();
       const noChange = await rejection(client.push({ expectedVersion: 0, clientId: 'x', mutations: [{ mutationId: randomUUID(), change: undefined }] }));
       expect(noChange.code).to.equal(status.INVALID_ARGUMENT);
-      expect(noChange.details).to.equal('mutations.0.change: must be one of create, update, delete');
+      expect(noChange.details).to.equal('mutations.0.change: must be one of create, update, delete, restore, setVaultKey');
 
       const badId = await rejection(client.push({ expectedVersion: 0, clientId: 'x', mutations: [createMutation({ recordId: 'not-a-uuid', kind: 'note', name: 'n', fields: [] })] }));
       expect(badId.code).to.equal(status.INVALID_ARGUMENT);

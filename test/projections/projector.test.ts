@@ -12,6 +12,7 @@ import {
   type RecordKind,
   type RecordState,
   type VaultCommand,
+  type RecordCommand,
 } from '../../src/domain/index.js';
 import { Projector } from '../../src/projections/projector.js';
 import { readRecordStates, readSnapshot, type VaultSnapshot } from '../../src/projections/read-model.js';
@@ -106,7 +107,7 @@ class SimUser {
     return recordId;
   }
 
-  async run(store: SqlEventStore, command: VaultCommand): Promise<void> {
+  async run(store: SqlEventStore, command: RecordCommand): Promise<void> {
     const decided = decide(command, this.state.get(command.recordId));
     this.clock += 1000;
     const metadata = { mutationId: command.mutationId, recordId: command.recordId, clientId: this.clientId, at: this.clock };
@@ -116,7 +117,7 @@ class SimUser {
   }
 
   expectedSnapshot(): VaultSnapshot {
-    return { version: this.state.version, lastModifiedAt: this.state.lastModifiedAt, records: this.state.live() };
+    return { version: this.state.version, lastModifiedAt: this.state.lastModifiedAt, records: this.state.live(), vaultKey: this.state.vaultKey };
   }
 
   private pick<T>(items: readonly T[]): T {
@@ -128,7 +129,7 @@ class SimUser {
     return names.map((name) => ({ name, value: `${name}:${Math.floor(this.random() * 1e9).toString(36)}`, sensitive: this.random() < 0.4 }));
   }
 
-  private nextCommand(state: VaultState): VaultCommand {
+  private nextCommand(state: VaultState): RecordCommand {
     const mutationId = randomUUID();
     const all = [...state.records.values()];
     const live = all.filter((record) => record.deletedAt === null);
@@ -149,7 +150,7 @@ class SimUser {
     const existing = target.fields.map((f) => f.name);
     const setFields = this.fields(Math.floor(this.random() * 3));
     const removeFields = existing.filter(() => this.random() < 0.3);
-    const update: VaultCommand = { type: 'UpdateRecord', mutationId, recordId: target.id, setFields, removeFields };
+    const update: RecordCommand = { type: 'UpdateRecord', mutationId, recordId: target.id, setFields, removeFields };
     if (this.random() < 0.3) update.name = `Renamed ${Math.floor(this.random() * 1000)}`;
     if (this.random() < 0.15) update.kind = this.pick(KINDS);
     if (!update.name && !update.kind && setFields.length === 0 && removeFields.length === 0) update.name = 'Touched';
@@ -194,6 +195,33 @@ async function settle(db: Database, users: SimUser[], pass: () => Promise<number
     if (db.kind === 'pglite') expect.fail(`one catch-up on PGlite left the read model at ${versions} instead of ${streamVersions(users)}`);
     if (Date.now() > deadline) expect.fail(`the read model stayed at ${versions} instead of ${streamVersions(users)}`);
     await sleep(20);
+  }
+}
+
+/** The same database, but every transaction begins `ms` later than asked. */
+function lateStart(db: Database, ms: number): Database {
+  return {
+    kind: db.kind,
+    query: (text, params) => db.query(text, params),
+    async transaction(fn, options) {
+      await sleep(ms);
+      return db.transaction(fn, options);
+    },
+    exec: (script) => db.exec(script),
+    close: () => db.close(),
+  };
+}
+
+/** `promise`, or a failure naming `what` if it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not resolve within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -278,7 +306,7 @@ for (const target of databaseTargets) {
       await store.append(`audit-${randomUUID()}`, 0, [{ id: randomUUID(), type: 'LoginSucceeded', data: { ip: '10.0.0.1' }, metadata: {} }]);
       appended += 1;
       const count = await act(users, 12);
-      expect(await readSnapshot(db, users[0]!.id)).to.deep.equal({ version: 0, lastModifiedAt: 0, records: [] });
+      expect(await readSnapshot(db, users[0]!.id)).to.deep.equal({ version: 0, lastModifiedAt: 0, records: [], vaultKey: null });
 
       const projector = new Projector(db, store);
       expect(await settle(db, users, () => projector.catchUp())).to.equal(count + 1);
@@ -288,7 +316,7 @@ for (const target of databaseTargets) {
       expect(states.some((state) => state.deletedAt !== null), 'scenario deletes').to.equal(true);
       expect(states.some((state) => state.deletedAt === null && state.version > 1 && state.updatedAt > state.createdAt), 'scenario updates').to.equal(true);
       expect(await projector.catchUp(), 'nothing left').to.equal(0);
-      expect(await readSnapshot(db, randomUUID()), 'unknown user').to.deep.equal({ version: 0, lastModifiedAt: 0, records: [] });
+      expect(await readSnapshot(db, randomUUID()), 'unknown user').to.deep.equal({ version: 0, lastModifiedAt: 0, records: [], vaultKey: null });
     });
 
     it('keeps field order, name and kind through create, update and delete, in snapshot order of creation', async function () {
@@ -492,16 +520,18 @@ for (const target of databaseTargets) {
     it('idle() wakes a running projector for events appended by another process and waits until they are applied', async function () {
       const users = newUsers(2);
       // the projector listens to a store of its own, so these appends do not wake it, and it polls only once a minute
-      const projector = new Projector(db, new SqlEventStore(db), { pollIntervalMs: 60_000 });
+      // and its transactions start a little late, so an idle() that does not wait for the pass shows
+      const projector = new Projector(lateStart(db, 30), new SqlEventStore(db), { pollIntervalMs: 60_000 });
       projector.start();
       try {
-        await projector.idle();
+        // asked while the first pass is still running: must not wait for the next poll
+        await within(projector.idle(), 5_000, 'idle() right after start()');
         await act(users, 5);
         await sleep(100);
         expect(await storedVersions(db, users), 'asleep: not applied yet').to.deep.equal([0, 0]);
         const deadline = Date.now() + SETTLE_MS;
         for (;;) {
-          await projector.idle();
+          await within(projector.idle(), 5_000, 'idle() after appends by another process');
           const versions = await storedVersions(db, users);
           if (versions.every((version, i) => version === users[i]!.state.version)) break;
           if (db.kind === 'pglite') expect.fail(`idle() resolved with the read model at ${versions}, not ${streamVersions(users)}`);

@@ -52,6 +52,7 @@ function domainCode(error: DomainError): status {
       return status.NOT_FOUND;
     case 'record_deleted':
     case 'limit_exceeded':
+    case 'key_changed':
       return status.FAILED_PRECONDITION;
   }
 }

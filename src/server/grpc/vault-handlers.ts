@@ -22,7 +22,12 @@ export function vaultHandlers(vault: VaultService, logger: Logger): VaultService
     status: unary(logger, async (call) => vault.status(userOf(call))),
     list: unary(logger, async (call) => {
       const snapshot = await vault.list(userOf(call));
-      return { version: snapshot.version, lastModifiedAt: snapshot.lastModifiedAt, records: snapshot.records.map(recordToWire) };
+      return {
+        version: snapshot.version,
+        lastModifiedAt: snapshot.lastModifiedAt,
+        records: snapshot.records.map(recordToWire),
+        vaultKey: snapshot.vaultKey ?? undefined,
+      };
     }),
     push: unary(logger, async (call) => {
       const userId = userOf(call);

@@ -8,8 +8,20 @@ import type { VaultRecord } from '../../domain/record.js';
 function mutationToCandidate(mutation: Mutation): unknown {
   const change = mutation.change;
   switch (change?.$case) {
-    case 'create':
-      return { type: 'CreateRecord', mutationId: mutation.mutationId, ...change.value };
+    case 'create': {
+      const { conflictOf, ...rest } = change.value;
+      return { type: 'CreateRecord', mutationId: mutation.mutationId, ...rest, conflictOf: conflictOf || undefined };
+    }
+    case 'restore':
+      return { type: 'RestoreRecord', mutationId: mutation.mutationId, ...change.value };
+    case 'setVaultKey':
+      return {
+        type: 'SetVaultKey',
+        mutationId: mutation.mutationId,
+        keyId: change.value.keyId,
+        replacesKeyId: change.value.replacesKeyId || null,
+        envelope: change.value.envelope,
+      };
     case 'update': {
       const { recordId, name, kind, setFields, removeFields } = change.value;
       return { type: 'UpdateRecord', mutationId: mutation.mutationId, recordId, name, kind, setFields, removeFields };
@@ -38,7 +50,7 @@ const pushSchema = z.object({
           ctx.addIssue({
             code: 'custom',
             path: isMissing ? [index, 'change'] : [index, ...issue.path],
-            message: isMissing ? 'must be one of create, update, delete' : issue.message,
+            message: isMissing ? 'must be one of create, update, delete, restore, setVaultKey' : issue.message,
           });
         } else commands.push(result.data);
       });
@@ -69,5 +81,6 @@ export function recordToWire(record: VaultRecord): WireRecord {
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     version: record.version,
+    conflictOf: record.conflictOf ?? '',
   };
 }

@@ -68,6 +68,11 @@ const MIGRATIONS: string[][] = [
       updated_at timestamptz NOT NULL DEFAULT now()
     )`,
   ],
+  [
+    `ALTER TABLE rm_records ADD COLUMN conflict_of uuid`,
+    `ALTER TABLE rm_user_versions ADD COLUMN key_id uuid`,
+    `ALTER TABLE rm_user_versions ADD COLUMN key_envelope text`,
+  ],
 ];
 
 export async function migrate(db: Database): Promise<void> {

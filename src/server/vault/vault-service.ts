@@ -1,8 +1,8 @@
-import { decide, evolve, type RecordState } from '../../domain/decider.js';
+import { decide, decideVaultKey, evolve, type RecordState } from '../../domain/decider.js';
 import type { VaultCommand } from '../../domain/commands.js';
-import type { VaultEvent } from '../../domain/events.js';
+import type { RecordEvent, VaultEvent, VaultEventData } from '../../domain/events.js';
 import { DomainError } from '../../domain/errors.js';
-import { streamIdForUser } from '../../domain/vault-state.js';
+import { streamIdForUser, type VaultState } from '../../domain/vault-state.js';
 import type { Database } from '../sql/database.js';
 import { WrongExpectedVersion, type AppendResult, type EventStore } from '../eventstore/port.js';
 import { readSnapshot, type VaultSnapshot } from '../../projections/read-model.js';
@@ -89,7 +89,7 @@ export class VaultService {
         }
         let events: VaultEvent[];
         try {
-          events = this.decideAll(state.get.bind(state), input);
+          events = this.decideAll(state, input);
         } catch (error) {
           // The cached state may be behind the stream (another replica appended): then the push
           // is a conflict, and deciding against the stream's real state is the client's next step.
@@ -127,26 +127,31 @@ export class VaultService {
     return landed.length === input.commands.length && landed.every((event, index) => event.id === input.commands[index]!.mutationId);
   }
 
-  private decideAll(current: (recordId: string) => RecordState | undefined, input: PushInput): VaultEvent[] {
+  private decideAll(state: VaultState, input: PushInput): VaultEvent[] {
     const at = this.clock();
     const touched = new Map<string, RecordState | undefined>();
+    let vaultKey = state.vaultKey;
     return input.commands.map((command, index) => {
-      const before = touched.has(command.recordId) ? touched.get(command.recordId) : current(command.recordId);
-      let decided;
+      const envelope = (decided: VaultEventData, recordId: string): VaultEvent => ({
+        ...decided,
+        id: command.mutationId,
+        version: input.expectedVersion + index + 1,
+        metadata: { mutationId: command.mutationId, recordId, clientId: input.clientId, at },
+      });
       try {
-        decided = decide(command, before);
+        if (command.type === 'SetVaultKey') {
+          const event = envelope(decideVaultKey(command, vaultKey), '');
+          vaultKey = { keyId: command.keyId, envelope: command.envelope };
+          return event;
+        }
+        const before = touched.has(command.recordId) ? touched.get(command.recordId) : state.get(command.recordId);
+        const event = envelope(decide(command, before), command.recordId) as RecordEvent;
+        touched.set(command.recordId, evolve(before, event));
+        return event;
       } catch (error) {
         if (error instanceof DomainError) throw new MutationRejected(index, command.mutationId, error);
         throw error;
       }
-      const event: VaultEvent = {
-        ...decided,
-        id: command.mutationId,
-        version: input.expectedVersion + index + 1,
-        metadata: { mutationId: command.mutationId, recordId: command.recordId, clientId: input.clientId, at },
-      };
-      touched.set(command.recordId, evolve(before, event));
-      return event;
     });
   }
 }

@@ -49,6 +49,14 @@ export interface Record {
   updatedAt: number;
   /** Stream version of the event that last changed this record. */
   version: number;
+  /** Set on a conflict copy: the id of the record whose concurrent edit it keeps. */
+  conflictOf: string;
+}
+
+/** The user's vault key wrapped by the secret word on the client (opaque to the server). */
+export interface VaultKey {
+  keyId: string;
+  envelope: string;
 }
 
 export interface ListRequest {
@@ -58,6 +66,8 @@ export interface ListResponse {
   version: number;
   lastModifiedAt: number;
   records: Record[];
+  /** Present when the user turned on client-side encryption. */
+  vaultKey: VaultKey | undefined;
 }
 
 export interface PullRequest {
@@ -86,6 +96,8 @@ export interface CreateRecord {
   kind: string;
   name: string;
   fields: Field[];
+  /** Empty, or the record whose concurrent edit this conflict copy keeps. */
+  conflictOf: string;
 }
 
 export interface UpdateRecord {
@@ -104,13 +116,32 @@ export interface DeleteRecord {
   recordId: string;
 }
 
+/** Puts a record back as it was at an earlier version; also brings back a deleted record. */
+export interface RestoreRecord {
+  recordId: string;
+  kind: string;
+  name: string;
+  fields: Field[];
+  fromVersion: number;
+}
+
+/** Turns client-side encryption on (empty replaces_key_id) or re-wraps the same key. */
+export interface SetVaultKey {
+  keyId: string;
+  replacesKeyId: string;
+  envelope: string;
+}
+
 export interface Mutation {
   /** Chosen by the client (a UUID); it becomes the event id, so a retried push never duplicates. */
   mutationId: string;
-  change: { $case: "create"; value: CreateRecord } | { $case: "update"; value: UpdateRecord } | {
-    $case: "delete";
-    value: DeleteRecord;
-  } | undefined;
+  change:
+    | { $case: "create"; value: CreateRecord }
+    | { $case: "update"; value: UpdateRecord }
+    | { $case: "delete"; value: DeleteRecord }
+    | { $case: "restore"; value: RestoreRecord }
+    | { $case: "setVaultKey"; value: SetVaultKey }
+    | undefined;
 }
 
 export interface PushRequest {
@@ -376,7 +407,7 @@ export const Field: MessageFns<Field> = {
 };
 
 function createBaseRecord(): Record {
-  return { id: "", kind: "", name: "", fields: [], createdAt: 0, updatedAt: 0, version: 0 };
+  return { id: "", kind: "", name: "", fields: [], createdAt: 0, updatedAt: 0, version: 0, conflictOf: "" };
 }
 
 export const Record: MessageFns<Record> = {
@@ -401,6 +432,9 @@ export const Record: MessageFns<Record> = {
     }
     if (message.version !== 0) {
       writer.uint32(56).uint64(message.version);
+    }
+    if (message.conflictOf !== "") {
+      writer.uint32(66).string(message.conflictOf);
     }
     return writer;
   },
@@ -474,6 +508,14 @@ export const Record: MessageFns<Record> = {
             message.version = longToNumber(reader.uint64());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.conflictOf = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -503,6 +545,11 @@ export const Record: MessageFns<Record> = {
         ? globalThis.Number(object.updated_at)
         : 0,
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      conflictOf: isSet(object.conflictOf)
+        ? globalThis.String(object.conflictOf)
+        : isSet(object.conflict_of)
+        ? globalThis.String(object.conflict_of)
+        : "",
     };
   },
 
@@ -529,6 +576,9 @@ export const Record: MessageFns<Record> = {
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
     }
+    if (message.conflictOf !== "") {
+      obj.conflictOf = message.conflictOf;
+    }
     return obj;
   },
 
@@ -544,6 +594,96 @@ export const Record: MessageFns<Record> = {
     message.createdAt = object.createdAt ?? 0;
     message.updatedAt = object.updatedAt ?? 0;
     message.version = object.version ?? 0;
+    message.conflictOf = object.conflictOf ?? "";
+    return message;
+  },
+};
+
+function createBaseVaultKey(): VaultKey {
+  return { keyId: "", envelope: "" };
+}
+
+export const VaultKey: MessageFns<VaultKey> = {
+  encode(message: VaultKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.envelope !== "") {
+      writer.uint32(18).string(message.envelope);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VaultKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVaultKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.envelope = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VaultKey {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      envelope: isSet(object.envelope) ? globalThis.String(object.envelope) : "",
+    };
+  },
+
+  toJSON(message: VaultKey): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.envelope !== "") {
+      obj.envelope = message.envelope;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VaultKey>, I>>(base?: I): VaultKey {
+    return VaultKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VaultKey>, I>>(object: I): VaultKey {
+    const message = createBaseVaultKey();
+    message.keyId = object.keyId ?? "";
+    message.envelope = object.envelope ?? "";
     return message;
   },
 };
@@ -601,7 +741,7 @@ export const ListRequest: MessageFns<ListRequest> = {
 };
 
 function createBaseListResponse(): ListResponse {
-  return { version: 0, lastModifiedAt: 0, records: [] };
+  return { version: 0, lastModifiedAt: 0, records: [], vaultKey: undefined };
 }
 
 export const ListResponse: MessageFns<ListResponse> = {
@@ -614,6 +754,9 @@ export const ListResponse: MessageFns<ListResponse> = {
     }
     for (const v of message.records) {
       Record.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.vaultKey !== undefined) {
+      VaultKey.encode(message.vaultKey, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -655,6 +798,14 @@ export const ListResponse: MessageFns<ListResponse> = {
             message.records.push(Record.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.vaultKey = VaultKey.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -676,6 +827,11 @@ export const ListResponse: MessageFns<ListResponse> = {
         ? globalThis.Number(object.last_modified_at)
         : 0,
       records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => Record.fromJSON(e)) : [],
+      vaultKey: isSet(object.vaultKey)
+        ? VaultKey.fromJSON(object.vaultKey)
+        : isSet(object.vault_key)
+        ? VaultKey.fromJSON(object.vault_key)
+        : undefined,
     };
   },
 
@@ -690,6 +846,9 @@ export const ListResponse: MessageFns<ListResponse> = {
     if (message.records?.length) {
       obj.records = message.records.map((e) => Record.toJSON(e));
     }
+    if (message.vaultKey !== undefined) {
+      obj.vaultKey = VaultKey.toJSON(message.vaultKey);
+    }
     return obj;
   },
 
@@ -701,6 +860,9 @@ export const ListResponse: MessageFns<ListResponse> = {
     message.version = object.version ?? 0;
     message.lastModifiedAt = object.lastModifiedAt ?? 0;
     message.records = object.records?.map((e) => Record.fromPartial(e)) || [];
+    message.vaultKey = (object.vaultKey !== undefined && object.vaultKey !== null)
+      ? VaultKey.fromPartial(object.vaultKey)
+      : undefined;
     return message;
   },
 };
@@ -1041,7 +1203,7 @@ export const PullResponse: MessageFns<PullResponse> = {
 };
 
 function createBaseCreateRecord(): CreateRecord {
-  return { recordId: "", kind: "", name: "", fields: [] };
+  return { recordId: "", kind: "", name: "", fields: [], conflictOf: "" };
 }
 
 export const CreateRecord: MessageFns<CreateRecord> = {
@@ -1057,6 +1219,9 @@ export const CreateRecord: MessageFns<CreateRecord> = {
     }
     for (const v of message.fields) {
       Field.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.conflictOf !== "") {
+      writer.uint32(42).string(message.conflictOf);
     }
     return writer;
   },
@@ -1106,6 +1271,14 @@ export const CreateRecord: MessageFns<CreateRecord> = {
             message.fields.push(Field.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.conflictOf = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1128,6 +1301,11 @@ export const CreateRecord: MessageFns<CreateRecord> = {
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       fields: globalThis.Array.isArray(object?.fields) ? object.fields.map((e: any) => Field.fromJSON(e)) : [],
+      conflictOf: isSet(object.conflictOf)
+        ? globalThis.String(object.conflictOf)
+        : isSet(object.conflict_of)
+        ? globalThis.String(object.conflict_of)
+        : "",
     };
   },
 
@@ -1145,6 +1323,9 @@ export const CreateRecord: MessageFns<CreateRecord> = {
     if (message.fields?.length) {
       obj.fields = message.fields.map((e) => Field.toJSON(e));
     }
+    if (message.conflictOf !== "") {
+      obj.conflictOf = message.conflictOf;
+    }
     return obj;
   },
 
@@ -1157,6 +1338,7 @@ export const CreateRecord: MessageFns<CreateRecord> = {
     message.kind = object.kind ?? "";
     message.name = object.name ?? "";
     message.fields = object.fields?.map((e) => Field.fromPartial(e)) || [];
+    message.conflictOf = object.conflictOf ?? "";
     return message;
   },
 };
@@ -1379,6 +1561,256 @@ export const DeleteRecord: MessageFns<DeleteRecord> = {
   },
 };
 
+function createBaseRestoreRecord(): RestoreRecord {
+  return { recordId: "", kind: "", name: "", fields: [], fromVersion: 0 };
+}
+
+export const RestoreRecord: MessageFns<RestoreRecord> = {
+  encode(message: RestoreRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== "") {
+      writer.uint32(10).string(message.recordId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    for (const v of message.fields) {
+      Field.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.fromVersion !== 0) {
+      writer.uint32(40).uint64(message.fromVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fields.push(Field.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.fromVersion = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoreRecord {
+    return {
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      fields: globalThis.Array.isArray(object?.fields) ? object.fields.map((e: any) => Field.fromJSON(e)) : [],
+      fromVersion: isSet(object.fromVersion)
+        ? globalThis.Number(object.fromVersion)
+        : isSet(object.from_version)
+        ? globalThis.Number(object.from_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: RestoreRecord): unknown {
+    const obj: any = {};
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.fields?.length) {
+      obj.fields = message.fields.map((e) => Field.toJSON(e));
+    }
+    if (message.fromVersion !== 0) {
+      obj.fromVersion = Math.round(message.fromVersion);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestoreRecord>, I>>(base?: I): RestoreRecord {
+    return RestoreRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestoreRecord>, I>>(object: I): RestoreRecord {
+    const message = createBaseRestoreRecord();
+    message.recordId = object.recordId ?? "";
+    message.kind = object.kind ?? "";
+    message.name = object.name ?? "";
+    message.fields = object.fields?.map((e) => Field.fromPartial(e)) || [];
+    message.fromVersion = object.fromVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetVaultKey(): SetVaultKey {
+  return { keyId: "", replacesKeyId: "", envelope: "" };
+}
+
+export const SetVaultKey: MessageFns<SetVaultKey> = {
+  encode(message: SetVaultKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.replacesKeyId !== "") {
+      writer.uint32(18).string(message.replacesKeyId);
+    }
+    if (message.envelope !== "") {
+      writer.uint32(26).string(message.envelope);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetVaultKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetVaultKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.replacesKeyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.envelope = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetVaultKey {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      replacesKeyId: isSet(object.replacesKeyId)
+        ? globalThis.String(object.replacesKeyId)
+        : isSet(object.replaces_key_id)
+        ? globalThis.String(object.replaces_key_id)
+        : "",
+      envelope: isSet(object.envelope) ? globalThis.String(object.envelope) : "",
+    };
+  },
+
+  toJSON(message: SetVaultKey): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.replacesKeyId !== "") {
+      obj.replacesKeyId = message.replacesKeyId;
+    }
+    if (message.envelope !== "") {
+      obj.envelope = message.envelope;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetVaultKey>, I>>(base?: I): SetVaultKey {
+    return SetVaultKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetVaultKey>, I>>(object: I): SetVaultKey {
+    const message = createBaseSetVaultKey();
+    message.keyId = object.keyId ?? "";
+    message.replacesKeyId = object.replacesKeyId ?? "";
+    message.envelope = object.envelope ?? "";
+    return message;
+  },
+};
+
 function createBaseMutation(): Mutation {
   return { mutationId: "", change: undefined };
 }
@@ -1397,6 +1829,12 @@ export const Mutation: MessageFns<Mutation> = {
         break;
       case "delete":
         DeleteRecord.encode(message.change.value, writer.uint32(34).fork()).join();
+        break;
+      case "restore":
+        RestoreRecord.encode(message.change.value, writer.uint32(42).fork()).join();
+        break;
+      case "setVaultKey":
+        SetVaultKey.encode(message.change.value, writer.uint32(50).fork()).join();
         break;
     }
     return writer;
@@ -1447,6 +1885,22 @@ export const Mutation: MessageFns<Mutation> = {
             message.change = { $case: "delete", value: DeleteRecord.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.change = { $case: "restore", value: RestoreRecord.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.change = { $case: "setVaultKey", value: SetVaultKey.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1472,6 +1926,12 @@ export const Mutation: MessageFns<Mutation> = {
         ? { $case: "update", value: UpdateRecord.fromJSON(object.update) }
         : isSet(object.delete)
         ? { $case: "delete", value: DeleteRecord.fromJSON(object.delete) }
+        : isSet(object.restore)
+        ? { $case: "restore", value: RestoreRecord.fromJSON(object.restore) }
+        : isSet(object.setVaultKey)
+        ? { $case: "setVaultKey", value: SetVaultKey.fromJSON(object.setVaultKey) }
+        : isSet(object.set_vault_key)
+        ? { $case: "setVaultKey", value: SetVaultKey.fromJSON(object.set_vault_key) }
         : undefined,
     };
   },
@@ -1487,6 +1947,10 @@ export const Mutation: MessageFns<Mutation> = {
       obj.update = UpdateRecord.toJSON(message.change.value);
     } else if (message.change?.$case === "delete") {
       obj.delete = DeleteRecord.toJSON(message.change.value);
+    } else if (message.change?.$case === "restore") {
+      obj.restore = RestoreRecord.toJSON(message.change.value);
+    } else if (message.change?.$case === "setVaultKey") {
+      obj.setVaultKey = SetVaultKey.toJSON(message.change.value);
     }
     return obj;
   },
@@ -1513,6 +1977,18 @@ export const Mutation: MessageFns<Mutation> = {
       case "delete": {
         if (object.change?.value !== undefined && object.change?.value !== null) {
           message.change = { $case: "delete", value: DeleteRecord.fromPartial(object.change.value) };
+        }
+        break;
+      }
+      case "restore": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "restore", value: RestoreRecord.fromPartial(object.change.value) };
+        }
+        break;
+      }
+      case "setVaultKey": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "setVaultKey", value: SetVaultKey.fromPartial(object.change.value) };
         }
         break;
       }

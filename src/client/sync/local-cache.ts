@@ -1,0 +1,148 @@
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { commandSchema, type VaultCommand } from '../../domain/commands.js';
+import type { RecordState } from '../../domain/decider.js';
+import { fieldSchema, recordKindSchema } from '../../domain/record.js';
+import { writeFileAtomic } from '../../lib/atomic-file.js';
+import { checksumUnwrap, checksumWrap, decryptCache, encryptCache, type VaultKey } from '../crypto/index.js';
+
+/** What a client keeps between runs: the replica, what it has not pushed yet, and its image links. */
+export interface CachePayload {
+  version: number;
+  lastModifiedAt: number;
+  records: RecordState[];
+  vaultKey: { keyId: string; envelope: string } | null;
+  pending: VaultCommand[];
+  /** Record id -> image links, kept for the images feature. */
+  images: Record<string, unknown[]>;
+  savedAt: number;
+}
+
+const recordStateSchema = z.object({
+  id: z.string(),
+  kind: recordKindSchema,
+  name: z.string(),
+  fields: z.array(fieldSchema),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  version: z.number().int(),
+  deletedAt: z.number().nullable(),
+  conflictOf: z.string().optional(),
+});
+
+const payloadSchema = z.object({
+  version: z.number().int().nonnegative(),
+  lastModifiedAt: z.number(),
+  records: z.array(recordStateSchema),
+  vaultKey: z.object({ keyId: z.string(), envelope: z.string() }).nullable(),
+  pending: z.array(commandSchema),
+  images: z.record(z.string(), z.array(z.unknown())),
+  savedAt: z.number(),
+});
+
+/** The readable part of the file: enough to ask for the secret word before anything is decrypted. */
+const headerSchema = z.object({
+  format: z.literal('keeper-cache'),
+  v: z.literal(1),
+  userId: z.string(),
+  server: z.string(),
+  encrypted: z.boolean(),
+  vaultKey: z.object({ keyId: z.string(), envelope: z.string() }).nullable(),
+  body: z.string(),
+});
+
+export type CacheHeader = Omit<z.infer<typeof headerSchema>, 'body'>;
+
+/** A cache file that cannot be trusted; it has been moved aside, and the caller rebuilds from the server. */
+export class CacheSetAside extends Error {
+  constructor(
+    readonly reason: string,
+    readonly movedTo: string,
+  ) {
+    super(`the local cache was unreadable (${reason}); it was moved to ${movedTo} and will be rebuilt from the server`);
+    this.name = 'CacheSetAside';
+  }
+}
+
+/**
+ * One file per user and server, written atomically. With encryption on, the body is sealed with
+ * the vault key (AES-256-GCM); otherwise it carries a SHA-256 checksum. Either way truncation or
+ * tampering is detected and the file is set aside, never trusted and never a crash.
+ */
+export class LocalCache {
+  readonly path: string;
+
+  constructor(
+    home: string,
+    private readonly server: string,
+    private readonly userId: string,
+  ) {
+    this.path = join(home, 'cache', `${server.replace(/[^A-Za-z0-9.-]/g, '_')}-${userId}.json`);
+  }
+
+  private get context(): string {
+    return `${this.userId}@${this.server}`;
+  }
+
+  /** The header, or undefined when there is no cache; a damaged file is set aside (CacheSetAside). */
+  async readHeader(): Promise<(CacheHeader & { body: string }) | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    let parsed;
+    try {
+      parsed = headerSchema.safeParse(JSON.parse(text));
+    } catch {
+      return this.setAside('not valid JSON');
+    }
+    if (!parsed.success) return this.setAside('unexpected layout');
+    if (parsed.data.userId !== this.userId || parsed.data.server !== this.server) return this.setAside('it belongs to another user or server');
+    return parsed.data;
+  }
+
+  /** The payload behind a header; a wrong key is the caller's problem (checked before), damage sets it aside. */
+  async readBody(header: CacheHeader & { body: string }, key: VaultKey | null): Promise<CachePayload> {
+    let plain: Buffer;
+    try {
+      const body = Buffer.from(header.body, 'base64');
+      if (header.encrypted) {
+        if (!key) throw new Error('the vault key is needed to read an encrypted cache');
+        plain = decryptCache(key, body, this.context);
+      } else plain = checksumUnwrap(body, this.context);
+    } catch (error) {
+      return this.setAside(error instanceof Error ? error.message : 'unreadable');
+    }
+    try {
+      return payloadSchema.parse(JSON.parse(plain.toString('utf8'))) as CachePayload;
+    } catch {
+      return this.setAside('its content does not have the expected shape');
+    }
+  }
+
+  async write(payload: CachePayload, key: VaultKey | null): Promise<void> {
+    if (payload.vaultKey && !key) throw new Error('an encrypted vault is only cached encrypted: unlock first');
+    const plain = JSON.stringify(payload);
+    const body = key ? encryptCache(key, plain, this.context) : checksumWrap(plain, this.context);
+    const header = {
+      format: 'keeper-cache' as const,
+      v: 1 as const,
+      userId: this.userId,
+      server: this.server,
+      encrypted: key !== null,
+      vaultKey: payload.vaultKey,
+      body: body.toString('base64'),
+    };
+    await writeFileAtomic(this.path, JSON.stringify(header));
+  }
+
+  private async setAside(reason: string): Promise<never> {
+    const movedTo = `${this.path}.corrupt-${Date.now()}`;
+    await rename(this.path, movedTo).catch(() => {});
+    throw new CacheSetAside(reason, movedTo);
+  }
+}

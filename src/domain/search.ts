@@ -1,0 +1,828 @@
+/**
+ * In-memory search over the plaintext view of a vault: pure, synchronous, no I/O, shared by every
+ * client (CLI, TUI, HTTP agent, bot).
+ *
+ * ## API
+ *
+ *   const index = SearchIndex.build(records);          // bulk load (later duplicates of an id win)
+ *   index.upsert(record);                               // add or replace one record
+ *   index.remove(id);                                   // true when it was there
+ *   index.search('gmail', { limit: 20 });               // { total, hits: [{ id, matched, field? }] }
+ *   index.size;                                         // live records
+ *   index.compact();                                    // optional: fold pending changes in now
+ *   index.stats();                                      // sizes, for diagnostics and benchmarks
+ *
+ * Callers pass the plaintext view of each record (`SearchableRecord`; a `VaultRecord` is one):
+ * the id, the name and the fields' names and values. Values that are sealed or cannot be decrypted
+ * are passed as empty, null or omitted. The index keeps its own folded copy of the text (and the
+ * original names, to report them), never the caller's objects, so later mutation of those does not
+ * matter: call `upsert` again.
+ *
+ * ## Matching
+ *
+ * A record matches a query when the folded query is a substring of the folded name, of a folded
+ * field name or of a folded field value (each part on its own: a match never spans two parts).
+ * Any sequence of characters may be searched, spaces and punctuation included; the query is not
+ * trimmed. Folding (`foldCase`) is locale-independent:
+ *   - `toLowerCase()` (the Unicode default mapping, never the locale's: no Turkish dotless-i rule);
+ *   - for non-ASCII text also full case folding by way of `toUpperCase().toLowerCase()`
+ *     ("Straße" ~ "STRASSE" ~ "strasse", "ﬁ" ~ "fi", "ſ" ~ "s", "K" (Kelvin) ~ "k"), then
+ *     canonical composition (NFC: "e" + U+0301 ~ "é"), and final sigma "ς" ~ "σ";
+ *   - U+0000 folds to U+FFFD (U+0000 separates parts inside the index).
+ * Accents are not stripped ("cafe" does not find "café"), and one folded character may become two
+ * ("ß" finds the "ss" of "class"): both are properties of case folding, documented here on purpose.
+ *
+ * ## Ranking
+ *
+ *   1. name starts with the query          (matched: 'name')
+ *   2. name contains it elsewhere          (matched: 'name')
+ *   3. a field name or value contains it   (matched: 'field', field: the first such field, in the
+ *                                           record's field order, name checked before value)
+ * Within a rank: folded name, then original name, then id, each compared by UTF-16 code units
+ * (deterministic and locale-independent). The empty query returns every record in that order
+ * (matched: 'name'). `total` is always the exact number of matching records; `limit` (a
+ * non-negative integer, default: no limit) only caps `hits`.
+ *
+ * ## Design
+ *
+ * A base segment holds the records in name order (slot = rank in that order) with their folded
+ * name, folded field "haystack" (field name U+0000 value U+0000 name ...), a 128-bit character
+ * signature and, from `indexThreshold` records up, a trigram index: every distinct trigram (UTF-16
+ * code units) of a record's name and haystack, keyed exactly for printable ASCII (95^3 keys) and
+ * hashed into 2^hashBits keys otherwise, with all posting lists in one Uint32Array (counting-sort
+ * build, so each list is in slot = name order). A query of 3+ code units takes the smallest posting
+ * list among its trigrams and verifies each candidate with `indexOf`/`includes` (an exact ASCII
+ * 3-character query needs no verification of the haystack); 1–2 code units scan every record,
+ * skipping those whose signature lacks a query character. Since candidates arrive in name order, the
+ * three rank buckets come out sorted without a sort.
+ *
+ * Changes go to an overlay (records upserted since the last build, scanned linearly and merged by
+ * name at query time) and tombstones (a dead flag per base slot, skipped at query time), so results
+ * are always exact. When the overlay outgrows `overlayLimit` (default max(256, N/64)) or a quarter
+ * of the base is dead, the next `search` (or `compact()`) rebuilds the base from the live records,
+ * reusing their folded text (no re-folding, no full sort: the overlay is sorted and merged).
+ * Vaults below `indexThreshold` (default 2,048 records) skip the trigram index: a scan is as fast.
+ */
+
+/** What the index needs of a record: its plaintext view. */
+export interface SearchableField {
+  readonly name: string;
+  /** Plaintext value; empty / null / undefined when sealed or not decryptable. */
+  readonly value?: string | null | undefined;
+}
+
+export interface SearchableRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly fields?: readonly SearchableField[] | null | undefined;
+}
+
+export type SearchMatch = 'name' | 'field';
+
+export interface SearchHit {
+  id: string;
+  matched: SearchMatch;
+  /** The (original) name of the first matching field, when `matched` is 'field'. */
+  field?: string;
+}
+
+export interface SearchResult {
+  /** Every matching record, whatever the limit. */
+  total: number;
+  /** Best first, at most `limit`. */
+  hits: SearchHit[];
+}
+
+export interface SearchOptions {
+  /** Maximum number of hits (non-negative integer or Infinity); default: all. */
+  limit?: number;
+}
+
+/** Tuning knobs; the defaults suit every client. Tests lower them to exercise each path. */
+export interface SearchIndexOptions {
+  /** Below this many records the base has no trigram index (scanned instead). Default 2,048. */
+  indexThreshold?: number;
+  /** Overlay size that triggers a rebuild at the next search. Default max(256, base size / 64). */
+  overlayLimit?: number;
+  /** log2 of the number of hashed trigram keys (non-ASCII trigrams). 1..24, default 18. */
+  hashBits?: number;
+}
+
+export interface SearchIndexStats {
+  /** Live records. */
+  records: number;
+  /** Records in the base segment, dead ones included. */
+  baseRecords: number;
+  /** Dead base slots (removed or superseded), skipped until the next rebuild. */
+  tombstones: number;
+  /** Records upserted since the last rebuild. */
+  overlay: number;
+  /** Whether the base has a trigram index. */
+  indexed: boolean;
+  /** Bytes of the posting lists (varint slot gaps and first-occurrence positions). */
+  postingBytes: number;
+  /** Bytes of the typed arrays (posting lists, offsets, signatures, flags). */
+  indexBytes: number;
+  /** Characters of folded text held (names and haystacks, base chunks and overlay). */
+  textChars: number;
+}
+
+/** Separates parts (field names and values) inside a haystack; never present in folded text. */
+const SEP = '\u0000';
+const NON_ASCII = /[^\u0000-\u007f]/;
+const FINAL_SIGMA = /ς/g;
+const NUL = /\u0000/g;
+
+/** Case mapping and normalization without the U+0000 substitution (kept for haystacks). */
+function foldRaw(text: string): string {
+  const lower = text.toLowerCase();
+  if (!NON_ASCII.test(lower)) return lower;
+  return lower.toUpperCase().toLowerCase().normalize('NFC').replace(FINAL_SIGMA, 'σ');
+}
+
+/**
+ * The locale-independent folding applied to both the text and the query (see the file comment).
+ * Exported so callers (and tests) can reproduce the matching rule.
+ */
+export function foldCase(text: string): string {
+  const folded = foldRaw(text);
+  return folded.includes(SEP) ? folded.replace(NUL, '\uFFFD') : folded;
+}
+
+/** A record as the index keeps it. */
+interface Entry {
+  readonly id: string;
+  readonly name: string;
+  /** foldCase(name). */
+  readonly key: string;
+  /** Folded field names and values joined by SEP: name SEP value SEP name SEP value ... */
+  readonly hay: string;
+  readonly fieldNames: readonly string[];
+}
+
+function toEntry(record: SearchableRecord): Entry {
+  if (typeof record?.id !== 'string') throw new TypeError('search: record.id must be a string');
+  if (typeof record.name !== 'string') throw new TypeError(`search: record ${record.id} has no name`);
+  const fields = record.fields ?? [];
+  const fieldNames = new Array<string>(fields.length);
+  let raw = '';
+  let hasSep = false;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    const value = field.value ?? '';
+    fieldNames[i] = field.name;
+    raw += i === 0 ? `${field.name}${SEP}${value}` : `${SEP}${field.name}${SEP}${value}`;
+    if (field.name.includes(SEP) || value.includes(SEP)) hasSep = true;
+  }
+  // Folding the joined text equals joining the folded parts (case mapping has no context across
+  // U+0000 once final sigma is normalized, and U+0000 never composes), unless a part has a U+0000.
+  const hay = hasSep
+    ? fields.map((field) => `${foldCase(field.name)}${SEP}${foldCase(field.value ?? '')}`).join(SEP)
+    : foldRaw(raw);
+  return { id: record.id, name: record.name, key: foldCase(record.name), hay, fieldNames };
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareEntries(a: Entry, b: Entry): number {
+  return compareStrings(a.key, b.key) || compareStrings(a.name, b.name) || compareStrings(a.id, b.id);
+}
+
+function sameEntry(a: Entry, b: Entry): boolean {
+  if (a.name !== b.name || a.key !== b.key || a.hay !== b.hay || a.fieldNames.length !== b.fieldNames.length) return false;
+  return a.fieldNames.every((name, i) => name === b.fieldNames[i]);
+}
+
+/** The original name of the field whose name or value holds the first occurrence of `query`. */
+function matchedField(hay: string, fieldNames: readonly string[], query: string): string {
+  const at = hay.indexOf(query);
+  let part = 0;
+  for (let sep = hay.indexOf(SEP); sep !== -1 && sep < at; sep = hay.indexOf(SEP, sep + 1)) part++;
+  return fieldNames[part >> 1]!;
+}
+
+// --- Trigram keys ---------------------------------------------------------------------------
+
+const PRINTABLE = 95; // U+0020..U+007E
+/** Printable-ASCII trigrams have a key of their own: their posting list is exact. */
+const EXACT_KEYS = PRINTABLE * PRINTABLE * PRINTABLE;
+
+function trigramKey(a: number, b: number, c: number, hashShift: number): number {
+  const x = a - 32;
+  const y = b - 32;
+  const z = c - 32;
+  if (x >= 0 && x < PRINTABLE && y >= 0 && y < PRINTABLE && z >= 0 && z < PRINTABLE) return (x * PRINTABLE + y) * PRINTABLE + z;
+  let h = Math.imul(a, 0x9e3779b1);
+  h = Math.imul(h ^ b, 0x85ebca6b);
+  h = Math.imul(h ^ c, 0xc2b2ae35);
+  h ^= h >>> 15;
+  return EXACT_KEYS + (h >>> hashShift);
+}
+
+/** Bytes of `value` (< 2^28) as a varint: 7 bits a byte, high bit = more. */
+function varintLength(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4;
+}
+
+/** Every record's text is kept below this, so that varints fit 4 bytes and int32 arithmetic. */
+const MAX_RECORD_TEXT = 1 << 27;
+/** Characters per text chunk (V8 strings may hold up to 2^29 - 24). */
+const MAX_CHUNK = 1 << 27;
+const NON_LATIN1 = /[^\u0000-\u00ff]/;
+/** candStart before any exact list has placed the candidate. */
+const NO_START = -0x80000000;
+
+// --- Character signatures (128 bits per record) ----------------------------------------------
+
+/** ASCII code units have their own bit; others share the bits of 'A'..'Z' (never in folded text). */
+function charBit(code: number): number {
+  return code < 128 ? code : 65 + (code % 26);
+}
+
+// --- Base segment ------------------------------------------------------------------------------
+
+interface Buckets {
+  limit: number;
+  slots: [number[], number[], number[]];
+  counts: [number, number, number];
+}
+
+/**
+ * The records of the last build, in name order (slot = rank). The folded text of slot s is
+ * `key SEP hay SEP` at start[s] in chunks[chunkOf[s]]: every record's text is contiguous, in slot
+ * order, Latin-1 records in one-byte chunks and the others in two-byte chunks.
+ */
+class Segment {
+  readonly size: number;
+  readonly ids: string[];
+  readonly names: string[];
+  readonly fieldNames: Array<readonly string[]>;
+  readonly slotOf = new Map<string, number>();
+  readonly dead: Uint8Array;
+  deadCount = 0;
+
+  readonly chunks: string[] = [];
+  /** Slots of each chunk, ascending. */
+  readonly chunkSlots: Uint32Array[] = [];
+  readonly chunkOf: Uint16Array;
+  readonly start: Uint32Array;
+  /** Length of the folded name; the haystack starts at start + keyLength + 1. */
+  readonly keyLength: Uint32Array;
+  /** End of the haystack (exclusive); a SEP follows it. */
+  readonly end: Uint32Array;
+  /** 128 bits per slot (four int32 words; Int32Array so that `word & mask` compares equal to a mask). */
+  readonly sig: Int32Array;
+
+  /**
+   * Trigram index (null below the threshold). postings[offsets[key] .. offsets[key + 1]) lists the
+   * slots having the trigram `key`, ascending, each as two varints: the slot gap from the previous
+   * one (the first is slot + 1) and the position of the trigram's first occurrence in the record's
+   * text (`key SEP hay`).
+   */
+  readonly offsets: Uint32Array | null = null;
+  readonly postings: Uint8Array | null = null;
+  readonly hashShift: number;
+  // Query scratch (indexed segments only): candidates of the posting-list intersection.
+  private readonly candSlot: Int32Array;
+  private readonly candBound: Int32Array;
+  private readonly candStart: Int32Array;
+  private readonly candAgree: Uint8Array;
+  /** Scan scratch: rank + 1 of each slot found by a chunk scan. */
+  private readonly found: Uint8Array;
+
+  /** `entries` sorted by compareEntries, ids unique. */
+  constructor(entries: readonly Entry[], indexed: boolean, hashBits: number) {
+    const n = entries.length;
+    this.size = n;
+    this.hashShift = 32 - hashBits;
+    this.ids = new Array<string>(n);
+    this.names = new Array<string>(n);
+    this.fieldNames = new Array<readonly string[]>(n);
+    this.dead = new Uint8Array(n);
+    this.chunkOf = new Uint16Array(n);
+    this.start = new Uint32Array(n);
+    this.keyLength = new Uint32Array(n);
+    this.end = new Uint32Array(n);
+    this.sig = new Int32Array(n * 4);
+    this.found = new Uint8Array(n);
+    const scratch = indexed ? n : 0;
+    this.candSlot = new Int32Array(scratch);
+    this.candBound = new Int32Array(scratch);
+    this.candStart = new Int32Array(scratch);
+    this.candAgree = new Uint8Array(scratch);
+
+    // Texts, into chunks: one open chunk per width.
+    const open = [
+      { parts: [] as string[], slots: [] as number[], length: 0, index: -1 },
+      { parts: [] as string[], slots: [] as number[], length: 0, index: -1 },
+    ];
+    const close = (chunk: (typeof open)[number]) => {
+      if (chunk.index < 0) return;
+      this.chunks[chunk.index] = chunk.parts.join('');
+      this.chunkSlots[chunk.index] = Uint32Array.from(chunk.slots);
+      chunk.parts = [];
+      chunk.slots = [];
+      chunk.length = 0;
+      chunk.index = -1;
+    };
+    for (let s = 0; s < n; s++) {
+      const entry = entries[s]!;
+      this.ids[s] = entry.id;
+      this.names[s] = entry.name;
+      this.fieldNames[s] = entry.fieldNames;
+      this.slotOf.set(entry.id, s);
+      const textLength = entry.key.length + entry.hay.length + 2;
+      if (textLength > MAX_RECORD_TEXT) throw new RangeError(`search: record ${entry.id} has too much text (${textLength} characters)`);
+      const chunk = open[NON_LATIN1.test(entry.key) || NON_LATIN1.test(entry.hay) ? 1 : 0]!;
+      if (chunk.index >= 0 && chunk.length + textLength > MAX_CHUNK) close(chunk);
+      if (chunk.index < 0) {
+        chunk.index = this.chunks.length;
+        this.chunks.push('');
+        this.chunkSlots.push(new Uint32Array(0));
+      }
+      chunk.parts.push(entry.key, SEP, entry.hay, SEP);
+      chunk.slots.push(s);
+      this.chunkOf[s] = chunk.index;
+      this.start[s] = chunk.length;
+      this.keyLength[s] = entry.key.length;
+      this.end[s] = chunk.length + textLength - 1;
+      chunk.length += textLength;
+    }
+    close(open[0]!);
+    close(open[1]!);
+
+    for (let s = 0; s < n; s++) {
+      const text = this.chunks[this.chunkOf[s]!]!;
+      const at = s * 4;
+      for (let i = this.start[s]!, to = this.end[s]!; i < to; i++) {
+        const bit = charBit(text.charCodeAt(i));
+        this.sig[at + (bit >>> 5)]! |= 1 << (bit & 31);
+      }
+    }
+    if (!indexed || n === 0) return;
+
+    // Counting sort: sizes of every list (count pass), prefix sums, then the fill pass in slot order.
+    const keyCount = EXACT_KEYS + 2 ** hashBits;
+    const offsets = new Uint32Array(keyCount + 1);
+    const marks = new Int32Array(keyCount).fill(-1);
+    for (let s = 0; s < n; s++) this.indexText(s, marks, offsets, null);
+    for (let key = 0; key < keyCount; key++) {
+      const sum = offsets[key]! + offsets[key + 1]!;
+      if (sum > 0xffffffff) throw new RangeError('search: the trigram index would exceed 4 GiB');
+      offsets[key + 1] = sum;
+    }
+    const postings = new Uint8Array(offsets[keyCount]!);
+    const cursor = offsets.slice(0, keyCount);
+    marks.fill(-1);
+    for (let s = 0; s < n; s++) this.indexText(s, marks, cursor, postings);
+    this.offsets = offsets;
+    this.postings = postings;
+  }
+
+  /**
+   * One record's distinct trigrams (those without SEP). Count pass (`postings` null): adds each
+   * posting's size to sizes[key + 1]. Fill pass: writes it at sizes[key] and advances it.
+   * marks[key] is the last slot that had `key`, so the slot gap is known in both passes.
+   */
+  private indexText(slot: number, marks: Int32Array, sizes: Uint32Array, postings: Uint8Array | null): void {
+    const text = this.chunks[this.chunkOf[slot]!]!;
+    const from = this.start[slot]!;
+    const to = this.end[slot]!;
+    if (to - from < 3) return;
+    const shift = this.hashShift;
+    let a = text.charCodeAt(from);
+    let b = text.charCodeAt(from + 1);
+    for (let i = from + 2; i < to; i++) {
+      const c = text.charCodeAt(i);
+      if (a !== 0 && b !== 0 && c !== 0) {
+        const key = trigramKey(a, b, c, shift);
+        const last = marks[key]!;
+        if (last !== slot) {
+          marks[key] = slot;
+          const gap = slot - last;
+          const position = i - 2 - from;
+          if (postings === null) {
+            sizes[key + 1]! += varintLength(gap) + varintLength(position);
+          } else {
+            let at = sizes[key]!;
+            for (let v = gap; ; v >>>= 7) {
+              if (v < 0x80) {
+                postings[at++] = v;
+                break;
+              }
+              postings[at++] = (v & 0x7f) | 0x80;
+            }
+            for (let v = position; ; v >>>= 7) {
+              if (v < 0x80) {
+                postings[at++] = v;
+                break;
+              }
+              postings[at++] = (v & 0x7f) | 0x80;
+            }
+            sizes[key] = at;
+          }
+        }
+      }
+      a = b;
+      b = c;
+    }
+  }
+
+  keyAt(slot: number): string {
+    const from = this.start[slot]!;
+    return this.chunks[this.chunkOf[slot]!]!.slice(from, from + this.keyLength[slot]!);
+  }
+
+  hayAt(slot: number): string {
+    return this.chunks[this.chunkOf[slot]!]!.slice(this.start[slot]! + this.keyLength[slot]! + 1, this.end[slot]!);
+  }
+
+  entryAt(slot: number): Entry {
+    return { id: this.ids[slot]!, name: this.names[slot]!, key: this.keyAt(slot), hay: this.hayAt(slot), fieldNames: this.fieldNames[slot]! };
+  }
+
+  kill(slot: number): void {
+    if (this.dead[slot] === 0) {
+      this.dead[slot] = 1;
+      this.deadCount++;
+    }
+  }
+
+  /** compareEntries(base slot, entry). */
+  compareTo(slot: number, entry: Entry): number {
+    return compareStrings(this.keyAt(slot), entry.key) || compareStrings(this.names[slot]!, entry.name) || compareStrings(this.ids[slot]!, entry.id);
+  }
+
+  /** The first rank of a match starting at `at` in the text of `slot`. */
+  private rankAt(slot: number, at: number): number {
+    return at === 0 ? 0 : at < this.keyLength[slot]! ? 1 : 2;
+  }
+
+  private add(out: Buckets, slot: number, rank: number): void {
+    if (out.counts[rank]!++ < out.limit) out.slots[rank]!.push(slot);
+  }
+
+  /** Adds the live matches of the non-empty folded `query` to `out`, each rank in name order. */
+  collect(query: string, out: Buckets): void {
+    if (query.length >= 3 && this.offsets !== null) this.collectIndexed(query, out);
+    else this.collectScan(query, out);
+  }
+
+  /**
+   * Without the index: records whose signature has every character of the query are checked one
+   * by one when they are few; otherwise each chunk is scanned with indexOf, jumping to the next
+   * record after each match (a match never spans records: the query has no SEP).
+   */
+  private collectScan(query: string, out: Buckets): void {
+    const n = this.size;
+    const mask = new Int32Array(4);
+    for (let i = 0; i < query.length; i++) {
+      const bit = charBit(query.charCodeAt(i));
+      mask[bit >>> 5]! |= 1 << (bit & 31);
+    }
+    const [m0, m1, m2, m3] = mask as unknown as [number, number, number, number];
+    const { sig, dead, found } = this;
+    let candidates = 0;
+    for (let s = 0; s < n; s++) {
+      const at = s * 4;
+      if ((sig[at]! & m0) === m0 && (sig[at + 1]! & m1) === m1 && (sig[at + 2]! & m2) === m2 && (sig[at + 3]! & m3) === m3) {
+        found[s] = 1;
+        candidates++;
+      }
+    }
+    if (candidates * 16 < n) {
+      for (let s = 0; s < n; s++) {
+        if (found[s] === 0) continue;
+        found[s] = 0;
+        if (dead[s] !== 0) continue;
+        const from = this.start[s]!;
+        const at = this.chunks[this.chunkOf[s]!]!.slice(from, this.end[s]!).indexOf(query);
+        if (at >= 0) this.add(out, s, this.rankAt(s, at));
+      }
+      return;
+    }
+    found.fill(0);
+    for (let c = 0; c < this.chunks.length; c++) {
+      const text = this.chunks[c]!;
+      const slots = this.chunkSlots[c]!;
+      let next = 0;
+      for (let at = text.indexOf(query); at !== -1; ) {
+        // The record holding `at`: the first of this chunk's slots ending after it.
+        let s = slots[next]!;
+        while (this.end[s]! <= at) s = slots[++next]!;
+        if (dead[s] === 0) found[s] = this.rankAt(s, at - this.start[s]!) + 1;
+        next++;
+        if (next >= slots.length) break;
+        at = text.indexOf(query, this.start[slots[next]!]!);
+      }
+    }
+    for (let s = 0; s < n; s++) {
+      const rank = found[s]!;
+      if (rank !== 0) {
+        found[s] = 0;
+        this.add(out, s, rank - 1);
+      }
+    }
+  }
+
+  /**
+   * With the index (query of 3+ code units): candidates = the smallest posting list of the query's
+   * trigrams, intersected with the next smallest ones while that is cheaper than checking text.
+   * Every list bounds where the query can first occur (a trigram at query offset k first seen at
+   * p: no occurrence before p - k). When exact (printable ASCII) lists covering every character of
+   * the query all put it at the same place, it is there: no text is read. Otherwise the text is
+   * searched from the bound.
+   */
+  private collectIndexed(query: string, out: Buckets): void {
+    const offsets = this.offsets!;
+    const postings = this.postings!;
+    const length = query.length;
+    // Distinct trigram keys of the query with their (first) offset, smallest list first.
+    const lists: Array<{ key: number; offset: number; bytes: number }> = [];
+    for (let k = 0; k + 3 <= length; k++) {
+      const key = trigramKey(query.charCodeAt(k), query.charCodeAt(k + 1), query.charCodeAt(k + 2), this.hashShift);
+      const bytes = offsets[key + 1]! - offsets[key]!;
+      if (bytes === 0) return;
+      if (!lists.some((list) => list.key === key)) lists.push({ key, offset: k, bytes });
+    }
+    lists.sort((a, b) => a.bytes - b.bytes || a.offset - b.offset);
+
+    const { candSlot, candBound, candStart, candAgree, dead } = this;
+    const covered = new Uint8Array(length);
+    let count = 0;
+    for (let l = 0; l < lists.length; l++) {
+      const { key, offset, bytes } = lists[l]!;
+      // Decoding a list costs a few ns a byte; checking a candidate's text, ~100 ns.
+      if (l > 0 && bytes > 64 * count + 4096) continue;
+      const exact = key < EXACT_KEYS;
+      if (exact) covered.fill(1, offset, offset + 3);
+      let p = offsets[key]!;
+      const stop = offsets[key + 1]!;
+      let slot = -1;
+      let kept = 0;
+      let i = 0;
+      while (p < stop) {
+        let v = postings[p++]!;
+        if (v >= 0x80) {
+          v &= 0x7f;
+          for (let shift = 7; ; shift += 7) {
+            const byte = postings[p++]!;
+            v |= (byte & 0x7f) << shift;
+            if (byte < 0x80) break;
+          }
+        }
+        slot += v;
+        let position = postings[p++]!;
+        if (position >= 0x80) {
+          position &= 0x7f;
+          for (let shift = 7; ; shift += 7) {
+            const byte = postings[p++]!;
+            position |= (byte & 0x7f) << shift;
+            if (byte < 0x80) break;
+          }
+        }
+        const bound = position - offset;
+        if (l === 0) {
+          candSlot[kept] = slot;
+          candBound[kept] = bound;
+          candStart[kept] = exact ? bound : NO_START;
+          candAgree[kept] = 1;
+          kept++;
+          continue;
+        }
+        while (i < count && candSlot[i]! < slot) i++;
+        if (i >= count) break;
+        if (candSlot[i] !== slot) continue;
+        // Keep candidate i (compacting in place: kept <= i).
+        candSlot[kept] = slot;
+        candBound[kept] = Math.max(candBound[i]!, bound);
+        candAgree[kept] = candAgree[i]!;
+        candStart[kept] = candStart[i]!;
+        if (exact) {
+          if (candStart[i] === NO_START) candStart[kept] = bound;
+          else if (candStart[i] !== bound) candAgree[kept] = 0;
+        }
+        kept++;
+        i++;
+      }
+      count = kept;
+      if (count === 0) return;
+    }
+    const proof = covered.every((c) => c === 1);
+
+    for (let i = 0; i < count; i++) {
+      const slot = candSlot[i]!;
+      if (dead[slot] !== 0) continue;
+      const bound = candBound[i]!;
+      if (proof && candAgree[i] === 1 && candStart[i] === bound) {
+        this.add(out, slot, this.rankAt(slot, bound));
+        continue;
+      }
+      const from = this.start[slot]! + Math.max(0, bound);
+      const at = this.chunks[this.chunkOf[slot]!]!.slice(from, this.end[slot]!).indexOf(query);
+      if (at >= 0) this.add(out, slot, this.rankAt(slot, from - this.start[slot]! + at));
+    }
+  }
+
+  /** Bytes of the typed arrays. */
+  bytes(): number {
+    return (
+      (this.postings?.byteLength ?? 0) +
+      (this.offsets?.byteLength ?? 0) +
+      [this.dead, this.chunkOf, this.start, this.keyLength, this.end, this.sig, this.found, this.candSlot, this.candBound, this.candStart, this.candAgree].reduce(
+        (sum, array) => sum + array.byteLength,
+        0,
+      ) +
+      this.chunkSlots.reduce((sum, array) => sum + array.byteLength, 0)
+    );
+  }
+
+  textChars(): number {
+    return this.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  }
+}
+
+/** Rank of an entry for a non-empty folded query: 0, 1, 2, or -1 for no match. */
+function rankOf(entry: Entry, query: string): number {
+  const at = entry.key.indexOf(query);
+  if (at === 0) return 0;
+  if (at > 0) return 1;
+  return entry.hay.includes(query) ? 2 : -1;
+}
+
+function checkLimit(limit: number | undefined): number {
+  if (limit === undefined) return Infinity;
+  if (limit === Infinity || (Number.isInteger(limit) && limit >= 0)) return limit;
+  throw new RangeError(`search: limit must be a non-negative integer, got ${limit}`);
+}
+
+const DEFAULT_INDEX_THRESHOLD = 2048;
+const DEFAULT_HASH_BITS = 18;
+
+export class SearchIndex {
+  private base: Segment;
+  /** Records upserted since the last rebuild (their base slot, if any, is dead). */
+  private overlay = new Map<string, Entry>();
+  private readonly indexThreshold: number;
+  private readonly fixedOverlayLimit: number | undefined;
+  private readonly hashBits: number;
+
+  constructor(options: SearchIndexOptions = {}) {
+    this.indexThreshold = options.indexThreshold ?? DEFAULT_INDEX_THRESHOLD;
+    this.fixedOverlayLimit = options.overlayLimit;
+    this.hashBits = options.hashBits ?? DEFAULT_HASH_BITS;
+    if (!Number.isInteger(this.hashBits) || this.hashBits < 1 || this.hashBits > 24) {
+      throw new RangeError(`search: hashBits must be an integer in 1..24, got ${this.hashBits}`);
+    }
+    this.base = this.segment([]);
+  }
+
+  /** Bulk load: one sort and one index build. A later record with the same id replaces an earlier one. */
+  static build(records: Iterable<SearchableRecord>, options: SearchIndexOptions = {}): SearchIndex {
+    const index = new SearchIndex(options);
+    const byId = new Map<string, Entry>();
+    for (const record of records) {
+      const entry = toEntry(record);
+      byId.set(entry.id, entry);
+    }
+    index.base = index.segment([...byId.values()].sort(compareEntries));
+    return index;
+  }
+
+  /** Live records. */
+  get size(): number {
+    return this.base.size - this.base.deadCount + this.overlay.size;
+  }
+
+  has(id: string): boolean {
+    if (this.overlay.has(id)) return true;
+    const slot = this.base.slotOf.get(id);
+    return slot !== undefined && this.base.dead[slot] === 0;
+  }
+
+  /** Adds or replaces a record (by id). An unchanged record is a no-op. */
+  upsert(record: SearchableRecord): void {
+    const entry = toEntry(record);
+    const pending = this.overlay.get(entry.id);
+    if (pending !== undefined) {
+      if (!sameEntry(pending, entry)) this.overlay.set(entry.id, entry);
+      return;
+    }
+    const slot = this.base.slotOf.get(entry.id);
+    if (slot !== undefined && this.base.dead[slot] === 0) {
+      if (sameEntry(this.base.entryAt(slot), entry)) return;
+      this.base.kill(slot);
+    }
+    this.overlay.set(entry.id, entry);
+  }
+
+  /** Removes a record; false when there was none with that id. */
+  remove(id: string): boolean {
+    if (this.overlay.delete(id)) return true; // its base slot, if any, is already dead
+    const slot = this.base.slotOf.get(id);
+    if (slot === undefined || this.base.dead[slot] !== 0) return false;
+    this.base.kill(slot);
+    return true;
+  }
+
+  search(query: string, options: SearchOptions = {}): SearchResult {
+    const limit = checkLimit(options.limit);
+    if (this.needsCompaction()) this.compact();
+    const folded = foldCase(query);
+    const { base } = this;
+
+    // Overlay matches, by rank, sorted by name.
+    const pending: [Entry[], Entry[], Entry[]] = [[], [], []];
+    for (const entry of this.overlay.values()) {
+      const rank = folded === '' ? 0 : rankOf(entry, folded);
+      if (rank >= 0) pending[rank]!.push(entry);
+    }
+    for (const list of pending) list.sort(compareEntries);
+
+    const buckets: Buckets = { limit, slots: [[], [], []], counts: [0, 0, 0] };
+    if (folded === '') {
+      // Every live record, in name order.
+      const slots = buckets.slots[0];
+      for (let slot = 0; slot < base.size && slots.length < limit; slot++) if (base.dead[slot] === 0) slots.push(slot);
+      buckets.counts[0] = base.size - base.deadCount;
+    } else {
+      base.collect(folded, buckets);
+    }
+
+    const total = buckets.counts[0] + buckets.counts[1] + buckets.counts[2] + pending[0].length + pending[1].length + pending[2].length;
+    const hits: SearchHit[] = [];
+    for (let rank = 0; rank < 3 && hits.length < limit; rank++) {
+      const slots = buckets.slots[rank]!;
+      const entries = pending[rank]!;
+      let i = 0;
+      let j = 0;
+      while (hits.length < limit && (i < slots.length || j < entries.length)) {
+        if (j >= entries.length || (i < slots.length && base.compareTo(slots[i]!, entries[j]!) < 0)) {
+          const slot = slots[i++]!;
+          hits.push(
+            rank < 2
+              ? { id: base.ids[slot]!, matched: 'name' }
+              : { id: base.ids[slot]!, matched: 'field', field: matchedField(base.hayAt(slot), base.fieldNames[slot]!, folded) },
+          );
+        } else {
+          const entry = entries[j++]!;
+          hits.push(
+            rank < 2 ? { id: entry.id, matched: 'name' } : { id: entry.id, matched: 'field', field: matchedField(entry.hay, entry.fieldNames, folded) },
+          );
+        }
+      }
+    }
+    return { total, hits };
+  }
+
+  /**
+   * Rebuilds the base from the live records now (search does it lazily when the overlay or the
+   * tombstones grow too large). Reuses the folded text; merges the sorted overlay into the base order.
+   */
+  compact(): void {
+    if (this.overlay.size === 0 && this.base.deadCount === 0) return;
+    const { base } = this;
+    const added = [...this.overlay.values()].sort(compareEntries);
+    const merged: Entry[] = new Array<Entry>(this.size);
+    let out = 0;
+    let j = 0;
+    for (let slot = 0; slot < base.size; slot++) {
+      if (base.dead[slot] !== 0) continue;
+      while (j < added.length && base.compareTo(slot, added[j]!) > 0) merged[out++] = added[j++]!;
+      merged[out++] = base.entryAt(slot);
+    }
+    while (j < added.length) merged[out++] = added[j++]!;
+    this.overlay = new Map();
+    this.base = this.segment(merged);
+  }
+
+  stats(): SearchIndexStats {
+    const { base } = this;
+    let textChars = base.textChars();
+    for (const entry of this.overlay.values()) textChars += entry.key.length + entry.hay.length;
+    return {
+      records: this.size,
+      baseRecords: base.size,
+      tombstones: base.deadCount,
+      overlay: this.overlay.size,
+      indexed: base.postings !== null,
+      postingBytes: base.postings?.length ?? 0,
+      indexBytes: base.bytes(),
+      textChars,
+    };
+  }
+
+  private overlayLimit(): number {
+    return this.fixedOverlayLimit ?? Math.max(256, Math.ceil(this.base.size / 64));
+  }
+
+  private needsCompaction(): boolean {
+    return this.overlay.size > this.overlayLimit() || this.base.deadCount > Math.max(this.overlayLimit(), this.base.size / 4);
+  }
+
+  private segment(entries: readonly Entry[]): Segment {
+    return new Segment(entries, entries.length >= this.indexThreshold, this.hashBits);
+  }
+}
