@@ -1,6 +1,9 @@
 import type { Benchmark } from './types.js';
 import { pushBenchmark } from './push.js';
 import { pullBenchmark } from './pull.js';
+import { searchBenchmark } from './search.js';
+import { replayBenchmark } from './replay.js';
+import { syncBenchmark } from './sync.js';
 
 /** Every benchmark `npm run bench` knows, in the order "all" runs them. Add a file and a line here. */
-export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark, searchBenchmark, replayBenchmark, syncBenchmark];

@@ -4,12 +4,19 @@ import { ConfigError } from '../config/env.js';
 import { NotLoggedIn } from '../client/keeper-client.js';
 import { isServiceError } from '../client/grpc-channel.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { DomainError } from '../domain/errors.js';
+import { KeeperCryptoError, WrongSecretWord } from '../client/crypto/index.js';
+import { VaultLocked } from '../client/sync/sync-engine.js';
 
 /** Turns any failure into one sentence and an exit code; never a stack trace. */
 export function describeFailure(error: unknown, server?: string): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT.usage };
   if (error instanceof NotLoggedIn) return { message: error.message, exitCode: EXIT.unauthenticated };
+  if (error instanceof WrongSecretWord) return { message: 'the secret word is wrong; nothing was changed', exitCode: EXIT.unauthenticated };
+  if (error instanceof VaultLocked) return { message: error.message, exitCode: EXIT.unauthenticated };
+  if (error instanceof KeeperCryptoError) return { message: error.message, exitCode: EXIT.failure };
+  if (error instanceof DomainError) return { message: error.message, exitCode: error.code === 'record_not_found' ? EXIT.notFound : EXIT.conflict };
   if (error instanceof ZodError) return { message: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), exitCode: EXIT.usage };
   if (isServiceError(error)) {
     const where = server ? ` at ${server}` : '';

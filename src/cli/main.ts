@@ -10,8 +10,10 @@ import { describeFailure } from './errors.js';
 import { EXIT } from './exit-codes.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
+const warn = (text: string) => process.stderr.write(`${text}\n`);
 // Server code (PGlite, bcrypt, pg) loads only for server commands, so client commands start fast.
 const serverCommands = () => import('./server-commands.js');
+const auditCommands = () => import('./audit-commands.js');
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 let serverForErrors: string | undefined;
 
@@ -28,14 +30,25 @@ function serverOptions(command: Command): Command {
 }
 
 /** A client command: builds the gRPC client from validated config and always closes it. */
-function clientAction<A extends unknown[]>(run: (ctx: { client: KeeperClient; clientId: string; server: string }, ...args: A) => Promise<void>) {
+function clientAction<A extends unknown[]>(run: (ctx: client.Context, ...args: A) => Promise<void>) {
   return async (...args: A) => {
     const flags = program.opts();
     const config = loadClientConfig(flags, process.env);
     serverForErrors = config.server;
     const keeper = new KeeperClient({ server: config.server, tls: config.tls, tlsCa: config.tlsCa }, new SessionStore(config.home, config.server), config.timeoutMs);
     try {
-      await run({ client: keeper, clientId: await clientId(config.home), server: config.server }, ...args);
+      await run(
+        {
+          client: keeper,
+          clientId: await clientId(config.home),
+          server: config.server,
+          home: config.home,
+          sessionSecret: process.env.KEEPER_SESSION || undefined,
+          out,
+          warn,
+        },
+        ...args,
+      );
     } finally {
       keeper.close();
     }
@@ -73,36 +86,83 @@ serverOptions(program.command('projector').description('run the projector that b
   .action(async (flags) => (await serverCommands()).projectorCommand(flags, out));
 program.command('keygen').description('print a new access-token signing key for KEEPER_TOKEN_KEY').action(async () => (await serverCommands()).keygenCommand(out));
 
+const audit = program
+  .command('audit')
+  .description("operator's tool: reads the event store directly (read-only), replays it, checks the read model");
+const auditOptions = (command: Command) =>
+  command
+    .option('--data-dir <dir>', 'the embedded database of this data directory (KEEPER_DATA_DIR, default ./.keeper); the server must be stopped')
+    .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (KEEPER_DATABASE_URL)');
+auditOptions(audit.command('history').description("a user's events: version, time, type, record, changed fields, client, mutation"))
+  .requiredOption('--user <login>', 'login (or user id)')
+  .option('--record <id>', 'only this record (id or id prefix)')
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    const a = await auditCommands();
+    await a.auditCommand((db, io) => a.auditHistory(db, flags, io), flags, out);
+  });
+auditOptions(audit.command('state').description("a user's records as they were at a version or a time, rebuilt from the log"))
+  .requiredOption('--user <login>', 'login (or user id)')
+  .requiredOption('--at <version|time>', 'a version (whole number) or an ISO 8601 time')
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    const a = await auditCommands();
+    a.parseAt(flags.at); // a bad --at is refused before the database is opened
+    await a.auditCommand((db, io) => a.auditState(db, flags, io), flags, out);
+  });
+auditOptions(audit.command('verify').description('replay every stream (or one) and compare with the read model; exit 0 only when they agree'))
+  .option('--user <login>', 'only this user')
+  .option('--strict', 'count a read model that is behind the log as a failure too')
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    const a = await auditCommands();
+    await a.auditCommand((db, io) => a.auditVerify(db, flags, io), flags, out);
+  });
+auditOptions(audit.command('stats').description('users, events, stream lengths, projection checkpoint lag'))
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    const a = await auditCommands();
+    await a.auditCommand((db, io) => a.auditStats(db, flags, io), flags, out);
+  });
+
 program
   .command('register')
   .description('create an account and log in (the password is asked for, or read from a pipe)')
   .option('--login <login>', 'login name')
-  .action(clientAction(({ client: c }, options: { login?: string }) => client.registerCommand(c, options, out)));
+  .action(clientAction((ctx, options: { login?: string }) => client.registerCommand(ctx, options)));
 program
   .command('login')
   .description('log in (the password is asked for, or read from a pipe)')
   .option('--login <login>', 'login name')
-  .action(clientAction(({ client: c }, options: { login?: string }) => client.loginCommand(c, options, out)));
-program.command('logout').description('end the session on this machine and on the server').action(clientAction(({ client: c }) => client.logoutCommand(c, out)));
-program.command('status').description("the vault's version and last change").action(clientAction(({ client: c, server }) => client.statusCommand(c, server, out)));
+  .action(clientAction((ctx, options: { login?: string }) => client.loginCommand(ctx, options)));
+program.command('logout').description('end the session on this machine and on the server').action(clientAction((ctx) => client.logoutCommand(ctx)));
+program.command('status').description('server and local versions, changes waiting, encryption').action(clientAction((ctx) => client.statusCommand(ctx)));
+program.command('sync').description('pull what the server has, rebase local changes on it, push them').action(clientAction((ctx) => client.syncCommand(ctx)));
 program
   .command('ls')
-  .description('list records')
+  .description('list records (from the local replica, synced first when the server is reachable)')
   .option('--json', 'print JSON (sensitive values masked)')
-  .action(clientAction(({ client: c }, options: { json?: boolean }) => client.listCommand(c, options, out)));
+  .action(clientAction((ctx, options: { json?: boolean }) => client.listCommand(ctx, options)));
 program
   .command('show <record>')
   .description('show one record, by id, id prefix or name')
   .option('--reveal', 'show sensitive values')
   .option('--json', 'print JSON')
-  .action(clientAction(({ client: c }, ref: string, options: { reveal?: boolean; json?: boolean }) => client.showCommand(c, ref, options, out)));
+  .action(clientAction((ctx, ref: string, options: { reveal?: boolean; json?: boolean }) => client.showCommand(ctx, ref, options)));
+program
+  .command('search <text>')
+  .description('records whose name, field names or values contain the text (any case), names first')
+  .option('--limit <n>', 'most results to show', '50')
+  .option('--json', 'print JSON')
+  .action(clientAction((ctx, text: string, options: { json?: boolean; limit?: string }) => client.searchCommand(ctx, text, options)));
 program
   .command('add <name>')
   .description('add a record')
   .option('--kind <kind>', 'login, card, note or custom', 'custom')
   .option('--field <name=value>', 'a field (repeatable)', collect)
   .option('--secret <name[=value]>', 'a sensitive field; without =value it is asked for unseen (repeatable)', collect)
-  .action(clientAction(({ client: c, clientId: id }, name: string, options: client.FieldOptions & { kind?: string }) => client.addCommand(c, name, options, id, out)));
+  .option('--seal-all', 'with encryption on: seal the name and every value, not only sensitive ones')
+  .action(clientAction((ctx, name: string, options: client.FieldOptions & { kind?: string; sealAll?: boolean }) => client.addCommand(ctx, name, options)));
 program
   .command('edit <record>')
   .description('change a record: rename, change kind, set or remove fields')
@@ -112,14 +172,32 @@ program
   .option('--secret <name[=value]>', 'set a sensitive field (repeatable)', collect)
   .option('--remove <field>', 'remove a field (repeatable)', collect)
   .action(
-    clientAction(({ client: c, clientId: id }, ref: string, options: client.FieldOptions & { kind?: string; name?: string; remove?: string[] }) =>
-      client.editCommand(c, ref, options, id, out),
-    ),
+    clientAction((ctx, ref: string, options: client.FieldOptions & { kind?: string; name?: string; remove?: string[] }) => client.editCommand(ctx, ref, options)),
   );
 program
   .command('rm <record>')
-  .description('delete a record')
-  .action(clientAction(({ client: c, clientId: id }, ref: string) => client.removeCommand(c, ref, id, out)));
+  .description('delete a record (the history keeps it: keeper history --deleted)')
+  .action(clientAction((ctx, ref: string) => client.removeCommand(ctx, ref)));
+program
+  .command('history [record]')
+  .description("a record's versions from the log; without a record (or with --deleted) the deleted records")
+  .option('--deleted', 'list deleted records')
+  .option('--reveal', 'show sensitive values')
+  .option('--json', 'print JSON')
+  .action(clientAction((ctx, ref: string | undefined, options: { deleted?: boolean; reveal?: boolean; json?: boolean }) => client.historyCommand(ctx, ref, options)));
+program
+  .command('restore <record>')
+  .description('put a record back as it was at a version (also brings back a deleted record)')
+  .requiredOption('--version <n>', 'the version to restore, from keeper history')
+  .action(clientAction((ctx, ref: string, options: { version?: string }) => client.restoreCommand(ctx, ref, options)));
+program
+  .command('encrypt')
+  .description('turn on client-side encryption with a secret word; sensitive values are re-written sealed')
+  .option('--all', 'seal every name and value, not only sensitive fields')
+  .action(clientAction((ctx, options: { all?: boolean }) => client.encryptCommand(ctx, options)));
+program.command('change-secret').description('change the secret word (re-wraps the vault key only)').action(clientAction((ctx) => client.changeSecretCommand(ctx)));
+program.command('unlock').description('unlock the vault once and print KEEPER_SESSION for later commands').action(clientAction((ctx) => client.unlockCommand(ctx)));
+program.command('lock').description('end the unlocked session (KEEPER_SESSION stops working)').action(clientAction((ctx) => client.lockCommand(ctx)));
 
 try {
   await program.parseAsync(process.argv);

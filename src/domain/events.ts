@@ -87,8 +87,8 @@ export type VaultEvent = VaultEventData & EventEnvelope;
 
 /** Validates an event read from storage or the wire; throws a ZodError naming what is wrong. */
 export function parseEventData(type: string, data: unknown): VaultEventData {
+  if (!Object.hasOwn(eventDataSchemas, type)) throw new Error(`unknown event type "${type}"`);
   const schema = eventDataSchemas[type as VaultEventType];
-  if (!schema) throw new Error(`unknown event type "${type}"`);
   return { type, data: schema.parse(data) } as VaultEventData;
 }
 

@@ -86,11 +86,12 @@ export function rebase(input: RebaseInput): RebaseResult {
     }
   }
 
-  // The user's view of each record: the old synced state with every local command applied.
+  // The user's view of each record: the old synced state with every local command applied,
+  // the landed ones included (the user saw them too, and later commands were made on top of them).
   const localView = new Map<string, RecordState | undefined>();
   const localBefore = new Map<string, RecordState | undefined>();
   let localVersion = Number.MAX_SAFE_INTEGER / 2;
-  for (const command of remaining) {
+  for (const command of input.pending) {
     if (command.type === 'SetVaultKey') continue;
     const before = localView.has(command.recordId) ? localView.get(command.recordId) : input.base(command.recordId);
     if (!localBefore.has(command.recordId)) localBefore.set(command.recordId, before);
@@ -106,11 +107,14 @@ export function rebase(input: RebaseInput): RebaseResult {
   const out: VaultCommand[] = [];
   const nameOf = (recordId: string) => localView.get(recordId)?.name ?? localBefore.get(recordId)?.name ?? input.server(recordId)?.name ?? '';
 
-  /** One conflict copy per record per rebase, holding the record as the user last had it. */
-  const copyOf = (recordId: string, content?: { name: string; kind: RecordKind; fields: Field[] }): string | undefined => {
+  /**
+   * One conflict copy per record per rebase, holding the record as the user last had it (every
+   * local command applied, so later edits that lose too are in it); `fallback` when there is no view.
+   */
+  const copyOf = (recordId: string, fallback?: { name: string; kind: RecordKind; fields: Field[] }): string | undefined => {
     const existing = copies.get(recordId);
     if (existing) return existing;
-    const view = content ?? localView.get(recordId);
+    const view = localView.get(recordId) ?? fallback;
     if (!view) return undefined;
     const copyId = input.newId();
     const copied = input.copyContent ? input.copyContent({ name: view.name, kind: view.kind, fields: view.fields }, recordId, copyId) : view;

@@ -164,21 +164,19 @@ function toEntry(record: SearchableRecord): Entry {
   if (typeof record?.id !== 'string') throw new TypeError('search: record.id must be a string');
   if (typeof record.name !== 'string') throw new TypeError(`search: record ${record.id} has no name`);
   const fields = record.fields ?? [];
-  const fieldNames = new Array<string>(fields.length);
-  let raw = '';
-  let hasSep = false;
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!;
-    const value = field.value ?? '';
-    fieldNames[i] = field.name;
-    raw += i === 0 ? `${field.name}${SEP}${value}` : `${SEP}${field.name}${SEP}${value}`;
-    if (field.name.includes(SEP) || value.includes(SEP)) hasSep = true;
+  const fieldNames: string[] = [];
+  const parts: string[] = [];
+  for (const field of fields) {
+    fieldNames.push(field.name);
+    parts.push(field.name, field.value ?? '');
   }
   // Folding the joined text equals joining the folded parts (case mapping has no context across
-  // U+0000 once final sigma is normalized, and U+0000 never composes), unless a part has a U+0000.
-  const hay = hasSep
-    ? fields.map((field) => `${foldCase(field.name)}${SEP}${foldCase(field.value ?? '')}`).join(SEP)
-    : foldRaw(raw);
+  // U+0000 once final sigma is normalized, and U+0000 never composes), unless a part has a U+0000:
+  // then the separators are more than expected, and the parts are folded one by one.
+  let hay = foldRaw(parts.join(SEP));
+  let separators = 0;
+  for (let at = hay.indexOf(SEP); at !== -1; at = hay.indexOf(SEP, at + 1)) separators++;
+  if (separators !== Math.max(0, parts.length - 1)) hay = parts.map(foldCase).join(SEP);
   return { id: record.id, name: record.name, key: foldCase(record.name), hay, fieldNames };
 }
 
@@ -221,9 +219,43 @@ function trigramKey(a: number, b: number, c: number, hashShift: number): number 
   return EXACT_KEYS + (h >>> hashShift);
 }
 
+/** Bigrams have keys after the trigrams': exact for printable ASCII, else hashed into 2^12. */
+const BIGRAM_EXACT = PRINTABLE * PRINTABLE;
+const BIGRAM_HASH_BITS = 12;
+
+function bigramKey(a: number, b: number, base: number): number {
+  const x = a - 32;
+  const y = b - 32;
+  if (x >= 0 && x < PRINTABLE && y >= 0 && y < PRINTABLE) return base + x * PRINTABLE + y;
+  let h = Math.imul(a, 0x9e3779b1);
+  h = Math.imul(h ^ b, 0x85ebca6b);
+  h ^= h >>> 15;
+  return base + BIGRAM_EXACT + (h >>> (32 - BIGRAM_HASH_BITS));
+}
+
 /** Bytes of `value` (< 2^28) as a varint: 7 bits a byte, high bit = more. */
 function varintLength(value: number): number {
   return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4;
+}
+
+/** Writes `value` as a varint at `at`; returns the next position. */
+function writeVarint(bytes: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    bytes[at++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  bytes[at++] = value;
+  return at;
+}
+
+/** Scratch of an index build: per key, the last slot seen and first / last position in it. */
+interface IndexWork {
+  marks: Int32Array;
+  firsts: Int32Array;
+  lasts: Int32Array;
+  /** The current record's distinct keys and their slot gaps. */
+  keys: Int32Array;
+  gaps: Int32Array;
 }
 
 /** Every record's text is kept below this, so that varints fit 4 bytes and int32 arithmetic. */
@@ -231,14 +263,41 @@ const MAX_RECORD_TEXT = 1 << 27;
 /** Characters per text chunk (V8 strings may hold up to 2^29 - 24). */
 const MAX_CHUNK = 1 << 27;
 const NON_LATIN1 = /[^\u0000-\u00ff]/;
-/** candStart before any exact list has placed the candidate. */
-const NO_START = -0x80000000;
+/** Candidate states of the intersection: no exact list yet; starts s1 (< s2) have every exact trigram so far; none has. */
+const UNPLACED = 0;
+const PLACED = 1;
+const UNPROVEN = 2;
+const NONE = -0x80000000;
 
 // --- Character signatures (128 bits per record) ----------------------------------------------
 
 /** ASCII code units have their own bit; others share the bits of 'A'..'Z' (never in folded text). */
 function charBit(code: number): number {
   return code < 128 ? code : 65 + (code % 26);
+}
+
+/** Positions tried with a character loop before falling back to indexOf on a slice. */
+const NEAR = 64;
+
+/**
+ * First position >= from of `query` in text[from, to), or -1. The first NEAR positions are tried
+ * with a plain loop (no allocation; the usual case is a match right at `from`), the rest with
+ * indexOf on a slice (memchr-fast on long texts, never reading past `to`).
+ */
+function findIn(text: string, query: string, from: number, to: number): number {
+  const length = query.length;
+  const last = to - length;
+  const near = Math.min(last, from + NEAR);
+  const first = query.charCodeAt(0);
+  for (let i = from; i <= near; i++) {
+    if (text.charCodeAt(i) !== first) continue;
+    let same = 1;
+    while (same < length && text.charCodeAt(i + same) === query.charCodeAt(same)) same++;
+    if (same === length) return i;
+  }
+  if (near >= last) return -1;
+  const at = text.slice(near + 1, to).indexOf(query);
+  return at < 0 ? -1 : near + 1 + at;
 }
 
 // --- Base segment ------------------------------------------------------------------------------
@@ -272,8 +331,14 @@ class Segment {
   readonly keyLength: Uint32Array;
   /** End of the haystack (exclusive); a SEP follows it. */
   readonly end: Uint32Array;
-  /** 128 bits per slot (four int32 words; Int32Array so that `word & mask` compares equal to a mask). */
+  /**
+   * Characters present in the record's text, and in its folded name: 128 bits per slot (four int32
+   * words; Int32Array so that `word & mask` compares equal to a mask). Exact for ASCII.
+   */
   readonly sig: Int32Array;
+  readonly nameSig: Int32Array;
+  /** The first two code units of the folded name, (c0 << 16) | c1 (c1 = 0 for a 1-character name, -1 when empty). */
+  readonly head: Int32Array;
 
   /**
    * Trigram index (null below the threshold). postings[offsets[key] .. offsets[key + 1]) lists the
@@ -284,19 +349,25 @@ class Segment {
   readonly offsets: Uint32Array | null = null;
   readonly postings: Uint8Array | null = null;
   readonly hashShift: number;
+  /** First bigram key. */
+  readonly bigramBase: number;
   // Query scratch (indexed segments only): candidates of the posting-list intersection.
   private readonly candSlot: Int32Array;
-  private readonly candBound: Int32Array;
-  private readonly candStart: Int32Array;
-  private readonly candAgree: Uint8Array;
+  private readonly candLo: Int32Array;
+  private readonly candHi: Int32Array;
+  private readonly candS1: Int32Array;
+  private readonly candS2: Int32Array;
+  private readonly candState: Uint8Array;
   /** Scan scratch: rank + 1 of each slot found by a chunk scan. */
   private readonly found: Uint8Array;
 
   /** `entries` sorted by compareEntries, ids unique. */
   constructor(entries: readonly Entry[], indexed: boolean, hashBits: number) {
     const n = entries.length;
+    if (n >= 1 << 26) throw new RangeError(`search: too many records (${n})`);
     this.size = n;
     this.hashShift = 32 - hashBits;
+    this.bigramBase = EXACT_KEYS + 2 ** hashBits;
     this.ids = new Array<string>(n);
     this.names = new Array<string>(n);
     this.fieldNames = new Array<readonly string[]>(n);
@@ -306,12 +377,16 @@ class Segment {
     this.keyLength = new Uint32Array(n);
     this.end = new Uint32Array(n);
     this.sig = new Int32Array(n * 4);
+    this.nameSig = new Int32Array(n * 4);
+    this.head = new Int32Array(n);
     this.found = new Uint8Array(n);
     const scratch = indexed ? n : 0;
     this.candSlot = new Int32Array(scratch);
-    this.candBound = new Int32Array(scratch);
-    this.candStart = new Int32Array(scratch);
-    this.candAgree = new Uint8Array(scratch);
+    this.candLo = new Int32Array(scratch);
+    this.candHi = new Int32Array(scratch);
+    this.candS1 = new Int32Array(scratch);
+    this.candS2 = new Int32Array(scratch);
+    this.candState = new Uint8Array(scratch);
 
     // Texts, into chunks: one open chunk per width.
     const open = [
@@ -353,21 +428,38 @@ class Segment {
     close(open[0]!);
     close(open[1]!);
 
+    const { sig, nameSig } = this;
     for (let s = 0; s < n; s++) {
       const text = this.chunks[this.chunkOf[s]!]!;
       const at = s * 4;
-      for (let i = this.start[s]!, to = this.end[s]!; i < to; i++) {
+      const from = this.start[s]!;
+      const nameEnd = from + this.keyLength[s]!;
+      this.head[s] = nameEnd === from ? -1 : (text.charCodeAt(from) << 16) | (nameEnd - from > 1 ? text.charCodeAt(from + 1) : 0);
+      for (let i = from; i < nameEnd; i++) {
         const bit = charBit(text.charCodeAt(i));
-        this.sig[at + (bit >>> 5)]! |= 1 << (bit & 31);
+        nameSig[at + (bit >>> 5)]! |= 1 << (bit & 31);
+      }
+      for (let w = 0; w < 4; w++) sig[at + w] = nameSig[at + w]!;
+      for (let i = nameEnd, to = this.end[s]!; i < to; i++) {
+        const bit = charBit(text.charCodeAt(i));
+        sig[at + (bit >>> 5)]! |= 1 << (bit & 31);
       }
     }
     if (!indexed || n === 0) return;
 
     // Counting sort: sizes of every list (count pass), prefix sums, then the fill pass in slot order.
-    const keyCount = EXACT_KEYS + 2 ** hashBits;
+    const keyCount = this.bigramBase + BIGRAM_EXACT + 2 ** BIGRAM_HASH_BITS;
     const offsets = new Uint32Array(keyCount + 1);
-    const marks = new Int32Array(keyCount).fill(-1);
-    for (let s = 0; s < n; s++) this.indexText(s, marks, offsets, null);
+    let longest = 0;
+    for (let s = 0; s < n; s++) longest = Math.max(longest, this.end[s]! - this.start[s]!);
+    const work: IndexWork = {
+      marks: new Int32Array(keyCount).fill(-1),
+      firsts: new Int32Array(keyCount),
+      lasts: new Int32Array(keyCount),
+      keys: new Int32Array(2 * longest),
+      gaps: new Int32Array(2 * longest),
+    };
+    for (let s = 0; s < n; s++) this.indexText(s, work, offsets, null);
     for (let key = 0; key < keyCount; key++) {
       const sum = offsets[key]! + offsets[key + 1]!;
       if (sum > 0xffffffff) throw new RangeError('search: the trigram index would exceed 4 GiB');
@@ -375,58 +467,75 @@ class Segment {
     }
     const postings = new Uint8Array(offsets[keyCount]!);
     const cursor = offsets.slice(0, keyCount);
-    marks.fill(-1);
-    for (let s = 0; s < n; s++) this.indexText(s, marks, cursor, postings);
+    work.marks.fill(-1);
+    for (let s = 0; s < n; s++) this.indexText(s, work, cursor, postings);
     this.offsets = offsets;
     this.postings = postings;
   }
 
   /**
-   * One record's distinct trigrams (those without SEP). Count pass (`postings` null): adds each
-   * posting's size to sizes[key + 1]. Fill pass: writes it at sizes[key] and advances it.
-   * marks[key] is the last slot that had `key`, so the slot gap is known in both passes.
+   * One record's distinct trigrams and bigrams (those without SEP). A trigram posting is three
+   * varints: the slot gap, first * 2 + repeated, and when repeated last - first (positions in
+   * `key SEP hay`); a bigram posting is one: gap * 2 + (whether it occurs in the name).
+   * Count pass (`postings` null): adds each posting's size to sizes[key + 1]. Fill pass: writes it
+   * at sizes[key] and advances that. marks[key] is the last slot that had `key`.
    */
-  private indexText(slot: number, marks: Int32Array, sizes: Uint32Array, postings: Uint8Array | null): void {
+  private indexText(slot: number, work: IndexWork, sizes: Uint32Array, postings: Uint8Array | null): void {
     const text = this.chunks[this.chunkOf[slot]!]!;
     const from = this.start[slot]!;
     const to = this.end[slot]!;
-    if (to - from < 3) return;
+    if (to - from < 2) return;
+    const { marks, firsts, lasts, keys, gaps } = work;
     const shift = this.hashShift;
-    let a = text.charCodeAt(from);
-    let b = text.charCodeAt(from + 1);
-    for (let i = from + 2; i < to; i++) {
+    const bigrams = this.bigramBase;
+    let distinct = 0;
+    let a = 0; // 0 (SEP) before the text: no trigram ends at its second character
+    let b = text.charCodeAt(from);
+    for (let i = from + 1; i < to; i++) {
       const c = text.charCodeAt(i);
-      if (a !== 0 && b !== 0 && c !== 0) {
-        const key = trigramKey(a, b, c, shift);
-        const last = marks[key]!;
-        if (last !== slot) {
-          marks[key] = slot;
-          const gap = slot - last;
+      if (b !== 0 && c !== 0) {
+        const pair = bigramKey(b, c, bigrams);
+        if (marks[pair] !== slot) {
+          keys[distinct] = pair;
+          gaps[distinct++] = slot - marks[pair]!;
+          marks[pair] = slot;
+          firsts[pair] = i - 1 - from;
+        }
+        if (a !== 0) {
+          const key = trigramKey(a, b, c, shift);
           const position = i - 2 - from;
-          if (postings === null) {
-            sizes[key + 1]! += varintLength(gap) + varintLength(position);
-          } else {
-            let at = sizes[key]!;
-            for (let v = gap; ; v >>>= 7) {
-              if (v < 0x80) {
-                postings[at++] = v;
-                break;
-              }
-              postings[at++] = (v & 0x7f) | 0x80;
-            }
-            for (let v = position; ; v >>>= 7) {
-              if (v < 0x80) {
-                postings[at++] = v;
-                break;
-              }
-              postings[at++] = (v & 0x7f) | 0x80;
-            }
-            sizes[key] = at;
+          if (marks[key] !== slot) {
+            keys[distinct] = key;
+            gaps[distinct++] = slot - marks[key]!;
+            marks[key] = slot;
+            firsts[key] = position;
           }
+          lasts[key] = position;
         }
       }
       a = b;
       b = c;
+    }
+    const nameLength = this.keyLength[slot]!;
+    for (let d = 0; d < distinct; d++) {
+      const key = keys[d]!;
+      const first = firsts[key]!;
+      if (key >= bigrams) {
+        const code = gaps[d]! * 2 + (first + 2 <= nameLength ? 1 : 0);
+        if (postings === null) sizes[key + 1]! += varintLength(code);
+        else sizes[key] = writeVarint(postings, sizes[key]!, code);
+        continue;
+      }
+      const repeat = lasts[key]! - first;
+      const code = first * 2 + (repeat > 0 ? 1 : 0);
+      if (postings === null) {
+        sizes[key + 1]! += varintLength(gaps[d]!) + varintLength(code) + (repeat > 0 ? varintLength(repeat) : 0);
+        continue;
+      }
+      let at = writeVarint(postings, sizes[key]!, gaps[d]!);
+      at = writeVarint(postings, at, code);
+      if (repeat > 0) at = writeVarint(postings, at, repeat);
+      sizes[key] = at;
     }
   }
 
@@ -467,6 +576,7 @@ class Segment {
   /** Adds the live matches of the non-empty folded `query` to `out`, each rank in name order. */
   collect(query: string, out: Buckets): void {
     if (query.length >= 3 && this.offsets !== null) this.collectIndexed(query, out);
+    else if (query.length === 2 && this.offsets !== null) this.collectBigram(query, out);
     else this.collectScan(query, out);
   }
 
@@ -477,13 +587,24 @@ class Segment {
    */
   private collectScan(query: string, out: Buckets): void {
     const n = this.size;
+    const { sig, nameSig, head, dead, found } = this;
+    const code = query.charCodeAt(0);
+    if (query.length === 1 && code < 128) {
+      // One ASCII character: the signatures answer exactly, no text is read.
+      const word = code >>> 5;
+      const bit = 1 << (code & 31);
+      for (let s = 0; s < n; s++) {
+        if ((sig[s * 4 + word]! & bit) === 0 || dead[s] !== 0) continue;
+        this.add(out, s, (nameSig[s * 4 + word]! & bit) === 0 ? 2 : head[s]! >>> 16 === code ? 0 : 1);
+      }
+      return;
+    }
     const mask = new Int32Array(4);
     for (let i = 0; i < query.length; i++) {
       const bit = charBit(query.charCodeAt(i));
       mask[bit >>> 5]! |= 1 << (bit & 31);
     }
     const [m0, m1, m2, m3] = mask as unknown as [number, number, number, number];
-    const { sig, dead, found } = this;
     let candidates = 0;
     for (let s = 0; s < n; s++) {
       const at = s * 4;
@@ -498,8 +619,8 @@ class Segment {
         found[s] = 0;
         if (dead[s] !== 0) continue;
         const from = this.start[s]!;
-        const at = this.chunks[this.chunkOf[s]!]!.slice(from, this.end[s]!).indexOf(query);
-        if (at >= 0) this.add(out, s, this.rankAt(s, at));
+        const at = findIn(this.chunks[this.chunkOf[s]!]!, query, from, this.end[s]!);
+        if (at >= 0) this.add(out, s, this.rankAt(s, at - from));
       }
       return;
     }
@@ -528,12 +649,51 @@ class Segment {
   }
 
   /**
+   * With the index, two code units: the bigram's posting list. An exact (printable ASCII) list is
+   * the answer, its "in the name" flag and the name's first two characters give the rank; a hashed
+   * one only gives candidates, whose text is searched.
+   */
+  private collectBigram(query: string, out: Buckets): void {
+    const offsets = this.offsets!;
+    const postings = this.postings!;
+    const q0 = query.charCodeAt(0);
+    const q1 = query.charCodeAt(1);
+    const key = bigramKey(q0, q1, this.bigramBase);
+    const exact = key < this.bigramBase + BIGRAM_EXACT;
+    const qHead = (q0 << 16) | q1;
+    const { dead, head } = this;
+    let slot = -1;
+    for (let p = offsets[key]!, stop = offsets[key + 1]!; p < stop; ) {
+      let v = postings[p++]!;
+      if (v >= 0x80) {
+        v &= 0x7f;
+        for (let shift = 7; ; shift += 7) {
+          const byte = postings[p++]!;
+          v |= (byte & 0x7f) << shift;
+          if (byte < 0x80) break;
+        }
+      }
+      slot += v >>> 1;
+      if (dead[slot] !== 0) continue;
+      if (exact) {
+        this.add(out, slot, (v & 1) === 0 ? 2 : head[slot] === qHead ? 0 : 1);
+        continue;
+      }
+      const start = this.start[slot]!;
+      const at = findIn(this.chunks[this.chunkOf[slot]!]!, query, start, this.end[slot]!);
+      if (at >= 0) this.add(out, slot, this.rankAt(slot, at - start));
+    }
+  }
+
+  /**
    * With the index (query of 3+ code units): candidates = the smallest posting list of the query's
-   * trigrams, intersected with the next smallest ones while that is cheaper than checking text.
-   * Every list bounds where the query can first occur (a trigram at query offset k first seen at
-   * p: no occurrence before p - k). When exact (printable ASCII) lists covering every character of
-   * the query all put it at the same place, it is there: no text is read. Otherwise the text is
-   * searched from the bound.
+   * trigrams, intersected with the next smallest ones while that is cheaper than reading text.
+   * A trigram at query offset k seen first at f and last at l in a record bounds the first
+   * occurrence F of the query: F >= f - k, and its last occurrence: <= l - k (also for hashed keys,
+   * whose f / l belong to some trigram of that key). So lo = max(f - k) <= F <= hi = min(l - k):
+   * hi < lo means no match. Exact lists covering every character of the query and agreeing on a
+   * start S (each list's f or l is at S + k) prove a match at S, and F = S when S = lo. Only the
+   * records left undecided have their text searched, within [lo, hi + length).
    */
   private collectIndexed(query: string, out: Buckets): void {
     const offsets = this.offsets!;
@@ -549,14 +709,20 @@ class Segment {
     }
     lists.sort((a, b) => a.bytes - b.bytes || a.offset - b.offset);
 
-    const { candSlot, candBound, candStart, candAgree, dead } = this;
+    const { candSlot, candLo, candHi, candS1, candS2, candState, dead } = this;
     const covered = new Uint8Array(length);
     let count = 0;
     for (let l = 0; l < lists.length; l++) {
       const { key, offset, bytes } = lists[l]!;
-      // Decoding a list costs a few ns a byte; checking a candidate's text, ~100 ns.
-      if (l > 0 && bytes > 64 * count + 4096) continue;
       const exact = key < EXACT_KEYS;
+      if (l > 0) {
+        // Decoding a list costs a few ns a byte; reading a candidate's text, ~100 ns. A list that
+        // covers no new character only filters: worth it when it is shorter than the candidates
+        // (an entry takes 2+ bytes).
+        if (bytes > 64 * count + 4096) continue;
+        const adds = exact && covered.subarray(offset, offset + 3).includes(0);
+        if (!adds && bytes >= 2 * count) continue;
+      }
       if (exact) covered.fill(1, offset, offset + 3);
       let p = offsets[key]!;
       const stop = offsets[key + 1]!;
@@ -564,6 +730,7 @@ class Segment {
       let kept = 0;
       let i = 0;
       while (p < stop) {
+        // slot gap, first * 2 + repeated, [last - first]
         let v = postings[p++]!;
         if (v >= 0x80) {
           v &= 0x7f;
@@ -574,38 +741,77 @@ class Segment {
           }
         }
         slot += v;
-        let position = postings[p++]!;
-        if (position >= 0x80) {
-          position &= 0x7f;
+        let code = postings[p++]!;
+        if (code >= 0x80) {
+          code &= 0x7f;
           for (let shift = 7; ; shift += 7) {
             const byte = postings[p++]!;
-            position |= (byte & 0x7f) << shift;
+            code |= (byte & 0x7f) << shift;
             if (byte < 0x80) break;
           }
         }
-        const bound = position - offset;
+        let repeat = 0;
+        if ((code & 1) !== 0) {
+          repeat = postings[p++]!;
+          if (repeat >= 0x80) {
+            repeat &= 0x7f;
+            for (let shift = 7; ; shift += 7) {
+              const byte = postings[p++]!;
+              repeat |= (byte & 0x7f) << shift;
+              if (byte < 0x80) break;
+            }
+          }
+        }
+        const atFirst = (code >>> 1) - offset;
+        const atLast = atFirst + repeat;
+        let lo: number;
+        let hi: number;
+        let state: number;
+        let s1: number;
+        let s2: number;
         if (l === 0) {
-          candSlot[kept] = slot;
-          candBound[kept] = bound;
-          candStart[kept] = exact ? bound : NO_START;
-          candAgree[kept] = 1;
-          kept++;
-          continue;
+          lo = atFirst;
+          hi = atLast;
+          state = UNPLACED;
+          s1 = s2 = NONE;
+        } else {
+          while (i < count && candSlot[i]! < slot) i++;
+          if (i >= count) break;
+          if (candSlot[i] !== slot) continue;
+          lo = Math.max(candLo[i]!, atFirst);
+          hi = Math.min(candHi[i]!, atLast);
+          state = candState[i]!;
+          s1 = candS1[i]!;
+          s2 = candS2[i]!;
+          i++;
+          if (hi < lo) continue; // cannot occur: dropped
         }
-        while (i < count && candSlot[i]! < slot) i++;
-        if (i >= count) break;
-        if (candSlot[i] !== slot) continue;
-        // Keep candidate i (compacting in place: kept <= i).
-        candSlot[kept] = slot;
-        candBound[kept] = Math.max(candBound[i]!, bound);
-        candAgree[kept] = candAgree[i]!;
-        candStart[kept] = candStart[i]!;
         if (exact) {
-          if (candStart[i] === NO_START) candStart[kept] = bound;
-          else if (candStart[i] !== bound) candAgree[kept] = 0;
+          if (state === UNPLACED) {
+            state = PLACED;
+            s1 = atFirst;
+            s2 = repeat > 0 ? atLast : NONE;
+          } else if (state === PLACED) {
+            // Keep the starts this list also has a trigram for (s1 < s2).
+            const keep1 = s1 === atFirst || s1 === atLast;
+            const keep2 = s2 !== NONE && (s2 === atFirst || s2 === atLast);
+            if (!keep1) {
+              s1 = keep2 ? s2 : NONE;
+              s2 = NONE;
+              if (!keep2) state = UNPROVEN;
+            } else if (!keep2) {
+              s2 = NONE;
+            }
+          }
         }
+        // Keep the candidate (compacting in place: kept <= i).
+        candSlot[kept] = slot;
+        candLo[kept] = lo;
+        candHi[kept] = hi;
+        candState[kept] = state;
+        candS1[kept] = s1;
+        candS2[kept] = s2;
         kept++;
-        i++;
       }
       count = kept;
       if (count === 0) return;
@@ -615,14 +821,22 @@ class Segment {
     for (let i = 0; i < count; i++) {
       const slot = candSlot[i]!;
       if (dead[slot] !== 0) continue;
-      const bound = candBound[i]!;
-      if (proof && candAgree[i] === 1 && candStart[i] === bound) {
-        this.add(out, slot, this.rankAt(slot, bound));
-        continue;
+      const lo = Math.max(0, candLo[i]!);
+      if (proof && candState[i] === PLACED) {
+        const at = candS1[i]!; // the query is at `at`, and F is in [lo, at]
+        const keyLength = this.keyLength[slot]!;
+        if (at === lo || lo > keyLength) {
+          this.add(out, slot, this.rankAt(slot, lo));
+          continue;
+        }
+        if (lo > 0 && at < keyLength) {
+          this.add(out, slot, 1);
+          continue;
+        }
       }
-      const from = this.start[slot]! + Math.max(0, bound);
-      const at = this.chunks[this.chunkOf[slot]!]!.slice(from, this.end[slot]!).indexOf(query);
-      if (at >= 0) this.add(out, slot, this.rankAt(slot, from - this.start[slot]! + at));
+      const start = this.start[slot]!;
+      const at = findIn(this.chunks[this.chunkOf[slot]!]!, query, start + lo, Math.min(this.end[slot]!, start + candHi[i]! + length));
+      if (at >= 0) this.add(out, slot, this.rankAt(slot, at - start));
     }
   }
 
@@ -631,7 +845,7 @@ class Segment {
     return (
       (this.postings?.byteLength ?? 0) +
       (this.offsets?.byteLength ?? 0) +
-      [this.dead, this.chunkOf, this.start, this.keyLength, this.end, this.sig, this.found, this.candSlot, this.candBound, this.candStart, this.candAgree].reduce(
+      [this.dead, this.chunkOf, this.start, this.keyLength, this.end, this.sig, this.nameSig, this.head, this.found, this.candSlot, this.candLo, this.candHi, this.candS1, this.candS2, this.candState].reduce(
         (sum, array) => sum + array.byteLength,
         0,
       ) +

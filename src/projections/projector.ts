@@ -3,7 +3,16 @@ import { isRecordEvent, toVaultEvent, type RecordEvent, type VaultEvent } from '
 import { readAllWith } from '../server/eventstore/sql.js';
 import { LOG_START, type EventStore, type LoggedEvent, type LogPosition } from '../server/eventstore/port.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
-import { clearReadModel, readRecordStates, readUserVersion, writeRecordStates, writeUserVersion, type VaultKeyRow } from './read-model.js';
+import {
+  clearReadModel,
+  readRecordStatesOf,
+  readUserVersions,
+  writeRecordStatesOf,
+  writeUserVersions,
+  type RecordKey,
+  type UserVersionRow,
+  type VaultKeyRow,
+} from './read-model.js';
 
 const PROJECTION = 'vault-records';
 const USER_STREAM = /^user-([0-9a-f-]{36})$/;
@@ -50,6 +59,7 @@ export class Projector {
       await tx.query(
         `UPDATE rm_checkpoints SET commit_position = $2::text::xid8, prepare_position = $3, updated_at = now() WHERE projection = $1`,
         [PROJECTION, last.commit.toString(), last.prepare.toString()],
+        { name: 'keeper_checkpoint_move' },
       );
       this.options.onProgress?.({ applied: events.length, position: last });
       return events.length;
@@ -128,21 +138,34 @@ export class Projector {
   }
 }
 
+/** Locks the checkpoint row (creating it at the start of the log if missing) and returns its position. */
 async function lockCheckpoint(tx: SqlExecutor): Promise<LogPosition> {
-  await tx.query(
-    `INSERT INTO rm_checkpoints (projection, commit_position, prepare_position) VALUES ($1, $2::text::xid8, $3)
-     ON CONFLICT (projection) DO NOTHING`,
-    [PROJECTION, LOG_START.commit.toString(), LOG_START.prepare.toString()],
-  );
-  const rows = await tx.query<{ commit_position: string; prepare_position: string }>(
-    `SELECT commit_position::text AS commit_position, prepare_position::text AS prepare_position
-     FROM rm_checkpoints WHERE projection = $1 FOR UPDATE`,
-    [PROJECTION],
-  );
-  const row = rows[0]!;
+  const lock = () =>
+    tx.query<{ commit_position: string; prepare_position: string }>(
+      `SELECT commit_position::text AS commit_position, prepare_position::text AS prepare_position
+       FROM rm_checkpoints WHERE projection = $1 FOR UPDATE`,
+      [PROJECTION],
+      { name: 'keeper_checkpoint_lock' },
+    );
+  // The row exists but for the very first batch (or after a rebuild): one round trip then.
+  let row = (await lock())[0];
+  if (!row) {
+    await tx.query(
+      `INSERT INTO rm_checkpoints (projection, commit_position, prepare_position) VALUES ($1, $2::text::xid8, $3)
+       ON CONFLICT (projection) DO NOTHING`,
+      [PROJECTION, LOG_START.commit.toString(), LOG_START.prepare.toString()],
+      { name: 'keeper_checkpoint_init' },
+    );
+    row = (await lock())[0]!;
+  }
   return { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) };
 }
 
+/**
+ * Applies a batch with a fixed number of statements whatever the number of users in it: one read
+ * of the users' versions, one of the records their events touch, one upsert of the changed
+ * records and one of the users' versions.
+ */
 async function applyBatch(tx: SqlExecutor, events: LoggedEvent[]): Promise<void> {
   const byUser = new Map<string, VaultEvent[]>();
   for (const event of events) {
@@ -152,15 +175,27 @@ async function applyBatch(tx: SqlExecutor, events: LoggedEvent[]): Promise<void>
     list.push(toVaultEvent(event));
     byUser.set(match[1]!, list);
   }
+  if (byUser.size === 0) return;
+  const storedVersions = await readUserVersions(tx, [...byUser.keys()]);
+  const work: Array<{ userId: string; fresh: VaultEvent[]; recordEvents: RecordEvent[] }> = [];
+  const keys: RecordKey[] = [];
   for (const [userId, userEvents] of byUser) {
-    const stored = await readUserVersion(tx, userId);
+    const stored = storedVersions.get(userId) ?? 0;
     const fresh = userEvents.filter((event) => event.version > stored).sort((a, b) => a.version - b.version);
     if (fresh.length === 0) continue;
     if (fresh[0]!.version !== stored + 1) {
       throw new Error(`read model for user ${userId} is at version ${stored} but the next event is ${fresh[0]!.version}`);
     }
     const recordEvents = fresh.filter(isRecordEvent) as RecordEvent[];
-    const states = await readRecordStates(tx, userId, [...new Set(recordEvents.map((event) => event.data.recordId))]);
+    for (const recordId of new Set(recordEvents.map((event) => event.data.recordId))) keys.push({ userId, recordId });
+    work.push({ userId, fresh, recordEvents });
+  }
+  if (work.length === 0) return;
+  const storedStates = await readRecordStatesOf(tx, keys);
+  const changedRecords: Array<{ userId: string; state: RecordState }> = [];
+  const versions: UserVersionRow[] = [];
+  for (const { userId, fresh, recordEvents } of work) {
+    const states = storedStates.get(userId) ?? new Map<string, RecordState>();
     const changed = new Map<string, RecordState>();
     for (const event of recordEvents) {
       const next = evolve(states.get(event.data.recordId), event);
@@ -168,10 +203,12 @@ async function applyBatch(tx: SqlExecutor, events: LoggedEvent[]): Promise<void>
       states.set(next.id, next);
       changed.set(next.id, next);
     }
-    await writeRecordStates(tx, userId, [...changed.values()]);
+    for (const state of changed.values()) changedRecords.push({ userId, state });
     const last = fresh[fresh.length - 1]!;
     let vaultKey: VaultKeyRow | undefined;
     for (const event of fresh) if (event.type === 'VaultKeySet') vaultKey = { keyId: event.data.keyId, envelope: event.data.envelope };
-    await writeUserVersion(tx, userId, last.version, last.metadata.at, vaultKey);
+    versions.push({ userId, version: last.version, lastModifiedAt: last.metadata.at, vaultKey });
   }
+  await writeRecordStatesOf(tx, changedRecords);
+  await writeUserVersions(tx, versions);
 }

@@ -71,11 +71,56 @@ export async function readRecordStates(tx: SqlExecutor, userId: string, recordId
 }
 
 export async function writeRecordStates(tx: SqlExecutor, userId: string, states: RecordState[]): Promise<void> {
-  if (states.length === 0) return;
-  const params: unknown[] = [userId];
-  const values = states.map((state) => {
-    const base = params.length;
-    params.push(
+  await writeRecordStatesOf(tx, states.map((state) => ({ userId, state })));
+}
+
+/** Records the version the read model reflects, and the vault key when this batch set one. */
+export async function writeUserVersion(tx: SqlExecutor, userId: string, version: number, lastModifiedAt: number, vaultKey?: VaultKeyRow): Promise<void> {
+  await writeUserVersions(tx, [{ userId, version, lastModifiedAt, vaultKey }]);
+}
+
+/** The read-model versions of several users in one query (a user not in the map is at 0). */
+export async function readUserVersions(tx: SqlExecutor, userIds: readonly string[]): Promise<Map<string, number>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await tx.query<{ user_id: string; version: number }>(
+    `SELECT user_id::text AS user_id, version FROM rm_user_versions WHERE user_id = ANY($1::uuid[])`,
+    [userIds],
+    { name: 'keeper_rm_read_versions' },
+  );
+  return new Map(rows.map((row) => [row.user_id, row.version]));
+}
+
+export interface RecordKey {
+  userId: string;
+  recordId: string;
+}
+
+/** The stored states (deleted ones included) of records of several users in one query, by user then record id. */
+export async function readRecordStatesOf(tx: SqlExecutor, keys: readonly RecordKey[]): Promise<Map<string, Map<string, RecordState>>> {
+  const byUser = new Map<string, Map<string, RecordState>>();
+  if (keys.length === 0) return byUser;
+  const rows = await tx.query<RecordRow & { user_id: string }>(
+    `SELECT user_id::text AS user_id, ${RECORD_COLUMNS} FROM rm_records
+     WHERE (user_id, record_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))`,
+    [keys.map((key) => key.userId), keys.map((key) => key.recordId)],
+    { name: 'keeper_rm_read_records' },
+  );
+  for (const row of rows) {
+    let states = byUser.get(row.user_id);
+    if (!states) byUser.set(row.user_id, (states = new Map()));
+    states.set(row.record_id, fromRow(row));
+  }
+  return byUser;
+}
+
+/** Upserts record states of several users in one statement (each (user, record) at most once). */
+export async function writeRecordStatesOf(tx: SqlExecutor, rows: ReadonlyArray<{ userId: string; state: RecordState }>): Promise<void> {
+  if (rows.length === 0) return;
+  // One array per column: a statement of fixed text however many rows it writes.
+  const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+  for (const { userId, state } of rows) {
+    const values = [
+      userId,
       state.id,
       state.kind,
       state.name,
@@ -85,28 +130,46 @@ export async function writeRecordStates(tx: SqlExecutor, userId: string, states:
       state.version,
       state.deletedAt === null ? null : new Date(state.deletedAt),
       state.conflictOf ?? null,
-    );
-    const p = (offset: number) => `$${base + offset}`;
-    return `($1, ${p(1)}::uuid, ${p(2)}, ${p(3)}, ${p(4)}::jsonb, ${p(5)}::timestamptz, ${p(6)}::timestamptz, ${p(7)}::integer, ${p(8)}::timestamptz, ${p(9)}::uuid)`;
-  });
+    ];
+    values.forEach((value, index) => columns[index]!.push(value));
+  }
   await tx.query(
     `INSERT INTO rm_records (user_id, record_id, kind, name, fields, created_at, updated_at, version, deleted_at, conflict_of)
-     VALUES ${values.join(', ')}
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::timestamptz[],
+                          $8::integer[], $9::timestamptz[], $10::uuid[])
      ON CONFLICT (user_id, record_id) DO UPDATE SET
        kind = EXCLUDED.kind, name = EXCLUDED.name, fields = EXCLUDED.fields, created_at = EXCLUDED.created_at,
        updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, deleted_at = EXCLUDED.deleted_at,
        conflict_of = EXCLUDED.conflict_of`,
-    params,
+    columns,
+    { name: 'keeper_rm_write_records' },
   );
 }
 
-/** Records the version the read model reflects, and the vault key when this batch set one. */
-export async function writeUserVersion(tx: SqlExecutor, userId: string, version: number, lastModifiedAt: number, vaultKey?: VaultKeyRow): Promise<void> {
+export interface UserVersionRow {
+  userId: string;
+  version: number;
+  lastModifiedAt: number;
+  /** The vault key the user's events set, if they set one (an earlier key is kept otherwise). */
+  vaultKey?: VaultKeyRow | undefined;
+}
+
+/** Upserts the versions (and any new vault keys) of several users in one statement (each user at most once). */
+export async function writeUserVersions(tx: SqlExecutor, rows: readonly UserVersionRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await tx.query(
-    `INSERT INTO rm_user_versions (user_id, version, last_modified_at, key_id, key_envelope) VALUES ($1, $2, $3, $4::uuid, $5)
+    `INSERT INTO rm_user_versions (user_id, version, last_modified_at, key_id, key_envelope)
+     SELECT * FROM unnest($1::uuid[], $2::integer[], $3::timestamptz[], $4::uuid[], $5::text[])
      ON CONFLICT (user_id) DO UPDATE SET version = EXCLUDED.version, last_modified_at = EXCLUDED.last_modified_at,
        key_id = COALESCE(EXCLUDED.key_id, rm_user_versions.key_id), key_envelope = COALESCE(EXCLUDED.key_envelope, rm_user_versions.key_envelope)`,
-    [userId, version, new Date(lastModifiedAt), vaultKey?.keyId ?? null, vaultKey?.envelope ?? null],
+    [
+      rows.map((row) => row.userId),
+      rows.map((row) => row.version),
+      rows.map((row) => new Date(row.lastModifiedAt)),
+      rows.map((row) => row.vaultKey?.keyId ?? null),
+      rows.map((row) => row.vaultKey?.envelope ?? null),
+    ],
+    { name: 'keeper_rm_write_versions' },
   );
 }
 

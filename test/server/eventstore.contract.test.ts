@@ -86,18 +86,35 @@ async function logHead(store: EventStore): Promise<LogPosition> {
   return found!.position;
 }
 
-/** The same database; every transaction waits `delay()` ms after its work, before it commits. */
-function withCommitDelay(db: Database, delay: () => number): Database {
+/**
+ * Whether a statement is the event store's append (it inserts into `events`). The store runs it
+ * in autocommit: a single statement, atomic on its own, whose commit follows its work.
+ */
+function isAppendStatement(text: string): boolean {
+  return /\bINSERT\s+INTO\s+events\b/i.test(text);
+}
+
+/**
+ * Runs `hold` between the work and the commit of whatever appends through `db`: an autocommit
+ * append statement is run in a transaction of its own so that its commit can be held back (the
+ * statement's transaction id is taken while it runs, as in autocommit, and it commits late), and
+ * a transaction holds after its work too, in case an append runs in one.
+ */
+function withHookedCommits(db: Database, hold: () => Promise<void>): Database {
   return {
     kind: db.kind,
     query<Row>(text: string, params?: readonly unknown[]) {
-      return db.query<Row>(text, params);
+      if (!isAppendStatement(text)) return db.query<Row>(text, params);
+      return db.transaction(async (tx) => {
+        const rows = await tx.query<Row>(text, params);
+        await hold();
+        return rows;
+      });
     },
     transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions) {
       return db.transaction(async (tx) => {
         const value = await fn(tx);
-        const ms = delay();
-        if (ms > 0) await sleep(ms);
+        await hold();
         return value;
       }, options);
     },
@@ -106,31 +123,33 @@ function withCommitDelay(db: Database, delay: () => number): Database {
   };
 }
 
-/** The same database; a transaction does its work, reports `reached`, and commits only on `release()`. */
-function withHeldCommit(db: Database): { db: Database; reached: Promise<void>; release: () => void } {
+/** The same database; every append waits `delay()` ms after its work, before it commits. */
+function withCommitDelay(db: Database, delay: () => number): Database {
+  return withHookedCommits(db, async () => {
+    const ms = delay();
+    if (ms > 0) await sleep(ms);
+  });
+}
+
+/**
+ * The same database; an append does its work, reports `reached`, and commits only on `release()`.
+ * `held` counts the appends that were held (so a test can tell the hook really ran).
+ */
+function withHeldCommit(db: Database): { db: Database; reached: Promise<void>; release: () => void; held: () => number } {
   let release!: () => void;
   let signalReached!: () => void;
+  let held = 0;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const reached = new Promise<void>((resolve) => (signalReached = resolve));
   return {
     reached,
     release,
-    db: {
-      kind: db.kind,
-      query<Row>(text: string, params?: readonly unknown[]) {
-        return db.query<Row>(text, params);
-      },
-      transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions) {
-        return db.transaction(async (tx) => {
-          const value = await fn(tx);
-          signalReached();
-          await gate;
-          return value;
-        }, options);
-      },
-      exec: (script) => db.exec(script),
-      close: () => db.close(),
-    },
+    held: () => held,
+    db: withHookedCommits(db, async () => {
+      held++;
+      signalReached();
+      await gate;
+    }),
   };
 }
 
@@ -412,6 +431,37 @@ for (const target of databaseTargets) {
       });
     });
 
+    describe('round trips (SqlEventStore)', function () {
+      it('appends in one autocommit statement, and reads once more only when the claim fails', async function () {
+        const statements: string[] = [];
+        let transactions = 0;
+        const counting = new SqlEventStore({
+          kind: db.kind,
+          query<Row>(text: string, params?: readonly unknown[]) {
+            statements.push(text);
+            return db.query<Row>(text, params);
+          },
+          transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions) {
+            transactions++;
+            return db.transaction(fn, options);
+          },
+          exec: (script) => db.exec(script),
+          close: () => db.close(),
+        });
+        const stream = streamName('trips');
+        const first = [newEvent('A'), newEvent('B')];
+        expect(await counting.append(stream, 0, first)).to.deep.equal({ nextVersion: 2, duplicate: false });
+        expect(await counting.append(stream, 2, [newEvent('C')])).to.deep.equal({ nextVersion: 3, duplicate: false });
+        expect(statements).to.have.length(2);
+        expect(statements.every(isAppendStatement)).to.equal(true);
+        // A retry and a conflict: the statement, then one read.
+        expect(await counting.append(stream, 0, first)).to.deep.equal({ nextVersion: 2, duplicate: true });
+        expect(await rejection(counting.append(stream, 1, [newEvent('D')]))).to.be.instanceOf(WrongExpectedVersion);
+        expect(statements).to.have.length(6);
+        expect(transactions).to.equal(0);
+      });
+    });
+
     describe('onAppended', function () {
       it('is called after commit with the stream id, only for appends that land, until unsubscribed', async function () {
         const stream = streamName('listened');
@@ -607,7 +657,14 @@ for (const target of databaseTargets) {
           const slow = newEvent('Slow');
           const slowAppend = new SqlEventStore(held.db).append(slowStream, 0, [slow]);
           try {
-            await held.reached; // its events are inserted, its transaction is open
+            // Its events are inserted, its transaction is open (if the append never reached the
+            // hook, this times out rather than passing without the late commit).
+            let timer: NodeJS.Timeout | undefined;
+            await Promise.race([
+              held.reached,
+              new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the append never reached the held commit')), 10_000))),
+            ]).finally(() => clearTimeout(timer));
+            expect(held.held()).to.equal(1);
 
             const fast = newEvent('Fast');
             expect(await store.append(fastStream, 1, [fast])).to.deep.equal({ nextVersion: 2, duplicate: false });

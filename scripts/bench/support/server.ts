@@ -18,11 +18,20 @@ export interface BenchServer {
   client(): Promise<{ client: KeeperClient; home: string }>;
 }
 
+export interface BenchServerOptions {
+  /**
+   * Run the projector inside the server, as `keeper up` does (default), or leave it to another
+   * process, as a deployment with `keeper projector` does (then `app.projector` is undefined).
+   */
+  inlineProjector?: boolean;
+}
+
 /**
  * A real Keeper server as `keeper up` runs it against PostgreSQL: inline projector (default
- * poll interval), bcrypt cost 10, an ephemeral port on 127.0.0.1. Stopped when the benchmark ends.
+ * poll interval) unless told otherwise, bcrypt cost 10, an ephemeral port on 127.0.0.1. Stopped
+ * when the benchmark ends.
  */
-export async function startBenchServer(ctx: BenchContext, db: Database): Promise<BenchServer> {
+export async function startBenchServer(ctx: BenchContext, db: Database, options: BenchServerOptions = {}): Promise<BenchServer> {
   const app = await startServer(
     db,
     {
@@ -31,7 +40,7 @@ export async function startBenchServer(ctx: BenchContext, db: Database): Promise
       maxMessageBytes: 4 * 1024 * 1024,
       tokenKey: await TokenIssuer.generateSecretKey(),
       auth: { bcryptCost: 10 },
-      inlineProjector: true,
+      inlineProjector: options.inlineProjector ?? true,
     },
     createLogger(process.env.KEEPER_LOG_LEVEL ?? 'warn', 'bench-server'),
   );

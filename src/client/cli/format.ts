@@ -1,5 +1,4 @@
-import type { Field } from '../../domain/record.js';
-import type { Record as WireRecord } from '../../gen/keeper/v1/vault.js';
+import type { Field, VaultRecord } from '../../domain/record.js';
 
 export function formatTime(ms: number): string {
   if (!ms) return '-';
@@ -17,7 +16,7 @@ export function maskField(field: Field, reveal: boolean): string {
   return field.sensitive && !reveal ? '********' : field.value;
 }
 
-export function formatRecord(record: WireRecord, reveal: boolean): string {
+export function formatRecord(record: VaultRecord, reveal: boolean): string {
   const lines = [
     `${record.name}  (${record.kind})`,
     `id       ${record.id}`,

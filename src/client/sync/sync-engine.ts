@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import type { VaultEvent } from '../../domain/events.js';
 import { applyLocally } from '../../domain/local-apply.js';
 import { rebase, type ConflictNotice } from '../../domain/rebase.js';
+import { SearchIndex, type SearchHit, type SearchableRecord } from '../../domain/search.js';
 import type { Field, RecordKind, VaultRecord } from '../../domain/record.js';
 import { VaultState, withoutTombstone } from '../../domain/vault-state.js';
 import { createVaultKey, isSealed, rewrapVaultKey, unwrapVaultKey, wipe, type KdfCost, type KdfOptions, type VaultKey } from '../crypto/index.js';
@@ -76,6 +77,9 @@ export class SyncEngine {
   private readonly now: () => number;
   /** Messages for the user from opening (a cache set aside, say). */
   readonly notices: string[] = [];
+  /** Search over the plaintext view, built on first use and then kept current record by record. */
+  private index: SearchIndex | undefined;
+  private readonly staleInIndex = new Set<string>();
 
   private constructor(private readonly options: SyncEngineOptions) {
     this.cache = new LocalCache(options.home, options.server, options.userId);
@@ -149,11 +153,33 @@ export class SyncEngine {
   async unlock(secret: string): Promise<void> {
     if (!this.synced.vaultKey) throw new Error('the vault is not encrypted: there is nothing to unlock');
     this.key = await unwrapVaultKey(JSON.parse(this.synced.vaultKey.envelope), secret, this.options.userId, this.options.kdf ?? {});
+    this.index = undefined;
   }
 
+  /** Forgets the key and every decrypted value held for search. */
   lock(): void {
     if (this.key) wipe(this.key);
     this.key = null;
+    this.index = undefined;
+  }
+
+  /**
+   * Records whose name, field names or (decrypted, when unlocked) values contain `query`, any
+   * case; name matches first. Runs in memory, no round trip.
+   */
+  search(query: string, options: { limit?: number } = {}): { total: number; hits: Array<SearchHit & { record: OpenedRecord }> } {
+    if (!this.index) {
+      this.index = SearchIndex.build(this.records().map((record) => searchable(this.open(record))));
+      this.staleInIndex.clear();
+    }
+    for (const id of this.staleInIndex) {
+      const record = this.record(id);
+      if (record) this.index.upsert(searchable(this.open(record)));
+      else this.index.remove(id);
+    }
+    this.staleInIndex.clear();
+    const result = this.index.search(query, options);
+    return { total: result.total, hits: result.hits.map((hit) => ({ ...hit, record: this.open(this.record(hit.id)!) })) };
   }
 
   // ---- local edits -------------------------------------------------------------------------
@@ -260,6 +286,7 @@ export class SyncEngine {
     const { key, envelope } = await createVaultKey(secret, this.options.userId, { ...(this.options.kdf ?? {}), ...(this.options.kdf?.cost ? { kdf: this.options.kdf.cost } : {}) });
     await this.queue({ type: 'SetVaultKey', mutationId: randomUUID(), keyId: randomUUID(), replacesKeyId: null, envelope: JSON.stringify(envelope) }, false);
     this.key = key;
+    this.index = undefined;
     let resealed = 0;
     for (const record of this.records()) {
       const toSeal = record.fields.filter((f) => (f.sensitive || options.sealAll) && !isSealed(f.value));
@@ -393,6 +420,7 @@ export class SyncEngine {
       vaultKey,
     });
     report.transfer = 'snapshot';
+    this.index = undefined;
     // The read model may lag the log: take the tail from the version it reflects.
     await this.pullAndRebase(report);
     this.recomputeOverlay();
@@ -404,12 +432,16 @@ export class SyncEngine {
       for (const wire of batch.events) events.push(eventFromWire(wire));
     });
     if (events.length === 0) return;
+    await this.loadMissingTombstones(events);
     if (report.transfer === 'none') report.transfer = 'events';
     report.pulled += events.length;
     const before = new Map<string, RecordState | undefined>();
     const hadKey = this.synced.vaultKey;
     for (const event of events) {
-      if (event.type !== 'VaultKeySet' && !before.has(event.data.recordId)) before.set(event.data.recordId, this.synced.get(event.data.recordId));
+      if (event.type !== 'VaultKeySet') {
+        if (!before.has(event.data.recordId)) before.set(event.data.recordId, this.synced.get(event.data.recordId));
+        this.staleInIndex.add(event.data.recordId);
+      }
       this.synced.apply(event);
     }
     if (!hadKey && this.synced.vaultKey && !this.key) {
@@ -432,6 +464,31 @@ export class SyncEngine {
     this.recomputeOverlay();
   }
 
+  /**
+   * A replica started from a snapshot (List) has no deleted records, and evolve cannot restore a
+   * record it does not know: before a pulled restore of such a record, its tombstone is read from
+   * the log up to the synced version.
+   */
+  private async loadMissingTombstones(events: VaultEvent[]): Promise<void> {
+    const seen = new Set<string>();
+    let missing = false;
+    for (const event of events) {
+      if (event.type === 'VaultKeySet' || seen.has(event.data.recordId)) continue;
+      seen.add(event.data.recordId);
+      if (event.type === 'RecordRestored' && !this.synced.records.has(event.data.recordId)) missing = true;
+    }
+    if (!missing) return;
+    const upTo = this.synced.version;
+    const past = new VaultState();
+    await this.options.client.pull(0, (batch) => {
+      for (const wire of batch.events) {
+        const event = eventFromWire(wire);
+        if (event.version <= upTo) past.apply(event);
+      }
+    });
+    for (const [id, record] of past.records) if (!this.synced.records.has(id)) this.synced.records.set(id, record);
+  }
+
   private keyForWriting(needed: boolean | undefined, what: string): VaultKey | null {
     if (!this.encrypted) return null;
     if (!this.key) {
@@ -449,6 +506,7 @@ export class SyncEngine {
       this.overlay.set(parsed.recordId, next);
     }
     this.pending.push(parsed);
+    if (parsed.type !== 'SetVaultKey') this.staleInIndex.add(parsed.recordId);
     if (persist) await this.save();
   }
 
@@ -457,6 +515,7 @@ export class SyncEngine {
   }
 
   private recomputeOverlay(): void {
+    for (const id of this.overlay.keys()) this.staleInIndex.add(id);
     this.overlay = new Map();
     let version = this.synced.version;
     for (const command of this.pending) {
@@ -466,6 +525,16 @@ export class SyncEngine {
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
       }
+      this.staleInIndex.add(command.recordId);
     }
   }
+}
+
+function searchable(record: OpenedRecord): SearchableRecord {
+  const unreadable = new Set(record.unreadable);
+  return {
+    id: record.id,
+    name: unreadable.has('name') ? '' : record.name,
+    fields: record.fields.map((field) => ({ name: field.name, value: unreadable.has(field.name) ? '' : field.value })),
+  };
 }

@@ -29,6 +29,12 @@ interface LoggedEventRow extends EventRow {
 const EVENT_COLUMNS = `stream_id, version, event_id::text AS event_id, type, data, metadata, created_at`;
 
 /**
+ * Appends of up to this many events run as prepared statements (one per size and claim form, so
+ * at most twice this many per connection); a larger append, rarer, is planned each time.
+ */
+const PREPARED_APPEND_MAX = 32;
+
+/**
  * The event store on PostgreSQL, through the SQL port, so the same statements run on `pg` and on
  * PGlite. The stream row is a compare-and-set guard: an append updates it only at the expected
  * version, which also holds its row lock until commit and so serialises appends to one stream.
@@ -59,26 +65,29 @@ export class SqlEventStore implements EventStore {
         ? `INSERT INTO streams (stream_id, version, updated_at) SELECT $1, $2, now() WHERE $3::integer = 0
            ON CONFLICT (stream_id) DO NOTHING RETURNING version`
         : `UPDATE streams SET version = $2, updated_at = now() WHERE stream_id = $1 AND version = $3 RETURNING version`;
-    const result = await this.db.transaction(async (tx) => {
-      let appended: Array<{ count: number }>;
-      try {
-        appended = await tx.query<{ count: number }>(
-          `WITH claimed AS (${claim}),
-           inserted AS (
-             INSERT INTO events (stream_id, version, event_id, type, data, metadata)
-             SELECT * FROM (VALUES ${rows.join(', ')}) AS new_events WHERE EXISTS (SELECT 1 FROM claimed)
-             RETURNING 1
-           )
-           SELECT count(*)::integer AS count FROM inserted`,
-          params,
-        );
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new DuplicateEventId(events.map((e) => e.id));
-        throw error;
-      }
-      if (appended[0]?.count !== events.length) return this.retryOrConflict(tx, streamId, expectedVersion, events);
-      return { nextVersion, duplicate: false };
-    });
+    // Autocommit: a single statement is atomic on its own (the claim and the insert commit or
+    // roll back together), so BEGIN and COMMIT would only add two round trips. The log stays
+    // gap-safe: the statement's events carry its transaction id like any other transaction's.
+    let appended: Array<{ count: number }>;
+    try {
+      appended = await this.db.query<{ count: number }>(
+        `WITH claimed AS (${claim}),
+         inserted AS (
+           INSERT INTO events (stream_id, version, event_id, type, data, metadata)
+           SELECT * FROM (VALUES ${rows.join(', ')}) AS new_events WHERE EXISTS (SELECT 1 FROM claimed)
+           RETURNING 1
+         )
+         SELECT count(*)::integer AS count FROM inserted`,
+        params,
+        // The text depends only on the claim form and the number of events.
+        events.length <= PREPARED_APPEND_MAX ? { name: `keeper_append_${expectedVersion === 0 ? 'new' : 'next'}_${events.length}` } : undefined,
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DuplicateEventId(events.map((e) => e.id));
+      throw error;
+    }
+    const result: AppendResult =
+      appended[0]?.count === events.length ? { nextVersion, duplicate: false } : await this.retryOrConflict(streamId, expectedVersion, events);
     if (!result.duplicate) {
       for (const listener of this.listeners) {
         // The events are committed: a failing listener must not turn the append into an error.
@@ -100,6 +109,7 @@ export class SqlEventStore implements EventStore {
     const rows = await this.db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 AND version < $2::bigint + $3::bigint ORDER BY version LIMIT $3`,
       [streamId, from, maxCount],
+      { name: 'keeper_read_stream' },
     );
     return rows.map(toStoredEvent);
   }
@@ -112,6 +122,7 @@ export class SqlEventStore implements EventStore {
     const rows = await this.db.query<{ version: number; updated_at: Date }>(
       `SELECT version, updated_at FROM streams WHERE stream_id = $1`,
       [streamId],
+      { name: 'keeper_stream_info' },
     );
     const row = rows[0];
     return row ? { version: row.version, updatedAt: row.updated_at } : { version: 0, updatedAt: null };
@@ -122,18 +133,24 @@ export class SqlEventStore implements EventStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** The stream moved on: either this is a retry of an append that already landed, or a conflict. */
-  private async retryOrConflict(tx: SqlExecutor, streamId: string, expectedVersion: number, events: readonly NewEvent[]): Promise<AppendResult> {
-    const rows = await tx.query<{ version: number; event_id: string }>(
-      `SELECT version, event_id::text AS event_id FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3`,
+  /**
+   * The claim failed, so nothing was written: either this is a retry of an append that already
+   * landed, or a conflict. Read after the statement (a fresh snapshot, which sees whatever
+   * commit made the claim fail), in one query.
+   */
+  private async retryOrConflict(streamId: string, expectedVersion: number, events: readonly NewEvent[]): Promise<AppendResult> {
+    const rows = await this.db.query<{ current: number | null; event_ids: string[] | null }>(
+      `SELECT (SELECT version FROM streams WHERE stream_id = $1) AS current,
+              ARRAY(SELECT event_id::text FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3) AS event_ids`,
       [streamId, expectedVersion, events.length],
+      { name: 'keeper_append_check' },
     );
+    const landed = rows[0]?.event_ids ?? [];
     // event_id is a uuid column, read back in PostgreSQL's lower-case text form.
-    if (rows.length === events.length && rows.every((row, index) => row.event_id === events[index]!.id.toLowerCase())) {
+    if (landed.length === events.length && landed.every((id, index) => id === events[index]!.id.toLowerCase())) {
       return { nextVersion: expectedVersion + events.length, duplicate: true };
     }
-    const current = await tx.query<{ version: number }>(`SELECT version FROM streams WHERE stream_id = $1`, [streamId]);
-    throw new WrongExpectedVersion(streamId, expectedVersion, current[0]?.version ?? 0);
+    throw new WrongExpectedVersion(streamId, expectedVersion, rows[0]?.current ?? 0);
   }
 }
 
@@ -151,6 +168,7 @@ export async function readAllWith(sql: SqlExecutor, after: LogPosition, maxCount
      ORDER BY transaction_id, global_position
      LIMIT $3`,
     [after.commit.toString(), after.prepare.toString(), maxCount],
+    { name: 'keeper_read_all' },
   );
   return rows.map((row) => ({
     ...toStoredEvent(row),

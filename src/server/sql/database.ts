@@ -3,7 +3,17 @@
  * the same SQL on real PostgreSQL (`pg`) and embedded PGlite.
  */
 export interface SqlExecutor {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<Row[]>;
+}
+
+export interface QueryOptions {
+  /**
+   * A name for a statement run often. A driver that can (pg) prepares it once per connection and
+   * then only binds and executes it, sparing PostgreSQL the parse and plan of every run; others
+   * ignore it. One name must always go with one text (a name per distinct text), and the set of
+   * names must stay small: each connection keeps every statement it prepared.
+   */
+  name?: string;
 }
 
 export interface TransactionOptions {

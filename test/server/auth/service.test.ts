@@ -176,6 +176,22 @@ for (const target of databaseTargets) {
       expect(await authError(auth.verifyAccessToken(''))).to.include({ code: 'unauthenticated' });
     });
 
+    it('accepts a (cached) access token up to its exact expiry and refuses it from the next millisecond', async () => {
+      const session = await auth.register({ login: uniqueLogin('ivo'), password: 'correct horse' }, PEER);
+      const subject = { userId: session.userId, login: session.login };
+      expect(await auth.verifyAccessToken(session.accessToken)).to.deep.equal(subject);
+      expect(await auth.verifyAccessToken(session.accessToken)).to.deep.equal(subject);
+      clock.time = session.accessExpiresAt;
+      expect(await auth.verifyAccessToken(session.accessToken)).to.deep.equal(subject);
+      clock.advance(1);
+      expect(await authError(auth.verifyAccessToken(session.accessToken))).to.include({
+        code: 'unauthenticated',
+        reason: 'token_expired',
+        message: 'access token has expired',
+      });
+      expect(await authError(auth.verifyAccessToken(session.accessToken + 'x'))).to.include({ reason: 'token_invalid' });
+    });
+
     it('throttles repeated failures for one login, even with the right password, until the delay passes', async () => {
       const login = uniqueLogin('kim');
       await auth.register({ login, password: 'correct horse' }, PEER);

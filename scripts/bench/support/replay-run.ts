@@ -1,0 +1,60 @@
+/**
+ * One measured run of the replay benchmark, in a process of its own so that its peak RSS is the
+ * replay's and not the generator's: `node --import tsx replay-run.ts <raw|replay|verify> <url>`.
+ * Opens the database the way `keeper audit` does (read-only connection, one snapshot) and prints
+ * one JSON line: { events, ms, cpuMs, peakRssMb, peakHeapMb, differences }.
+ */
+import { performance } from 'node:perf_hooks';
+import { openAuditDatabase } from '../../../src/cli/audit-database.js';
+import { streamIdForUser } from '../../../src/domain/vault-state.js';
+import { withAuditSnapshot } from '../../../src/projections/audit-source.js';
+import { REPLAY_PAGE, replayStream } from '../../../src/projections/replay.js';
+import { verifyReadModel } from '../../../src/projections/verify.js';
+
+const [mode, url] = process.argv.slice(2);
+if (!url || !['raw', 'replay', 'verify'].includes(mode ?? '')) {
+  process.stderr.write('usage: replay-run.ts <raw|replay|verify> <database url>\n');
+  process.exit(2);
+}
+
+let peakHeap = process.memoryUsage().heapUsed;
+const sampler = setInterval(() => {
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+}, 20);
+
+const db = await openAuditDatabase({ databaseUrl: url, dataDir: '.keeper' });
+let events = 0;
+let differences = 0;
+const started = performance.now();
+const cpuBefore = process.cpuUsage();
+await withAuditSnapshot(db, async (source) => {
+  const streams = await source.userStreams();
+  if (mode === 'verify') {
+    const report = await verifyReadModel(source);
+    events = report.events;
+    differences = report.differences.length;
+    return;
+  }
+  for (const [userId, version] of streams) {
+    const stream = streamIdForUser(userId);
+    if (mode === 'replay') {
+      const state = await replayStream(source.store, stream, { streamVersion: version });
+      events += state.version;
+      continue;
+    }
+    // The floor: the same pages with the same statement (the store's readStream), rows only.
+    for (let next = 1; next <= version; next += REPLAY_PAGE) {
+      events += (await source.store.readStream(stream, next, Math.min(REPLAY_PAGE, version - next + 1))).length;
+    }
+  }
+});
+const ms = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
+clearInterval(sampler);
+peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+await db.close();
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+// CPU time of this process (the audit's own work, not PostgreSQL's): on a shared machine the
+// wall-clock rate also measures the neighbours, events per CPU-second less so.
+const cpuMs = (cpu.user + cpu.system) / 1000;
+process.stdout.write(`${JSON.stringify({ events, ms, cpuMs, peakRssMb: mb(process.resourceUsage().maxRSS * 1024), peakHeapMb: mb(peakHeap), differences })}\n`);
