@@ -44,13 +44,15 @@ export const searchBenchmark: Benchmark = {
     gc();
     const before = memory();
     let started = performance.now();
+    const buildCpu = process.cpuUsage();
     const index = SearchIndex.build(records);
     const buildMs = performance.now() - started;
+    const buildCpuMs = cpuMs(buildCpu);
     gc();
     const indexMemory = memory() - before;
     const stats = index.stats();
     ctx.progress(
-      `  SearchIndex.build: ${seconds(buildMs)}; heap + array buffers +${mib(indexMemory)} ` +
+      `  SearchIndex.build: ${seconds(buildMs)} (CPU ${seconds(buildCpuMs)}); heap + array buffers +${mib(indexMemory)} ` +
         `(typed arrays ${mib(stats.indexBytes)}, of which posting lists ${mib(stats.postingBytes)}; folded text ${count(stats.textChars)} chars)`,
     );
 
@@ -83,7 +85,7 @@ export const searchBenchmark: Benchmark = {
 
     rows.push({
       benchmark: `search build (${count(RECORDS)} records)`,
-      figure: `${seconds(buildMs)}, +${mib(indexMemory)} heap`,
+      figure: `${seconds(buildMs)} (CPU ${seconds(buildCpuMs)}), +${mib(indexMemory)} heap`,
       baseline: `${seconds(naiveBuildMs)} lower-casing`,
       ratio: '-',
       target: '-',
@@ -108,8 +110,7 @@ function timeQueries(index: SearchIndex, queries: readonly string[], ctx: BenchC
     const started = performance.now();
     const result = index.search(query, { limit: LIMIT });
     latencies.push(performance.now() - started);
-    const used = process.cpuUsage(cpuBefore);
-    cpu.push((used.user + used.system) / 1000);
+    cpu.push(cpuMs(cpuBefore));
     matches += result.total;
   }
   const worst = latencies.indexOf(Math.max(...latencies));
@@ -159,25 +160,31 @@ function incremental(index: SearchIndex, records: BenchRecord[], random: () => n
   }
   const stats = index.stats();
   const latencies: number[] = [];
+  const cpu: number[] = [];
   for (const query of queries) {
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     index.search(query, { limit: LIMIT });
     latencies.push(performance.now() - started);
+    cpu.push(cpuMs(cpuBefore));
   }
   const naive = new NaiveScan(records);
   for (const query of queries.slice(0, 50)) {
     if (!sameResult(index.search(query, { limit: LIMIT }), naive.search(query, LIMIT))) throw new Error(`stale or missing results for "${query}" after changes`);
   }
   const started = performance.now();
+  const compactCpu = process.cpuUsage();
   index.compact();
   const compactMs = performance.now() - started;
+  const compactCpuMs = cpuMs(compactCpu);
   ctx.progress(
     `  per change: p50 ${ms(percentile(ops, 50))}, p99 ${ms(percentile(ops, 99))}; overlay ${count(stats.overlay)}, tombstones ${count(stats.tombstones)}; ` +
-      `queries p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}; results checked; compact() ${seconds(compactMs)}`,
+      `queries p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))} (CPU p99 ${ms(percentile(cpu, 99))}); results checked; ` +
+      `compact() ${seconds(compactMs)} (CPU ${seconds(compactCpuMs)})`,
   );
   return {
     benchmark: `search after ${count(UPDATES + REMOVES)} changes (overlay)`,
-    figure: `p99 ${ms(percentile(latencies, 99))}/query; ${ms(percentile(ops, 99))}/change; rebuild ${seconds(compactMs)}`,
+    figure: `p99 ${ms(percentile(latencies, 99))}/query (CPU ${ms(percentile(cpu, 99))}); ${ms(percentile(ops, 99))}/change; rebuild ${seconds(compactMs)}`,
     baseline: '-',
     ratio: '-',
     target: '-',
@@ -235,7 +242,7 @@ function cmp(a: string, b: string): number {
 
 // --- Data -------------------------------------------------------------------------------------
 
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -303,7 +310,7 @@ interface BenchRecord {
   fields: Array<{ name: string; value: string; sensitive: boolean }>;
 }
 
-export function generateRecord(random: () => number): BenchRecord {
+function generateRecord(random: () => number): BenchRecord {
   const brand = `${pick(random, WORDS)}${random() < 0.5 ? pick(random, WORDS) : ''}`;
   const domain = `${brand}.${pick(random, TLDS)}`;
   const first = pick(random, FIRST);
@@ -358,7 +365,7 @@ export function generateRecord(random: () => number): BenchRecord {
 }
 
 /** Substrings of `min`..`max` characters of random records' names and field values, as typed. */
-export function sampleQueries(records: readonly BenchRecord[], random: () => number, n: number, min: number, max: number): string[] {
+function sampleQueries(records: readonly BenchRecord[], random: () => number, n: number, min: number, max: number): string[] {
   const queries: string[] = [];
   while (queries.length < n) {
     const record = pick(random, records);
@@ -379,6 +386,12 @@ function ms(value: number): string {
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+}
+
+/** CPU time (user + system, all threads) since `since`, in ms. */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
 }
 
 function memory(): number {

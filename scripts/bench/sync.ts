@@ -112,9 +112,9 @@ export const syncBenchmark: Benchmark = {
     }
     ctx.progress(`  (iii) nothing new (Status only): ${idle.map(describe).join(', ')}`);
 
+    // Every per-sync figure above was taken on the connection the login opened.
     for (const d of [reader, writer]) {
-      const connections = d.proxy.count().connections;
-      if (connections !== 0) ctx.progress(`  note: the ${d.name} opened ${connections} more connection(s) after its login`);
+      if (d.proxy.connectionsOpened() !== 1) throw new Error(`the ${d.name} opened ${d.proxy.connectionsOpened()} connections; expected the one its login opened`);
     }
 
     const worst = (list: ByteCount[]) => list.reduce((a, b) => (total(b) > total(a) ? b : a));

@@ -7,6 +7,7 @@
  *   const index = SearchIndex.build(records);          // bulk load (later duplicates of an id win)
  *   index.upsert(record);                               // add or replace one record
  *   index.remove(id);                                   // true when it was there
+ *   index.has(id);                                      // whether a live record has that id
  *   index.search('gmail', { limit: 20 });               // { total, hits: [{ id, matched, field? }] }
  *   index.size;                                         // live records
  *   index.compact();                                    // optional: fold pending changes in now
@@ -45,23 +46,42 @@
  *
  * ## Design
  *
- * A base segment holds the records in name order (slot = rank in that order) with their folded
- * name, folded field "haystack" (field name U+0000 value U+0000 name ...), a 128-bit character
- * signature and, from `indexThreshold` records up, a trigram index: every distinct trigram (UTF-16
- * code units) of a record's name and haystack, keyed exactly for printable ASCII (95^3 keys) and
- * hashed into 2^hashBits keys otherwise, with all posting lists in one Uint32Array (counting-sort
- * build, so each list is in slot = name order). A query of 3+ code units takes the smallest posting
- * list among its trigrams and verifies each candidate with `indexOf`/`includes` (an exact ASCII
- * 3-character query needs no verification of the haystack); 1–2 code units scan every record,
- * skipping those whose signature lacks a query character. Since candidates arrive in name order, the
- * three rank buckets come out sorted without a sort.
+ * Base segment (the records of the last build): records in name order (slot = rank in that order,
+ * so anything collected in slot order is already sorted within a rank). Each record's folded text
+ * `name SEP field SEP value SEP field SEP value ... SEP` (SEP = U+0000) is stored contiguously in a
+ * few big chunk strings (one-byte chunks for Latin-1 records, two-byte for the others), in slot
+ * order, with per-slot offsets in typed arrays: reading the candidates' text walks memory forwards.
+ * Per slot also: a 128-bit character signature of the text and of the name (exact for ASCII) and
+ * the name's first two characters.
  *
- * Changes go to an overlay (records upserted since the last build, scanned linearly and merged by
- * name at query time) and tombstones (a dead flag per base slot, skipped at query time), so results
- * are always exact. When the overlay outgrows `overlayLimit` (default max(256, N/64)) or a quarter
- * of the base is dead, the next `search` (or `compact()`) rebuilds the base from the live records,
- * reusing their folded text (no re-folding, no full sort: the overlay is sorted and merged).
- * Vaults below `indexThreshold` (default 2,048 records) skip the trigram index: a scan is as fast.
+ * From `indexThreshold` records up, one varint-packed posting list per key, all in one Uint8Array
+ * (counting-sort build: a count pass, prefix sums, a fill pass; lists come out in slot order):
+ *   - trigram keys (95^3 exact keys for printable ASCII, 2^hashBits hashed ones otherwise):
+ *     slot gap, first position * 2 + repeated, [last - first];
+ *   - bigram keys (95^2 exact + 2^12 hashed): slot gap * 2 + whether the bigram is in the name.
+ * Query paths (on the folded query q):
+ *   - 1 ASCII character: the signatures answer exactly (no text read);
+ *   - 2 characters: the bigram list (exact for ASCII: no text read);
+ *   - 3+: the smallest trigram list, intersected with further lists while decoding is cheaper than
+ *     reading text. Each list bounds q's first occurrence from below (first - offset) and its last
+ *     from above (last - offset), which drops impossible candidates; exact lists that cover every
+ *     character of q and agree on one start prove a match there, and its rank (so the common case,
+ *     a phrase present in thousands of records, reads no text); the rest are checked in their text
+ *     between the bounds;
+ *   - without the trigram index (small vaults): candidates by signature, then their text (one scan
+ *     of the chunks, jumping record to record, when most records are candidates).
+ *
+ * Changes: an overlay (records upserted since the build; scanned linearly, sorted and merged by
+ * name at query time) and tombstones (a dead flag per base slot, skipped), so results are always
+ * exact. When the overlay outgrows `overlayLimit` (default max(256, N/64)) or more than a quarter of
+ * the base is dead, the next `search` (or an explicit `compact()`, e.g. when the client is idle)
+ * rebuilds the base from the live records, reusing their folded text and merging the sorted
+ * overlay into the base order (no re-folding, no full sort). That rebuild costs about a build; with
+ * the default threshold it happens once per N/64 changes, a constant amortized cost per change.
+ *
+ * Memory (100,000 records of 8 fields, 264 characters each; see `npm run bench search`): about
+ * 28 M characters of folded text, 75 MiB of posting lists, 13 MiB of other typed arrays (4.5 MiB of
+ * them the fixed key offsets, why small vaults skip the index) plus the ids / names arrays.
  */
 
 /** What the index needs of a record: its plaintext view. */
@@ -248,11 +268,15 @@ function writeVarint(bytes: Uint8Array, at: number, value: number): number {
   return at;
 }
 
-/** Scratch of an index build: per key, the last slot seen and first / last position in it. */
+/**
+ * Scratch of an index build. Per key, four int32 side by side (one cache line, not four: the
+ * build is bound by random memory accesses): the last slot that had the key, the first and last
+ * position of the key in that slot's text, and the list's size (count pass) or write cursor (fill
+ * pass; read through `cursors`, an unsigned view of the same memory).
+ */
 interface IndexWork {
-  marks: Int32Array;
-  firsts: Int32Array;
-  lasts: Int32Array;
+  state: Int32Array;
+  cursors: Uint32Array;
   /** The current record's distinct keys and their slot gaps. */
   keys: Int32Array;
   gaps: Int32Array;
@@ -302,6 +326,7 @@ function findIn(text: string, query: string, from: number, to: number): number {
 
 // --- Base segment ------------------------------------------------------------------------------
 
+/** Matches of a query, by rank: the first `limit` slots of each, in slot order, and the counts. */
 interface Buckets {
   limit: number;
   slots: [number[], number[], number[]];
@@ -341,10 +366,11 @@ class Segment {
   readonly head: Int32Array;
 
   /**
-   * Trigram index (null below the threshold). postings[offsets[key] .. offsets[key + 1]) lists the
-   * slots having the trigram `key`, ascending, each as two varints: the slot gap from the previous
-   * one (the first is slot + 1) and the position of the trigram's first occurrence in the record's
-   * text (`key SEP hay`).
+   * Trigram and bigram index (null below the threshold). postings[offsets[key] .. offsets[key + 1])
+   * lists the slots having `key`, ascending, as varints (see indexText): the slot gap from the
+   * previous one (the first is slot + 1), then for a trigram its first position in the record's text
+   * (`key SEP hay`) * 2 + repeated, and if repeated last - first; for a bigram the gap is doubled,
+   * plus one when the bigram occurs in the name.
    */
   readonly offsets: Uint32Array | null = null;
   readonly postings: Uint8Array | null = null;
@@ -452,23 +478,19 @@ class Segment {
     const offsets = new Uint32Array(keyCount + 1);
     let longest = 0;
     for (let s = 0; s < n; s++) longest = Math.max(longest, this.end[s]! - this.start[s]!);
-    const work: IndexWork = {
-      marks: new Int32Array(keyCount).fill(-1),
-      firsts: new Int32Array(keyCount),
-      lasts: new Int32Array(keyCount),
-      keys: new Int32Array(2 * longest),
-      gaps: new Int32Array(2 * longest),
-    };
-    for (let s = 0; s < n; s++) this.indexText(s, work, offsets, null);
+    const state = new Int32Array(keyCount * 4);
+    const work: IndexWork = { state, cursors: new Uint32Array(state.buffer), keys: new Int32Array(2 * longest), gaps: new Int32Array(2 * longest) };
+    for (let key = 0; key < keyCount; key++) state[key * 4] = -1;
+    for (let s = 0; s < n; s++) this.indexText(s, work, null);
     for (let key = 0; key < keyCount; key++) {
-      const sum = offsets[key]! + offsets[key + 1]!;
+      const sum = offsets[key]! + work.cursors[key * 4 + 3]!;
       if (sum > 0xffffffff) throw new RangeError('search: the trigram index would exceed 4 GiB');
       offsets[key + 1] = sum;
+      work.cursors[key * 4 + 3] = offsets[key]!;
+      state[key * 4] = -1;
     }
     const postings = new Uint8Array(offsets[keyCount]!);
-    const cursor = offsets.slice(0, keyCount);
-    work.marks.fill(-1);
-    for (let s = 0; s < n; s++) this.indexText(s, work, cursor, postings);
+    for (let s = 0; s < n; s++) this.indexText(s, work, postings);
     this.offsets = offsets;
     this.postings = postings;
   }
@@ -477,15 +499,15 @@ class Segment {
    * One record's distinct trigrams and bigrams (those without SEP). A trigram posting is three
    * varints: the slot gap, first * 2 + repeated, and when repeated last - first (positions in
    * `key SEP hay`); a bigram posting is one: gap * 2 + (whether it occurs in the name).
-   * Count pass (`postings` null): adds each posting's size to sizes[key + 1]. Fill pass: writes it
-   * at sizes[key] and advances that. marks[key] is the last slot that had `key`.
+   * Count pass (`postings` null): adds each posting's size to the key's size. Fill pass: writes it
+   * at the key's cursor and advances that.
    */
-  private indexText(slot: number, work: IndexWork, sizes: Uint32Array, postings: Uint8Array | null): void {
+  private indexText(slot: number, work: IndexWork, postings: Uint8Array | null): void {
     const text = this.chunks[this.chunkOf[slot]!]!;
     const from = this.start[slot]!;
     const to = this.end[slot]!;
     if (to - from < 2) return;
-    const { marks, firsts, lasts, keys, gaps } = work;
+    const { state, cursors, keys, gaps } = work;
     const shift = this.hashShift;
     const bigrams = this.bigramBase;
     let distinct = 0;
@@ -494,48 +516,49 @@ class Segment {
     for (let i = from + 1; i < to; i++) {
       const c = text.charCodeAt(i);
       if (b !== 0 && c !== 0) {
-        const pair = bigramKey(b, c, bigrams);
-        if (marks[pair] !== slot) {
+        const pair = bigramKey(b, c, bigrams) * 4;
+        if (state[pair] !== slot) {
           keys[distinct] = pair;
-          gaps[distinct++] = slot - marks[pair]!;
-          marks[pair] = slot;
-          firsts[pair] = i - 1 - from;
+          gaps[distinct++] = slot - state[pair]!;
+          state[pair] = slot;
+          state[pair + 1] = i - 1 - from;
         }
         if (a !== 0) {
-          const key = trigramKey(a, b, c, shift);
+          const key = trigramKey(a, b, c, shift) * 4;
           const position = i - 2 - from;
-          if (marks[key] !== slot) {
+          if (state[key] !== slot) {
             keys[distinct] = key;
-            gaps[distinct++] = slot - marks[key]!;
-            marks[key] = slot;
-            firsts[key] = position;
+            gaps[distinct++] = slot - state[key]!;
+            state[key] = slot;
+            state[key + 1] = position;
           }
-          lasts[key] = position;
+          state[key + 2] = position;
         }
       }
       a = b;
       b = c;
     }
     const nameLength = this.keyLength[slot]!;
+    const bigramState = bigrams * 4;
     for (let d = 0; d < distinct; d++) {
       const key = keys[d]!;
-      const first = firsts[key]!;
-      if (key >= bigrams) {
+      const first = state[key + 1]!;
+      if (key >= bigramState) {
         const code = gaps[d]! * 2 + (first + 2 <= nameLength ? 1 : 0);
-        if (postings === null) sizes[key + 1]! += varintLength(code);
-        else sizes[key] = writeVarint(postings, sizes[key]!, code);
+        if (postings === null) cursors[key + 3]! += varintLength(code);
+        else cursors[key + 3] = writeVarint(postings, cursors[key + 3]!, code);
         continue;
       }
-      const repeat = lasts[key]! - first;
+      const repeat = state[key + 2]! - first;
       const code = first * 2 + (repeat > 0 ? 1 : 0);
       if (postings === null) {
-        sizes[key + 1]! += varintLength(gaps[d]!) + varintLength(code) + (repeat > 0 ? varintLength(repeat) : 0);
+        cursors[key + 3]! += varintLength(gaps[d]!) + varintLength(code) + (repeat > 0 ? varintLength(repeat) : 0);
         continue;
       }
-      let at = writeVarint(postings, sizes[key]!, gaps[d]!);
+      let at = writeVarint(postings, cursors[key + 3]!, gaps[d]!);
       at = writeVarint(postings, at, code);
       if (repeat > 0) at = writeVarint(postings, at, repeat);
-      sizes[key] = at;
+      cursors[key + 3] = at;
     }
   }
 
@@ -712,17 +735,33 @@ class Segment {
     const { candSlot, candLo, candHi, candS1, candS2, candState, dead } = this;
     const covered = new Uint8Array(length);
     let count = 0;
-    for (let l = 0; l < lists.length; l++) {
-      const { key, offset, bytes } = lists[l]!;
-      const exact = key < EXACT_KEYS;
-      if (l > 0) {
-        // Decoding a list costs a few ns a byte; reading a candidate's text, ~100 ns. A list that
-        // covers no new character only filters: worth it when it is shorter than the candidates
-        // (an entry takes 2+ bytes).
-        if (bytes > 64 * count + 4096) continue;
-        const adds = exact && covered.subarray(offset, offset + 3).includes(0);
-        if (!adds && bytes >= 2 * count) continue;
+    // Which list next: first the smallest (the best filter); then exact lists covering the most
+    // new characters per byte (the proof needs every character covered); then lists shorter than
+    // the candidates, which can only filter (an entry takes 2+ bytes). Decoding costs a few ns a
+    // byte and reading a candidate's text ~100 ns: a list much longer than that is skipped.
+    const used = new Uint8Array(lists.length);
+    const next = (): number => {
+      let pick = -1;
+      let best = 0;
+      for (let j = 0; j < lists.length; j++) {
+        const { key, offset, bytes } = lists[j]!;
+        if (used[j] === 1 || bytes > 64 * count + 4096) continue;
+        let fresh = 0;
+        if (key < EXACT_KEYS) for (let c = offset; c < offset + 3; c++) fresh += covered[c] === 0 ? 1 : 0;
+        const score = fresh > 0 ? fresh / bytes : bytes < 2 * count ? 1e-9 / bytes : 0;
+        if (score > best) {
+          best = score;
+          pick = j;
+        }
       }
+      return pick;
+    };
+    for (let l = 0; l < lists.length; l++) {
+      const choice = l === 0 ? 0 : next();
+      if (choice < 0) break;
+      used[choice] = 1;
+      const { key, offset } = lists[choice]!;
+      const exact = key < EXACT_KEYS;
       if (exact) covered.fill(1, offset, offset + 3);
       let p = offsets[key]!;
       const stop = offsets[key + 1]!;

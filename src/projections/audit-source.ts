@@ -86,7 +86,8 @@ export class AuditSource {
     kind: Database['kind'],
   ) {
     const refuse = () => Promise.reject(new Error('the audit reads only'));
-    this.store = new SqlEventStore({ kind, query: (text, params) => tx.query(text, params), transaction: refuse, exec: refuse, close: async () => {} });
+    // Query options (a prepared statement's name) pass through, so a page read costs what the server's does.
+    this.store = new SqlEventStore({ kind, query: (text, params, options) => tx.query(text, params, options), transaction: refuse, exec: refuse, close: async () => {} });
   }
 
   /** Raw SQL within the snapshot (tests use it to prove the transaction refuses writes). */

@@ -17,13 +17,16 @@ import type { RecordKind, VaultRecord } from '../../src/domain/record.js';
 import { VaultState } from '../../src/domain/vault-state.js';
 
 /**
- * A model-based property test of sync: random local edits on two or three devices of one user,
- * random offline periods and sync orders, and pushes whose answer was lost, over a real server.
- * After every device has synced twice, whatever happened:
+ * A model-based property test of sync: random local edits (create, update / remove fields,
+ * rename, delete, restore) on two or three devices of one user that start from two shared
+ * records, random offline periods and sync orders, pushes whose answer was lost (the pending
+ * commands pushed by hand, the device none the wiser), and fresh installs that start again from
+ * List, over a real server. After every device has synced twice, whatever happened:
  *   (a) every replica equals a full replay of the server's log;
  *   (b) the read model (List) equals that replay too;
- *   (c) no value a device wrote (and still had when it synced) is gone: it is in the log's events
- *       (so in the current state, in a conflict copy, or in the history).
+ *   (c) no value a device wrote and still held when it synced is gone: it is in the log's events
+ *       (so in the current state, in a conflict copy, or in the history). A value the same device
+ *       overwrote, removed or restored away before syncing is not owed.
  *
  * KEEPER_PROPERTY_RUNS and KEEPER_PROPERTY_SEED explore more or other cases; a failure prints its
  * seed and path, and the shrunk list of operations.
@@ -46,7 +49,8 @@ type Op =
   | { t: 'sync'; dev: number }
   | { t: 'syncAll'; order: number[] }
   | { t: 'offline'; dev: number }
-  | { t: 'lostPush'; dev: number };
+  | { t: 'lostPush'; dev: number }
+  | { t: 'reinstall'; dev: number };
 
 const dev = fc.nat({ max: 2 });
 const pick = fc.nat({ max: 20 });
@@ -71,12 +75,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('syncAll' as const), order: fc.shuffledSubarray([0, 1, 2], { minLength: 1 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('offline' as const), dev }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('lostPush' as const), dev }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('reinstall' as const), dev }) },
 );
 
 interface Device {
   index: number;
   engine: SyncEngine;
   client: KeeperClient;
+  home: string;
   offline: boolean;
   /** Values this device wrote since its last sync, by record and field ("#name" for the name). */
   unsynced: Map<string, string>;
@@ -97,6 +103,7 @@ interface Stats {
   syncs: number;
   lostPushes: number;
   landed: number;
+  reinstalls: number;
   conflicts: Record<string, number>;
 }
 
@@ -116,7 +123,7 @@ function describeOp(op: Op): string {
 
 describe('sync converges and loses no edit, whatever the devices do (property, PGlite)', function () {
   let server: TestServer;
-  const totals: Stats = { ops: 0, syncs: 0, lostPushes: 0, landed: 0, conflicts: {} };
+  const totals: Stats = { ops: 0, syncs: 0, lostPushes: 0, landed: 0, reinstalls: 0, conflicts: {} };
 
   before(async () => {
     server = await startTestServer(pgliteTarget);
@@ -127,7 +134,7 @@ describe('sync converges and loses no edit, whatever the devices do (property, P
 
   async function newWorld(deviceCount: number): Promise<World> {
     const login = `prop-${randomUUID().slice(0, 8)}`;
-    const world: World = { userId: '', devices: [], mustSurvive: new Set(), counter: 0, homes: [], stats: { ops: 0, syncs: 0, lostPushes: 0, landed: 0, conflicts: {} } };
+    const world: World = { userId: '', devices: [], mustSurvive: new Set(), counter: 0, homes: [], stats: { ops: 0, syncs: 0, lostPushes: 0, landed: 0, reinstalls: 0, conflicts: {} } };
     for (let index = 0; index < deviceCount; index++) {
       const home = await mkdtemp(join(tmpdir(), 'keeper-prop-'));
       world.homes.push(home);
@@ -137,7 +144,7 @@ describe('sync converges and loses no edit, whatever the devices do (property, P
       if (index === 0) world.userId = (await client.register(login, PASSWORD)).userId;
       else await sessions.save((await world.devices[0]!.client.currentSession())!);
       const engine = await SyncEngine.open({ client, server: server.address, home, userId: world.userId, clientId: `device-${index}` });
-      world.devices.push({ index, engine, client, offline: false, unsynced: new Map() });
+      world.devices.push({ index, engine, client, home, offline: false, unsynced: new Map() });
     }
     return world;
   }
@@ -224,6 +231,16 @@ describe('sync converges and loses no edit, whatever the devices do (property, P
       case 'offline':
         device!.offline = !device!.offline;
         return;
+      case 'reinstall': {
+        // A fresh install (empty cache) of a device with nothing left to push: it starts again from List.
+        const d = device!;
+        if (d.offline || d.engine.pendingCount > 0) return;
+        d.home = await mkdtemp(join(tmpdir(), 'keeper-prop-'));
+        world.homes.push(d.home);
+        d.engine = await SyncEngine.open({ client: d.client, server: server.address, home: d.home, userId: world.userId, clientId: `device-${d.index}` });
+        world.stats.reinstalls++;
+        return;
+      }
       case 'lostPush': {
         const d = device!;
         if (d.offline || d.engine.pendingCount === 0) return;
@@ -291,9 +308,12 @@ describe('sync converges and loses no edit, whatever the devices do (property, P
     this.timeout(15 * 60_000);
     const started = Date.now();
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 2, max: 3 }), fc.array(opArb, { minLength: 5, maxLength: 40, size: 'max' }), async (deviceCount, ops) => {
+      fc.asyncProperty(fc.integer({ min: 2, max: 3 }), fc.array(opArb, { minLength: 5, maxLength: 30, size: 'max' }), async (deviceCount, ops) => {
         const world = await newWorld(deviceCount);
         try {
+          // A shared start (two records on every device), so that edits on different devices meet.
+          for (let i = 0; i < 2; i++) await apply(world, { t: 'create', dev: 0, kind: 'login', fields: ['user', 'pin', 'url'] });
+          for (const device of world.devices) await sync(world, device);
           for (const op of ops) {
             try {
               await apply(world, op);
@@ -308,6 +328,7 @@ describe('sync converges and loses no edit, whatever the devices do (property, P
           totals.syncs += world.stats.syncs;
           totals.lostPushes += world.stats.lostPushes;
           totals.landed += world.stats.landed;
+          totals.reinstalls += world.stats.reinstalls;
           for (const [kind, n] of Object.entries(world.stats.conflicts)) totals.conflicts[kind] = (totals.conflicts[kind] ?? 0) + n;
         } finally {
           await dispose(world);
@@ -318,7 +339,7 @@ describe('sync converges and loses no edit, whatever the devices do (property, P
     // What the runs exercised, so a change that stops producing conflicts is noticed.
     console.log(
       `      ${RUNS} runs in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${SEED}): ${totals.ops} operations, ${totals.syncs} syncs, ` +
-        `${totals.lostPushes} lost push answers (${totals.landed} landed), conflicts ${JSON.stringify(totals.conflicts)}`,
+        `${totals.lostPushes} lost push answers (${totals.landed} landed), ${totals.reinstalls} reinstalls, conflicts ${JSON.stringify(totals.conflicts)}`,
     );
     expect(totals.syncs).to.be.greaterThan(0);
   });

@@ -15,6 +15,8 @@ export interface ByteProxy {
   address: string;
   /** Counts since the last reset. */
   count(): ByteCount;
+  /** Connections opened since the proxy started (never reset). */
+  connectionsOpened(): number;
   reset(): void;
   /** Counts what `fn` causes on the wire, including the frames that trail its answer. */
   measure<T>(fn: () => Promise<T>): Promise<{ bytes: ByteCount; result: T }>;
@@ -33,9 +35,11 @@ export async function startByteProxy(target: string): Promise<ByteProxy> {
   const host = target.slice(0, colon);
   const port = Number(target.slice(colon + 1));
   const counts: ByteCount = { sent: 0, received: 0, connections: 0 };
+  let opened = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((inbound) => {
     counts.connections++;
+    opened++;
     const outbound = net.connect(port, host);
     for (const socket of [inbound, outbound]) {
       socket.setNoDelay(true);
@@ -68,6 +72,7 @@ export async function startByteProxy(target: string): Promise<ByteProxy> {
   return {
     address: `127.0.0.1:${address.port}`,
     count: () => ({ ...counts }),
+    connectionsOpened: () => opened,
     reset,
     async measure(fn) {
       await sleep(SETTLE_MS);
