@@ -284,8 +284,20 @@ export class SyncEngine {
     await this.sync();
     if (this.synced.vaultKey) throw new Error('the vault is already encrypted');
     const { key, envelope } = await createVaultKey(secret, this.options.userId, { ...(this.options.kdf ?? {}), ...(this.options.kdf?.cost ? { kdf: this.options.kdf.cost } : {}) });
-    await this.queue({ type: 'SetVaultKey', mutationId: randomUUID(), keyId: randomUUID(), replacesKeyId: null, envelope: JSON.stringify(envelope) }, false);
+    // The key goes to the server alone first: if another device turned encryption on meanwhile,
+    // nothing has been sealed under a key the other devices will never know.
+    const keyId = randomUUID();
+    await this.queue({ type: 'SetVaultKey', mutationId: randomUUID(), keyId, replacesKeyId: null, envelope: JSON.stringify(envelope) }, false);
     this.key = key;
+    await this.sync();
+    // (Read through a fresh reference: the sync above replaced the state checked earlier.)
+    const serverKey = this.synced.vaultKey as { keyId: string } | null;
+    if (serverKey?.keyId !== keyId) {
+      wipe(key);
+      this.key = null;
+      this.index = undefined;
+      throw new Error('encryption was turned on from another device at the same time: nothing was changed here; unlock with that secret word');
+    }
     this.index = undefined;
     let resealed = 0;
     for (const record of this.records()) {
