@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,35 +11,8 @@ import { openDatabase } from '../../src/server/app.js';
 import { UserStore } from '../../src/server/auth/users.js';
 import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import { VaultService } from '../../src/server/vault/vault-service.js';
+import { expectSentence, keeper } from '../support/cli.js';
 
-const KEEPER = join(import.meta.dirname, '..', '..', 'bin', 'keeper.mjs');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function keeper(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // A clean environment: no KEEPER_DATABASE_URL from the test run, so the data dir is what is read.
-    const child = spawn(process.execPath, [KEEPER, ...args], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function expectSentence(run: Run, exitCode: number, pattern: RegExp) {
-  expect(run.code, run.stderr).to.equal(exitCode);
-  expect(run.stderr).to.match(/^keeper: /);
-  expect(run.stderr.trim().split('\n')).to.have.length(1);
-  expect(run.stderr).to.not.match(/\n\s+at /);
-  expect(run.stderr).to.match(pattern);
-}
 
 describe('keeper audit on the command line (embedded database in a data dir)', function () {
   this.timeout(120_000);

@@ -6,36 +6,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { pgliteTarget, postgresTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { expectSentence, KEEPER, keeper } from '../support/cli.js';
 
-const KEEPER = join(import.meta.dirname, '..', '..', 'bin', 'keeper.mjs');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function keeper(args: string[], env: Record<string, string>, input?: string, cwd?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KEEPER, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
-
-/** No failure may show a stack trace: one line, prefixed with "keeper:". */
-function expectSentence(run: Run, exitCode: number, pattern: RegExp) {
-  expect(run.code, run.stderr).to.equal(exitCode);
-  expect(run.stderr).to.match(/^keeper: /);
-  expect(run.stderr.trim().split('\n')).to.have.length(1);
-  expect(run.stderr).to.not.match(/\n\s+at /);
-  expect(run.stderr).to.match(pattern);
-}
 
 describe('keeper CLI against a running server', function () {
   this.timeout(120_000);
