@@ -6,6 +6,7 @@ import { foldCase, SearchIndex, type SearchableRecord, type SearchResult } from 
 import { count, ratio, seconds } from './support/format.js';
 import { percentile } from './support/load.js';
 import type { Benchmark, BenchContext, ResultRow } from './types.js';
+import { seededRandom } from '../../src/lib/seeded-random.js';
 
 const RECORDS = 100_000;
 const FIELDS = 8;
@@ -34,7 +35,7 @@ export const searchBenchmark: Benchmark = {
   needsPostgres: false,
   async run(ctx) {
     const gc = exposeGc();
-    const random = mulberry32(SEED);
+    const random = seededRandom(SEED);
     ctx.progress(`generating ${count(RECORDS)} records (seed ${SEED.toString(16)})`);
     const records: BenchRecord[] = Array.from({ length: RECORDS }, () => generateRecord(random));
     const chars = records.reduce((sum, r) => sum + r.name.length + r.fields.reduce((s, f) => s + f.name.length + f.value.length, 0), 0);
@@ -242,16 +243,6 @@ function cmp(a: string, b: string): number {
 
 // --- Data -------------------------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(random: () => number, list: readonly T[]): T {
   return list[Math.floor(random() * list.length)]!;

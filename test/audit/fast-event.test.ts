@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { toVaultEvent } from '../../src/domain/events.js';
 import { fastVaultEvent, readVaultEvent } from '../../src/projections/fast-event.js';
+import { seededRandom } from '../../src/lib/seeded-random.js';
 
 /**
  * The replay's fast path may only accept what the domain's schemas accept unchanged. Checked on
@@ -32,17 +33,6 @@ function valid(): Raw[] {
   ];
 }
 
-/** A small deterministic PRNG, so a failure is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD_VALUES: unknown[] = [
   undefined, null, 0, -1, 1.5, 2 ** 53, Number.NaN, '', ' ', ' padded ', 'x'.repeat(101), 'x'.repeat(201), 'x'.repeat(401),
@@ -101,7 +91,7 @@ describe('the replay fast path for stored events', () => {
   });
 
   it('accepts nothing the schemas refuse or would change (thousands of damaged events)', () => {
-    const random = prng(20260110);
+    const random = seededRandom(20260110);
     let fastTaken = 0;
     let refused = 0;
     for (let i = 0; i < 20_000; i++) {

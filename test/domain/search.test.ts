@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { SearchIndex, foldCase, type SearchIndexOptions, type SearchResult, type SearchableRecord } from '../../src/domain/index.js';
+import { seededRandom } from '../../src/lib/seeded-random.js';
 
 /** The in-memory search: folding, ranking, limits, incremental changes, and exactness against a brute force. */
 
@@ -56,16 +57,6 @@ function reference(records: Iterable<SearchableRecord>, query: string, limit = I
   };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('search', () => {
   describe('foldCase', () => {
@@ -304,7 +295,7 @@ describe('search', () => {
     for (const [label, options] of configs) {
       for (const seed of [1, 2, 3]) {
         it(`${label}, seed ${seed}`, () => {
-          const random = mulberry32(seed * 7919 + label.length);
+          const random = seededRandom(seed * 7919 + label.length);
           const live = new Map<string, Rec>();
           let nextId = 0;
           const initial = Array.from({ length: 300 }, () => randomRecord(random, `r${nextId++}`));
@@ -349,7 +340,7 @@ describe('search', () => {
     }
 
     it('agrees on larger ASCII data where the proof by positions kicks in', () => {
-      const random = mulberry32(42);
+      const random = seededRandom(42);
       const words = ['alpha', 'beta', 'gamma', 'delta', 'alphabet', 'bet', 'amma', 'https://', 'www.', '.com', '@mail'];
       const phrase = (n: number) => Array.from({ length: n }, () => words[Math.floor(random() * words.length)]).join(random() < 0.5 ? ' ' : '');
       const records: Rec[] = Array.from({ length: 3000 }, (_, i) => rec(`id${i}`, phrase(2), { a: phrase(3), b: phrase(4), 'alpha beta': phrase(1) }));
