@@ -1,7 +1,10 @@
 import pino, { type Logger } from 'pino';
 
-/** Structured logs to stderr, quiet (warn) unless asked; secrets are redacted wherever they appear. */
-export function createLogger(level: string, name: string): Logger {
+/**
+ * Structured logs to stderr (or to a file, for processes that own the terminal, like the TUI),
+ * quiet (warn) unless asked; secrets are redacted wherever they appear.
+ */
+export function createLogger(level: string, name: string, file?: string): Logger {
   return pino(
     {
       name,
@@ -11,6 +14,6 @@ export function createLogger(level: string, name: string): Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination(2),
+    file === undefined ? pino.destination(2) : pino.destination({ dest: file, mkdir: true, sync: true }),
   );
 }

@@ -4,6 +4,8 @@ import { pullBenchmark } from './pull.js';
 import { searchBenchmark } from './search.js';
 import { replayBenchmark } from './replay.js';
 import { syncBenchmark } from './sync.js';
+import { resizeBenchmark } from './resize.js';
+import { transferBenchmark } from './transfer.js';
 
 /** Every benchmark `npm run bench` knows, in the order "all" runs them. Add a file and a line here. */
-export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark, searchBenchmark, replayBenchmark, syncBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark, searchBenchmark, replayBenchmark, syncBenchmark, resizeBenchmark, transferBenchmark];

@@ -140,6 +140,18 @@ export function describeChange(change: Change): string {
       return `restored from version ${change.fromVersion}${change.undeleted ? ' (undeleted)' : ''}`;
     case 'conflictOf':
       return `conflict copy of ${change.recordId}`;
+    case 'image':
+      switch (change.change) {
+        case 'attached':
+          return `image ${change.imageId.slice(0, 8)} attached (${change.fileName ?? '?'}, ${change.size ?? 0} bytes)`;
+        case 'renditions':
+          return `image ${change.imageId.slice(0, 8)}: cover and compact copy made`;
+        case 'failed':
+          return `image ${change.imageId.slice(0, 8)}: renditions failed (${change.reason ?? 'no reason given'})`;
+        case 'detached':
+          return `image ${change.imageId.slice(0, 8)} removed`;
+      }
+      return '';
     case 'vaultKey':
       return `vault key ${change.keyId} ${change.rewrapped ? 're-wrapped under a new secret word' : 'set (encryption on)'} (envelope sealed)`;
     case 'field': {

@@ -14,6 +14,7 @@ const warn = (text: string) => process.stderr.write(`${text}\n`);
 // Server code (PGlite, bcrypt, pg) loads only for server commands, so client commands start fast.
 const serverCommands = () => import('./server-commands.js');
 const auditCommands = () => import('./audit-commands.js');
+const tuiCommand = () => import('../client/tui/run.js');
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 let serverForErrors: string | undefined;
 
@@ -26,6 +27,8 @@ function serverOptions(command: Command): Command {
     .option('--refresh-ttl <seconds>', 'refresh token lifetime (KEEPER_REFRESH_TTL, default 30 days)')
     .option('--tls-cert <file>', 'PEM certificate chain for TLS (KEEPER_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key for TLS (KEEPER_TLS_KEY)')
+    .option('--nats-url <url>', 'NATS JetStream for image jobs instead of the in-process queue (KEEPER_NATS_URL)')
+    .option('--blob-dir <dir>', 'where image bytes are kept (KEEPER_BLOB_DIR, default <data-dir>/blobs)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (KEEPER_LOG_LEVEL, default warn)');
 }
 
@@ -80,7 +83,18 @@ serverOptions(program.command('up').description('run the whole system in one pro
 );
 serverOptions(program.command('server').description('run the gRPC server'))
   .addOption(new Option('--projector <mode>', 'inline or external (KEEPER_PROJECTOR, default inline)'))
+  .addOption(new Option('--imaging <mode>', 'inline or external: the resize worker in this process or in `keeper imaging` (KEEPER_IMAGING, default inline)'))
   .action(async (flags) => (await serverCommands()).serverCommand(flags));
+serverOptions(program.command('imaging').description('run the image worker: covers and compact copies from the NATS job queue'))
+  .option('--concurrency <n>', 'images made at once (KEEPER_IMAGING_CONCURRENCY, default 2)')
+  .action(async (flags) => (await serverCommands()).imagingCommand(flags));
+program
+  .command('blobs-gc')
+  .description('remove stored image bytes no image refers to any more (also runs hourly in the server)')
+  .option('--data-dir <dir>', 'where embedded data lives (KEEPER_DATA_DIR, default ./.keeper)')
+  .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (KEEPER_DATABASE_URL)')
+  .option('--blob-dir <dir>', 'where image bytes are kept (KEEPER_BLOB_DIR, default <data-dir>/blobs)')
+  .action(async (flags) => (await serverCommands()).blobsGcCommand(flags, out));
 serverOptions(program.command('projector').description('run the projector that builds the read model'))
   .option('--rebuild', 'empty the read model, replay the whole log into it, and exit')
   .action(async (flags) => (await serverCommands()).projectorCommand(flags, out));
@@ -198,6 +212,40 @@ program
 program.command('change-secret').description('change the secret word (re-wraps the vault key only)').action(clientAction((ctx) => client.changeSecretCommand(ctx)));
 program.command('unlock').description('unlock the vault once and print KEEPER_SESSION for later commands').action(clientAction((ctx) => client.unlockCommand(ctx)));
 program.command('lock').description('end the unlocked session (KEEPER_SESSION stops working)').action(clientAction((ctx) => client.lockCommand(ctx)));
+program
+  .command('tui')
+  .description('full-screen terminal UI: log in, browse and filter, add, edit, delete, history (? lists the keys)')
+  .option('--auto-lock <seconds>', 'lock the screen after this many idle seconds, 0 never (KEEPER_AUTO_LOCK_SECONDS, default 900)')
+  .option('--sync-every <seconds>', 'how often to sync in the background (KEEPER_SYNC_SECONDS, default 15)')
+  .action(async (options: { autoLock?: string; syncEvery?: string }) => {
+    const config = loadClientConfig(program.opts(), process.env);
+    serverForErrors = config.server;
+    await (await tuiCommand()).runTui({ config, flags: options, env: process.env, clientId: await clientId(config.home) });
+  });
+
+// Image commands load sharp (for a sealed image's cover), so only when used.
+const images = () => import('../client/cli/image-commands.js');
+const image = program.command('image').description('images attached to records: add, ls, get, rm');
+image
+  .command('add <record> <file>')
+  .description('upload a picture to a record (sealed first when the vault is encrypted)')
+  .option('--name <file-name>', 'the name to keep (default: the file name)')
+  .action(clientAction(async (ctx, ref: string, file: string, options: { name?: string }) => (await images()).imageAddCommand(ctx, ref, file, options)));
+image
+  .command('ls [record]')
+  .description("a record's images (all images without a record), their status and the files saved here")
+  .option('--json', 'print JSON')
+  .action(clientAction(async (ctx, ref: string | undefined, options: { json?: boolean }) => (await images()).imageListCommand(ctx, ref, options)));
+image
+  .command('get <image>')
+  .description("download an image (default: its original) into the client's data directory or --out")
+  .option('--rendition <which>', 'original, cover (120x120) or compact (at most 1 MB)', 'original')
+  .option('--out <path>', 'a file or directory to write to')
+  .action(clientAction(async (ctx, ref: string, options: { rendition?: string; out?: string }) => (await images()).imageGetCommand(ctx, ref, options)));
+image
+  .command('rm <image>')
+  .description('remove an image from its record')
+  .action(clientAction(async (ctx, ref: string) => (await images()).imageRemoveCommand(ctx, ref)));
 
 try {
   await program.parseAsync(process.argv);

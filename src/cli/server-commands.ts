@@ -2,7 +2,11 @@ import { resolve } from 'node:path';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
 import { createLogger } from '../logging.js';
 import { Projector } from '../projections/projector.js';
-import { openDatabase, startServerApp, type RunningApp } from '../server/app.js';
+import { imagePartsOf, openDatabase, startServerApp, type RunningApp } from '../server/app.js';
+import { collectBlobs } from '../server/blobs/blob-collector.js';
+import { FileBlobStore } from '../server/blobs/file-blob-store.js';
+import { openJobQueue, startImagePipeline } from '../server/images/image-pipeline.js';
+import { VaultService } from '../server/vault/vault-service.js';
 import { TokenIssuer } from '../server/auth/tokens.js';
 import { SqlEventStore } from '../server/eventstore/sql.js';
 import { progressReporter } from './progress.js';
@@ -37,6 +41,7 @@ export async function upCommand(flags: Record<string, unknown>, out: Out): Promi
   out(`  gRPC server   ${app.grpc.address}${config.tlsCert ? ' (TLS)' : ' (plaintext, loopback only is safe)'}`);
   out(`  event store   ${describeDatabase(config)}`);
   out(`  read model    same database, projector ${config.projector}`);
+  out(`  images        ${resolve(config.blobDir)}, jobs ${config.natsUrl ? 'on NATS JetStream' : 'in-process'}, worker ${config.imaging}`);
   out(`  token key     ${config.tokenKey ? 'KEEPER_TOKEN_KEY' : resolve(config.dataDir, 'token.key')}`);
   out('');
   out(`Try: keeper register --server ${app.grpc.address}   (Ctrl-C stops Keeper)`);
@@ -70,9 +75,58 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
     }
     const projector = new Projector(db, store, { onError: (err) => logger.error({ err }, 'projector batch failed; retrying') });
     projector.start();
-    logger.warn({ database: describeDatabase(config) }, 'keeper projector started');
+    // The image job relay tails the log beside the projector; across processes only NATS carries jobs.
+    const pipeline = config.natsUrl
+      ? startImagePipeline(
+          db,
+          new VaultService(db, store),
+          await FileBlobStore.open(config.blobDir),
+          { queue: openJobQueue(config.natsUrl, logger), relay: true, worker: false, concurrency: 1, maxPixels: config.imageMaxPixels },
+          logger,
+        )
+      : undefined;
+    if (!pipeline) logger.warn('no KEEPER_NATS_URL: uploaded images are not queued for resizing by this projector');
+    logger.warn({ database: describeDatabase(config), imageJobs: pipeline ? 'nats' : 'off' }, 'keeper projector started');
     await untilSignal();
+    await pipeline?.stop();
     await projector.stop();
+  } finally {
+    await db.close();
+  }
+}
+
+/** `keeper imaging`: the resize worker, taking jobs from NATS JetStream (it shares the blob directory). */
+export async function imagingCommand(flags: Record<string, unknown>): Promise<void> {
+  const config = loadServerConfig({ ...flags, imaging: 'external' }, process.env);
+  const logger = createLogger(config.logLevel, 'keeper-imaging');
+  const db = await openDatabase(config);
+  try {
+    const images = imagePartsOf(config);
+    const pipeline = startImagePipeline(
+      db,
+      new VaultService(db, new SqlEventStore(db)),
+      await FileBlobStore.open(images.blobDir),
+      { queue: openJobQueue(config.natsUrl, logger), relay: false, worker: true, concurrency: images.concurrency, maxPixels: images.maxPixels },
+      logger,
+    );
+    logger.warn({ blobs: images.blobDir, concurrency: images.concurrency }, 'keeper imaging started');
+    await untilSignal();
+    await pipeline.stop();
+  } finally {
+    await db.close();
+  }
+}
+
+/** `keeper blobs-gc`: removes image bytes that no image refers to any more, and says how much. */
+export async function blobsGcCommand(flags: Record<string, unknown>, out: Out): Promise<void> {
+  const config = loadServerConfig(flags, process.env);
+  const db = await openDatabase(config);
+  try {
+    const images = imagePartsOf(config);
+    const report = await collectBlobs(db, await FileBlobStore.open(images.blobDir), images.gc);
+    out(
+      `${report.blobs} blob(s), ${report.referenced} referenced: removed ${report.removed} (${report.removedBytes} bytes) and ${report.removedTemporary} unfinished upload(s)`,
+    );
   } finally {
     await db.close();
   }

@@ -1,6 +1,15 @@
 import { Metadata } from '@grpc/grpc-js';
 import type { Session } from '../gen/keeper/v1/auth.js';
 import type { ListResponse, PullResponse, PushRequest, PushResponse, StatusResponse } from '../gen/keeper/v1/vault.js';
+import type {
+  DeleteImageResponse,
+  DownloadHeader,
+  Image,
+  Rendition,
+  UploadHeader,
+  UploadImageRequest,
+  UploadImageResponse,
+} from '../gen/keeper/v1/images.js';
 import { bearer, callUnary, isServiceError, openClients, status, type ChannelOptions, type GrpcClients } from './grpc-channel.js';
 import type { SessionStore, StoredSession } from './session-store.js';
 
@@ -89,6 +98,89 @@ export class KeeperClient {
           stream.on('end', () => resolve());
         }),
     );
+  }
+
+  /**
+   * Sends an image: the header, then each chunk as the source yields it, waiting whenever HTTP/2
+   * flow control says the server has enough (a large file is never read ahead into memory).
+   * `chunks` is called per attempt: a call retried after a token refresh reads the file again.
+   */
+  uploadImage(header: UploadHeader, chunks: () => AsyncIterable<Uint8Array>): Promise<UploadImageResponse> {
+    return this.withToken(
+      (metadata) =>
+        new Promise<UploadImageResponse>((resolve, reject) => {
+          let settled = false;
+          const call = this.grpc.images.uploadImage(metadata, (error, response) => {
+            settled = true;
+            if (error) reject(error);
+            else resolve(response);
+          });
+          const send = async () => {
+            const write = (message: UploadImageRequest) =>
+              call.write(message) ? Promise.resolve() : new Promise<void>((resume) => call.once('drain', () => resume()));
+            await write({ part: { $case: 'header', value: header } });
+            for await (const chunk of chunks()) {
+              // The server answered early (it refused the upload): stop reading the file.
+              if (settled) return;
+              await write({ part: { $case: 'chunk', value: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) } });
+            }
+            call.end();
+          };
+          send().catch((error: unknown) => {
+            call.cancel();
+            if (!settled) reject(error);
+          });
+        }),
+    );
+  }
+
+  /** Receives one rendition of an image: its header first, then its chunks in order. */
+  downloadImage(imageId: string, rendition: Rendition, onHeader: (header: DownloadHeader) => void, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {
+    return this.withToken(
+      (metadata) =>
+        new Promise<void>((resolve, reject) => {
+          const stream = this.grpc.images.downloadImage({ imageId, rendition }, metadata);
+          let writing = Promise.resolve();
+          let failed = false;
+          stream.on('data', (message: { part?: { $case: 'header'; value: DownloadHeader } | { $case: 'chunk'; value: Buffer } }) => {
+            const part = message.part;
+            if (part?.$case === 'header') onHeader(part.value);
+            else if (part?.$case === 'chunk') {
+              // Writing to disk may lag the network: pause the stream until the chunk is written.
+              stream.pause();
+              writing = writing
+                .then(() => onChunk(part.value))
+                .then(
+                  () => {
+                    stream.resume();
+                  },
+                  (error: unknown) => {
+                    failed = true;
+                    stream.cancel();
+                    reject(error);
+                  },
+                );
+            }
+          });
+          stream.on('error', (error) => {
+            if (!failed) reject(error);
+          });
+          stream.on('end', () => {
+            writing.then(() => resolve(), reject);
+          });
+        }),
+    );
+  }
+
+  listImages(recordId: string): Promise<Image[]> {
+    return this.withToken(async (metadata) => {
+      const response = await callUnary(this.grpc.images.listImages.bind(this.grpc.images), { recordId }, metadata, this.timeoutMs);
+      return response.images;
+    });
+  }
+
+  deleteImage(imageId: string): Promise<DeleteImageResponse> {
+    return this.withToken((metadata) => callUnary(this.grpc.images.deleteImage.bind(this.grpc.images), { imageId }, metadata, this.timeoutMs));
   }
 
   private async keep(session: Session | undefined): Promise<StoredSession> {

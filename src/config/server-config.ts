@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, hostPort, logLevel, parseConfig, pick, splitHostPort } from './env.js';
 
@@ -21,10 +22,22 @@ const schema = z.object({
   projector: z.enum(['inline', 'external'], { message: 'must be inline or external' }).default('inline'),
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
+  natsUrl: z
+    .string()
+    .regex(/^(nats|tls):\/\//, 'must be a nats:// URL')
+    .optional(),
+  imaging: z.enum(['inline', 'external'], { message: 'must be inline or external' }).default('inline'),
+  blobDir: z.string().min(1).optional(),
+  imageMaxBytes: positiveInt('bytes').default(25 * 1024 * 1024),
+  imageMaxPixels: positiveInt('pixels').default(100_000_000),
+  imagingConcurrency: positiveInt('jobs').max(64, 'must be at most 64').default(2),
+  blobGcInterval: z.coerce.number({ message: 'must be a number of seconds' }).int('must be a whole number').nonnegative('must not be negative').default(3600),
+  blobGrace: positiveInt('seconds').default(3600),
+  deletedImageRetention: positiveInt('seconds').default(30 * 24 * 3600),
   logLevel,
 });
 
-export type ServerConfig = z.infer<typeof schema> & { host: string; port: number };
+export type ServerConfig = z.infer<typeof schema> & { host: string; port: number; blobDir: string };
 
 const NAMES: Record<string, string> = {
   dataDir: '--data-dir / KEEPER_DATA_DIR',
@@ -38,6 +51,15 @@ const NAMES: Record<string, string> = {
   projector: '--projector / KEEPER_PROJECTOR',
   tlsCert: '--tls-cert / KEEPER_TLS_CERT',
   tlsKey: '--tls-key / KEEPER_TLS_KEY',
+  natsUrl: '--nats-url / KEEPER_NATS_URL',
+  imaging: '--imaging / KEEPER_IMAGING',
+  blobDir: '--blob-dir / KEEPER_BLOB_DIR',
+  imageMaxBytes: 'KEEPER_IMAGE_MAX_BYTES',
+  imageMaxPixels: 'KEEPER_IMAGE_MAX_PIXELS',
+  imagingConcurrency: '--concurrency / KEEPER_IMAGING_CONCURRENCY',
+  blobGcInterval: 'KEEPER_BLOB_GC_INTERVAL',
+  blobGrace: 'KEEPER_BLOB_GRACE',
+  deletedImageRetention: 'KEEPER_DELETED_IMAGE_RETENTION',
   logLevel: '--log-level / KEEPER_LOG_LEVEL',
 };
 
@@ -55,14 +77,26 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     projector: pick(flags, env, 'projector', 'KEEPER_PROJECTOR'),
     tlsCert: pick(flags, env, 'tlsCert', 'KEEPER_TLS_CERT'),
     tlsKey: pick(flags, env, 'tlsKey', 'KEEPER_TLS_KEY'),
+    natsUrl: pick(flags, env, 'natsUrl', 'KEEPER_NATS_URL'),
+    imaging: pick(flags, env, 'imaging', 'KEEPER_IMAGING'),
+    blobDir: pick(flags, env, 'blobDir', 'KEEPER_BLOB_DIR'),
+    imageMaxBytes: env.KEEPER_IMAGE_MAX_BYTES || undefined,
+    imageMaxPixels: env.KEEPER_IMAGE_MAX_PIXELS || undefined,
+    imagingConcurrency: pick(flags, env, 'concurrency', 'KEEPER_IMAGING_CONCURRENCY'),
+    blobGcInterval: env.KEEPER_BLOB_GC_INTERVAL || undefined,
+    blobGrace: env.KEEPER_BLOB_GRACE || undefined,
+    deletedImageRetention: env.KEEPER_DELETED_IMAGE_RETENTION || undefined,
     logLevel: pick(flags, env, 'logLevel', 'KEEPER_LOG_LEVEL'),
   };
-  const config = parseConfig(schema, values, NAMES, new Set(['tokenKey', 'databaseUrl']));
+  const config = parseConfig(schema, values, NAMES, new Set(['tokenKey', 'databaseUrl', 'natsUrl']));
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError('invalid configuration: TLS needs both --tls-cert / KEEPER_TLS_CERT and --tls-key / KEEPER_TLS_KEY');
   }
   if (!config.databaseUrl && config.projector === 'external') {
     throw new ConfigError('invalid configuration: the embedded database (no KEEPER_DATABASE_URL) can only run the projector inline');
   }
-  return { ...config, ...splitHostPort(config.listen) };
+  if (!config.natsUrl && config.imaging === 'external') {
+    throw new ConfigError('invalid configuration: a separate imaging process (KEEPER_IMAGING=external) takes its jobs from NATS: set --nats-url / KEEPER_NATS_URL');
+  }
+  return { ...config, blobDir: config.blobDir ?? join(config.dataDir, 'blobs'), ...splitHostPort(config.listen) };
 }

@@ -1,7 +1,16 @@
+export type DomainErrorCode =
+  | 'record_exists'
+  | 'record_not_found'
+  | 'record_deleted'
+  | 'limit_exceeded'
+  | 'key_changed'
+  | 'image_exists'
+  | 'image_not_found';
+
 /** A command the domain refuses; `code` lets adapters map it to a transport status. */
 export class DomainError extends Error {
   constructor(
-    readonly code: 'record_exists' | 'record_not_found' | 'record_deleted' | 'limit_exceeded' | 'key_changed',
+    readonly code: DomainErrorCode,
     message: string,
   ) {
     super(message);

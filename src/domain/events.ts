@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fieldListSchema, fieldNameSchema, recordIdSchema, recordKindSchema, recordNameSchema } from './record.js';
 import { LIMITS } from './limits.js';
+import { imageEventDataSchemas, type ImageEventData } from './images.js';
 
 export const recordCreatedSchema = z.object({
   recordId: recordIdSchema,
@@ -46,6 +47,7 @@ export const eventDataSchemas = {
   RecordDeleted: recordDeletedSchema,
   RecordRestored: recordRestoredSchema,
   VaultKeySet: vaultKeySetSchema,
+  ...imageEventDataSchemas,
 } as const;
 
 export type VaultEventType = keyof typeof eventDataSchemas;
@@ -56,14 +58,18 @@ export type VaultEventData =
   | { type: 'RecordUpdated'; data: z.infer<typeof recordUpdatedSchema> }
   | { type: 'RecordDeleted'; data: z.infer<typeof recordDeletedSchema> }
   | { type: 'RecordRestored'; data: z.infer<typeof recordRestoredSchema> }
-  | { type: 'VaultKeySet'; data: z.infer<typeof vaultKeySetSchema> };
+  | { type: 'VaultKeySet'; data: z.infer<typeof vaultKeySetSchema> }
+  | ImageEventData;
 
-/** Events about one record, as opposed to the vault as a whole. */
-export type RecordEventData = Exclude<VaultEventData, { type: 'VaultKeySet' }>;
+/** Events that change one record's own content, as opposed to the vault key or its images. */
+export type RecordEventData = Extract<VaultEventData, { type: 'RecordCreated' | 'RecordUpdated' | 'RecordDeleted' | 'RecordRestored' }>;
 export type RecordEvent = RecordEventData & EventEnvelope;
+export type ImageEvent = ImageEventData & EventEnvelope;
+
+const RECORD_EVENT_TYPES: ReadonlySet<string> = new Set(['RecordCreated', 'RecordUpdated', 'RecordDeleted', 'RecordRestored']);
 
 export function isRecordEvent<E extends { type: string }>(event: E): event is E & { type: RecordEventData['type'] } {
-  return event.type !== 'VaultKeySet';
+  return RECORD_EVENT_TYPES.has(event.type);
 }
 
 export interface EventMetadata {

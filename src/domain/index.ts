@@ -1,6 +1,7 @@
 export * from './limits.js';
 export * from './record.js';
 export * from './events.js';
+export * from './images.js';
 export * from './commands.js';
 export * from './errors.js';
 export * from './decider.js';

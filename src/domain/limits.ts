@@ -11,6 +11,12 @@ export const LIMITS = {
   fieldValueMax: 64 * 1024,
   mutationsPerPushMax: 500,
   clientIdMax: 100,
+  /** An image's file name as the user named it (a sealed name is longer). */
+  imageFileNameMax: 255,
+  sealedImageFileNameMax: 512,
+  imagesPerRecordMax: 50,
+  /** A reason an image job failed, as shown to the user. */
+  imageFailureMax: 500,
 } as const;
 
 export const RECORD_KINDS = ['login', 'card', 'note', 'custom'] as const;

@@ -1,7 +1,7 @@
 import type { RecordCommand, VaultCommand } from './commands.js';
 import type { RecordState } from './decider.js';
 import { DomainError } from './errors.js';
-import type { VaultEvent } from './events.js';
+import { isRecordEvent, type VaultEvent } from './events.js';
 import { applyLocally } from './local-apply.js';
 import type { Field, RecordKind } from './record.js';
 
@@ -68,10 +68,9 @@ export function rebase(input: RebaseInput): RebaseResult {
   let keyChanged = false;
   for (const event of input.serverEvents) {
     if (landedSet.has(event.id)) continue;
-    if (event.type === 'VaultKeySet') {
-      keyChanged = true;
-      continue;
-    }
+    if (event.type === 'VaultKeySet') keyChanged = true;
+    // Images come and go beside a record's content: they never conflict with an edit of it.
+    if (!isRecordEvent(event)) continue;
     const t = touched.get(event.data.recordId) ?? { name: false, kind: false, fields: new Set<string>(), whole: false };
     touched.set(event.data.recordId, t);
     switch (event.type) {

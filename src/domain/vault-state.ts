@@ -1,5 +1,6 @@
 import { evolve, type RecordState } from './decider.js';
-import type { VaultEvent } from './events.js';
+import { isRecordEvent, type VaultEvent } from './events.js';
+import { evolveImage, type ImageState } from './images.js';
 import type { VaultRecord } from './record.js';
 
 /**
@@ -9,6 +10,8 @@ import type { VaultRecord } from './record.js';
  */
 export class VaultState {
   readonly records = new Map<string, RecordState>();
+  /** Every image ever attached, detached ones included (their history stays readable). */
+  readonly images = new Map<string, ImageState>();
   version = 0;
   lastModifiedAt = 0;
   /** The wrapped vault key when the user turned encryption on; null otherwise. */
@@ -19,10 +22,12 @@ export class VaultState {
     version: number;
     lastModifiedAt: number;
     records: Iterable<RecordState>;
+    images?: Iterable<ImageState> | undefined;
     vaultKey: { keyId: string; envelope: string } | null;
   }): VaultState {
     const state = new VaultState();
     for (const record of snapshot.records) state.records.set(record.id, record);
+    for (const image of snapshot.images ?? []) state.images.set(image.id, image);
     state.version = snapshot.version;
     state.lastModifiedAt = snapshot.lastModifiedAt;
     state.vaultKey = snapshot.vaultKey;
@@ -36,9 +41,12 @@ export class VaultState {
     }
     if (event.type === 'VaultKeySet') {
       this.vaultKey = { keyId: event.data.keyId, envelope: event.data.envelope };
-    } else {
+    } else if (isRecordEvent(event)) {
       const next = evolve(this.records.get(event.data.recordId), event);
       if (next) this.records.set(event.data.recordId, next);
+    } else {
+      const next = evolveImage(this.images.get(event.data.imageId), event);
+      if (next) this.images.set(event.data.imageId, next);
     }
     this.version = event.version;
     this.lastModifiedAt = event.metadata.at;
@@ -51,6 +59,13 @@ export class VaultState {
 
   get(recordId: string): RecordState | undefined {
     return this.records.get(recordId);
+  }
+
+  /** The images attached to a record now, oldest first. */
+  imagesOf(recordId: string): ImageState[] {
+    const out: ImageState[] = [];
+    for (const image of this.images.values()) if (image.recordId === recordId && image.detachedAt === null) out.push(image);
+    return out;
   }
 
   /** Records that are not deleted, oldest first. */

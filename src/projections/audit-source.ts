@@ -2,6 +2,8 @@ import { streamIdForUser } from '../domain/vault-state.js';
 import type { LogPosition } from '../server/eventstore/port.js';
 import { SqlEventStore } from '../server/eventstore/sql.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
+import type { ImageState } from '../domain/images.js';
+import { readAllImageStates } from './read-model.js';
 
 /**
  * Everything the audit tool reads, inside one READ ONLY, REPEATABLE READ transaction: the event
@@ -142,6 +144,11 @@ export class AuditSource {
     );
     const row = rows[0];
     return row ? { version: row.version, lastModifiedAt: row.last_modified_at.getTime(), keyId: row.key_id, keyEnvelope: row.key_envelope } : null;
+  }
+
+  /** All of a user's image rows, detached ones included. */
+  async readModelImages(userId: string): Promise<Map<string, ImageState>> {
+    return new Map((await readAllImageStates(this.tx, userId)).map((image) => [image.id, image]));
   }
 
   /** All of a user's read-model rows, deleted ones included. */

@@ -24,7 +24,9 @@ export type Change =
   /** Created as the conflict copy of another record. */
   | { what: 'conflictOf'; recordId: string }
   /** The vault key (wrapped by the user's secret word; never shown) was set or re-wrapped. */
-  | { what: 'vaultKey'; keyId: string; rewrapped: boolean };
+  | { what: 'vaultKey'; keyId: string; rewrapped: boolean }
+  /** An image of the record: attached (file name "(sealed)" when sealed), renditions made or failed, detached. */
+  | { what: 'image'; imageId: string; change: 'attached' | 'renditions' | 'failed' | 'detached'; fileName?: string; size?: number; reason?: string };
 
 export interface HistoryEntry {
   version: number;
@@ -89,17 +91,40 @@ export function describeEvent(before: RecordState | undefined, event: VaultEvent
     case 'VaultKeySet':
       changes.push({ what: 'vaultKey', keyId: event.data.keyId, rewrapped: vaultKeyBefore !== null });
       break;
+    case 'ImageAttached':
+      changes.push({
+        what: 'image',
+        imageId: event.data.imageId,
+        change: 'attached',
+        fileName: event.data.encrypted ? '(sealed)' : event.data.fileName,
+        size: event.data.original.size,
+      });
+      break;
+    case 'ImageRenditionsReady':
+      changes.push({ what: 'image', imageId: event.data.imageId, change: 'renditions' });
+      break;
+    case 'ImageRenditionsFailed':
+      changes.push({ what: 'image', imageId: event.data.imageId, change: 'failed', reason: event.data.reason });
+      break;
+    case 'ImageDetached':
+      changes.push({ what: 'image', imageId: event.data.imageId, change: 'detached' });
+      break;
   }
   return {
     version: event.version,
     at: event.metadata.at,
     type: event.type,
-    recordId: isRecordEvent(event) ? event.data.recordId : null,
+    recordId: recordOf(event),
     recordName: recordName === undefined ? null : shownName(recordName),
     clientId: event.metadata.clientId,
     mutationId: event.metadata.mutationId,
     changes,
   };
+}
+
+/** The record an event is about: its own events and its images' (null for the vault key). */
+function recordOf(event: VaultEvent): string | null {
+  return 'recordId' in event.data ? event.data.recordId : null;
 }
 
 function fieldChange(old: Field | undefined, field: Field): Change {
@@ -135,7 +160,7 @@ export async function* readHistory(reader: StreamReader, streamId: string, optio
   for await (const page of pages) {
     const entries: HistoryEntry[] = [];
     for (const event of page) {
-      const recordId = isRecordEvent(event) ? event.data.recordId : null;
+      const recordId = recordOf(event);
       if (options.recordId === undefined || recordId === options.recordId) entries.push(describeEvent(recordId ? state.get(recordId) : undefined, event, state.vaultKey));
       state.apply(event);
     }

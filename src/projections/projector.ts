@@ -1,14 +1,19 @@
 import { evolve, type RecordState } from '../domain/decider.js';
-import { isRecordEvent, toVaultEvent, type RecordEvent, type VaultEvent } from '../domain/events.js';
+import { isRecordEvent, toVaultEvent, type ImageEvent, type RecordEvent, type VaultEvent } from '../domain/events.js';
+import { evolveImage, isImageEvent, type ImageState } from '../domain/images.js';
 import { readAllWith } from '../server/eventstore/sql.js';
+import { PollingLoop } from '../lib/polling-loop.js';
 import { LOG_START, type EventStore, type LoggedEvent, type LogPosition } from '../server/eventstore/port.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
 import {
   clearReadModel,
+  readImageStatesOf,
   readRecordStatesOf,
   readUserVersions,
+  writeImageStatesOf,
   writeRecordStatesOf,
   writeUserVersions,
+  type ImageKey,
   type RecordKey,
   type UserVersionRow,
   type VaultKeyRow,
@@ -32,12 +37,8 @@ export interface ProjectorOptions {
  */
 export class Projector {
   private readonly batchSize: number;
-  private readonly pollIntervalMs: number;
-  private running = false;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop: PollingLoop;
   private unsubscribe: (() => void) | undefined;
-  private readonly caughtUpWaiters: Array<() => void> = [];
 
   constructor(
     private readonly db: Database,
@@ -45,7 +46,7 @@ export class Projector {
     private readonly options: ProjectorOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000;
-    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.loop = new PollingLoop(() => this.catchUp(), options.pollIntervalMs ?? 250, (error) => this.options.onError?.(error));
   }
 
   /** Applies one batch; returns how many events it read (0 when caught up). */
@@ -86,55 +87,19 @@ export class Projector {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.unsubscribe = this.store.onAppended(() => this.wake?.());
-    this.loop = this.run();
+    this.unsubscribe ??= this.store.onAppended(() => this.loop.poke());
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     this.unsubscribe?.();
-    this.wake?.();
-    await this.loop;
+    this.unsubscribe = undefined;
+    await this.loop.stop();
   }
 
-  /** Resolves once the projector has found nothing new to apply (used by tests and tools). */
+  /** Resolves once the projector has found nothing new to apply (at once when it is not running). */
   idle(): Promise<void> {
-    return new Promise((resolve) => {
-      this.caughtUpWaiters.push(resolve);
-      this.wake?.();
-    });
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      // Only a pass that started after a waiter asked can tell it everything is applied.
-      const waiters = this.caughtUpWaiters.splice(0);
-      let applied = 0;
-      let failed = false;
-      try {
-        applied = await this.catchUp();
-      } catch (error) {
-        failed = true;
-        this.options.onError?.(error);
-      }
-      if (applied === 0 && !failed) for (const resolve of waiters) resolve();
-      else this.caughtUpWaiters.unshift(...waiters);
-      if (!this.running) break;
-      // A waiter that arrived during the pass (when there was no sleep to cut short) needs a pass of its own now.
-      if (applied > 0 || (!failed && this.caughtUpWaiters.length > 0)) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.pollIntervalMs);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wake = done;
-      });
-      this.wake = undefined;
-    }
-    for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
+    return this.loop.idle();
   }
 }
 
@@ -177,8 +142,9 @@ async function applyBatch(tx: SqlExecutor, events: LoggedEvent[]): Promise<void>
   }
   if (byUser.size === 0) return;
   const storedVersions = await readUserVersions(tx, [...byUser.keys()]);
-  const work: Array<{ userId: string; fresh: VaultEvent[]; recordEvents: RecordEvent[] }> = [];
+  const work: Array<{ userId: string; fresh: VaultEvent[]; recordEvents: RecordEvent[]; imageEvents: ImageEvent[] }> = [];
   const keys: RecordKey[] = [];
+  const imageKeys: ImageKey[] = [];
   for (const [userId, userEvents] of byUser) {
     const stored = storedVersions.get(userId) ?? 0;
     const fresh = userEvents.filter((event) => event.version > stored).sort((a, b) => a.version - b.version);
@@ -188,13 +154,26 @@ async function applyBatch(tx: SqlExecutor, events: LoggedEvent[]): Promise<void>
     }
     const recordEvents = fresh.filter(isRecordEvent) as RecordEvent[];
     for (const recordId of new Set(recordEvents.map((event) => event.data.recordId))) keys.push({ userId, recordId });
-    work.push({ userId, fresh, recordEvents });
+    const imageEvents = fresh.filter(isImageEvent) as ImageEvent[];
+    for (const imageId of new Set(imageEvents.map((event) => event.data.imageId))) imageKeys.push({ userId, imageId });
+    work.push({ userId, fresh, recordEvents, imageEvents });
   }
   if (work.length === 0) return;
   const storedStates = await readRecordStatesOf(tx, keys);
+  const storedImages = await readImageStatesOf(tx, imageKeys);
+  const changedImages: Array<{ userId: string; state: ImageState }> = [];
   const changedRecords: Array<{ userId: string; state: RecordState }> = [];
   const versions: UserVersionRow[] = [];
-  for (const { userId, fresh, recordEvents } of work) {
+  for (const { userId, fresh, recordEvents, imageEvents } of work) {
+    const images = storedImages.get(userId) ?? new Map<string, ImageState>();
+    const changedOfUser = new Map<string, ImageState>();
+    for (const event of imageEvents) {
+      const next = evolveImage(images.get(event.data.imageId), event);
+      if (!next) continue;
+      images.set(next.id, next);
+      changedOfUser.set(next.id, next);
+    }
+    for (const state of changedOfUser.values()) changedImages.push({ userId, state });
     const states = storedStates.get(userId) ?? new Map<string, RecordState>();
     const changed = new Map<string, RecordState>();
     for (const event of recordEvents) {
@@ -210,5 +189,6 @@ async function applyBatch(tx: SqlExecutor, events: LoggedEvent[]): Promise<void>
     versions.push({ userId, version: last.version, lastModifiedAt: last.metadata.at, vaultKey });
   }
   await writeRecordStatesOf(tx, changedRecords);
+  await writeImageStatesOf(tx, changedImages);
   await writeUserVersions(tx, versions);
 }

@@ -1,4 +1,5 @@
 import type { RecordState } from '../domain/decider.js';
+import type { ImageState, RenditionInfo } from '../domain/images.js';
 import type { VaultRecord } from '../domain/record.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
 
@@ -7,6 +8,8 @@ export interface VaultSnapshot {
   version: number;
   lastModifiedAt: number;
   records: VaultRecord[];
+  /** The images attached to those records now. */
+  images: ImageState[];
   vaultKey: VaultKeyRow | null;
 }
 
@@ -41,8 +44,16 @@ export async function readSnapshot(db: Database, userId: string): Promise<VaultS
         `SELECT ${RECORD_COLUMNS} FROM rm_records WHERE user_id = $1 AND deleted_at IS NULL ORDER BY created_at, record_id`,
         [userId],
       );
+      const images = await tx.query<ImageRow>(
+        `SELECT ${IMAGE_COLUMNS} FROM rm_images i
+         WHERE i.user_id = $1 AND i.detached_at IS NULL
+           AND EXISTS (SELECT 1 FROM rm_records r WHERE r.user_id = i.user_id AND r.record_id = i.record_id AND r.deleted_at IS NULL)
+         ORDER BY i.created_at, i.image_id`,
+        [userId],
+      );
       const row = versions[0];
       return {
+        images: images.map(imageFromRow),
         vaultKey: row?.key_id && row.key_envelope ? { keyId: row.key_id, envelope: row.key_envelope } : null,
         version: versions[0]?.version ?? 0,
         lastModifiedAt: versions[0]?.last_modified_at.getTime() ?? 0,
@@ -173,8 +184,109 @@ export async function writeUserVersions(tx: SqlExecutor, rows: readonly UserVers
   );
 }
 
+interface ImageRow {
+  image_id: string;
+  record_id: string;
+  file_name: string;
+  original: RenditionInfo;
+  encrypted: boolean;
+  status: ImageState['status'];
+  cover: RenditionInfo | null;
+  compact: RenditionInfo | null;
+  failure: string | null;
+  created_at: Date;
+  version: number;
+  detached_at: Date | null;
+}
+
+const IMAGE_COLUMNS = `i.image_id::text AS image_id, i.record_id::text AS record_id, i.file_name, i.original, i.encrypted, i.status,
+  i.cover, i.compact, i.failure, i.created_at, i.version, i.detached_at`;
+
+export interface ImageKey {
+  userId: string;
+  imageId: string;
+}
+
+/** The stored states (detached ones included) of images of several users in one query, by user then image id. */
+export async function readImageStatesOf(tx: SqlExecutor, keys: readonly ImageKey[]): Promise<Map<string, Map<string, ImageState>>> {
+  const byUser = new Map<string, Map<string, ImageState>>();
+  if (keys.length === 0) return byUser;
+  const rows = await tx.query<ImageRow & { user_id: string }>(
+    `SELECT i.user_id::text AS user_id, ${IMAGE_COLUMNS} FROM rm_images i
+     WHERE (i.user_id, i.image_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))`,
+    [keys.map((key) => key.userId), keys.map((key) => key.imageId)],
+    { name: 'keeper_rm_read_images' },
+  );
+  for (const row of rows) {
+    let states = byUser.get(row.user_id);
+    if (!states) byUser.set(row.user_id, (states = new Map()));
+    states.set(row.image_id, imageFromRow(row));
+  }
+  return byUser;
+}
+
+/** Upserts image states of several users in one statement (each (user, image) at most once). */
+export async function writeImageStatesOf(tx: SqlExecutor, rows: ReadonlyArray<{ userId: string; state: ImageState }>): Promise<void> {
+  if (rows.length === 0) return;
+  const columns: unknown[][] = Array.from({ length: 13 }, () => []);
+  for (const { userId, state } of rows) {
+    const values = [
+      userId,
+      state.id,
+      state.recordId,
+      state.fileName,
+      JSON.stringify(state.original),
+      state.encrypted,
+      state.status,
+      state.cover ? JSON.stringify(state.cover) : null,
+      state.compact ? JSON.stringify(state.compact) : null,
+      state.failure ?? null,
+      new Date(state.createdAt),
+      state.version,
+      state.detachedAt === null ? null : new Date(state.detachedAt),
+    ];
+    values.forEach((value, index) => columns[index]!.push(value));
+  }
+  await tx.query(
+    `INSERT INTO rm_images (user_id, image_id, record_id, file_name, original, encrypted, status, cover, compact, failure, created_at, version, detached_at)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::boolean[], $7::text[], $8::jsonb[], $9::jsonb[],
+                          $10::text[], $11::timestamptz[], $12::integer[], $13::timestamptz[])
+     ON CONFLICT (user_id, image_id) DO UPDATE SET
+       record_id = EXCLUDED.record_id, file_name = EXCLUDED.file_name, original = EXCLUDED.original, encrypted = EXCLUDED.encrypted,
+       status = EXCLUDED.status, cover = EXCLUDED.cover, compact = EXCLUDED.compact, failure = EXCLUDED.failure,
+       created_at = EXCLUDED.created_at, version = EXCLUDED.version, detached_at = EXCLUDED.detached_at`,
+    columns,
+    { name: 'keeper_rm_write_images' },
+  );
+}
+
+/** Every image state of one user (detached ones included), for checking the read model. */
+export async function readAllImageStates(tx: SqlExecutor, userId: string): Promise<ImageState[]> {
+  const rows = await tx.query<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM rm_images i WHERE i.user_id = $1 ORDER BY i.image_id`, [userId]);
+  return rows.map(imageFromRow);
+}
+
+function imageFromRow(row: ImageRow): ImageState {
+  const state: ImageState = {
+    id: row.image_id,
+    recordId: row.record_id,
+    fileName: row.file_name,
+    original: row.original,
+    encrypted: row.encrypted,
+    status: row.status,
+    createdAt: row.created_at.getTime(),
+    version: row.version,
+    detachedAt: row.detached_at ? row.detached_at.getTime() : null,
+  };
+  if (row.cover) state.cover = row.cover;
+  if (row.compact) state.compact = row.compact;
+  if (row.failure !== null) state.failure = row.failure;
+  return state;
+}
+
 /** Empties the read model and every checkpoint (for a rebuild from the start of the log). */
 export async function clearReadModel(tx: SqlExecutor): Promise<void> {
+  await tx.query(`DELETE FROM rm_images`);
   await tx.query(`DELETE FROM rm_records`);
   await tx.query(`DELETE FROM rm_user_versions`);
   await tx.query(`DELETE FROM rm_checkpoints`);

@@ -113,3 +113,27 @@ export async function replayStream(reader: StreamReader, streamId: string, optio
   }
   return state;
 }
+
+/**
+ * Replays several streams one after another (an audit of every user), yielding each vault in turn.
+ * The next stream's replay starts as soon as the current one is handed out, so the database reads
+ * ahead while the caller works on what it got.
+ */
+export async function* replayStreams(
+  reader: StreamReader,
+  streams: ReadonlyArray<{ streamId: string; streamVersion: number }>,
+  options: Omit<ReplayOptions, 'streamVersion' | 'until'> = {},
+): AsyncGenerator<{ streamId: string; state: VaultState }> {
+  const start = (index: number) => {
+    const { streamId, streamVersion } = streams[index]!;
+    const running = replayStream(reader, streamId, { ...options, streamVersion });
+    running.catch(() => {});
+    return running;
+  };
+  let next = streams.length > 0 ? start(0) : undefined;
+  for (let index = 0; index < streams.length; index++) {
+    const state = await next!;
+    next = index + 1 < streams.length ? start(index + 1) : undefined;
+    yield { streamId: streams[index]!.streamId, state };
+  }
+}

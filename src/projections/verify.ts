@@ -1,5 +1,6 @@
 import type { RecordState } from '../domain/decider.js';
 import type { Field } from '../domain/record.js';
+import type { ImageState } from '../domain/images.js';
 import { streamIdForUser, type VaultState } from '../domain/vault-state.js';
 import type { LogPosition } from '../server/eventstore/port.js';
 import type { AuditSource, ReadModelRow } from './audit-source.js';
@@ -74,20 +75,11 @@ export async function verifyReadModel(source: AuditSource, options: VerifyOption
   options.onTotal?.(userIds.reduce((sum, id) => sum + Math.min(claimed.get(id) ?? 0, streams.get(id) ?? 0), 0));
 
   const report: VerifyReport = { users: userIds.length, events: 0, differences: [], lag: [] };
-  for (const userId of userIds) {
-    const login = logins.get(userId) ?? null;
-    const differ = (difference: Omit<Difference, 'userId' | 'login'>) => {
-      const full = { userId, login, ...difference };
-      report.differences.push(full);
-      options.onDifference?.(full);
-    };
-    const logVersion = streams.get(userId) ?? 0;
-    const at = checkpoint ? await projectedVersion(source, checkpoint, userId, claimed.get(userId) ?? 0, logVersion) : 0;
-    if (logVersion > at) report.lag.push({ userId, login, projectedVersion: at, logVersion, behind: logVersion - at });
-
-    let state: VaultState;
+  /** A user's projected version and replay; an unreadable log comes back as its error. */
+  const replay = async (userId: string): Promise<{ at: number; state: VaultState | UnreadableEvent }> => {
+    const at = checkpoint ? await projectedVersion(source, checkpoint, userId, claimed.get(userId) ?? 0, streams.get(userId) ?? 0) : 0;
     try {
-      state = await replayStream(source.store, streamIdForUser(userId), {
+      const state = await replayStream(source.store, streamIdForUser(userId), {
         streamVersion: at,
         ...(options.pageSize ? { pageSize: options.pageSize } : {}),
         onEvents: (count) => {
@@ -95,9 +87,32 @@ export async function verifyReadModel(source: AuditSource, options: VerifyOption
           options.onEvents?.(count);
         },
       });
+      return { at, state };
     } catch (error) {
       if (!(error instanceof UnreadableEvent)) throw error;
-      differ({ column: 'log', expected: `a readable event ${error.version}`, found: error.message });
+      return { at, state: error };
+    }
+  };
+  // The next user's replay starts while this one is compared, so the database reads its pages
+  // while this process folds and compares (on separate cores) instead of taking turns.
+  let next = userIds.length > 0 ? replay(userIds[0]!) : undefined;
+  for (const [index, userId] of userIds.entries()) {
+    const current = await next!;
+    next = index + 1 < userIds.length ? replay(userIds[index + 1]!) : undefined;
+    // Never left unawaited: a failure surfaces when its turn comes, or not at all if this one fails first.
+    next?.catch(() => {});
+    const login = logins.get(userId) ?? null;
+    const differ = (difference: Omit<Difference, 'userId' | 'login'>) => {
+      const full = { userId, login, ...difference };
+      report.differences.push(full);
+      options.onDifference?.(full);
+    };
+    const logVersion = streams.get(userId) ?? 0;
+    const { at } = current;
+    if (logVersion > at) report.lag.push({ userId, login, projectedVersion: at, logVersion, behind: logVersion - at });
+    const state = current.state;
+    if (state instanceof UnreadableEvent) {
+      differ({ column: 'log', expected: `a readable event ${state.version}`, found: state.message });
       continue;
     }
 
@@ -131,8 +146,38 @@ export async function verifyReadModel(source: AuditSource, options: VerifyOption
     for (const [recordId, row] of rows) {
       if (!state.records.has(recordId)) differ({ recordId, column: 'row', expected: 'absent (no such record in the log)', found: `present (${describeRow(row)})` });
     }
+
+    const images = await source.readModelImages(userId);
+    for (const [imageId, expected] of state.images) {
+      const row = images.get(imageId);
+      if (!row) {
+        differ({ recordId: expected.recordId, column: `rm_images.${imageId}`, expected: 'present', found: 'missing' });
+        continue;
+      }
+      for (const difference of compareImage(expected, row)) differ({ recordId: expected.recordId, ...difference, column: `rm_images.${imageId}.${difference.column}` });
+    }
+    for (const [imageId, row] of images) {
+      if (!state.images.has(imageId)) differ({ recordId: row.recordId, column: `rm_images.${imageId}`, expected: 'absent (no such image in the log)', found: 'present' });
+    }
   }
   return report;
+}
+
+/** JSON with keys in one order (jsonb keeps its own order), so equal values print equal. */
+function canonical(value: unknown): string {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value, Object.keys(value).sort()) : JSON.stringify(value ?? null);
+}
+
+/** Column by column; an image holds no secrets in the clear (a sealed one's name is ciphertext). */
+function compareImage(expected: ImageState, row: ImageState): ColumnDifference[] {
+  const out: ColumnDifference[] = [];
+  const columns: Array<keyof ImageState> = ['recordId', 'fileName', 'original', 'encrypted', 'status', 'cover', 'compact', 'failure', 'createdAt', 'version', 'detachedAt'];
+  for (const column of columns) {
+    const want = canonical(expected[column]);
+    const got = canonical(row[column]);
+    if (want !== got) out.push({ column, expected: want, found: got });
+  }
+  return out;
 }
 
 /**

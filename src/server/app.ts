@@ -15,11 +15,17 @@ import { openPglite } from './sql/pglite.js';
 import { lockDataDir } from './sql/pglite-lock.js';
 import { openPostgres } from './sql/pg.js';
 import { VaultService } from './vault/vault-service.js';
+import { FileBlobStore } from './blobs/file-blob-store.js';
+import { collectBlobs, type CollectOptions } from './blobs/blob-collector.js';
+import { ImageService } from './images/image-service.js';
+import type { JobQueue } from '../imaging/queue/port.js';
+import { openJobQueue, sharpInspector, startImagePipeline, type RunningPipeline } from './images/image-pipeline.js';
 
 export interface RunningApp {
   grpc: RunningGrpcServer;
   db: Database;
   projector: Projector | undefined;
+  images: RunningPipeline;
   stop(): Promise<void>;
 }
 
@@ -73,6 +79,23 @@ export interface ServerParts {
   inlineProjector: boolean;
   projectorPollMs?: number;
   tls?: { cert: Buffer; key: Buffer };
+  images: ImageParts;
+}
+
+export interface ImageParts {
+  blobDir: string;
+  maxBytes: number;
+  maxPixels: number;
+  /** NATS JetStream for the jobs; the in-process queue without it. */
+  natsUrl?: string | undefined;
+  /** A queue made by the caller (tests: their own stream names, short ack waits); overrides natsUrl. */
+  queue?: JobQueue | undefined;
+  /** Make renditions in this process (otherwise `keeper imaging` does, from NATS). */
+  inlineWorker: boolean;
+  concurrency: number;
+  /** How often unreferenced blobs are collected (0: never in this process). */
+  gcIntervalMs: number;
+  gc: Omit<CollectOptions, 'now'>;
 }
 
 /** Wires the services over an open, migrated database and starts listening. */
@@ -80,6 +103,8 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
   const store = new SqlEventStore(db);
   const auth = await AuthService.create(db, { accessTokenSecretKey: parts.tokenKey, config: parts.auth ?? {} });
   const vault = new VaultService(db, store);
+  const blobs = await FileBlobStore.open(parts.images.blobDir);
+  const images = new ImageService(vault, blobs, sharpInspector(parts.images.maxPixels), { maxBytes: parts.images.maxBytes });
   const projector = parts.inlineProjector
     ? new Projector(db, store, {
         pollIntervalMs: parts.projectorPollMs ?? 250,
@@ -87,9 +112,35 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
       })
     : undefined;
   projector?.start();
+  // The job relay tails the log where the projector does; the worker runs here unless it is its own process.
+  const pipeline = startImagePipeline(
+    db,
+    vault,
+    blobs,
+    {
+      queue: parts.images.queue ?? openJobQueue(parts.images.natsUrl, logger),
+      relay: parts.inlineProjector,
+      worker: parts.images.inlineWorker,
+      concurrency: parts.images.concurrency,
+      maxPixels: parts.images.maxPixels,
+    },
+    logger,
+  );
+  // An upload in this process wakes the relay at once; other processes' appends are polled for.
+  const stopPoking = store.onAppended(() => pipeline.relay?.poke());
+  const gcTimer =
+    parts.images.gcIntervalMs > 0
+      ? setInterval(() => {
+          collectBlobs(db, blobs, parts.images.gc).then(
+            (report) => logger.info(report, 'collected unreferenced image blobs'),
+            (err: unknown) => logger.error({ err }, 'image blob collection failed'),
+          );
+        }, parts.images.gcIntervalMs)
+      : undefined;
+  gcTimer?.unref();
   const grpc = await startGrpcServer(
     { host: parts.host, port: parts.port, maxMessageBytes: parts.maxMessageBytes, ...(parts.tls ? { tls: parts.tls } : {}) },
-    { auth, vault },
+    { auth, vault, images },
     logger,
   );
   logger.info({ address: grpc.address }, 'keeper server listening');
@@ -97,8 +148,12 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
     grpc,
     db,
     projector,
+    images: pipeline,
     async stop() {
+      clearInterval(gcTimer);
+      stopPoking();
       await grpc.stop();
+      await pipeline.stop();
       await projector?.stop();
     },
   };
@@ -118,6 +173,7 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
         tokenKey: await tokenKey(config, logger),
         auth: { bcryptCost: config.bcryptCost, accessTokenTtlSeconds: config.accessTtl, refreshTokenTtlSeconds: config.refreshTtl },
         inlineProjector: config.projector === 'inline',
+        images: imagePartsOf(config),
         ...(tls ? { tls } : {}),
       },
       logger,
@@ -133,4 +189,31 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
     await db.close();
     throw error;
   }
+}
+
+export function imagePartsOf(config: ServerConfig): ImageParts {
+  return {
+    blobDir: config.blobDir,
+    maxBytes: config.imageMaxBytes,
+    maxPixels: config.imageMaxPixels,
+    natsUrl: config.natsUrl,
+    inlineWorker: config.imaging === 'inline',
+    concurrency: config.imagingConcurrency,
+    gcIntervalMs: config.blobGcInterval * 1000,
+    gc: { graceMs: config.blobGrace * 1000, deletedRecordRetentionMs: config.deletedImageRetention * 1000 },
+  };
+}
+
+/** Image settings for a server made in code (tests, benchmarks): the config defaults, collection off. */
+export function defaultImageParts(blobDir: string, overrides: Partial<ImageParts> = {}): ImageParts {
+  return {
+    blobDir,
+    maxBytes: 25 * 1024 * 1024,
+    maxPixels: 100_000_000,
+    inlineWorker: true,
+    concurrency: 2,
+    gcIntervalMs: 0,
+    gc: { graceMs: 3600_000, deletedRecordRetentionMs: 30 * 24 * 3600_000 },
+    ...overrides,
+  };
 }

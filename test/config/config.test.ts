@@ -42,6 +42,22 @@ describe('server config', () => {
     expect(configError(() => loadServerConfig({}, { KEEPER_PROJECTOR: 'external' }))).to.contain('can only run the projector inline');
   });
 
+  it('has image defaults and validates image settings', () => {
+    const config = loadServerConfig({}, {});
+    expect(config).to.include({ blobDir: '.keeper/blobs', imageMaxBytes: 25 * 1024 * 1024, imageMaxPixels: 100_000_000, imaging: 'inline', imagingConcurrency: 2, blobGcInterval: 3600 });
+    expect(config.natsUrl).to.equal(undefined);
+    expect(loadServerConfig({ dataDir: '/srv/k' }, { KEEPER_NATS_URL: 'nats://127.0.0.1:4222', KEEPER_IMAGING: 'external' })).to.include({
+      blobDir: '/srv/k/blobs',
+      natsUrl: 'nats://127.0.0.1:4222',
+      imaging: 'external',
+    });
+    expect(configError(() => loadServerConfig({}, { KEEPER_NATS_URL: 'http://x' }))).to.contain('--nats-url / KEEPER_NATS_URL: must be a nats:// URL');
+    expect(configError(() => loadServerConfig({}, { KEEPER_IMAGING: 'external' }))).to.contain('takes its jobs from NATS');
+    expect(configError(() => loadServerConfig({}, { KEEPER_IMAGE_MAX_BYTES: 'big' }))).to.contain('KEEPER_IMAGE_MAX_BYTES (got "big"): must be a number of bytes');
+    expect(configError(() => loadServerConfig({}, { KEEPER_IMAGING_CONCURRENCY: '0' }))).to.contain('must be above zero');
+    expect(configError(() => loadServerConfig({}, { KEEPER_BLOB_GC_INTERVAL: '-1' }))).to.contain('must not be negative');
+  });
+
   it('never echoes the token key', () => {
     expect(configError(() => loadServerConfig({}, { KEEPER_TOKEN_KEY: 'k4.local.not-a-secret-key' }))).to.not.contain('not-a-secret-key');
   });

@@ -52,7 +52,7 @@ class User {
   }
 
   expected() {
-    return { version: this.state.version, lastModifiedAt: this.state.lastModifiedAt, records: this.state.live(), vaultKey: this.state.vaultKey };
+    return { version: this.state.version, lastModifiedAt: this.state.lastModifiedAt, records: this.state.live(), images: [], vaultKey: this.state.vaultKey };
   }
 }
 

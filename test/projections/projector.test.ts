@@ -117,7 +117,7 @@ class SimUser {
   }
 
   expectedSnapshot(): VaultSnapshot {
-    return { version: this.state.version, lastModifiedAt: this.state.lastModifiedAt, records: this.state.live(), vaultKey: this.state.vaultKey };
+    return { version: this.state.version, lastModifiedAt: this.state.lastModifiedAt, records: this.state.live(), images: [], vaultKey: this.state.vaultKey };
   }
 
   private pick<T>(items: readonly T[]): T {
@@ -306,7 +306,7 @@ for (const target of databaseTargets) {
       await store.append(`audit-${randomUUID()}`, 0, [{ id: randomUUID(), type: 'LoginSucceeded', data: { ip: '10.0.0.1' }, metadata: {} }]);
       appended += 1;
       const count = await act(users, 12);
-      expect(await readSnapshot(db, users[0]!.id)).to.deep.equal({ version: 0, lastModifiedAt: 0, records: [], vaultKey: null });
+      expect(await readSnapshot(db, users[0]!.id)).to.deep.equal({ version: 0, lastModifiedAt: 0, records: [], images: [], vaultKey: null });
 
       const projector = new Projector(db, store);
       expect(await settle(db, users, () => projector.catchUp())).to.equal(count + 1);
@@ -316,7 +316,7 @@ for (const target of databaseTargets) {
       expect(states.some((state) => state.deletedAt !== null), 'scenario deletes').to.equal(true);
       expect(states.some((state) => state.deletedAt === null && state.version > 1 && state.updatedAt > state.createdAt), 'scenario updates').to.equal(true);
       expect(await projector.catchUp(), 'nothing left').to.equal(0);
-      expect(await readSnapshot(db, randomUUID()), 'unknown user').to.deep.equal({ version: 0, lastModifiedAt: 0, records: [], vaultKey: null });
+      expect(await readSnapshot(db, randomUUID()), 'unknown user').to.deep.equal({ version: 0, lastModifiedAt: 0, records: [], images: [], vaultKey: null });
     });
 
     it('keeps field order, name and kind through create, update and delete, in snapshot order of creation', async function () {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningApp } from '../../src/server/app.js';
+import { defaultImageParts, startServer, type ImageParts, type RunningApp } from '../../src/server/app.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 import { createLogger } from '../../src/logging.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
@@ -14,6 +14,7 @@ export interface TestServer {
   db: Database;
   address: string;
   tokenKey: string;
+  blobDir: string;
   /** A client with its own session directory. */
   client(): Promise<KeeperClient>;
   /** Resolves when the read model has applied everything appended so far. */
@@ -23,9 +24,10 @@ export interface TestServer {
 
 export async function startTestServer(
   target: DatabaseTarget,
-  options: { accessTtlSeconds?: number; maxMessageBytes?: number } = {},
+  options: { accessTtlSeconds?: number; maxMessageBytes?: number; images?: Partial<ImageParts> } = {},
 ): Promise<TestServer> {
   const db = await target.open();
+  const blobDir = await mkdtemp(join(tmpdir(), 'keeper-blobs-'));
   const tokenKey = await TokenIssuer.generateSecretKey();
   const app = await startServer(
     db,
@@ -37,6 +39,7 @@ export async function startTestServer(
       auth: { bcryptCost: 10, accessTokenTtlSeconds: options.accessTtlSeconds ?? 900 },
       inlineProjector: true,
       projectorPollMs: 20,
+      images: defaultImageParts(blobDir, options.images),
     },
     createLogger('silent', 'test'),
   );
@@ -47,6 +50,7 @@ export async function startTestServer(
     db,
     address: app.grpc.address,
     tokenKey,
+    blobDir: options.images?.blobDir ?? blobDir,
     async client() {
       const home = await mkdtemp(join(tmpdir(), 'keeper-client-'));
       homes.push(home);
@@ -59,7 +63,7 @@ export async function startTestServer(
       for (const client of clients) client.close();
       await app.stop();
       await target.dispose(db);
-      await Promise.all(homes.map((home) => rm(home, { recursive: true, force: true })));
+      await Promise.all([...homes, blobDir].map((dir) => rm(dir, { recursive: true, force: true })));
     },
   };
 }

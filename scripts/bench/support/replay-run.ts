@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { openAuditDatabase } from '../../../src/cli/audit-database.js';
 import { streamIdForUser } from '../../../src/domain/vault-state.js';
 import { withAuditSnapshot } from '../../../src/projections/audit-source.js';
-import { REPLAY_PAGE, replayStream } from '../../../src/projections/replay.js';
+import { REPLAY_PAGE, replayStreams } from '../../../src/projections/replay.js';
 import { verifyReadModel } from '../../../src/projections/verify.js';
 
 const [mode, url] = process.argv.slice(2);
@@ -35,17 +35,26 @@ await withAuditSnapshot(db, async (source) => {
     differences = report.differences.length;
     return;
   }
-  for (const [userId, version] of streams) {
-    const stream = streamIdForUser(userId);
-    if (mode === 'replay') {
-      const state = await replayStream(source.store, stream, { streamVersion: version });
-      events += state.version;
-      continue;
-    }
-    // The floor: the same pages with the same statement (the store's readStream), rows only.
+  if (mode === 'replay') {
+    const all = [...streams].map(([userId, version]) => ({ streamId: streamIdForUser(userId), streamVersion: version }));
+    for await (const { state } of replayStreams(source.store, all)) events += state.version;
+    return;
+  }
+  // The floor: the same pages with the same statement (the store's readStream), read ahead by one
+  // stream like the replay, rows only.
+  const readAll = async (stream: string, version: number) => {
+    let count = 0;
     for (let next = 1; next <= version; next += REPLAY_PAGE) {
-      events += (await source.store.readStream(stream, next, Math.min(REPLAY_PAGE, version - next + 1))).length;
+      count += (await source.store.readStream(stream, next, Math.min(REPLAY_PAGE, version - next + 1))).length;
     }
+    return count;
+  };
+  const all = [...streams];
+  let ahead = all.length > 0 ? readAll(streamIdForUser(all[0]![0]), all[0]![1]) : undefined;
+  for (let index = 0; index < all.length; index++) {
+    const count = await ahead!;
+    ahead = index + 1 < all.length ? readAll(streamIdForUser(all[index + 1]![0]), all[index + 1]![1]) : undefined;
+    events += count;
   }
 });
 const ms = performance.now() - started;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KeeperClient } from '../../../src/client/keeper-client.js';
 import { SessionStore } from '../../../src/client/session-store.js';
 import { createLogger } from '../../../src/logging.js';
-import { startServer, type RunningApp } from '../../../src/server/app.js';
+import { defaultImageParts, startServer, type RunningApp } from '../../../src/server/app.js';
 import { TokenIssuer } from '../../../src/server/auth/tokens.js';
 import type { Database } from '../../../src/server/sql/database.js';
 import type { BenchContext } from '../types.js';
@@ -14,6 +14,8 @@ export const BENCH_PASSWORD = 'correct horse battery staple';
 export interface BenchServer {
   app: RunningApp;
   address: string;
+  /** Where this server keeps image bytes. */
+  blobDir: string;
   /** A client with a session directory of its own (removed when the benchmark ends). */
   client(): Promise<{ client: KeeperClient; home: string }>;
 }
@@ -24,6 +26,8 @@ export interface BenchServerOptions {
    * process, as a deployment with `keeper projector` does (then `app.projector` is undefined).
    */
   inlineProjector?: boolean;
+  /** Make image renditions in the server (default); off when a benchmark measures transfers alone. */
+  imaging?: boolean;
 }
 
 /**
@@ -32,6 +36,8 @@ export interface BenchServerOptions {
  * when the benchmark ends.
  */
 export async function startBenchServer(ctx: BenchContext, db: Database, options: BenchServerOptions = {}): Promise<BenchServer> {
+  const blobDir = await mkdtemp(join(tmpdir(), 'keeper-bench-blobs-'));
+  ctx.defer(() => rm(blobDir, { recursive: true, force: true }));
   const app = await startServer(
     db,
     {
@@ -41,6 +47,7 @@ export async function startBenchServer(ctx: BenchContext, db: Database, options:
       tokenKey: await TokenIssuer.generateSecretKey(),
       auth: { bcryptCost: 10 },
       inlineProjector: options.inlineProjector ?? true,
+      images: defaultImageParts(blobDir, { inlineWorker: options.imaging ?? true }),
     },
     createLogger(process.env.KEEPER_LOG_LEVEL ?? 'warn', 'bench-server'),
   );
@@ -53,6 +60,7 @@ export async function startBenchServer(ctx: BenchContext, db: Database, options:
   });
   return {
     app,
+    blobDir,
     address: app.grpc.address,
     async client() {
       const home = await mkdtemp(join(tmpdir(), 'keeper-bench-'));

@@ -6,6 +6,7 @@ import type { KeeperClient } from '../keeper-client.js';
 import { NotLoggedIn } from '../keeper-client.js';
 import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
+import { describeConflict } from '../sync/conflict-notices.js';
 import { formatRecord, formatTime, maskField, table } from './format.js';
 import { promptLine, promptSecret } from './prompt.js';
 import { forgetUnlockedKey, loadUnlockedKey, saveUnlockedKey } from './vault-session.js';
@@ -51,7 +52,7 @@ export async function logoutCommand(ctx: Context): Promise<void> {
 // ---- the replica ---------------------------------------------------------------------------
 
 /** Opens the local replica (asking for the secret word when the vault is encrypted and locked). */
-async function openEngine(ctx: Context): Promise<SyncEngine> {
+export async function openEngine(ctx: Context): Promise<SyncEngine> {
   const session = await ctx.client.currentSession();
   if (!session) throw new NotLoggedIn();
   const vaultKey = await loadUnlockedKey(ctx.home, ctx.server, session.userId, ctx.sessionSecret);
@@ -73,7 +74,7 @@ function isOffline(error: unknown): boolean {
 }
 
 /** Syncs, but an unreachable server only means working from the local copy. */
-async function syncIfOnline(ctx: Context, engine: SyncEngine): Promise<SyncReport | undefined> {
+export async function syncIfOnline(ctx: Context, engine: SyncEngine): Promise<SyncReport | undefined> {
   try {
     const report = await engine.sync();
     reportConflicts(ctx, engine, report.conflicts);
@@ -86,30 +87,7 @@ async function syncIfOnline(ctx: Context, engine: SyncEngine): Promise<SyncRepor
 }
 
 function reportConflicts(ctx: Context, engine: SyncEngine, conflicts: ConflictNotice[]): void {
-  for (const conflict of conflicts) {
-    const name = displayName(engine, conflict.recordId, conflict.recordName);
-    const copy = conflict.copyId ? ` your version is kept as the conflict copy ${conflict.copyId.slice(0, 8)}` : '';
-    switch (conflict.kind) {
-      case 'edit_lost':
-        ctx.warn(`conflict: "${name}" was also changed elsewhere; the server's ${conflict.parts.join(', ')} won;${copy}`);
-        break;
-      case 'edited_deleted_record':
-        ctx.warn(`conflict: "${name}" was deleted elsewhere;${copy}`);
-        break;
-      case 'delete_skipped':
-        ctx.warn(`conflict: "${name}" was changed elsewhere, so it was not deleted`);
-        break;
-      case 'restore_lost':
-        ctx.warn(`conflict: "${name}" was changed elsewhere, so it was not restored;${copy}`);
-        break;
-      case 'key_changed':
-        ctx.warn('conflict: encryption was set up elsewhere at the same time; this change was dropped: sync and unlock with that secret word');
-        break;
-      case 'rejected':
-        ctx.warn(`conflict: a change to "${name}" no longer applies (${conflict.parts.join('; ')}) and was dropped`);
-        break;
-    }
-  }
+  for (const conflict of conflicts) ctx.warn(describeConflict(conflict, displayName(engine, conflict.recordId, conflict.recordName)));
 }
 
 function displayName(engine: SyncEngine, recordId: string, fallback: string): string {
@@ -118,7 +96,7 @@ function displayName(engine: SyncEngine, recordId: string, fallback: string): st
 }
 
 /** A record by full id, unique id prefix, or exact (decrypted) name, case-insensitive. */
-function resolveRecord(engine: SyncEngine, ref: string): OpenedRecord {
+export function resolveRecord(engine: SyncEngine, ref: string): OpenedRecord {
   const records = engine.records().map((r) => engine.open(r));
   const needle = ref.toLowerCase();
   const byId = records.filter((r) => r.id === needle || (needle.length >= 4 && r.id.startsWith(needle)));

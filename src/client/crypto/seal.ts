@@ -98,3 +98,21 @@ export function openValue(key: VaultKey, sealed: string, context: SealContext): 
     bytes.fill(0);
   }
 }
+
+/**
+ * Seals bytes of any size (an image) to raw `nonce | ciphertext | tag`, bound like a value to its
+ * record and purpose; stored as a blob, so no text form is needed.
+ */
+export function sealBytes(key: VaultKey, plaintext: Uint8Array, context: SealContext): Buffer {
+  assertVaultKey(key);
+  return gcmSeal(key, plaintext, sealAad(context));
+}
+
+/** Opens what sealBytes made; throws SealedValueRejected when it was altered, moved or sealed with another key. */
+export function openBytes(key: VaultKey, sealed: Uint8Array, context: SealContext): Buffer {
+  assertVaultKey(key);
+  if (sealed.length < GCM_OVERHEAD) throw new MalformedSealedValue();
+  const opened = gcmOpen(key, Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength), sealAad(context));
+  if (opened === null) throw new SealedValueRejected();
+  return opened;
+}

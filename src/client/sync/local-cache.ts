@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { commandSchema, type VaultCommand } from '../../domain/commands.js';
 import type { RecordState } from '../../domain/decider.js';
+import { renditionInfoSchema, type ImageRendition, type ImageState } from '../../domain/images.js';
 import { fieldSchema, recordKindSchema } from '../../domain/record.js';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { checksumUnwrap, checksumWrap, decryptCache, encryptCache, type VaultKey } from '../crypto/index.js';
@@ -14,8 +15,10 @@ export interface CachePayload {
   records: RecordState[];
   vaultKey: { keyId: string; envelope: string } | null;
   pending: VaultCommand[];
-  /** Record id -> image links, kept for the images feature. */
-  images: Record<string, unknown[]>;
+  /** The replica's images (detached ones included), like its records. */
+  imageStates: ImageState[];
+  /** Image id -> the files this client downloaded of it, by rendition: the link survives restarts and re-syncs. */
+  imageFiles: ImageFiles;
   savedAt: number;
 }
 
@@ -31,13 +34,31 @@ const recordStateSchema = z.object({
   conflictOf: z.string().optional(),
 });
 
+const imageStateSchema = z.object({
+  id: z.string(),
+  recordId: z.string(),
+  fileName: z.string(),
+  original: renditionInfoSchema,
+  encrypted: z.boolean(),
+  status: z.enum(['processing', 'ready', 'failed']),
+  cover: renditionInfoSchema.optional(),
+  compact: renditionInfoSchema.optional(),
+  failure: z.string().optional(),
+  createdAt: z.number(),
+  version: z.number().int(),
+  detachedAt: z.number().nullable(),
+});
+
+export type ImageFiles = Record<string, Partial<Record<ImageRendition, string>>>;
+
 const payloadSchema = z.object({
   version: z.number().int().nonnegative(),
   lastModifiedAt: z.number(),
   records: z.array(recordStateSchema),
   vaultKey: z.object({ keyId: z.string(), envelope: z.string() }).nullable(),
   pending: z.array(commandSchema),
-  images: z.record(z.string(), z.array(z.unknown())),
+  imageStates: z.array(imageStateSchema).default([]),
+  imageFiles: z.record(z.string(), z.object({ original: z.string().optional(), cover: z.string().optional(), compact: z.string().optional() })).default({}),
   savedAt: z.number(),
 });
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { commandSchema, type RecordCommand, type VaultCommand } from '../../domain/commands.js';
 import type { RecordState } from '../../domain/decider.js';
 import { DomainError } from '../../domain/errors.js';
-import type { VaultEvent } from '../../domain/events.js';
+import { isRecordEvent, type VaultEvent } from '../../domain/events.js';
+import type { ImageRendition, ImageState } from '../../domain/images.js';
 import { applyLocally } from '../../domain/local-apply.js';
 import { rebase, type ConflictNotice } from '../../domain/rebase.js';
 import { SearchIndex, type SearchHit, type SearchableRecord } from '../../domain/search.js';
@@ -11,9 +12,9 @@ import { VaultState, withoutTombstone } from '../../domain/vault-state.js';
 import { createVaultKey, isSealed, rewrapVaultKey, unwrapVaultKey, wipe, type KdfCost, type KdfOptions, type VaultKey } from '../crypto/index.js';
 import type { KeeperClient } from '../keeper-client.js';
 import { commandToMutation } from '../mutations.js';
-import { CacheSetAside, LocalCache, type CachePayload } from './local-cache.js';
+import { CacheSetAside, LocalCache, type CachePayload, type ImageFiles } from './local-cache.js';
 import { openRecord, resealContent, sealFields, sealName, type OpenedRecord } from './record-crypto.js';
-import { eventFromWire, recordFromWire } from './wire-events.js';
+import { eventFromWire, imageFromWire, recordFromWire } from './wire-events.js';
 
 export interface SyncEngineOptions {
   client: KeeperClient;
@@ -37,6 +38,11 @@ export interface SyncReport {
   pushed: number;
   version: number;
   conflicts: ConflictNotice[];
+  /**
+   * Records that events from elsewhere changed (this client's own pushes left out), so a UI can
+   * refresh what it shows. After a snapshot (transfer 'snapshot') anything may have changed.
+   */
+  changed: string[];
 }
 
 /** The vault is encrypted and this operation needs the key. */
@@ -69,7 +75,7 @@ const MAX_PUSH_ATTEMPTS = 10;
 export class SyncEngine {
   private synced = new VaultState();
   private pending: VaultCommand[] = [];
-  private images: Record<string, unknown[]> = {};
+  private imageFiles: ImageFiles = {};
   private key: VaultKey | null;
   /** Records touched by pending commands, as the user sees them (undefined = gone). */
   private overlay = new Map<string, RecordState | undefined>();
@@ -340,7 +346,7 @@ export class SyncEngine {
    * pushed at the synced version until accepted. The cache is saved whatever happens.
    */
   async sync(): Promise<SyncReport> {
-    const report: SyncReport = { transfer: 'none', pulled: 0, pushed: 0, version: this.synced.version, conflicts: [] };
+    const report: SyncReport = { transfer: 'none', pulled: 0, pushed: 0, version: this.synced.version, conflicts: [], changed: [] };
     try {
       const status = await this.options.client.status();
       // A snapshot is the cheap start, but only the log shows which pending edits already landed.
@@ -372,10 +378,41 @@ export class SyncEngine {
         await this.pullAndRebase(report);
       }
       report.version = this.synced.version;
+      report.changed = [...new Set(report.changed)];
       return report;
     } finally {
       await this.save();
     }
+  }
+
+  // ---- images --------------------------------------------------------------------------------
+
+  /** The images attached to a record, as last synced (offline too). */
+  imagesOf(recordId: string): ImageState[] {
+    return this.synced.imagesOf(recordId);
+  }
+
+  /** An attached image of a live record, by id. */
+  image(imageId: string): ImageState | undefined {
+    const image = this.synced.images.get(imageId);
+    const record = image ? this.synced.get(image.recordId) : undefined;
+    return image && image.detachedAt === null && record && record.deletedAt === null ? image : undefined;
+  }
+
+  /** Every attached image of the live records, oldest first. */
+  allImages(): ImageState[] {
+    return [...this.synced.images.values()].filter((image) => this.image(image.id) !== undefined);
+  }
+
+  /** The files this client saved of an image, by rendition. */
+  imageFilesOf(imageId: string): Partial<Record<ImageRendition, string>> {
+    return { ...this.imageFiles[imageId] };
+  }
+
+  /** Remembers where a rendition was saved, in the cache, so the link survives restarts and re-syncs. */
+  async linkImageFile(imageId: string, rendition: ImageRendition, path: string): Promise<void> {
+    this.imageFiles[imageId] = { ...this.imageFiles[imageId], [rendition]: path };
+    await this.save();
   }
 
   /** Writes the cache (atomically); an encrypted vault needs the key to be written. */
@@ -387,7 +424,8 @@ export class SyncEngine {
       records: [...this.synced.records.values()],
       vaultKey: this.synced.vaultKey,
       pending: this.pending,
-      images: this.images,
+      imageStates: [...this.synced.images.values()],
+      imageFiles: this.imageFiles,
       savedAt: this.now(),
     };
     await this.cache.write(payload, this.encrypted ? this.key : null);
@@ -405,9 +443,9 @@ export class SyncEngine {
         this.key = await this.askForKey(header.vaultKey.envelope);
       }
       const payload = await this.cache.readBody(header, header.encrypted ? this.key : null);
-      this.synced = VaultState.fromSnapshot(payload);
+      this.synced = VaultState.fromSnapshot({ ...payload, images: payload.imageStates });
       this.pending = payload.pending;
-      this.images = payload.images;
+      this.imageFiles = payload.imageFiles;
       this.recomputeOverlay();
     } catch (error) {
       if (!(error instanceof CacheSetAside)) throw error;
@@ -429,6 +467,7 @@ export class SyncEngine {
       version: snapshot.version,
       lastModifiedAt: snapshot.lastModifiedAt,
       records: snapshot.records.map(recordFromWire),
+      images: snapshot.images.map(imageFromWire),
       vaultKey,
     });
     report.transfer = 'snapshot';
@@ -450,7 +489,7 @@ export class SyncEngine {
     const before = new Map<string, RecordState | undefined>();
     const hadKey = this.synced.vaultKey;
     for (const event of events) {
-      if (event.type !== 'VaultKeySet') {
+      if (isRecordEvent(event)) {
         if (!before.has(event.data.recordId)) before.set(event.data.recordId, this.synced.get(event.data.recordId));
         this.staleInIndex.add(event.data.recordId);
       }
@@ -471,6 +510,8 @@ export class SyncEngine {
       copyContent: (content, fromId, toId) => resealContent(this.key, content, fromId, toId),
     });
     this.pending = result.pending;
+    const landed = new Set(result.landed);
+    for (const event of events) if (!landed.has(event.id) && 'recordId' in event.data) report.changed.push(event.data.recordId);
     report.conflicts.push(...result.conflicts);
     report.version = this.synced.version;
     this.recomputeOverlay();
@@ -485,7 +526,7 @@ export class SyncEngine {
     const seen = new Set<string>();
     let missing = false;
     for (const event of events) {
-      if (event.type === 'VaultKeySet' || seen.has(event.data.recordId)) continue;
+      if (!isRecordEvent(event) || seen.has(event.data.recordId)) continue;
       seen.add(event.data.recordId);
       if (event.type === 'RecordRestored' && !this.synced.records.has(event.data.recordId)) missing = true;
     }

@@ -106,12 +106,24 @@ export class SqlEventStore implements EventStore {
     // rows the query touches whatever plan PostgreSQL picks (with stale statistics, e.g. right
     // after a bulk append, it may otherwise fetch and sort the rest of the stream for every page).
     const from = Math.max(1, fromVersion);
-    const rows = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 AND version < $2::bigint + $3::bigint ORDER BY version LIMIT $3`,
+    // The page comes back as one JSON text: a single JSON.parse in V8 costs the reader far less
+    // than the driver parsing each row's columns (two JSON documents and a timestamp per event),
+    // which is what limits a replay of millions of events.
+    const rows = await this.db.query<{ page: string }>(
+      `SELECT coalesce(json_agg(json_build_array(version, event_id, type, data, metadata, (extract(epoch FROM created_at) * 1000)::bigint)
+                                ORDER BY version), '[]')::text AS page
+       FROM (SELECT version, event_id, type, data, metadata, created_at FROM events
+             WHERE stream_id = $1 AND version >= $2 AND version < $2::bigint + $3::bigint ORDER BY version LIMIT $3) page`,
       [streamId, from, maxCount],
-      { name: 'keeper_read_stream' },
+      { name: 'keeper_read_stream_page' },
     );
-    return rows.map(toStoredEvent);
+    const page = JSON.parse(rows[0]?.page ?? '[]') as Array<[number, string, string, unknown, Record<string, unknown>, number]>;
+    const events = new Array<StoredEvent>(page.length);
+    for (let i = 0; i < page.length; i++) {
+      const [version, id, type, data, metadata, createdAt] = page[i]!;
+      events[i] = { id, type, data, metadata, streamId, version, createdAt: new Date(createdAt) };
+    }
+    return events;
   }
 
   async readAll(after: LogPosition, maxCount: number): Promise<LoggedEvent[]> {

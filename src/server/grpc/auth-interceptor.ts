@@ -1,4 +1,5 @@
 import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, status, type ServerInterceptor } from '@grpc/grpc-js';
+import { NotAuthenticated } from './errors.js';
 
 /** Metadata key the interceptor sets after verifying the token; anything a client sends under it is dropped. */
 export const VERIFIED_USER_KEY = 'x-keeper-verified-user';
@@ -42,4 +43,11 @@ export function authInterceptor(verifier: AccessVerifier, onRejected: (reason: s
     const responder = new ResponderBuilder().withStart((next) => next(listener)).build();
     return new ServerInterceptingCall(call, responder);
   };
+}
+
+/** The user the interceptor verified; a call without one never reaches a handler, but check anyway. */
+export function verifiedUser(call: { metadata: { get(key: string): unknown[] } }): string {
+  const userId = call.metadata.get(VERIFIED_USER_KEY)[0];
+  if (typeof userId !== 'string' || !userId) throw new NotAuthenticated();
+  return userId;
 }

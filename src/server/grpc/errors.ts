@@ -5,6 +5,8 @@ import { DomainError } from '../../domain/errors.js';
 import { AuthError } from '../auth/errors.js';
 import { DuplicateEventId } from '../eventstore/port.js';
 import { MutationRejected } from '../vault/vault-service.js';
+import { ImageRequestRejected } from '../images/upload-errors.js';
+import { BlobNotFound } from '../blobs/blob-store.js';
 
 /** A call that reached a handler without a verified user (the interceptor should make this impossible). */
 export class NotAuthenticated extends Error {
@@ -35,6 +37,8 @@ export function toGrpcStatus(error: unknown, logger: Logger): GrpcStatus {
       }
     }
   }
+  if (error instanceof ImageRequestRejected) return { code: imageCode(error), details: error.message };
+  if (error instanceof BlobNotFound) return { code: status.NOT_FOUND, details: 'the image data is no longer stored' };
   if (error instanceof MutationRejected) return { code: domainCode(error.reason), details: error.message };
   if (error instanceof DomainError) return { code: domainCode(error), details: error.message };
   if (error instanceof DuplicateEventId) {
@@ -44,12 +48,28 @@ export function toGrpcStatus(error: unknown, logger: Logger): GrpcStatus {
   return { code: status.INTERNAL, details: 'internal server error' };
 }
 
+function imageCode(error: ImageRequestRejected): status {
+  switch (error.kind) {
+    case 'invalid':
+      return status.INVALID_ARGUMENT;
+    case 'too_large':
+      return status.RESOURCE_EXHAUSTED;
+    case 'not_found':
+      return status.NOT_FOUND;
+    case 'not_ready':
+      return status.FAILED_PRECONDITION;
+  }
+}
+
 function domainCode(error: DomainError): status {
   switch (error.code) {
     case 'record_exists':
       return status.ALREADY_EXISTS;
     case 'record_not_found':
+    case 'image_not_found':
       return status.NOT_FOUND;
+    case 'image_exists':
+      return status.ALREADY_EXISTS;
     case 'record_deleted':
     case 'limit_exceeded':
     case 'key_changed':

@@ -2,6 +2,9 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AuthServiceService } from '../../gen/keeper/v1/auth.js';
 import { VaultServiceService } from '../../gen/keeper/v1/vault.js';
+import { ImageServiceService } from '../../gen/keeper/v1/images.js';
+import type { ImageService } from '../images/image-service.js';
+import { imageHandlers } from './image-handlers.js';
 import type { AuthService } from '../auth/service.js';
 import type { VaultService } from '../vault/vault-service.js';
 import { authInterceptor } from './auth-interceptor.js';
@@ -23,7 +26,7 @@ export interface RunningGrpcServer {
 
 export async function startGrpcServer(
   options: GrpcServerOptions,
-  services: { auth: AuthService; vault: VaultService },
+  services: { auth: AuthService; vault: VaultService; images: ImageService },
   logger: Logger,
 ): Promise<RunningGrpcServer> {
   const server = new Server({
@@ -33,6 +36,7 @@ export async function startGrpcServer(
   });
   server.addService(AuthServiceService, authHandlers(services.auth, logger));
   server.addService(VaultServiceService, vaultHandlers(services.vault, logger));
+  server.addService(ImageServiceService, imageHandlers(services.images, logger));
 
   const credentials = options.tls
     ? ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false)

@@ -3,34 +3,30 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { VaultServiceServer, PullRequest, PullResponse } from '../../gen/keeper/v1/vault.js';
 import type { VaultService } from '../vault/vault-service.js';
-import { NotAuthenticated, toGrpcStatus } from './errors.js';
+import { toGrpcStatus } from './errors.js';
 import { unary } from './unary.js';
-import { VERIFIED_USER_KEY } from './auth-interceptor.js';
-import { parsePushRequest, recordToWire } from './wire.js';
+import { drained } from './drained.js';
+import { verifiedUser } from './auth-interceptor.js';
+import { imageToWire, parsePushRequest, recordToWire } from './wire.js';
 
 const pullSchema = z.object({ sinceVersion: z.number().int().nonnegative() });
 
-/** The user the interceptor verified; a call without one never reaches here, but check anyway. */
-function userOf(call: { metadata: { get(key: string): unknown[] } }): string {
-  const userId = call.metadata.get(VERIFIED_USER_KEY)[0];
-  if (typeof userId !== 'string' || !userId) throw new NotAuthenticated();
-  return userId;
-}
 
 export function vaultHandlers(vault: VaultService, logger: Logger): VaultServiceServer {
   return {
-    status: unary(logger, async (call) => vault.status(userOf(call))),
+    status: unary(logger, async (call) => vault.status(verifiedUser(call))),
     list: unary(logger, async (call) => {
-      const snapshot = await vault.list(userOf(call));
+      const snapshot = await vault.list(verifiedUser(call));
       return {
         version: snapshot.version,
         lastModifiedAt: snapshot.lastModifiedAt,
         records: snapshot.records.map(recordToWire),
+        images: snapshot.images.map(imageToWire),
         vaultKey: snapshot.vaultKey ?? undefined,
       };
     }),
     push: unary(logger, async (call) => {
-      const userId = userOf(call);
+      const userId = verifiedUser(call);
       const outcome = await vault.push(userId, parsePushRequest(call.request));
       return outcome.kind === 'accepted'
         ? { result: { $case: 'accepted', value: { version: outcome.version, duplicate: outcome.duplicate } } }
@@ -38,7 +34,7 @@ export function vaultHandlers(vault: VaultService, logger: Logger): VaultService
     }),
     pull: (call: ServerWritableStream<PullRequest, PullResponse>) => {
       const run = async () => {
-        const userId = userOf(call);
+        const userId = verifiedUser(call);
         const { sinceVersion } = pullSchema.parse(call.request);
         await vault.pull(userId, sinceVersion, async (events, toVersion) => {
           if (call.cancelled) throw Object.assign(new Error('cancelled'), { cancelled: true });
@@ -66,16 +62,4 @@ export function vaultHandlers(vault: VaultService, logger: Logger): VaultService
       });
     },
   };
-}
-
-function drained(call: ServerWritableStream<PullRequest, PullResponse>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      call.off('drain', done);
-      call.off('cancelled', done);
-      resolve();
-    };
-    call.on('drain', done);
-    call.on('cancelled', done);
-  });
 }

@@ -3,6 +3,8 @@ import { commandSchema, type VaultCommand } from '../../domain/commands.js';
 import { LIMITS } from '../../domain/limits.js';
 import type { Mutation, PushRequest, Record as WireRecord } from '../../gen/keeper/v1/vault.js';
 import type { VaultRecord } from '../../domain/record.js';
+import type { ImageState, RenditionInfo } from '../../domain/images.js';
+import type { Image as WireImage, RenditionInfo as WireRendition } from '../../gen/keeper/v1/images.js';
 
 /** Proto mutation -> domain command, before validation. */
 function mutationToCandidate(mutation: Mutation): unknown {
@@ -83,4 +85,24 @@ export function recordToWire(record: VaultRecord): WireRecord {
     version: record.version,
     conflictOf: record.conflictOf ?? '',
   };
+}
+
+export function imageToWire(image: ImageState): WireImage {
+  return {
+    id: image.id,
+    recordId: image.recordId,
+    fileName: image.fileName,
+    original: renditionToWire(image.original),
+    encrypted: image.encrypted,
+    status: image.status,
+    cover: image.cover ? renditionToWire(image.cover) : undefined,
+    compact: image.compact ? renditionToWire(image.compact) : undefined,
+    failure: image.failure ?? '',
+    createdAt: image.createdAt,
+    version: image.version,
+  };
+}
+
+function renditionToWire(info: RenditionInfo): WireRendition {
+  return { sha256: info.address, type: info.type, width: info.width, height: info.height, size: info.size };
 }

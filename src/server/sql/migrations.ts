@@ -73,6 +73,33 @@ const MIGRATIONS: string[][] = [
     `ALTER TABLE rm_user_versions ADD COLUMN key_id uuid`,
     `ALTER TABLE rm_user_versions ADD COLUMN key_envelope text`,
   ],
+  [
+    `CREATE TABLE rm_images (
+      user_id uuid NOT NULL,
+      image_id uuid NOT NULL,
+      record_id uuid NOT NULL,
+      file_name text NOT NULL,
+      original jsonb NOT NULL,
+      encrypted boolean NOT NULL,
+      status text NOT NULL,
+      cover jsonb,
+      compact jsonb,
+      failure text,
+      created_at timestamptz NOT NULL,
+      version integer NOT NULL,
+      detached_at timestamptz,
+      PRIMARY KEY (user_id, image_id)
+    )`,
+    `CREATE INDEX rm_images_record ON rm_images (user_id, record_id)`,
+    // Log tailers other than the read model (the image job relay): not reset by a rebuild, so
+    // rebuilding the read model does not queue every image again.
+    `CREATE TABLE log_checkpoints (
+      name text PRIMARY KEY,
+      commit_position xid8 NOT NULL,
+      prepare_position bigint NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+  ],
 ];
 
 export async function migrate(db: Database): Promise<void> {

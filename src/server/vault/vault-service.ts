@@ -4,7 +4,7 @@ import type { RecordEvent, VaultEvent, VaultEventData } from '../../domain/event
 import { DomainError } from '../../domain/errors.js';
 import { streamIdForUser, type VaultState } from '../../domain/vault-state.js';
 import type { Database } from '../sql/database.js';
-import { WrongExpectedVersion, type AppendResult, type EventStore } from '../eventstore/port.js';
+import { DuplicateEventId, WrongExpectedVersion, type AppendResult, type EventStore } from '../eventstore/port.js';
 import { readSnapshot, type VaultSnapshot } from '../../projections/read-model.js';
 import { UserStates } from './user-states.js';
 
@@ -13,6 +13,16 @@ export interface PushInput {
   clientId: string;
   commands: VaultCommand[];
 }
+
+/** What `record` did: appended `event`, or nothing (already recorded, or nothing to record). */
+export interface RecordOutcome {
+  version: number;
+  event: VaultEvent | null;
+  duplicate: boolean;
+}
+
+/** How many times `record` decides again after another replica appended first. */
+const RECORD_ATTEMPTS = 8;
 
 export type PushOutcome =
   | { kind: 'accepted'; version: number; duplicate: boolean }
@@ -119,6 +129,56 @@ export class VaultService {
       // A cached state at the expected version is used as is: the append checks the version.
       { assumeCurrentAt: input.expectedVersion },
     );
+  }
+
+  /** Runs `fn` with the user's current state (caught up to the stream), serialised with pushes. */
+  withState<T>(userId: string, fn: (state: VaultState) => T | Promise<T>): Promise<T> {
+    return this.states.withState(userId, async (state) => fn(state));
+  }
+
+  /**
+   * Appends an event the server decides itself (an uploaded image attached, renditions made),
+   * against the user's current state under the same per-user lock as pushes. When another replica
+   * appended first, the decision is made again on the newer state. `decide` answers null when
+   * there is nothing to record and 'duplicate' when the fact is already recorded. The event id is
+   * derived from the fact by the caller, so recording it twice appends it once.
+   */
+  async record(
+    userId: string,
+    eventId: string,
+    clientId: string,
+    decide: (state: VaultState) => VaultEventData | null | 'duplicate',
+  ): Promise<RecordOutcome> {
+    const stream = streamIdForUser(userId);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.states.withState(userId, async (state) => {
+          const decided = decide(state);
+          if (decided === null || decided === 'duplicate') return { version: state.version, event: null, duplicate: decided === 'duplicate' };
+          const recordId = 'recordId' in decided.data ? decided.data.recordId : '';
+          const event = {
+            ...decided,
+            id: eventId,
+            version: state.version + 1,
+            metadata: { mutationId: eventId, recordId, clientId, at: this.clock() },
+          } as VaultEvent;
+          const appended = await this.store.append(stream, state.version, [
+            { id: event.id, type: event.type, data: event.data, metadata: { ...event.metadata } },
+          ]);
+          if (appended.duplicate) return { version: appended.nextVersion, event: null, duplicate: true };
+          state.apply(event);
+          return { version: state.version, event, duplicate: false };
+        });
+      } catch (error) {
+        // The failed call dropped the cached state, so the next attempt decides on the stream as it is.
+        if (error instanceof WrongExpectedVersion && attempt < RECORD_ATTEMPTS) continue;
+        if (error instanceof DuplicateEventId) {
+          const { version } = await this.store.streamInfo(stream);
+          return { version, event: null, duplicate: true };
+        }
+        throw error;
+      }
+    }
   }
 
   /** A retried push whose mutations already landed right after its expected version. */

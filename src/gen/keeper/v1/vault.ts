@@ -20,6 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Image } from "./images.js";
 
 export const protobufPackage = "keeper.v1";
 
@@ -67,7 +68,11 @@ export interface ListResponse {
   lastModifiedAt: number;
   records: Record[];
   /** Present when the user turned on client-side encryption. */
-  vaultKey: VaultKey | undefined;
+  vaultKey:
+    | VaultKey
+    | undefined;
+  /** Images attached to the listed records. */
+  images: Image[];
 }
 
 export interface PullRequest {
@@ -741,7 +746,7 @@ export const ListRequest: MessageFns<ListRequest> = {
 };
 
 function createBaseListResponse(): ListResponse {
-  return { version: 0, lastModifiedAt: 0, records: [], vaultKey: undefined };
+  return { version: 0, lastModifiedAt: 0, records: [], vaultKey: undefined, images: [] };
 }
 
 export const ListResponse: MessageFns<ListResponse> = {
@@ -757,6 +762,9 @@ export const ListResponse: MessageFns<ListResponse> = {
     }
     if (message.vaultKey !== undefined) {
       VaultKey.encode(message.vaultKey, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.images) {
+      Image.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -806,6 +814,14 @@ export const ListResponse: MessageFns<ListResponse> = {
             message.vaultKey = VaultKey.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.images.push(Image.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -832,6 +848,7 @@ export const ListResponse: MessageFns<ListResponse> = {
         : isSet(object.vault_key)
         ? VaultKey.fromJSON(object.vault_key)
         : undefined,
+      images: globalThis.Array.isArray(object?.images) ? object.images.map((e: any) => Image.fromJSON(e)) : [],
     };
   },
 
@@ -849,6 +866,9 @@ export const ListResponse: MessageFns<ListResponse> = {
     if (message.vaultKey !== undefined) {
       obj.vaultKey = VaultKey.toJSON(message.vaultKey);
     }
+    if (message.images?.length) {
+      obj.images = message.images.map((e) => Image.toJSON(e));
+    }
     return obj;
   },
 
@@ -863,6 +883,7 @@ export const ListResponse: MessageFns<ListResponse> = {
     message.vaultKey = (object.vaultKey !== undefined && object.vaultKey !== null)
       ? VaultKey.fromPartial(object.vaultKey)
       : undefined;
+    message.images = object.images?.map((e) => Image.fromPartial(e)) || [];
     return message;
   },
 };

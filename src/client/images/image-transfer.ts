@@ -1,0 +1,208 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import type { ImageRendition, ImageState } from '../../domain/images.js';
+import { Rendition, type DownloadHeader, type UploadImageResponse } from '../../gen/keeper/v1/images.js';
+import { makeCover } from '../../imaging/renditions.js';
+import { sniffImageType } from '../../imaging/sniff.js';
+import { openBytes, openValue, sealBytes, sealValue, type VaultKey } from '../crypto/index.js';
+import type { KeeperClient } from '../keeper-client.js';
+
+/** The server takes chunks of at most 64 KiB. */
+const CHUNK_BYTES = 64 * 1024;
+
+export type Progress = (done: number, total: number) => void;
+
+/** A local file that cannot be sent, or a download that did not arrive intact; the message says which. */
+export class ImageTransferError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageTransferError';
+  }
+}
+
+export const WIRE_RENDITION: Record<ImageRendition, Rendition> = {
+  original: Rendition.RENDITION_ORIGINAL,
+  cover: Rendition.RENDITION_COVER,
+  compact: Rendition.RENDITION_COMPACT,
+};
+
+export interface UploadInput {
+  recordId: string;
+  path: string;
+  /** Defaults to the file's own name. */
+  fileName?: string | undefined;
+  /** Set when the vault is encrypted: the picture is sealed before it leaves this machine. */
+  vaultKey?: VaultKey | null | undefined;
+  onProgress?: Progress | undefined;
+}
+
+/**
+ * Uploads a file as a new image of a record. In the clear the file is streamed from disk (read
+ * twice: once for its hash, once to send); sealed, it is read once, its cover made here (the
+ * server cannot see it), and both are sealed with the vault key, bound to the record and image.
+ */
+export async function uploadImage(client: KeeperClient, input: UploadInput): Promise<UploadImageResponse> {
+  const info = await stat(input.path).catch(() => {
+    throw new ImageTransferError(`cannot read ${input.path}: no such file`);
+  });
+  if (!info.isFile()) throw new ImageTransferError(`${input.path} is not a file`);
+  const imageId = randomUUID();
+  const fileName = input.fileName ?? basename(input.path);
+  if (!input.vaultKey) {
+    const sha256 = await hashFile(input.path);
+    return client.uploadImage(
+      { imageId, recordId: input.recordId, fileName, declaredType: typeFromName(fileName), size: info.size, sha256, encrypted: false, rendition: Rendition.RENDITION_ORIGINAL },
+      () => withProgress(createReadStream(input.path, { highWaterMark: CHUNK_BYTES }), info.size, input.onProgress),
+    );
+  }
+  const key = input.vaultKey;
+  const plain = await readFile(input.path);
+  if (!sniffImageType(plain.subarray(0, 32))) {
+    throw new ImageTransferError(`${input.path} is not an image Keeper takes (JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF)`);
+  }
+  const cover = await makeCover(plain).catch((error: unknown) => {
+    throw new ImageTransferError(`${input.path} cannot be read as an image: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  const sealedName = sealValue(key, fileName, { recordId: input.recordId, field: imageId, purpose: 'name' });
+  const original = sealBytes(key, plain, imageContext(input.recordId, imageId, 'original'));
+  plain.fill(0);
+  const attached = await client.uploadImage(
+    { imageId, recordId: input.recordId, fileName: sealedName, declaredType: 'application/octet-stream', size: original.length, sha256: sha256Of(original), encrypted: true, rendition: Rendition.RENDITION_ORIGINAL },
+    () => withProgress(chunksOf(original), original.length, input.onProgress),
+  );
+  const sealedCover = sealBytes(key, cover.bytes, imageContext(input.recordId, imageId, 'cover'));
+  return client.uploadImage(
+    { imageId, recordId: input.recordId, fileName: sealedName, declaredType: 'application/octet-stream', size: sealedCover.length, sha256: sha256Of(sealedCover), encrypted: true, rendition: Rendition.RENDITION_COVER },
+    () => chunksOf(sealedCover),
+  ).then((withCover) => ({ ...withCover, version: Math.max(withCover.version, attached.version) }));
+}
+
+export interface DownloadInput {
+  image: ImageState;
+  rendition: ImageRendition;
+  /** Where to write; a directory gets the image's own name. */
+  target: string;
+  vaultKey?: VaultKey | null | undefined;
+  onProgress?: Progress | undefined;
+}
+
+/**
+ * Downloads one rendition to a file: written to a temporary name, checked against the server's
+ * sha256 (and opened with the vault key when sealed), then renamed into place. Answers the path.
+ */
+export async function downloadImage(client: KeeperClient, input: DownloadInput): Promise<string> {
+  const { image, rendition } = input;
+  if (image.encrypted && !input.vaultKey) throw new ImageTransferError('this image is sealed: unlock the vault to download it');
+  let header: DownloadHeader | undefined;
+  const hash = createHash('sha256');
+  const sealedParts: Buffer[] = [];
+  let received = 0;
+  const temp = join(dirname(input.target), `.${basename(input.target)}.${randomUUID()}.part`);
+  await mkdir(dirname(input.target), { recursive: true, mode: 0o700 });
+  const file = await open(temp, 'w', 0o600);
+  try {
+    await client.downloadImage(
+      image.id,
+      WIRE_RENDITION[rendition],
+      (h) => {
+        header = h;
+      },
+      async (chunk) => {
+        hash.update(chunk);
+        received += chunk.length;
+        if (image.encrypted) sealedParts.push(chunk);
+        else await file.write(chunk);
+        input.onProgress?.(received, Number(header?.size ?? 0));
+      },
+    );
+    if (!header) throw new ImageTransferError('the server sent no image header');
+    if (received !== Number(header.size) || hash.digest('hex') !== header.sha256) {
+      throw new ImageTransferError(`the ${rendition} of image ${image.id} arrived damaged (size or sha256 differ); nothing was saved`);
+    }
+    if (image.encrypted) {
+      const plain = openBytes(input.vaultKey!, Buffer.concat(sealedParts), imageContext(image.recordId, image.id, rendition));
+      await file.write(plain);
+      plain.fill(0);
+    }
+    await file.sync();
+  } catch (error) {
+    await file.close();
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await file.close();
+  await rename(temp, input.target);
+  return input.target;
+}
+
+/** The file name an image is saved under: its own name, with the rendition for cover and compact. */
+export function savedFileName(image: ImageState, rendition: ImageRendition, vaultKey?: VaultKey | null): string {
+  const name = displayFileName(image, vaultKey);
+  const type = rendition === 'original' ? image.original.type : ((rendition === 'cover' ? image.cover : image.compact)?.type ?? image.original.type);
+  const ext = extname(name) || extensionOf(type);
+  const stem = basename(name, extname(name)) || image.id;
+  const suffix = rendition === 'original' ? '' : `.${rendition}`;
+  // A rendition is re-encoded (a JPEG, say) whatever the original was: its extension follows its type.
+  return `${stem}${suffix}${rendition === 'original' ? ext : extensionOf(type) || ext}`;
+}
+
+/** The image's file name as the user gave it (opened with the vault key when sealed). */
+export function displayFileName(image: ImageState, vaultKey?: VaultKey | null): string {
+  if (!image.encrypted) return image.fileName;
+  if (!vaultKey) return '(sealed name)';
+  try {
+    return openValue(vaultKey, image.fileName, { recordId: image.recordId, field: image.id, purpose: 'name' });
+  } catch {
+    return '(name does not open)';
+  }
+}
+
+function imageContext(recordId: string, imageId: string, rendition: ImageRendition) {
+  return { recordId, field: `${imageId}/${rendition}`, purpose: 'image' as const };
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function* chunksOf(bytes: Buffer): AsyncIterable<Uint8Array> {
+  for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) yield bytes.subarray(offset, offset + CHUNK_BYTES);
+}
+
+async function* withProgress(source: AsyncIterable<Uint8Array | Buffer | string>, total: number, onProgress: Progress | undefined): AsyncIterable<Uint8Array> {
+  let sent = 0;
+  for await (const chunk of source) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    sent += bytes.byteLength;
+    yield bytes;
+    onProgress?.(sent, total);
+  }
+}
+
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': '.jpg',
+  'image/png': '.png',
+  'image/webp': '.webp',
+  'image/gif': '.gif',
+  'image/avif': '.avif',
+  'image/heif': '.heic',
+  'image/tiff': '.tiff',
+};
+
+function extensionOf(type: string): string {
+  return EXTENSIONS[type] ?? '';
+}
+
+function typeFromName(name: string): string {
+  const ext = extname(name).toLowerCase();
+  const found = Object.entries(EXTENSIONS).find(([, e]) => e === ext || (ext === '.jpeg' && e === '.jpg'));
+  return found?.[0] ?? 'application/octet-stream';
+}

@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export interface ClipboardTool {
+  command: string;
+  /** Arguments to put stdin on the clipboard. */
+  copy: string[];
+  /** Arguments to empty the clipboard (stdin is empty). */
+  clear: string[];
+}
+
+const WAYLAND: ClipboardTool = { command: 'wl-copy', copy: [], clear: ['--clear'] };
+const XCLIP: ClipboardTool = { command: 'xclip', copy: ['-selection', 'clipboard'], clear: ['-selection', 'clipboard'] };
+const XSEL: ClipboardTool = { command: 'xsel', copy: ['--clipboard', '--input'], clear: ['--clipboard', '--clear'] };
+const PBCOPY: ClipboardTool = { command: 'pbcopy', copy: [], clear: [] };
+
+function onPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The clipboard tool for this session: pbcopy on macOS, wl-copy under Wayland, xclip or xsel
+ * under X. A tool without its display (xclip over SSH, say) would only fail, so it does not count.
+ */
+export function findClipboardTool(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): ClipboardTool | undefined {
+  const candidates: ClipboardTool[] = [];
+  if (platform === 'darwin') candidates.push(PBCOPY);
+  if (env.WAYLAND_DISPLAY) candidates.push(WAYLAND);
+  if (env.DISPLAY) candidates.push(XCLIP, XSEL);
+  for (const tool of candidates) {
+    const path = onPath(tool.command, env);
+    if (path) return { ...tool, command: path };
+  }
+  return undefined;
+}
+
+export const CLIPBOARD_CLEAR_MS = 30_000;
+
+/** Copies values with an external tool and empties the clipboard again after a while. */
+export class Clipboard {
+  private clearTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly tool: ClipboardTool | undefined,
+    private readonly clearAfterMs = CLIPBOARD_CLEAR_MS,
+  ) {}
+
+  get available(): boolean {
+    return this.tool !== undefined;
+  }
+
+  /** Copies `text`; the clipboard is emptied after the delay (or at `clear()`). */
+  async copy(text: string): Promise<void> {
+    if (!this.tool) throw new Error('no clipboard tool was found (wl-copy, xclip, xsel or pbcopy)');
+    await this.run(this.tool.copy, text);
+    if (this.clearTimer) clearTimeout(this.clearTimer);
+    this.clearTimer = setTimeout(() => void this.clear().catch(() => undefined), this.clearAfterMs);
+  }
+
+  /** Empties the clipboard if a copied value may still be on it. */
+  async clear(): Promise<void> {
+    if (!this.tool || !this.clearTimer) return;
+    clearTimeout(this.clearTimer);
+    this.clearTimer = undefined;
+    await this.run(this.tool.clear, '');
+  }
+
+  get armed(): boolean {
+    return this.clearTimer !== undefined;
+  }
+
+  private run(args: string[], input: string): Promise<void> {
+    const tool = this.tool!;
+    return new Promise((resolve, reject) => {
+      // stdout and stderr are ignored: xclip keeps running to serve the selection and must not hold our pipes.
+      const child = spawn(tool.command, args, { stdio: ['pipe', 'ignore', 'ignore'] });
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`the clipboard tool ${tool.command} did not finish in 5 seconds`));
+      }, 5000);
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`the clipboard tool ${tool.command} could not run: ${error.message}`));
+      });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new Error(`the clipboard tool ${tool.command} failed (exit code ${code})`));
+      });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    });
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The create / edit form as a pure state machine: keys in, state (and maybe 'save' or 'cancel')
+ * out, and the lines to draw. What it produces on save is exactly what the sync engine's create
+ * and update take; an edit sends only what changed, so a concurrent change to another field of
+ * the same record on another device is not overwritten.
+ */
+import { RECORD_KINDS } from '../../../domain/limits.js';
+import type { Field, RecordKind } from '../../../domain/record.js';
+import type { OpenedRecord } from '../../sync/record-crypto.js';
+import type { Key } from '../keys.js';
+import { drawLine, editLine, line, type LineState } from '../line-editor.js';
+import { fit, UNICODE_GLYPHS, type Glyphs } from '../text.js';
+
+export interface FormField {
+  name: LineState;
+  value: LineState;
+  sensitive: boolean;
+}
+
+export interface FormState {
+  mode: 'create' | 'edit';
+  recordId?: string;
+  /** The record as it was when the form opened (edit only). */
+  original?: { name: string; kind: RecordKind; fields: Field[] };
+  name: LineState;
+  kind: RecordKind;
+  fields: FormField[];
+  /** 0 = name, 1 = kind, 2 + i = field i. */
+  row: number;
+  /** On a field row: 0 = its name, 1 = its value. */
+  column: 0 | 1;
+  revealed: boolean;
+  /** The user changed the fields: a kind change no longer swaps in that kind's template. */
+  touched: boolean;
+}
+
+/** Fields a new record of each kind starts with (empty ones are not saved). */
+export const TEMPLATES: Record<RecordKind, Array<[name: string, sensitive: boolean]>> = {
+  login: [
+    ['user', false],
+    ['password', true],
+    ['url', false],
+  ],
+  card: [
+    ['number', true],
+    ['holder', false],
+    ['expires', false],
+    ['cvv', true],
+  ],
+  note: [['text', false]],
+  custom: [['', false]],
+};
+
+function template(kind: RecordKind): FormField[] {
+  return TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive }));
+}
+
+export function newRecordForm(kind: RecordKind = 'login'): FormState {
+  return { mode: 'create', name: line(), kind, fields: template(kind), row: 0, column: 1, revealed: false, touched: false };
+}
+
+export function editRecordForm(record: OpenedRecord): FormState {
+  return {
+    mode: 'edit',
+    recordId: record.id,
+    original: { name: record.name, kind: record.kind, fields: record.fields.map((f) => ({ ...f })) },
+    name: line(record.name),
+    kind: record.kind,
+    fields: record.fields.map((f) => ({ name: line(f.name), value: line(f.value), sensitive: f.sensitive })),
+    row: 0,
+    column: 1,
+    revealed: false,
+    touched: true,
+  };
+}
+
+/** The boxes in Tab order: name, kind, then each field's name and value. */
+function cells(state: FormState): Array<[row: number, column: 0 | 1]> {
+  const out: Array<[number, 0 | 1]> = [
+    [0, 1],
+    [1, 1],
+  ];
+  state.fields.forEach((_, i) => out.push([2 + i, 0], [2 + i, 1]));
+  return out;
+}
+
+function moveCell(state: FormState, by: number): FormState {
+  const all = cells(state);
+  const at = Math.max(
+    0,
+    all.findIndex(([row, column]) => row === state.row && (row < 2 || column === state.column)),
+  );
+  const [row, column] = all[Math.max(0, Math.min(all.length - 1, at + by))]!;
+  return { ...state, row, column };
+}
+
+function cycleKind(kind: RecordKind, by: number): RecordKind {
+  const index = RECORD_KINDS.indexOf(kind);
+  return RECORD_KINDS[(index + by + RECORD_KINDS.length) % RECORD_KINDS.length]!;
+}
+
+export type FormAction = 'save' | 'cancel';
+
+export function formKey(state: FormState, key: Key): { state: FormState; action?: FormAction } {
+  const fieldIndex = state.row - 2;
+  switch (key.full) {
+    case 'C-s':
+      return { state, action: 'save' };
+    case 'escape':
+      return { state, action: 'cancel' };
+    case 'tab':
+    case 'enter':
+      return { state: moveCell(state, 1) };
+    case 'S-tab':
+      return { state: moveCell(state, -1) };
+    case 'up':
+      return { state: { ...state, row: Math.max(0, state.row - 1) } };
+    case 'down':
+      return { state: { ...state, row: Math.min(state.fields.length + 1, state.row + 1) } };
+    case 'C-r':
+      return { state: { ...state, revealed: !state.revealed } };
+    case 'C-n':
+      return { state: { ...state, fields: [...state.fields, { name: line(), value: line(), sensitive: false }], row: state.fields.length + 2, column: 0, touched: true } };
+    case 'C-d': {
+      if (fieldIndex < 0) return { state };
+      const fields = state.fields.filter((_, i) => i !== fieldIndex);
+      return { state: { ...state, fields, row: fields.length === 0 ? 1 : Math.min(state.row, fields.length + 1), touched: true } };
+    }
+    case 'C-t': {
+      if (fieldIndex < 0) return { state };
+      const fields = state.fields.map((f, i) => (i === fieldIndex ? { ...f, sensitive: !f.sensitive } : f));
+      return { state: { ...state, fields, touched: true } };
+    }
+  }
+  if (state.row === 1) {
+    const by = key.full === 'left' ? -1 : key.full === 'right' || key.full === 'space' ? 1 : 0;
+    if (by === 0) return { state };
+    const kind = cycleKind(state.kind, by);
+    // A new record that is still untouched gets the new kind's fields.
+    const fields = state.mode === 'create' && !state.touched ? template(kind) : state.fields;
+    return { state: { ...state, kind, fields } };
+  }
+  if (state.row === 0) {
+    const edited = editLine(state.name, key);
+    return { state: edited ? { ...state, name: edited } : state };
+  }
+  const field = state.fields[fieldIndex];
+  if (!field) return { state };
+  const edited = editLine(state.column === 0 ? field.name : field.value, key);
+  if (!edited) return { state };
+  const changed = state.column === 0 ? { ...field, name: edited } : { ...field, value: edited };
+  return { state: { ...state, fields: state.fields.map((f, i) => (i === fieldIndex ? changed : f)), touched: true } };
+}
+
+export type FormOutcome =
+  | { ok: true; kind: 'create'; record: { kind: RecordKind; name: string; fields: Field[] } }
+  | { ok: true; kind: 'update'; recordId: string; changes: { name?: string; kind?: RecordKind; setFields: Field[]; removeFields: string[] }; unchanged: boolean }
+  | { ok: false; error: string; row: number };
+
+/**
+ * What saving means: the record to create, or the changes to an existing one (only what
+ * differs). Rows with neither a name nor a value are left out; everything else must be valid.
+ */
+export function formOutcome(state: FormState): FormOutcome {
+  const name = state.name.text.trim();
+  if (name === '') return { ok: false, error: 'the record needs a name', row: 0 };
+  const fields: Field[] = [];
+  const seen = new Set<string>();
+  for (const [i, f] of state.fields.entries()) {
+    const fieldName = f.name.text.trim();
+    if (fieldName === '' && f.value.text === '') continue;
+    if (fieldName === '') return { ok: false, error: `field ${i + 1} has a value but no name`, row: i + 2 };
+    if (seen.has(fieldName)) return { ok: false, error: `there are two fields named "${fieldName}"; field names must differ`, row: i + 2 };
+    seen.add(fieldName);
+    // A template field left empty on a new record is not worth storing.
+    if (state.mode === 'create' && f.value.text === '') continue;
+    fields.push({ name: fieldName, value: f.value.text, sensitive: f.sensitive });
+  }
+  if (state.mode === 'create' || !state.original || !state.recordId) return { ok: true, kind: 'create', record: { kind: state.kind, name, fields } };
+  const original = state.original;
+  const before = new Map(original.fields.map((f) => [f.name, f]));
+  const setFields = fields.filter((f) => {
+    const old = before.get(f.name);
+    return !old || old.value !== f.value || old.sensitive !== f.sensitive;
+  });
+  const removeFields = original.fields.filter((f) => !seen.has(f.name)).map((f) => f.name);
+  const changes: { name?: string; kind?: RecordKind; setFields: Field[]; removeFields: string[] } = { setFields, removeFields };
+  if (name !== original.name) changes.name = name;
+  if (state.kind !== original.kind) changes.kind = state.kind;
+  const unchanged = changes.name === undefined && changes.kind === undefined && setFields.length === 0 && removeFields.length === 0;
+  return { ok: true, kind: 'update', recordId: state.recordId, changes, unchanged };
+}
+
+export const FORM_HINT = 'C-s save  Esc cancel  C-n add field  C-d remove  C-t sensitive  C-r reveal';
+
+/**
+ * The form's lines for a box `width` columns wide, and which line holds the focused box (so
+ * the caller can scroll to it).
+ */
+export function formLines(state: FormState, width: number, glyphs: Glyphs = UNICODE_GLYPHS): { lines: string[]; focus: number } {
+  const label = 8;
+  const nameWidth = Math.max(6, Math.min(16, Math.floor((width - label) / 3)));
+  const flag = 10;
+  const valueWidth = Math.max(4, width - label - nameWidth - 1 - flag - 1);
+  const box = (state_: LineState, w: number, focused: boolean, secret = false) => `{underline}${drawLine(state_, w, { focused, secret, glyphs })}{/underline}`;
+  const mark = (row: number) => (state.row === row ? '>' : ' ');
+  const lines: string[] = [];
+  lines.push(`${mark(0)}${fit('Name', label - 1)}${box(state.name, Math.max(4, width - label), state.row === 0)}`);
+  const kinds = RECORD_KINDS.map((k) => (k === state.kind ? `{inverse}${k}{/inverse}` : k)).join(' ');
+  lines.push(`${mark(1)}${fit('Kind', label - 1)}${kinds}${state.row === 1 ? '  (Left/Right)' : ''}`);
+  lines.push('');
+  lines.push(` ${fit('Fields', label - 1)}${fit('name', nameWidth)} ${fit('value', valueWidth)}`);
+  state.fields.forEach((f, i) => {
+    const row = 2 + i;
+    const focused = state.row === row;
+    const secret = f.sensitive && !state.revealed;
+    const sensitive = f.sensitive ? fit(' sensitive', flag + 1) : ' '.repeat(flag + 1);
+    lines.push(`${mark(row)}${' '.repeat(label - 1)}${box(f.name, nameWidth, focused && state.column === 0)} ${box(f.value, valueWidth, focused && state.column === 1, secret)}${sensitive}`);
+  });
+  if (state.fields.length === 0) lines.push(`${' '.repeat(label)}(no fields: C-n adds one)`);
+  const focus = state.row < 2 ? state.row : state.row + 2;
+  return { lines, focus };
+}
+
+export function formTitle(state: FormState): string {
+  return state.mode === 'create' ? 'New record' : `Edit "${state.original?.name ?? ''}"`;
+}

@@ -1,0 +1,57 @@
+import type { ListModel } from './view-model.js';
+import { line, type LineState } from './line-editor.js';
+import type { DeletedState, HistoryState } from './screens/history.js';
+import type { LoginState, SecretPromptState } from './screens/login.js';
+import type { FormState } from './screens/record-form.js';
+
+/** What the app is showing and where the user is in it; the painter draws exactly this. */
+
+/** The screen that owns the keys: the vault's screens sit under `main`, the others hide the vault. */
+export type Mode =
+  | { kind: 'starting'; text: string }
+  | { kind: 'login'; form: LoginState; busy: boolean }
+  | { kind: 'secret'; purpose: 'open' | 'unlock'; prompt: SecretPromptState; answer?: (secret: string) => void; cancel?: () => void }
+  | { kind: 'paused'; reason: string }
+  | { kind: 'main' };
+
+/** Boxes over the main screen; the last one takes the keys. `top` is the first line shown. */
+export type Overlay =
+  | { kind: 'help'; top: number }
+  | { kind: 'confirm'; title: string; text: string; yes: () => Promise<void> }
+  | { kind: 'form'; form: FormState; top: number; busy: boolean }
+  | { kind: 'history'; title: string; state: HistoryState }
+  | { kind: 'deleted'; state: DeletedState }
+  | { kind: 'messages'; top: number };
+
+export type Level = 'info' | 'warn' | 'error';
+
+export interface Message {
+  at: number;
+  text: string;
+  level: Level;
+}
+
+export interface MainState {
+  filter: LineState;
+  focus: 'list' | 'filter' | 'fields';
+  selectedId: string | undefined;
+  selectedIndex: number;
+  fieldIndex: number;
+  /** The record whose sensitive values are shown (one at a time, until the selection moves). */
+  revealedId: string | undefined;
+  /** The open record's name, to name it once it is gone. */
+  shownName: string | undefined;
+  /** Scroll positions, kept by the painter. */
+  listTop: number;
+  detailTop: number;
+}
+
+export function mainState(): MainState {
+  return { filter: line(), focus: 'list', selectedId: undefined, selectedIndex: 0, fieldIndex: 0, revealedId: undefined, shownName: undefined, listTop: 0, detailTop: 0 };
+}
+
+/** The list as last searched, with the filter and data version it was searched for. */
+export interface CachedList {
+  key: string;
+  model: ListModel;
+}

@@ -1,0 +1,140 @@
+/**
+ * Terminal text helpers: widths in columns, clipping and padding, and making user text safe to
+ * draw. Record names and values come from other devices and may hold anything (escape sequences,
+ * blessed tags, wide characters), so every user string passes through here before it is drawn.
+ */
+
+/** Glyphs drawn by the UI itself; plain ASCII where the terminal is not UTF-8. */
+export interface Glyphs {
+  ellipsis: string;
+  separator: string;
+  online: string;
+  offline: string;
+  newline: string;
+  conflict: string;
+  up: string;
+  down: string;
+}
+
+export const UNICODE_GLYPHS: Glyphs = { ellipsis: '…', separator: '·', online: '●', offline: '○', newline: '↵', conflict: '!', up: '↑', down: '↓' };
+export const ASCII_GLYPHS: Glyphs = { ellipsis: '~', separator: '|', online: '*', offline: 'o', newline: '/', conflict: '!', up: '^', down: 'v' };
+
+// Zero-width: combining marks, zero-width joiners and spaces, variation selectors.
+const ZERO_WIDTH = /[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u0e31\u0e34-\u0e3a\u1ab0-\u1aff\u1dc0-\u1dff\u200b-\u200f\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f]/u;
+
+/** Columns a code point takes in a terminal: 0, 1 or 2 (East Asian wide and most emoji). */
+export function charWidth(char: string): number {
+  const cp = char.codePointAt(0) ?? 0;
+  if (cp < 0x300) return 1;
+  if (ZERO_WIDTH.test(char)) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0x303e) ||
+    (cp >= 0x3041 && cp <= 0x33ff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0xa000 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  ) {
+    return 2;
+  }
+  return 1;
+}
+
+export function textWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += charWidth(char);
+  return width;
+}
+
+/**
+ * One line of user text made safe to draw: control characters (escape sequences, tabs, bells)
+ * become visible stand-ins so they cannot move the cursor or change the terminal's state.
+ */
+export function sanitize(text: string, glyphs: Glyphs = UNICODE_GLYPHS): string {
+  return text.replace(/\r\n|[\n\r]/g, glyphs.newline).replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+/** Cuts `text` to at most `width` columns, marking the cut with an ellipsis. */
+export function clip(text: string, width: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
+  if (width <= 0) return '';
+  if (textWidth(text) <= width) return text;
+  const room = width - textWidth(glyphs.ellipsis);
+  let out = '';
+  let used = 0;
+  for (const char of text) {
+    const w = charWidth(char);
+    if (used + w > room) break;
+    out += char;
+    used += w;
+  }
+  return out + glyphs.ellipsis;
+}
+
+export function padEnd(text: string, width: number): string {
+  const missing = width - textWidth(text);
+  return missing > 0 ? text + ' '.repeat(missing) : text;
+}
+
+export function padStart(text: string, width: number): string {
+  const missing = width - textWidth(text);
+  return missing > 0 ? ' '.repeat(missing) + text : text;
+}
+
+/** Exactly `width` columns: clipped, then padded. */
+export function fit(text: string, width: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
+  return padEnd(clip(text, width, glyphs), width);
+}
+
+/** Breaks text into lines of at most `width` columns: at line breaks, then between words, then anywhere. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split(/\r\n|[\n\r]/)) {
+    let line = '';
+    for (const word of paragraph.replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').split(/(?<= )/)) {
+      if (textWidth(line + word.trimEnd()) <= width) {
+        line += word;
+        continue;
+      }
+      if (line !== '') lines.push(line.trimEnd());
+      line = word;
+      // A word wider than the line is cut wherever the width runs out.
+      while (textWidth(line.trimEnd()) > width) {
+        const [head, tail] = splitAtWidth(line, width);
+        lines.push(head);
+        line = tail;
+      }
+    }
+    lines.push(line.trimEnd());
+  }
+  return lines;
+}
+
+function splitAtWidth(text: string, width: number): [string, string] {
+  let used = 0;
+  let index = 0;
+  for (const char of text) {
+    const w = charWidth(char);
+    if (used + w > width && index > 0) break;
+    used += w;
+    index += char.length;
+  }
+  return [text.slice(0, index), text.slice(index)];
+}
+
+/** Blessed reads `{...}` as style tags; user text must show its braces as braces. */
+export function escapeTags(text: string): string {
+  return text.replace(/[{}]/g, (brace) => (brace === '{' ? '{open}' : '{close}'));
+}
+
+/** Tagged text as it will appear (tags removed), for tests and width checks. */
+export function stripTags(tagged: string): string {
+  return tagged.replace(/\{(\/?[a-z-]+(?:-fg|-bg)?|\/)\}/g, (tag) => (tag === '{open}' ? '{' : tag === '{close}' ? '}' : ''));
+}

@@ -1,0 +1,271 @@
+/**
+ * What the screen shows, as pure functions of the data: the rows the list shows for a filter, the
+ * lines of the open record (masked or revealed), the status bar, the history and the help. No
+ * blessed here: the results are tagged strings that fit the width they are given.
+ */
+import type { Field, RecordKind } from '../../domain/record.js';
+import type { SearchHit } from '../../domain/search.js';
+import { maskField } from '../cli/format.js';
+import type { OpenedRecord } from '../sync/record-crypto.js';
+import { HELP } from './keys.js';
+import { clip, escapeTags, fit, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
+
+/** The list shows at most this many matches; a narrower filter finds the rest. */
+export const LIST_LIMIT = 1000;
+
+export type SearchFn = (query: string, options: { limit: number }) => { total: number; hits: Array<SearchHit & { record: OpenedRecord }> };
+
+export interface ListRow {
+  id: string;
+  name: string;
+  kind: RecordKind;
+  updatedAt: number;
+  /** Set on a conflict copy: the record whose concurrent edit it keeps. */
+  conflictOf?: string | undefined;
+  /** The name is sealed and the vault is locked. */
+  sealedName: boolean;
+}
+
+export interface ListModel {
+  rows: ListRow[];
+  /** Records matching the filter (may be more than the rows shown). */
+  matches: number;
+  /** Records in the vault. */
+  all: number;
+  filter: string;
+}
+
+/** The rows for a filter, from the in-memory search (every record, by name, when the filter is empty). */
+export function listModel(search: SearchFn, filter: string, limit = LIST_LIMIT): ListModel {
+  const result = search(filter, { limit });
+  const all = filter === '' ? result.total : search('', { limit: 0 }).total;
+  return {
+    rows: result.hits.map(({ record }) => ({
+      id: record.id,
+      name: record.name,
+      kind: record.kind,
+      updatedAt: record.updatedAt,
+      conflictOf: record.conflictOf,
+      sealedName: record.unreadable.includes('name'),
+    })),
+    matches: result.total,
+    all,
+    filter,
+  };
+}
+
+/** The list box's title: how many records, and how many match the filter. */
+export function listTitle(model: ListModel): string {
+  if (model.filter === '') return `Records (${model.all})`;
+  const shown = model.rows.length < model.matches ? `, first ${model.rows.length}` : '';
+  return `Records (${model.matches} of ${model.all}${shown})`;
+}
+
+/** What the list says when it has no rows. */
+export function emptyListText(model: ListModel): string {
+  if (model.all === 0) return 'No records yet. Press n to add one.';
+  return `Nothing matches "${model.filter}". Esc clears the filter.`;
+}
+
+const KIND_WIDTH = 6;
+
+/** One row, exactly `width` columns: conflict mark, name, kind, when it changed. */
+export function listLine(row: ListRow, width: number, now: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
+  const updated = formatUpdated(row.updatedAt, now);
+  const updatedWidth = 10;
+  const nameWidth = Math.max(1, width - 1 - 1 - KIND_WIDTH - 1 - updatedWidth);
+  const mark = row.conflictOf ? glyphs.conflict : ' ';
+  const name = row.sealedName ? '(sealed)' : sanitize(row.name, glyphs);
+  const text = `${mark}${fit(name, nameWidth, glyphs)} ${padEnd(row.kind, KIND_WIDTH)} ${padStart(updated, updatedWidth)}`;
+  return fit(text, width, glyphs);
+}
+
+/** Today: the time; otherwise the date (local time). */
+export function formatUpdated(ms: number, now: number): string {
+  if (!ms) return '-';
+  const date = new Date(ms);
+  const today = new Date(now);
+  const sameDay = date.getFullYear() === today.getFullYear() && date.getMonth() === today.getMonth() && date.getDate() === today.getDate();
+  return sameDay ? `${two(date.getHours())}:${two(date.getMinutes())}` : formatDate(date);
+}
+
+export function formatDateTime(ms: number): string {
+  if (!ms) return '-';
+  const date = new Date(ms);
+  return `${formatDate(date)} ${two(date.getHours())}:${two(date.getMinutes())}`;
+}
+
+function formatDate(date: Date): string {
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+}
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+// ---- the open record ------------------------------------------------------------------------
+
+export const MASK = maskField({ name: '', value: '', sensitive: true }, false);
+
+/** A field's value as shown: masked while sensitive and hidden, "(sealed)" when locked and sealed. */
+export function fieldValue(field: Field, options: { revealed: boolean; unreadable: boolean }): string {
+  if (options.unreadable) return '(sealed)';
+  return maskField(field, options.revealed);
+}
+
+export interface DetailLine {
+  /** Tagged text, at most the width asked for. */
+  text: string;
+  /** The field this line shows (its first line or a continuation). */
+  field?: number;
+}
+
+export interface DetailOptions {
+  revealed: boolean;
+  /** The highlighted field, when the user is choosing one. */
+  selectedField?: number | undefined;
+  width: number;
+  /** The name of the record a conflict copy keeps an edit of. */
+  conflictOfName?: string | undefined;
+  glyphs?: Glyphs;
+}
+
+/** The open record: name, kind and times, then one line (or more, wrapped) per field. */
+export function detailLines(record: OpenedRecord, options: DetailOptions): DetailLine[] {
+  const glyphs = options.glyphs ?? UNICODE_GLYPHS;
+  const width = Math.max(1, options.width);
+  const lines: DetailLine[] = [];
+  const plain = (text: string, style?: string) => {
+    for (const part of wrap(text, width)) {
+      const escaped = escapeTags(part);
+      lines.push({ text: style ? `{${style}}${escaped}{/${style}}` : escaped });
+    }
+  };
+  const unreadable = new Set(record.unreadable);
+  plain(unreadable.has('name') ? '(sealed name)' : sanitize(record.name, glyphs), 'bold');
+  plain(`${record.kind} ${glyphs.separator} id ${record.id.slice(0, 8)} ${glyphs.separator} version ${record.version}`);
+  plain(`updated ${formatDateTime(record.updatedAt)}`);
+  lines.push({ text: '' });
+  if (record.fields.length === 0) plain('(no fields)');
+  const nameWidth = Math.min(Math.max(4, ...record.fields.map((f) => textWidth(sanitize(f.name, glyphs)))), Math.max(4, Math.floor(width / 3)));
+  const valueWidth = Math.max(1, width - nameWidth - 2);
+  record.fields.forEach((field, index) => {
+    const value = fieldValue(field, { revealed: options.revealed, unreadable: unreadable.has(field.name) });
+    const valueLines = wrap(value, valueWidth);
+    const note = field.sensitive ? ' (sensitive)' : '';
+    const selected = options.selectedField === index;
+    valueLines.forEach((part, i) => {
+      const name = i === 0 ? fit(sanitize(field.name, glyphs), nameWidth, glyphs) : ' '.repeat(nameWidth);
+      let text = `${name}  ${part}`;
+      if (i === valueLines.length - 1 && textWidth(text + note) <= width) text += note;
+      const escaped = escapeTags(selected ? padEnd(text, width) : text);
+      lines.push({ text: selected ? `{inverse}${escaped}{/inverse}` : escaped, field: index });
+    });
+  });
+  if (record.conflictOf) {
+    lines.push({ text: '' });
+    const of = options.conflictOfName !== undefined ? `"${sanitize(options.conflictOfName, glyphs)}" (${record.conflictOf.slice(0, 8)})` : record.conflictOf.slice(0, 8);
+    plain(`${glyphs.conflict} Conflict copy of ${of}: it keeps your version of a change made elsewhere at the same time.`, 'yellow-fg');
+  }
+  const sealedFields = record.unreadable.filter((label) => label !== 'name');
+  if (unreadable.size > 0) {
+    lines.push({ text: '' });
+    plain(`Sealed, not readable while locked${sealedFields.length ? `: ${sealedFields.join(', ')}` : ''}.`);
+  }
+  return lines;
+}
+
+// ---- status bar and header ----------------------------------------------------------------
+
+export interface StatusInfo {
+  connection: 'connecting' | 'online' | 'offline';
+  syncing: boolean;
+  /** Last synced version of the user's log. */
+  version: number;
+  /** When the last sync succeeded (local clock). */
+  syncedAt?: number | undefined;
+  pending: number;
+  lock: 'not encrypted' | 'unlocked' | 'locked';
+}
+
+/** The status bar: connection, last synced version and time, changes waiting, lock state. */
+export function statusText(info: StatusInfo, width: number, now: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
+  const sep = ` ${glyphs.separator} `;
+  const connection =
+    info.connection === 'online' ? `${glyphs.online} online` : info.connection === 'offline' ? `${glyphs.offline} offline` : `${glyphs.offline} connecting`;
+  const synced = info.syncedAt ? `synced ${formatUpdated(info.syncedAt, now)}${sameMinuteSeconds(info.syncedAt, now)}` : 'not synced yet';
+  const parts = [
+    info.syncing ? `${connection}, syncing` : connection,
+    `version ${info.version}`,
+    synced,
+    `${info.pending} pending`,
+    info.lock === 'not encrypted' ? 'not encrypted' : info.lock,
+  ];
+  let text = ` ${parts.join(sep)}`;
+  // Narrow terminals: drop the words before dropping facts.
+  if (textWidth(text) > width) text = ` ${[info.syncing ? `${connection}*` : connection, `v${info.version}`, synced.replace('synced ', ''), `${info.pending}p`, info.lock].join(' ')}`;
+  return fit(text, width, glyphs);
+}
+
+function sameMinuteSeconds(ms: number, now: number): string {
+  const date = new Date(ms);
+  const today = new Date(now);
+  const sameDay = date.toDateString() === today.toDateString();
+  return sameDay ? `:${two(date.getSeconds())}` : '';
+}
+
+export function headerText(who: string, width: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
+  const right = '? help  q quit ';
+  const left = ` Keeper ${glyphs.separator} ${sanitize(who, glyphs)}`;
+  const room = width - textWidth(right);
+  if (room < 10) return fit(left, width, glyphs);
+  return fit(left, room, glyphs) + right;
+}
+
+// ---- history --------------------------------------------------------------------------------
+
+export interface VersionRow {
+  version: number;
+  at: number;
+  type: string;
+  clientId: string;
+  name: string;
+}
+
+const CHANGE: Record<string, string> = { RecordCreated: 'created', RecordUpdated: 'changed', RecordDeleted: 'deleted', RecordRestored: 'restored' };
+
+/** One version in the history list, exactly `width` columns. */
+export function versionLine(row: VersionRow, width: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
+  const change = CHANGE[row.type] ?? row.type;
+  const text = `${padStart(`v${row.version}`, 6)}  ${formatDateTime(row.at)}  ${padEnd(change, 8)}  ${sanitize(row.name, glyphs)}`;
+  return fit(text, width, glyphs);
+}
+
+// ---- help -----------------------------------------------------------------------------------
+
+/** The help overlay's lines: every key, by screen, in two columns when there is room. */
+export function helpLines(width: number): string[] {
+  const keyWidth = 14;
+  const blocks = HELP.map((section) => [
+    `{bold}${escapeTags(section.title)}{/bold}`,
+    ...section.keys.map(([keys, what]) => escapeTags(`${padEnd(keys, keyWidth)}${what}`)),
+  ]);
+  if (width < 76) return blocks.flatMap((block) => [...block, '']).slice(0, -1);
+  // Whole sections go left until it holds about half the lines, the rest go right.
+  const columnWidth = Math.floor(width / 2);
+  const total = blocks.reduce((n, block) => n + block.length, 0);
+  const left: string[] = [];
+  const right: string[] = [];
+  for (const block of blocks) (left.length < total / 2 ? left : right).push(...block);
+  const out: string[] = [];
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    const l = left[i] ?? '';
+    out.push(`${l}${' '.repeat(Math.max(1, columnWidth - textWidth(stripTags(l))))}${right[i] ?? ''}`);
+  }
+  return out;
+}
+
+/** A sentence cut to the width of the message line. */
+export function messageLine(text: string, width: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
+  return clip(` ${sanitize(text, glyphs)}`, width, glyphs);
+}

@@ -1,0 +1,76 @@
+import sharp, { type Metadata } from 'sharp';
+import { sniffImageType } from './sniff.js';
+
+/** Above this many pixels an image is refused before anything decodes it (a 100-megapixel photo is already rare). */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** What sharp (libvips, as shipped) can decode. HEIC needs an HEVC decoder it does not carry. */
+export const SUPPORTED_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
+
+export type ImageRejectionCode = 'not_an_image' | 'too_many_pixels' | 'unsupported_type' | 'corrupt';
+
+/** Bytes that will not make an image. Retrying cannot help; the message is a sentence for the user. */
+export class ImageRejected extends Error {
+  constructor(
+    readonly code: ImageRejectionCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ImageRejected';
+  }
+}
+
+export interface ImageLimits {
+  maxPixels?: number;
+}
+
+export interface ImageInfo {
+  type: string;
+  /** As displayed, after the EXIF orientation (a portrait photo stored sideways is taller than wide). */
+  width: number;
+  height: number;
+}
+
+/**
+ * Identifies an image from its magic bytes and its header alone, nothing decoded, so a
+ * decompression bomb (a small file declaring a huge canvas) costs nothing to refuse.
+ */
+export async function inspectImage(bytes: Uint8Array, limits: ImageLimits = {}): Promise<ImageInfo> {
+  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const type = sniffImageType(bytes.subarray(0, 4096));
+  if (type === undefined) throw new ImageRejected('not_an_image', 'the file is not an image: its first bytes match no image format');
+  if (!SUPPORTED_IMAGE_TYPES.has(type)) {
+    throw new ImageRejected('unsupported_type', `${type} images are not supported; use JPEG, PNG, WebP, GIF, AVIF or TIFF`);
+  }
+  let metadata: Metadata;
+  try {
+    // No pixel limit here: the header is all that is read, and the check below names the sizes.
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new ImageRejected('corrupt', `the ${type} file is damaged: ${decoderMessage(error)}`, { cause: error });
+  }
+  const { width, height } = metadata.autoOrient ?? metadata;
+  if (!width || !height) throw new ImageRejected('corrupt', `the ${type} file declares no dimensions`);
+  checkPixels(width, height, maxPixels);
+  return { type, width, height };
+}
+
+function checkPixels(width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) {
+    throw new ImageRejected(
+      'too_many_pixels',
+      `the image is ${width} x ${height} pixels (${megapixels(width * height)} megapixels); the limit is ${megapixels(maxPixels)} megapixels`,
+    );
+  }
+}
+
+/** sharp's messages read "VipsJpeg: premature end of JPEG image"; keep the part a person can use. */
+export function decoderMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^Input buffer (has corrupt header|contains unsupported image format)?:?\s*/i, '').split('\n')[0]!.trim() || message;
+}
+
+function megapixels(pixels: number): string {
+  return (pixels / 1_000_000).toFixed(pixels < 10_000_000 ? 1 : 0);
+}

@@ -1,0 +1,115 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { processDelivery, type GivenUp, type InboundDelivery } from './delivery.js';
+import type { ConsumeOptions, JobConsumer, JobHandler, StopOptions } from './port.js';
+import type { QueueSettings } from './settings.js';
+
+/** Where a consumer takes its messages from: the part of a queue adapter that differs. */
+export interface DeliverySource {
+  /**
+   * Yields at most `max` deliveries as they arrive. It may end early (nothing arrived for a
+   * while) and must end soon after `signal` aborts. Throwing makes the consumer wait and ask again.
+   */
+  take(max: number, signal: AbortSignal): AsyncIterable<InboundDelivery>;
+}
+
+export interface ConsumerLoopOptions {
+  settings: QueueSettings;
+  logger: Logger;
+  pendingDeadLetters: Map<string, GivenUp>;
+  /** Pause after take() failed (the broker is unreachable, say) before asking again. */
+  retryDelayMs: number;
+}
+
+interface Running {
+  delivery: InboundDelivery;
+  abandoned: AbortController;
+  done: Promise<void>;
+}
+
+/** Runs up to `concurrency` handlers at once over a DeliverySource; shared by both adapters. */
+export class ConsumerLoop implements JobConsumer {
+  private readonly stopping = new AbortController();
+  private readonly running = new Set<Running>();
+  private wakeSlot: (() => void) | undefined;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly source: DeliverySource,
+    private readonly handler: JobHandler,
+    private readonly options: ConsumeOptions,
+    private readonly loopOptions: ConsumerLoopOptions,
+  ) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new RangeError(`concurrency must be a whole number of at least 1, not ${options.concurrency}`);
+    }
+    this.loop = this.run();
+  }
+
+  async stop(options: StopOptions = {}): Promise<void> {
+    this.stopping.abort();
+    this.wakeSlot?.();
+    await this.loop;
+    const drained = Promise.all([...this.running].map((entry) => entry.done)).then(() => true);
+    const graceOver = new AbortController();
+    const grace = options.graceMs === undefined ? [] : [sleep(options.graceMs, false, { signal: graceOver.signal }).catch(() => false)];
+    const finished = await Promise.race([drained, ...grace]);
+    graceOver.abort();
+    if (finished) return;
+    for (const entry of this.running) {
+      entry.abandoned.abort();
+      entry.delivery.abandon();
+    }
+    this.loopOptions.logger.warn({ abandoned: this.running.size }, 'consumer stopped with jobs still running; they will be delivered again');
+    this.running.clear();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      const free = this.options.concurrency - this.running.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.wakeSlot = resolve));
+        this.wakeSlot = undefined;
+        continue;
+      }
+      try {
+        for await (const delivery of this.source.take(free, signal)) {
+          if (signal.aborted) delivery.release();
+          else this.start(delivery);
+        }
+        if (failures > 0) this.loopOptions.logger.info({ failures }, 'taking resize jobs again');
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) break;
+        // Once per outage at warn; the retries every retryDelayMs after it only at debug.
+        const level = failures++ === 0 ? 'warn' : 'debug';
+        this.loopOptions.logger[level]({ err: error, retryInMs: this.loopOptions.retryDelayMs }, 'could not take resize jobs; trying again');
+        await sleep(this.loopOptions.retryDelayMs, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  private start(delivery: InboundDelivery): void {
+    const abandoned = new AbortController();
+    const entry: Running = {
+      delivery,
+      abandoned,
+      done: processDelivery(delivery, {
+        handler: this.handler,
+        onDeadLetter: this.options.onDeadLetter,
+        settings: this.loopOptions.settings,
+        logger: this.loopOptions.logger,
+        pendingDeadLetters: this.loopOptions.pendingDeadLetters,
+        abandoned: abandoned.signal,
+      })
+        .catch((error: unknown) => this.loopOptions.logger.error({ err: error }, 'resize job delivery failed unexpectedly'))
+        .finally(() => {
+          this.running.delete(entry);
+          this.wakeSlot?.();
+        }),
+    };
+    this.running.add(entry);
+  }
+}

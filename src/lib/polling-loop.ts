@@ -1,0 +1,74 @@
+/**
+ * Runs `pass` again and again: at once while it finds work (answers > 0), otherwise after
+ * `pollIntervalMs` or when poked. A failed pass is reported and retried after the interval.
+ * Used by the log tailers (projector, image job relay), which also hear about appends made in
+ * their own process and poll for those of other processes.
+ */
+export class PollingLoop {
+  private running = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly caughtUpWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly pass: () => Promise<number>,
+    private readonly pollIntervalMs: number,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Makes an idle loop look now. */
+  poke(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Resolves once a pass that started after this call found nothing to do (or the loop stopped). */
+  idle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.caughtUpWaiters.push(resolve);
+      this.wake?.();
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      // Only a pass that started after a waiter asked can tell it everything is done.
+      const waiters = this.caughtUpWaiters.splice(0);
+      let found = 0;
+      let failed = false;
+      try {
+        found = await this.pass();
+      } catch (error) {
+        failed = true;
+        this.onError(error);
+      }
+      if (found === 0 && !failed) for (const resolve of waiters) resolve();
+      else this.caughtUpWaiters.unshift(...waiters);
+      if (!this.running) break;
+      // A waiter that arrived during the pass (when there was no sleep to cut short) needs a pass of its own now.
+      if (found > 0 || (!failed && this.caughtUpWaiters.length > 0)) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.pollIntervalMs);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.wake = done;
+      });
+      this.wake = undefined;
+    }
+    for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
+  }
+}

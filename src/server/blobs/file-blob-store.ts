@@ -1,0 +1,172 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BlobNotFound, type BlobStore, type BlobWriter } from './blob-store.js';
+
+const ADDRESS = /^[0-9a-f]{64}$/;
+
+/**
+ * Blobs as files under one directory (a volume in Docker): `ab/cd/abcd…` by address, written to
+ * `tmp/` first, fsynced, then renamed into place, so a crash never leaves a half blob at an address.
+ */
+export class FileBlobStore implements BlobStore {
+  private readonly tmp: string;
+
+  private constructor(private readonly root: string) {
+    this.tmp = join(root, 'tmp');
+  }
+
+  static async open(root: string): Promise<FileBlobStore> {
+    const store = new FileBlobStore(root);
+    await mkdir(store.tmp, { recursive: true, mode: 0o700 });
+    return store;
+  }
+
+  async begin(): Promise<BlobWriter> {
+    const path = join(this.tmp, `${randomUUID()}.part`);
+    const handle = await open(path, 'wx', 0o600);
+    return new FileBlobWriter(path, handle, (temp, address) => this.place(temp, address));
+  }
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const writer = await this.begin();
+    try {
+      await writer.write(bytes);
+      return await writer.commit();
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  }
+
+  async read(address: string): Promise<Buffer> {
+    try {
+      return await readFile(this.pathOf(address));
+    } catch (error) {
+      throw notFound(error, address);
+    }
+  }
+
+  open(address: string, chunkBytes: number): Readable {
+    return createReadStream(this.pathOf(address), { highWaterMark: chunkBytes });
+  }
+
+  async stat(address: string): Promise<{ size: number; modifiedAt: number } | null> {
+    try {
+      const info = await stat(this.pathOf(address));
+      return { size: info.size, modifiedAt: info.mtimeMs };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async remove(address: string): Promise<void> {
+    try {
+      await unlink(this.pathOf(address));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  async sweepTemporary(before: number): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.tmp)) {
+      const path = join(this.tmp, name);
+      const info = await stat(path).catch(() => null);
+      if (!info || info.mtimeMs >= before) continue;
+      await unlink(path).catch(() => undefined);
+      removed++;
+    }
+    return removed;
+  }
+
+  async *list(): AsyncIterable<{ address: string; size: number; modifiedAt: number }> {
+    for (const first of await readdir(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(first)) continue;
+      for (const second of await readdir(join(this.root, first))) {
+        for (const name of await readdir(join(this.root, first, second))) {
+          if (!ADDRESS.test(name)) continue;
+          const info = await this.stat(name);
+          if (info) yield { address: name, ...info };
+        }
+      }
+    }
+  }
+
+  private pathOf(address: string): string {
+    if (!ADDRESS.test(address)) throw new BlobNotFound(address);
+    return join(this.root, address.slice(0, 2), address.slice(2, 4), address);
+  }
+
+  private async place(temp: string, address: string): Promise<void> {
+    const target = this.pathOf(address);
+    if (await this.stat(address)) {
+      // Same address, same bytes: the blob is already there.
+      await unlink(temp);
+      return;
+    }
+    const dir = join(this.root, address.slice(0, 2), address.slice(2, 4));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await rename(temp, target);
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+class FileBlobWriter implements BlobWriter {
+  private readonly hash: Hash = createHash('sha256');
+  private written = 0;
+  private done = false;
+
+  constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    private readonly placeAt: (temp: string, address: string) => Promise<void>,
+  ) {}
+
+  get size(): number {
+    return this.written;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.done) throw new Error('blob writer is closed');
+    this.hash.update(chunk);
+    this.written += chunk.byteLength;
+    await this.handle.write(chunk);
+  }
+
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  async commit(): Promise<string> {
+    if (this.done) throw new Error('blob writer is closed');
+    this.done = true;
+    const address = this.hash.digest('hex');
+    try {
+      await this.handle.sync();
+    } finally {
+      await this.handle.close();
+    }
+    await this.placeAt(this.path, address);
+    return address;
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.handle.close().catch(() => undefined);
+    await unlink(this.path).catch(() => undefined);
+  }
+}
+
+function notFound(error: unknown, address: string): Error {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobNotFound(address) : (error as Error);
+}

@@ -1,0 +1,145 @@
+import type { ServerReadableStream, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { blobAddressSchema, imageFileNameSchema, type ImageRendition } from '../../domain/images.js';
+import { recordIdSchema } from '../../domain/record.js';
+import {
+  Rendition,
+  type DownloadImageRequest,
+  type DownloadImageResponse,
+  type ImageServiceServer,
+  type UploadImageRequest,
+  type UploadImageResponse,
+} from '../../gen/keeper/v1/images.js';
+import type { ImageService, UploadHeader } from '../images/image-service.js';
+import { ImageRequestRejected } from '../images/upload-errors.js';
+import { toGrpcStatus } from './errors.js';
+import { verifiedUser } from './auth-interceptor.js';
+import { unary } from './unary.js';
+import { drained } from './drained.js';
+import { imageToWire } from './wire.js';
+
+const RENDITIONS: Record<number, ImageRendition> = {
+  [Rendition.RENDITION_ORIGINAL]: 'original',
+  [Rendition.RENDITION_COVER]: 'cover',
+  [Rendition.RENDITION_COMPACT]: 'compact',
+};
+const WIRE_RENDITIONS: Record<ImageRendition, Rendition> = {
+  original: Rendition.RENDITION_ORIGINAL,
+  cover: Rendition.RENDITION_COVER,
+  compact: Rendition.RENDITION_COMPACT,
+};
+
+const renditionSchema = z.number().transform((value, ctx) => {
+  const rendition = RENDITIONS[value];
+  if (!rendition) {
+    ctx.addIssue({ code: 'custom', message: 'must be ORIGINAL, COVER or COMPACT' });
+    return z.NEVER;
+  }
+  return rendition;
+});
+
+const uploadHeaderSchema = z.object({
+  imageId: recordIdSchema,
+  recordId: recordIdSchema,
+  fileName: imageFileNameSchema,
+  declaredType: z.string().max(100, 'must be at most 100 characters'),
+  size: z.number().int().positive('must be more than 0 bytes'),
+  sha256: blobAddressSchema,
+  encrypted: z.boolean(),
+  rendition: renditionSchema.pipe(z.enum(['original', 'cover'], { message: 'an upload is the ORIGINAL or the COVER of a sealed image' })),
+});
+
+const downloadSchema = z.object({ imageId: recordIdSchema, rendition: renditionSchema });
+const listSchema = z.object({ recordId: recordIdSchema });
+const deleteSchema = z.object({ imageId: recordIdSchema });
+
+/** A sealed image's cover is the client's 120x120 cover: the server stores it as stated. */
+const SEALED_COVER_SIDE = 120;
+
+
+export function imageHandlers(images: ImageService, logger: Logger): ImageServiceServer {
+  return {
+    uploadImage: (call: ServerReadableStream<UploadImageRequest, UploadImageResponse>, callback: sendUnaryData<UploadImageResponse>) => {
+      const run = async (): Promise<UploadImageResponse> => {
+        const userId = verifiedUser(call);
+        const messages = call[Symbol.asyncIterator]() as AsyncIterator<UploadImageRequest>;
+        const first = await messages.next();
+        if (first.done || first.value.part?.$case !== 'header') {
+          throw new ImageRequestRejected('invalid', 'an upload starts with a header (image id, record id, file name, type, size, sha256)');
+        }
+        const parsed = uploadHeaderSchema.parse(first.value.part.value);
+        const header: UploadHeader = {
+          ...parsed,
+          ...(parsed.rendition === 'cover' ? { coverWidth: SEALED_COVER_SIDE, coverHeight: SEALED_COVER_SIDE } : {}),
+        };
+        const outcome = await images.upload(userId, header, chunksOf(messages));
+        return { image: imageToWire(outcome.image), version: outcome.version, duplicate: outcome.duplicate };
+      };
+      run().then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toGrpcStatus(error, logger)),
+      );
+    },
+
+    downloadImage: (call: ServerWritableStream<DownloadImageRequest, DownloadImageResponse>) => {
+      const run = async () => {
+        const userId = verifiedUser(call);
+        const { imageId, rendition } = downloadSchema.parse(call.request);
+        const opened = await images.download(userId, imageId, rendition);
+        try {
+          const header: DownloadImageResponse = {
+            part: {
+              $case: 'header',
+              value: {
+                imageId,
+                rendition: WIRE_RENDITIONS[rendition],
+                fileName: opened.image.fileName,
+                type: opened.info.type,
+                size: opened.info.size,
+                sha256: opened.info.address,
+                encrypted: opened.image.encrypted,
+              },
+            },
+          };
+          if (!call.write(header)) await drained(call);
+          for await (const chunk of opened.stream) {
+            if (call.cancelled) return;
+            // HTTP/2 flow control: a slow reader pauses the file, never fills the server's memory.
+            if (!call.write({ part: { $case: 'chunk', value: chunk as Buffer } })) await drained(call);
+          }
+        } finally {
+          opened.stream.destroy();
+        }
+        call.end();
+      };
+      run().catch((error: unknown) => {
+        if (call.cancelled) return;
+        const grpcStatus = toGrpcStatus(error, logger);
+        call.emit('error', Object.assign(new Error(grpcStatus.details), grpcStatus));
+      });
+    },
+
+    listImages: unary(logger, async (call) => {
+      const { recordId } = listSchema.parse(call.request);
+      const list = await images.list(verifiedUser(call), recordId);
+      return { images: list.map(imageToWire) };
+    }),
+
+    deleteImage: unary(logger, async (call) => {
+      const { imageId } = deleteSchema.parse(call.request);
+      return { version: await images.remove(verifiedUser(call), imageId) };
+    }),
+  };
+}
+
+/** The chunk messages after the header, as bytes; a second header is an error. */
+async function* chunksOf(messages: AsyncIterator<UploadImageRequest>): AsyncIterable<Uint8Array> {
+  for (;;) {
+    const next = await messages.next();
+    if (next.done) return;
+    const part = next.value.part;
+    if (part?.$case !== 'chunk') throw new ImageRequestRejected('invalid', 'an upload has one header, then only chunks');
+    yield part.value;
+  }
+}

@@ -1,0 +1,89 @@
+import type { Logger } from 'pino';
+import { decideRenditions, type RenditionInfo } from '../../domain/images.js';
+import { derivedId } from '../../lib/derived-id.js';
+import { inspectImage, sniffImageType } from '../../imaging/renditions.js';
+import { MemoryJobQueue } from '../../imaging/queue/memory-queue.js';
+import { NatsJobQueue } from '../../imaging/queue/nats-queue.js';
+import type { JobQueue } from '../../imaging/queue/port.js';
+import type { ImagingPorts } from '../../imaging/ports.js';
+import { startImagingWorker } from '../../imaging/worker.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import { readFile } from 'node:fs/promises';
+import type { Database } from '../sql/database.js';
+import type { VaultService } from '../vault/vault-service.js';
+import type { ImageInspector } from './image-service.js';
+import { JobRelay } from './job-relay.js';
+
+/** NATS JetStream when a URL is configured, otherwise the in-process queue (embedded `keeper up`). */
+export function openJobQueue(natsUrl: string | undefined, logger: Logger): JobQueue {
+  return natsUrl ? new NatsJobQueue({ url: natsUrl, logger }) : new MemoryJobQueue({ logger });
+}
+
+/** The upload checks on sharp: signature sniffing, then the header for type, size and pixel count. */
+export function sharpInspector(maxPixels: number): ImageInspector {
+  return {
+    sniff: sniffImageType,
+    async inspect(path) {
+      const info = await inspectImage(await readFile(path), { maxPixels });
+      return { type: info.type, width: info.width, height: info.height };
+    },
+  };
+}
+
+/**
+ * What the worker needs from the server side: the original's bytes from the blob store, and the
+ * outcome recorded in the user's stream under an id derived from the image, so a job delivered
+ * twice records its renditions once.
+ */
+export function imagingPorts(vault: VaultService, blobs: BlobStore): ImagingPorts {
+  const clientId = 'keeper-imaging';
+  return {
+    readOriginal: (job) => blobs.read(job.original),
+    storeRendition: (bytes) => blobs.put(bytes),
+    async renditionsReady(job, renditions) {
+      const outcome = { cover: renditions.cover as RenditionInfo, compact: renditions.compact as RenditionInfo };
+      await vault.record(job.userId, derivedId(`image-renditions:${job.userId}:${job.imageId}`), clientId, (state) =>
+        decideRenditions(state.images.get(job.imageId), outcome) ?? 'duplicate',
+      );
+    },
+    async renditionsFailed(job, reason) {
+      await vault.record(job.userId, derivedId(`image-failed:${job.userId}:${job.imageId}`), clientId, (state) =>
+        decideRenditions(state.images.get(job.imageId), { failure: reason }) ?? 'duplicate',
+      );
+    },
+  };
+}
+
+export interface PipelineOptions {
+  queue: JobQueue;
+  /** Publish the jobs of new uploads from the log (where the projector runs). */
+  relay: boolean;
+  /** Make renditions in this process. */
+  worker: boolean;
+  concurrency: number;
+  maxPixels: number;
+}
+
+export interface RunningPipeline {
+  relay: JobRelay | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts the relay and/or the worker over one queue; stop() stops them and closes the queue. */
+export function startImagePipeline(db: Database, vault: VaultService, blobs: BlobStore, options: PipelineOptions, logger: Logger): RunningPipeline {
+  const relay = options.relay
+    ? new JobRelay(db, options.queue, { onError: (err) => logger.warn({ err }, 'image jobs could not be queued yet; retrying') })
+    : undefined;
+  relay?.start();
+  const worker = options.worker
+    ? startImagingWorker(options.queue, imagingPorts(vault, blobs), { concurrency: options.concurrency, maxPixels: options.maxPixels, logger })
+    : undefined;
+  return {
+    relay,
+    async stop() {
+      await relay?.stop();
+      await worker?.stop();
+      await options.queue.close();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { derivedId } from '../../lib/derived-id.js';
+import type { ResizeJob } from '../../imaging/job.js';
+import type { JobQueue } from '../../imaging/queue/port.js';
+import { readAllWith } from '../eventstore/sql.js';
+import { PollingLoop } from '../../lib/polling-loop.js';
+import { LOG_START, type LoggedEvent, type LogPosition } from '../eventstore/port.js';
+import type { Database, SqlExecutor } from '../sql/database.js';
+
+const CHECKPOINT = 'image-jobs';
+const USER_STREAM = /^user-([0-9a-f-]{36})$/;
+
+export interface JobRelayOptions {
+  batchSize?: number;
+  /** How often an idle relay looks for new uploads, and how long it waits after a failed publish. */
+  pollIntervalMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * The outbox relay. An accepted upload's ImageAttached event is its resize job, written in the same
+ * append, so no job can be lost between the database and NATS: the relay tails the log from its
+ * own checkpoint and publishes a job per attached image, moving the checkpoint only after the
+ * queue took the whole batch. When the queue is down the checkpoint stays and the batch is
+ * published again later; a publish repeated after a crash is dropped by the queue's dedup (the job
+ * id is derived from the image) and the worker is idempotent anyway.
+ */
+export class JobRelay {
+  private readonly batchSize: number;
+  private readonly loop: PollingLoop;
+
+  constructor(
+    private readonly db: Database,
+    private readonly queue: JobQueue,
+    private readonly options: JobRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.loop = new PollingLoop(() => this.catchUp(), options.pollIntervalMs ?? 250, (error) => this.options.onError?.(error));
+  }
+
+  /** Publishes the jobs of one batch of the log; returns how many events it read (0 when caught up). */
+  async step(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const position = await lockCheckpoint(tx);
+      const events = await readAllWith(tx, position, this.batchSize);
+      if (events.length === 0) return 0;
+      for (const job of jobsIn(events)) await this.queue.publish(job);
+      const last = events[events.length - 1]!.position;
+      await tx.query(
+        `UPDATE log_checkpoints SET commit_position = $2::text::xid8, prepare_position = $3, updated_at = now() WHERE name = $1`,
+        [CHECKPOINT, last.commit.toString(), last.prepare.toString()],
+      );
+      return events.length;
+    });
+  }
+
+  async catchUp(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const read = await this.step();
+      total += read;
+      if (read === 0) return total;
+    }
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Makes an idle relay look now (after an upload in this process). */
+  poke(): void {
+    this.loop.poke();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  /** Resolves once every job appended so far has been queued. */
+  idle(): Promise<void> {
+    return this.loop.idle();
+  }
+}
+
+/** The resize jobs a batch of the log asks for: one per image attached in the clear. */
+export function jobsIn(events: readonly LoggedEvent[]): ResizeJob[] {
+  const jobs: ResizeJob[] = [];
+  for (const event of events) {
+    if (event.type !== 'ImageAttached') continue;
+    const userId = USER_STREAM.exec(event.streamId)?.[1];
+    const data = event.data as { imageId?: string; encrypted?: boolean; original?: { address?: string; type?: string } };
+    // A sealed image is ciphertext to the server: only its client can make its cover.
+    if (!userId || data.encrypted || !data.imageId || !data.original?.address || !data.original.type) continue;
+    jobs.push({ jobId: derivedId(`resize:${userId}:${data.imageId}`), userId, imageId: data.imageId, original: data.original.address, type: data.original.type });
+  }
+  return jobs;
+}
+
+async function lockCheckpoint(tx: SqlExecutor): Promise<LogPosition> {
+  const lock = () =>
+    tx.query<{ commit_position: string; prepare_position: string }>(
+      `SELECT commit_position::text AS commit_position, prepare_position::text AS prepare_position FROM log_checkpoints WHERE name = $1 FOR UPDATE`,
+      [CHECKPOINT],
+    );
+  let row = (await lock())[0];
+  if (!row) {
+    await tx.query(
+      `INSERT INTO log_checkpoints (name, commit_position, prepare_position) VALUES ($1, $2::text::xid8, $3) ON CONFLICT (name) DO NOTHING`,
+      [CHECKPOINT, LOG_START.commit.toString(), LOG_START.prepare.toString()],
+    );
+    row = (await lock())[0]!;
+  }
+  return { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) };
+}
