@@ -207,6 +207,14 @@ describe('image renditions', function () {
       expect(compact.bytes.length).to.be.at.most(1_000_000);
     });
 
+    it('handles a canvas too large to hold decoded (45 megapixels) by decoding it per attempt', async function () {
+      const huge = await sharp({ create: { width: 7800, height: 5800, channels: 3, background: '#3a6ea5' } }).jpeg({ quality: 90 }).toBuffer();
+      const { cover, compact } = await makeRenditions(huge);
+      expect([cover.width, cover.height]).to.deep.equal([120, 120]);
+      expect([compact.width, compact.height]).to.deep.equal([7800, 5800]);
+      expect(compact.bytes.length).to.be.at.most(1_000_000);
+    });
+
     it('rejects what makeCover and makeCompact reject', async function () {
       await expectRejected(makeRenditions(Buffer.from('plain text')), 'not_an_image', /not an image/);
       await expectRejected(makeRenditions(await pngClaiming(20_000, 20_000)), 'too_many_pixels', /20000 x 20000/);

@@ -1,6 +1,10 @@
+import { access } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { describeFailure } from '../../cli/errors.js';
+import type { ImageRendition, ImageState, ImageStatus } from '../../domain/images.js';
 import { WrongSecretWord } from '../crypto/index.js';
+import { displayFileName, downloadImage, savedFileName, uploadImage } from '../images/image-transfer.js';
 import { NotLoggedIn } from '../keeper-client.js';
 import { describeConflict } from '../sync/conflict-notices.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
@@ -9,13 +13,15 @@ import type { Clipboard } from './clipboard.js';
 import type { Key } from './keys.js';
 import { mainLayout, tooSmall } from './layout.js';
 import { editLine, line } from './line-editor.js';
+import { FileOpener, findOpener } from './opener.js';
 import { Painter } from './painter.js';
 import { deletedKey, historyKey, historyState, moveInList } from './screens/history.js';
 import { loginForm, loginKey, loginOutcome, secretKey, secretPrompt } from './screens/login.js';
+import { attachForm, attachKey, attachOutcome, IMAGE_ACTIONS, imageMenuKey, openablePath, unavailable, type ImageAction } from './screens/images.js';
 import { editRecordForm, formKey, formOutcome, newRecordForm } from './screens/record-form.js';
 import { isUnreachable, type TuiSession } from './session.js';
 import { mainState, type CachedList, type Level, type MainState, type Message, type Mode, type Overlay } from './state.js';
-import { listModel, type ListModel } from './view-model.js';
+import { formatBytes, imageRow, listModel, RENDITION_NAMES, type ImageRow, type ListModel } from './view-model.js';
 import type { Widgets } from './widgets.js';
 
 export interface AppOptions {
@@ -27,6 +33,8 @@ export interface AppOptions {
   logger: Logger;
   /** How often the background sync runs. */
   syncEveryMs?: number;
+  /** What "open" hands a saved image to (xdg-open); found on PATH when not given. */
+  opener?: FileOpener;
   now?: () => number;
 }
 
@@ -40,6 +48,11 @@ class Cancelled extends Error {
 
 const SYNC_EVERY_MS = 15_000;
 const SYNC_AFTER_EDIT_MS = 300;
+/** While an image attached here is being processed, syncs come this often (for so long) to show it ready. */
+const SYNC_WHILE_PROCESSING_MS = 2_000;
+const WATCH_PROCESSING_MS = 120_000;
+/** Progress on the message line is redrawn at most this often. */
+const PROGRESS_DRAW_MS = 100;
 const MESSAGE_LOG = 100;
 const WRONG_SECRET = 'the secret word is wrong; try again';
 /** A scroll position past any text: drawing clamps it to the last page. */
@@ -68,14 +81,24 @@ export class App {
   private syncTimer: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
   private messageTimer: NodeJS.Timeout | undefined;
+  private imageTimer: NodeJS.Timeout | undefined;
+  /** Images attached from here and still processing, until when to sync sooner for them. */
+  private readonly watching = new Map<string, number>();
+  /** Images attached or removed from here, so a sync does not report them as news from elsewhere. */
+  private readonly ownImages = new Set<string>();
+  /** Downloads running now ("imageId/rendition"), so the same one is not started twice. */
+  private readonly transfers = new Set<string>();
+  private lastProgressDraw = 0;
   private finished!: () => void;
   private readonly done = new Promise<void>((resolve) => (this.finished = resolve));
   private readonly now: () => number;
   private readonly painter: Painter;
+  private readonly opener: FileOpener;
 
   constructor(private readonly o: AppOptions) {
     this.now = o.now ?? Date.now;
     this.painter = new Painter(o.widgets, this.now);
+    this.opener = o.opener ?? new FileOpener(findOpener(process.env));
   }
 
   private get session(): TuiSession {
@@ -262,7 +285,8 @@ export class App {
     clearInterval(this.syncTimer);
     clearTimeout(this.idleTimer);
     clearTimeout(this.soonTimer);
-    this.syncTimer = this.idleTimer = this.soonTimer = undefined;
+    clearTimeout(this.imageTimer);
+    this.syncTimer = this.idleTimer = this.soonTimer = this.imageTimer = undefined;
   }
 
   private resetIdle(): void {
@@ -290,10 +314,11 @@ export class App {
     }
     this.syncRunning = true;
     const wasOffline = this.session.connection === 'offline';
+    const before = this.beforeSync();
     this.draw();
     try {
       const report = await this.session.sync();
-      this.afterSync(report, why, wasOffline);
+      this.afterSync(report, why, wasOffline, before);
     } catch (error) {
       if (error instanceof WrongSecretWord) {
         this.unlockError = WRONG_SECRET;
@@ -319,9 +344,32 @@ export class App {
       this.syncAgain = false;
       await this.syncNow('auto');
     }
+    this.watchProcessing();
   }
 
-  private afterSync(report: SyncReport, why: string, wasOffline: boolean): void {
+  /** What a sync's news is measured against: the open record's version and every image's status. */
+  private beforeSync(): BeforeSync {
+    const engine = this.engine!;
+    const shown = this.main.selectedId;
+    return {
+      shownVersion: shown ? engine.record(shown)?.version : undefined,
+      images: new Map(engine.allImages().map((image) => [image.id, image.status])),
+    };
+  }
+
+  /** Syncs again soon while an image attached from here is still being processed, so "ready" shows without waiting. */
+  private watchProcessing(): void {
+    const engine = this.engine;
+    clearTimeout(this.imageTimer);
+    this.imageTimer = undefined;
+    if (!engine || this.quitting || this.locked()) return;
+    for (const [id, until] of this.watching) {
+      if (engine.image(id)?.status !== 'processing' || this.now() > until) this.watching.delete(id);
+    }
+    if (this.watching.size > 0) this.imageTimer = setTimeout(() => void this.syncNow('auto'), SYNC_WHILE_PROCESSING_MS);
+  }
+
+  private afterSync(report: SyncReport, why: string, wasOffline: boolean, before: BeforeSync): void {
     const engine = this.engine!;
     // The plain news first, so that anything more important said below stays on the message line.
     if (why === 'user') this.say(`synced: version ${report.version}${report.pushed ? `, ${report.pushed} change(s) pushed` : ''}${report.pulled ? `, ${report.pulled} pulled` : ''}`, 'info');
@@ -330,15 +378,42 @@ export class App {
     if (report.conflicts.length > 1) this.say(`${report.conflicts.length} conflicts in this sync: press m to read them all`, 'warn');
     const changed = new Set(report.changed);
     const shown = this.main.selectedId;
-    if (shown && changed.has(shown) && report.conflicts.length === 0) {
-      if (engine.record(shown)) this.say(`"${this.nameOf(shown, '')}" was changed elsewhere: showing the new version`, 'info');
+    // Image events name their record too; the record itself changed only if its version moved.
+    const shownRecord = shown ? engine.record(shown) : undefined;
+    if (shown && changed.has(shown) && report.conflicts.length === 0 && shownRecord?.version !== before.shownVersion) {
+      if (shownRecord) this.say(`"${this.nameOf(shown, '')}" was changed elsewhere: showing the new version`, 'info');
       else this.say(`"${this.main.shownName ?? shown.slice(0, 8)}" was deleted elsewhere`, 'warn');
     }
+    this.reportImages(before.images, report, why);
     for (const overlay of this.overlays) {
       if (overlay.kind === 'form' && overlay.form.recordId && changed.has(overlay.form.recordId)) {
         this.say('this record was changed elsewhere while you edit it: saving changes only the parts you changed', 'warn');
       }
     }
+  }
+
+  /**
+   * Says which images finished processing (or failed), and which arrived from elsewhere on the open
+   * record; several at once are counted rather than named one by one.
+   */
+  private reportImages(before: Map<string, ImageStatus>, report: SyncReport, why: string): void {
+    const engine = this.engine!;
+    const ready: string[] = [];
+    const failed: string[] = [];
+    const arrived: string[] = [];
+    for (const image of engine.allImages()) {
+      const was = before.get(image.id);
+      const name = displayFileName(image, engine.unlockedKey);
+      if (was === 'processing' && image.status === 'ready') ready.push(`"${name}"`);
+      else if (was === 'processing' && image.status === 'failed') failed.push(`"${name}" could not be processed: ${image.failure ?? 'no reason given'}`);
+      // A first sync or a snapshot brings everything at once: that is not news from elsewhere.
+      else if (was === undefined && report.transfer === 'events' && why !== 'start' && image.recordId === this.main.selectedId && !this.ownImages.has(image.id)) arrived.push(`"${name}"`);
+    }
+    if (ready.length === 1) this.say(`${ready[0]} is ready: its cover and compact copy were made`, 'info');
+    else if (ready.length > 1) this.say(`${ready.length} images are ready: their covers and compact copies were made`, 'info');
+    if (arrived.length > 0) this.say(`"${this.nameOf(this.main.selectedId!, '')}" got ${arrived.length === 1 ? `an image from elsewhere: ${arrived[0]}` : `${arrived.length} images from elsewhere`}`, 'info');
+    for (const failure of failed.slice(0, 10)) this.say(failure, 'warn');
+    if (failed.length > 10) this.say(`and ${failed.length - 10} more images could not be processed (keeper image ls says why)`, 'warn');
   }
 
   private nameOf(recordId: string, fallback: string): string {
@@ -428,7 +503,9 @@ export class App {
       return;
     }
     const model = this.listModel();
-    if (main.focus === 'list') {
+    if (main.focus === 'images') {
+      if (this.onImagesKey(key)) return;
+    } else if (main.focus === 'list') {
       const moved = moveInList(main.selectedIndex, model.rows.length, key, this.listHeight());
       if (moved !== undefined) {
         main.selectedIndex = moved;
@@ -493,6 +570,12 @@ export class App {
       case 'h':
         this.act(() => this.openHistory(this.main.selectedId));
         return;
+      case 'a':
+        this.startAttach();
+        return;
+      case 'i':
+        this.focusImages();
+        return;
       case 'u':
         this.act(() => this.openDeleted());
         return;
@@ -551,6 +634,30 @@ export class App {
         overlay.state = state;
         if (action === 'close') close();
         else if (action === 'choose') this.confirmRestore(overlay);
+        return;
+      }
+      case 'attach': {
+        if (overlay.busy) {
+          // The upload goes on without the prompt; its result comes on the message line.
+          if (key.full === 'escape') close();
+          return;
+        }
+        const { state, action } = attachKey(overlay.state, key);
+        overlay.state = state;
+        if (action === 'cancel') {
+          close();
+          this.say('nothing was attached', 'info');
+        } else if (action === 'submit') this.act(() => this.attach(overlay));
+        return;
+      }
+      case 'image': {
+        const { state, action } = imageMenuKey(overlay.state, key);
+        overlay.state = state;
+        if (action === 'close') close();
+        else if (action) {
+          if (action !== 'remove') close();
+          this.imageAction(state.imageId, action);
+        }
         return;
       }
       case 'deleted': {
@@ -709,6 +816,204 @@ export class App {
     this.say(`copied "${field.name}" to the clipboard; it is cleared in 30 seconds`, 'info');
   }
 
+  // ---- images -------------------------------------------------------------------------------
+
+  /** The open record's images as the detail pane shows them. */
+  private shownImages(): ImageRow[] {
+    const engine = this.engine;
+    const id = this.main.selectedId;
+    if (!engine || !id || !engine.record(id)) return [];
+    return engine.imagesOf(id).map((image) => this.rowOf(image));
+  }
+
+  private rowOf(image: ImageState): ImageRow {
+    const engine = this.engine!;
+    return imageRow(image, displayFileName(image, engine.unlockedKey), engine.imageFilesOf(image.id));
+  }
+
+  /** Keys while the focus is on the open record's images; false leaves the key to the common ones. */
+  private onImagesKey(key: Key): boolean {
+    const main = this.main;
+    const images = this.shownImages();
+    const moved = moveInList(main.imageIndex, images.length, key, 5);
+    if (moved !== undefined) {
+      main.imageIndex = moved;
+      return true;
+    }
+    const image = images[main.imageIndex];
+    switch (key.full) {
+      case 'escape':
+      case 'tab':
+      case 'left':
+        main.focus = 'list';
+        return true;
+      case 'enter':
+        if (image) this.overlays.push({ kind: 'image', state: { imageId: image.id, selected: 0 } });
+        return true;
+      case 'd':
+        if (image) this.imageAction(image.id, 'remove');
+        return true;
+    }
+    const direct = IMAGE_ACTIONS.find((entry) => entry.key === key.full);
+    if (direct && image) {
+      this.imageAction(image.id, direct.action);
+      return true;
+    }
+    return false;
+  }
+
+  private focusImages(): void {
+    const record = this.selected();
+    if (!record) return this.say('there is no record open: choose one first', 'info');
+    if (this.shownImages().length === 0) return this.say(`"${this.nameOf(record.id, record.id.slice(0, 8))}" has no images: a attaches one`, 'info');
+    this.main.focus = 'images';
+    this.main.imageIndex = Math.min(this.main.imageIndex, this.shownImages().length - 1);
+    this.say('choose an image with Up/Down; Enter shows what to do with it', 'info');
+  }
+
+  private imageAction(imageId: string, action: ImageAction): void {
+    if (action === 'remove') this.confirmRemoveImage(imageId);
+    else if (action === 'open') this.act(() => this.openImage(imageId));
+    else this.act(() => this.saveImage(imageId, action));
+  }
+
+  private startAttach(): void {
+    const engine = this.engine;
+    const record = this.selected();
+    if (!engine || !record) return this.say('there is no record to attach an image to: choose one first', 'info');
+    // Never send a picture of an encrypted vault in the clear.
+    if (engine.encrypted && !engine.unlockedKey) return this.say('the vault is encrypted and locked: unlock it to attach images', 'error');
+    this.overlays.push({ kind: 'attach', state: attachForm(record.id, this.nameOf(record.id, record.id.slice(0, 8))), busy: false });
+  }
+
+  /** Uploads the file the prompt names (sealed first in an encrypted vault), then syncs so the image shows. */
+  private async attach(overlay: Extract<Overlay, { kind: 'attach' }>): Promise<void> {
+    const outcome = attachOutcome(overlay.state);
+    if (!outcome.ok) {
+      overlay.state = { ...overlay.state, row: outcome.row };
+      overlay.error = outcome.error;
+      this.say(outcome.error, 'error');
+      return;
+    }
+    const engine = this.engine;
+    if (!engine) return;
+    if (engine.encrypted && !engine.unlockedKey) {
+      overlay.error = 'the vault is encrypted and locked: unlock it to attach images';
+      return this.say(overlay.error, 'error');
+    }
+    const recordId = overlay.state.recordId;
+    const recordName = overlay.state.recordName;
+    const name = outcome.fileName ?? basename(outcome.path);
+    overlay.busy = true;
+    overlay.error = undefined;
+    overlay.progress = `uploading "${name}"...`;
+    this.progress(overlay.progress);
+    let response: Awaited<ReturnType<typeof uploadImage>>;
+    try {
+      response = await uploadImage(this.session.client, {
+        recordId,
+        path: outcome.path,
+        fileName: outcome.fileName,
+        vaultKey: engine.encrypted ? engine.unlockedKey : null,
+        onProgress: (done, total) => {
+          overlay.progress = `uploading "${name}"... ${percent(done, total)} (${formatBytes(done)} of ${formatBytes(total)})`;
+          this.progress(overlay.progress);
+        },
+      });
+    } catch (error) {
+      overlay.busy = false;
+      overlay.progress = undefined;
+      if (error instanceof NotLoggedIn || error instanceof Cancelled) throw error;
+      overlay.error = `not attached: ${this.describe(error)}`;
+      this.o.logger.info({ err: error }, 'attaching an image failed');
+      this.say(overlay.error, 'error');
+      return;
+    }
+    this.overlays = this.overlays.filter((o) => o !== overlay);
+    const imageId = response.image?.id;
+    if (imageId) {
+      this.ownImages.add(imageId);
+      if (!engine.encrypted) this.watching.set(imageId, this.now() + WATCH_PROCESSING_MS);
+    }
+    const next = engine.encrypted ? 'sealed here, its cover made here' : 'its cover and compact copy are being made';
+    this.say(`${response.duplicate ? 'already attached' : 'attached'} "${name}" to "${recordName}"; ${next}`, 'info');
+    await this.syncNow('edit');
+    // The new image is the chosen one, for i and the image keys.
+    const index = this.main.selectedId === recordId ? this.shownImages().findIndex((row) => row.id === imageId) : -1;
+    if (index >= 0) this.main.imageIndex = index;
+  }
+
+  /** Downloads a rendition into KEEPER_HOME/images/<id>/ (as `keeper image get` does) and remembers the path. */
+  private async saveImage(imageId: string, rendition: ImageRendition): Promise<void> {
+    const engine = this.engine;
+    const image = engine?.image(imageId);
+    if (!engine || !image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
+    const row = this.rowOf(image);
+    const why = unavailable(row, rendition);
+    if (why) return this.say(why, 'info');
+    const what = `the ${RENDITION_NAMES[rendition]} of "${row.name}"`;
+    const transfer = `${imageId}/${rendition}`;
+    if (this.transfers.has(transfer)) return this.say(`${what} is being saved already`, 'info');
+    const target = join(this.session.home, 'images', image.id.slice(0, 8), savedFileName(image, rendition, engine.unlockedKey));
+    this.transfers.add(transfer);
+    this.progress(`saving ${what}...`);
+    let path: string;
+    try {
+      path = await downloadImage(this.session.client, {
+        image,
+        rendition,
+        target,
+        vaultKey: engine.unlockedKey,
+        onProgress: (done, total) => this.progress(`saving ${what}... ${percent(done, total)} (${formatBytes(done)} of ${formatBytes(total)})`),
+      });
+      await this.session.exclusive((e) => e.linkImageFile(image.id, rendition, path));
+    } catch (error) {
+      if (error instanceof NotLoggedIn || error instanceof Cancelled) throw error;
+      this.o.logger.info({ err: error }, 'saving an image failed');
+      return this.say(`${what} was not saved: ${this.describe(error)}`, 'error');
+    } finally {
+      this.transfers.delete(transfer);
+    }
+    this.say(`saved ${what} to ${path}`, 'info');
+  }
+
+  /** Shows where the image is saved and hands the file to xdg-open when there is one; never waits for it. */
+  private async openImage(imageId: string): Promise<void> {
+    const image = this.engine?.image(imageId);
+    if (!image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
+    const row = this.rowOf(image);
+    const saved = openablePath(row);
+    if (!saved) return this.say(`nothing of "${row.name}" is saved here yet: o saves the original`, 'info');
+    const exists = await access(saved.path).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) return this.say(`${saved.path} is gone from this machine: save it again to open it`, 'warn');
+    if (!this.opener.command) return this.say(`no ${this.opener.name} here to open it with; the ${RENDITION_NAMES[saved.rendition]} is saved at ${saved.path}`, 'warn');
+    await this.opener.open(saved.path);
+    this.say(`opened ${saved.path} with ${this.opener.name}`, 'info');
+  }
+
+  private confirmRemoveImage(imageId: string): void {
+    const engine = this.engine;
+    const image = engine?.image(imageId);
+    if (!engine || !image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
+    const name = displayFileName(image, engine.unlockedKey);
+    const recordName = this.nameOf(image.recordId, image.recordId.slice(0, 8));
+    this.overlays.push({
+      kind: 'confirm',
+      title: 'Remove image',
+      text: `Remove the image "${name}" from "${recordName}"? Files saved on this machine stay where they are.`,
+      yes: async () => {
+        this.overlays = this.overlays.filter((o) => !(o.kind === 'image' && o.state.imageId === imageId));
+        this.ownImages.add(imageId);
+        await this.session.client.deleteImage(imageId);
+        this.say(`removed the image "${name}" from "${recordName}"`, 'info');
+        await this.syncNow('edit');
+      },
+    });
+  }
+
   // ---- messages -----------------------------------------------------------------------------
 
   private say(text: string, level: Level): void {
@@ -725,6 +1030,17 @@ export class App {
       level === 'info' ? 8_000 : 60_000,
     );
     this.messageTimer.unref();
+  }
+
+  /** How a transfer is going, on the message line but not in the message log; drawn at most every 100 ms. */
+  private progress(text: string): void {
+    if (this.quitting) return;
+    this.current = { at: this.now(), text, level: 'info' };
+    const now = Date.now();
+    if (now - this.lastProgressDraw >= PROGRESS_DRAW_MS) {
+      this.lastProgressDraw = now;
+      this.draw();
+    }
   }
 
   // ---- drawing ------------------------------------------------------------------------------
@@ -755,6 +1071,11 @@ export class App {
         session: this.session,
         list: () => this.listModel(),
         selected: () => this.selected(),
+        images: () => this.shownImages(),
+        image: (id) => {
+          const image = this.engine?.image(id);
+          return image ? this.rowOf(image) : undefined;
+        },
       });
     } catch (error) {
       // A drawing bug must not take the terminal down with it; the log has the details.
@@ -771,10 +1092,16 @@ export class App {
     const row = model.rows[index];
     if (row?.id !== main.selectedId) {
       main.fieldIndex = 0;
+      main.imageIndex = 0;
       main.detailTop = 0;
-      if (main.focus === 'fields') main.focus = 'list';
+      if (main.focus === 'fields' || main.focus === 'images') main.focus = 'list';
     }
     main.selectedId = row?.id;
+    const images = this.shownImages().length;
+    main.imageIndex = Math.max(0, Math.min(main.imageIndex, images - 1));
+    if (main.focus === 'images' && images === 0) main.focus = 'list';
+    // A menu of an image removed meanwhile (here or elsewhere) has nothing left to act on.
+    this.overlays = this.overlays.filter((o) => o.kind !== 'image' || this.engine!.image(o.state.imageId) !== undefined);
     const record = this.selected();
     if (record) main.shownName = record.unreadable.includes('name') ? undefined : record.name;
   }
@@ -787,6 +1114,15 @@ export class App {
 function loginAgain(error: NotLoggedIn): string {
   const ended = /^session ended \((.*)\)/.exec(error.message);
   return ended ? `session ended: log in again (${ended[1]})` : 'not logged in: log in first';
+}
+
+interface BeforeSync {
+  shownVersion: number | undefined;
+  images: Map<string, ImageStatus>;
+}
+
+function percent(done: number, total: number): string {
+  return total > 0 ? `${Math.min(100, Math.floor((done / total) * 100))}%` : '';
 }
 
 function duration(ms: number): string {

@@ -72,6 +72,8 @@ export const HELP: HelpSection[] = [
       ['d', 'delete (asks first)'],
       ['h', 'history, restore'],
       ['u', 'deleted records'],
+      ['a', 'attach an image file'],
+      ['i', "the record's images"],
       ['r', 'reveal / hide secrets'],
       ['c', 'copy a field (30 s)'],
       ['s', 'sync now'],
@@ -97,6 +99,26 @@ export const HELP: HelpSection[] = [
       ['r', 'reveal / hide secrets'],
       ['e, d, h', 'edit, delete, history'],
       ['Esc, Tab', 'back to the list'],
+    ],
+  },
+  {
+    title: 'Images (i)',
+    keys: [
+      ['Up/Down', 'choose an image'],
+      ['Enter', 'what to do with it'],
+      ['o', 'save the original'],
+      ['c, p', 'save cover, compact copy'],
+      ['v', 'open the saved file'],
+      ['x, d', 'remove (asks first)'],
+      ['Esc, Tab', 'back to the list'],
+    ],
+  },
+  {
+    title: 'Attach an image (a)',
+    keys: [
+      ['Tab', 'path / name (optional)'],
+      ['Enter', 'attach'],
+      ['Esc', 'cancel'],
     ],
   },
   {

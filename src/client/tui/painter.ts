@@ -2,12 +2,13 @@ import type { OpenedRecord } from '../sync/record-crypto.js';
 import { drawLine } from './line-editor.js';
 import { mainLayout, overlayRect, scrollTop, tooSmall, MIN_HEIGHT, MIN_WIDTH, type MainLayout } from './layout.js';
 import { deletedLines, DELETED_HINT, historyLines, HISTORY_HINT } from './screens/history.js';
+import { attachLines, attachTitle, IMAGE_MENU_HINT, imageMenuLines } from './screens/images.js';
 import { loginLines, loginTitle, secretLines } from './screens/login.js';
 import { formLines, formTitle, FORM_HINT } from './screens/record-form.js';
 import type { TuiSession } from './session.js';
 import type { MainState, Message, Mode, Overlay } from './state.js';
 import { clip, escapeTags, fit, sanitize, wrap } from './text.js';
-import { detailLines, emptyListText, headerText, helpLines, listLine, listTitle, messageLine, statusText, type ListModel, type StatusInfo } from './view-model.js';
+import { detailLines, emptyListText, headerText, helpLines, listLine, listTitle, messageLine, statusText, type DetailLine, type ImageRow, type ListModel, type StatusInfo } from './view-model.js';
 import type { Widgets } from './widgets.js';
 
 /** Everything a draw needs; the list and the open record are computed only when the vault shows. */
@@ -20,6 +21,9 @@ export interface PaintView {
   session: Pick<TuiSession, 'engine' | 'user' | 'server' | 'connection' | 'syncing' | 'syncedAt'>;
   list: () => ListModel;
   selected: () => OpenedRecord | undefined;
+  /** The open record's images. */
+  images: () => ImageRow[];
+  image: (imageId: string) => ImageRow | undefined;
 }
 
 /**
@@ -126,27 +130,30 @@ export class Painter {
       return;
     }
     const conflictOf = record.conflictOf ? engine.record(record.conflictOf) : undefined;
+    const images = view.images();
     const lines = detailLines(record, {
       revealed: main.revealedId === record.id,
       selectedField: main.focus === 'fields' ? main.fieldIndex : undefined,
       width: detailWidth,
       conflictOfName: conflictOf ? engine.open(conflictOf).name : undefined,
+      images,
+      selectedImage: main.focus === 'images' ? main.imageIndex : undefined,
       glyphs: g,
     });
     const hint =
       main.focus === 'fields'
         ? 'Up/Down field  c copy  r reveal  Esc back'
-        : record.fields.length > 0
-          ? 'Enter open  r reveal  e edit  d delete'
-          : 'e edit  d delete  h history';
+        : main.focus === 'images'
+          ? 'Enter save/open  x remove  Esc back'
+          : images.length > 0
+            ? 'Enter open  i images  a attach  e edit'
+            : record.fields.length > 0
+              ? 'Enter open  r reveal  e edit  d delete'
+              : 'e edit  d delete  h history';
     const room = Math.max(1, detailHeight - 2);
-    if (main.focus === 'fields') {
-      const first = lines.findIndex((l) => l.field === main.fieldIndex);
-      let last = first;
-      while (last + 1 < lines.length && lines[last + 1]!.field === main.fieldIndex) last++;
-      main.detailTop = scrollTop(lines.length, last, room, main.detailTop);
-      if (first >= 0 && first < main.detailTop) main.detailTop = first;
-    } else main.detailTop = 0;
+    if (main.focus === 'fields') main.detailTop = scrollTo(lines, (l) => l.field === main.fieldIndex, room, main.detailTop);
+    else if (main.focus === 'images') main.detailTop = scrollTo(lines, (l) => l.image === main.imageIndex, room, main.detailTop);
+    else main.detailTop = 0;
     const shown = lines.slice(main.detailTop, main.detailTop + room).map((l) => l.text);
     while (shown.length < room) shown.push('');
     w.fill(w.detail, [...shown, '', `{gray-fg}${escapeTags(clip(hint, detailWidth, g))}{/gray-fg}`]);
@@ -241,6 +248,19 @@ export class Painter {
         overlay.top = this.paintBox(formTitle(overlay.form), lines, hint, { width, height: lines.length + 3 }, { top: overlay.top, focus });
         return;
       }
+      case 'attach': {
+        const width = Math.min(72, w.width - 2);
+        const lines = attachLines(overlay.state, width - 2, { busy: overlay.busy, progress: overlay.progress, error: overlay.error }, g);
+        this.paintBox(attachTitle(overlay.state), lines, '', { width, height: lines.length + 2 });
+        return;
+      }
+      case 'image': {
+        const row = view.image(overlay.state.imageId);
+        const width = Math.min(60, w.width - 2);
+        const lines = row ? imageMenuLines(row, overlay.state, width - 2, g) : ['', ' This image is gone.', ''];
+        this.paintBox(row ? row.name : 'Image', lines, IMAGE_MENU_HINT, { width, height: lines.length + 3 });
+        return;
+      }
       case 'history': {
         const rect = overlayRect(w.width, w.height, full);
         const { lines, top } = historyLines(overlay.state, (v) => view.session.engine!.open(v.state), rect.width - 2, rect.height - 3, g);
@@ -257,4 +277,15 @@ export class Painter {
       }
     }
   }
+}
+
+/** The detail pane's first line so that every line of the chosen item shows, scrolling as little as possible. */
+function scrollTo(lines: DetailLine[], chosen: (line: DetailLine) => boolean, room: number, previousTop: number): number {
+  const first = lines.findIndex(chosen);
+  if (first < 0) return 0;
+  let last = first;
+  while (last + 1 < lines.length && chosen(lines[last + 1]!)) last++;
+  let top = scrollTop(lines.length, last, room, previousTop);
+  if (first < top) top = first;
+  return top;
 }

@@ -4,6 +4,7 @@ import { createLogger } from '../../logging.js';
 import { App } from './app.js';
 import { Clipboard, findClipboardTool } from './clipboard.js';
 import { loadTuiConfig } from './config.js';
+import { FileOpener, findOpener } from './opener.js';
 import { TuiSession } from './session.js';
 import { Widgets } from './widgets.js';
 
@@ -25,7 +26,7 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
   const logger = createLogger(options.config.logLevel, 'keeper-tui', join(options.config.home, 'logs', 'tui.log'));
   const session = new TuiSession({ config: options.config, clientId: options.clientId, sessionSecret: options.env.KEEPER_SESSION || undefined, logger });
   const widgets = new Widgets();
-  const app = new App({ session, widgets, clipboard: new Clipboard(findClipboardTool(options.env)), autoLockMs: tuiConfig.autoLockMs, syncEveryMs: tuiConfig.syncEveryMs, logger });
+  const app = new App({ session, widgets, clipboard: new Clipboard(findClipboardTool(options.env)), autoLockMs: tuiConfig.autoLockMs, syncEveryMs: tuiConfig.syncEveryMs, opener: new FileOpener(findOpener(options.env)), logger });
 
   const stderrWrite = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string | Uint8Array) => {

@@ -45,6 +45,11 @@ export class TuiSession {
     this.now = options.now ?? Date.now;
   }
 
+  /** KEEPER_HOME: the local cache, logs, and the default place for saved images. */
+  get home(): string {
+    return this.options.config.home;
+  }
+
   private connect(server: string): KeeperClient {
     const { config } = this.options;
     return new KeeperClient({ server, tls: config.tls, tlsCa: config.tlsCa }, new SessionStore(config.home, server), config.timeoutMs);

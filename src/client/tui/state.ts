@@ -1,6 +1,7 @@
 import type { ListModel } from './view-model.js';
 import { line, type LineState } from './line-editor.js';
 import type { DeletedState, HistoryState } from './screens/history.js';
+import type { AttachState, ImageMenuState } from './screens/images.js';
 import type { LoginState, SecretPromptState } from './screens/login.js';
 import type { FormState } from './screens/record-form.js';
 
@@ -21,7 +22,9 @@ export type Overlay =
   | { kind: 'form'; form: FormState; top: number; busy: boolean }
   | { kind: 'history'; title: string; state: HistoryState }
   | { kind: 'deleted'; state: DeletedState }
-  | { kind: 'messages'; top: number };
+  | { kind: 'messages'; top: number }
+  | { kind: 'attach'; state: AttachState; busy: boolean; progress?: string | undefined; error?: string | undefined }
+  | { kind: 'image'; state: ImageMenuState };
 
 export type Level = 'info' | 'warn' | 'error';
 
@@ -33,10 +36,12 @@ export interface Message {
 
 export interface MainState {
   filter: LineState;
-  focus: 'list' | 'filter' | 'fields';
+  focus: 'list' | 'filter' | 'fields' | 'images';
   selectedId: string | undefined;
   selectedIndex: number;
   fieldIndex: number;
+  /** The chosen image of the open record (while the focus is on its images). */
+  imageIndex: number;
   /** The record whose sensitive values are shown (one at a time, until the selection moves). */
   revealedId: string | undefined;
   /** The open record's name, to name it once it is gone. */
@@ -47,7 +52,7 @@ export interface MainState {
 }
 
 export function mainState(): MainState {
-  return { filter: line(), focus: 'list', selectedId: undefined, selectedIndex: 0, fieldIndex: 0, revealedId: undefined, shownName: undefined, listTop: 0, detailTop: 0 };
+  return { filter: line(), focus: 'list', selectedId: undefined, selectedIndex: 0, fieldIndex: 0, imageIndex: 0, revealedId: undefined, shownName: undefined, listTop: 0, detailTop: 0 };
 }
 
 /** The list as last searched, with the filter and data version it was searched for. */

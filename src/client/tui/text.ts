@@ -117,6 +117,19 @@ export function wrap(text: string, width: number): string[] {
   return lines;
 }
 
+/** Cuts text into pieces of at most `width` columns wherever the width runs out, keeping every character (for paths). */
+export function hardWrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let rest = text;
+  while (textWidth(rest) > width) {
+    const [head, tail] = splitAtWidth(rest, Math.max(1, width));
+    lines.push(head);
+    rest = tail;
+  }
+  lines.push(rest);
+  return lines;
+}
+
 function splitAtWidth(text: string, width: number): [string, string] {
   let used = 0;
   let index = 0;

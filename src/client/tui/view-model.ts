@@ -1,14 +1,15 @@
 /**
  * What the screen shows, as pure functions of the data: the rows the list shows for a filter, the
- * lines of the open record (masked or revealed), the status bar, the history and the help. No
- * blessed here: the results are tagged strings that fit the width they are given.
+ * lines of the open record (masked or revealed) and its images, the status bar, the history and
+ * the help. No blessed here: the results are tagged strings that fit the width they are given.
  */
+import { IMAGE_RENDITIONS, type ImageRendition, type ImageState, type ImageStatus } from '../../domain/images.js';
 import type { Field, RecordKind } from '../../domain/record.js';
 import type { SearchHit } from '../../domain/search.js';
 import { maskField } from '../cli/format.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import { HELP } from './keys.js';
-import { clip, escapeTags, fit, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
+import { clip, escapeTags, fit, hardWrap, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
 
 /** The list shows at most this many matches; a narrower filter finds the rest. */
 export const LIST_LIMIT = 1000;
@@ -118,6 +119,8 @@ export interface DetailLine {
   text: string;
   /** The field this line shows (its first line or a continuation). */
   field?: number;
+  /** The image this line shows (its name, its facts or a saved path). */
+  image?: number;
 }
 
 export interface DetailOptions {
@@ -127,10 +130,14 @@ export interface DetailOptions {
   width: number;
   /** The name of the record a conflict copy keeps an edit of. */
   conflictOfName?: string | undefined;
+  /** The record's images; left out (history) means no images section at all. */
+  images?: ImageRow[] | undefined;
+  /** The highlighted image, when the user is choosing one. */
+  selectedImage?: number | undefined;
   glyphs?: Glyphs;
 }
 
-/** The open record: name, kind and times, then one line (or more, wrapped) per field. */
+/** The open record: name, kind and times, then one line (or more, wrapped) per field, then its images. */
 export function detailLines(record: OpenedRecord, options: DetailOptions): DetailLine[] {
   const glyphs = options.glyphs ?? UNICODE_GLYPHS;
   const width = Math.max(1, options.width);
@@ -162,6 +169,10 @@ export function detailLines(record: OpenedRecord, options: DetailOptions): Detai
       lines.push({ text: selected ? `{inverse}${escaped}{/inverse}` : escaped, field: index });
     });
   });
+  if (options.images) {
+    lines.push({ text: '' });
+    lines.push(...imageLines(options.images, { width, selected: options.selectedImage, glyphs }));
+  }
   if (record.conflictOf) {
     lines.push({ text: '' });
     const of = options.conflictOfName !== undefined ? `"${sanitize(options.conflictOfName, glyphs)}" (${record.conflictOf.slice(0, 8)})` : record.conflictOf.slice(0, 8);
@@ -172,6 +183,90 @@ export function detailLines(record: OpenedRecord, options: DetailOptions): Detai
     lines.push({ text: '' });
     plain(`Sealed, not readable while locked${sealedFields.length ? `: ${sealedFields.join(', ')}` : ''}.`);
   }
+  return lines;
+}
+
+// ---- images -------------------------------------------------------------------------------
+
+/** An image of the open record as the detail pane shows it. */
+export interface ImageRow {
+  id: string;
+  /** The file name as the user gave it ("(sealed name)" while it cannot be opened). */
+  name: string;
+  /** Of the original as uploaded. */
+  size: number;
+  width: number;
+  height: number;
+  status: ImageStatus;
+  failure?: string | undefined;
+  sealed: boolean;
+  /** The renditions the server holds: the ones that can be saved. */
+  renditions: ImageRendition[];
+  /** Where this machine saved each rendition (kept in the local cache). */
+  saved: Partial<Record<ImageRendition, string>>;
+}
+
+/** The row of an image, given its name as opened and the files saved of it here. */
+export function imageRow(image: ImageState, name: string, saved: Partial<Record<ImageRendition, string>>): ImageRow {
+  return {
+    id: image.id,
+    name,
+    size: image.original.size,
+    width: image.original.width,
+    height: image.original.height,
+    status: image.status,
+    failure: image.failure,
+    sealed: image.encrypted,
+    renditions: IMAGE_RENDITIONS.filter((r) => r === 'original' || (r === 'cover' ? image.cover : image.compact) !== undefined),
+    saved,
+  };
+}
+
+export const RENDITION_NAMES: Record<ImageRendition, string> = { original: 'original', cover: 'cover', compact: 'compact copy' };
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${Math.round(bytes)} B`;
+}
+
+/** Size, pixels (a sealed original has none the server could read) and status, on one line. */
+export function imageFacts(row: ImageRow, glyphs: Glyphs = UNICODE_GLYPHS): string {
+  const parts = [formatBytes(row.size)];
+  if (row.width > 0 && row.height > 0) parts.push(`${row.width}x${row.height}`);
+  if (row.sealed) parts.push('sealed');
+  parts.push(row.status === 'failed' ? `failed: ${sanitize(row.failure ?? 'no reason given', glyphs)}` : row.status);
+  return parts.join(` ${glyphs.separator} `);
+}
+
+/**
+ * The images section: a title, then per image its name, its facts, and the path of each rendition
+ * saved here. Every line is tagged with its image, so the caller can scroll to the chosen one.
+ */
+export function imageLines(rows: ImageRow[], options: { width: number; selected?: number | undefined; glyphs?: Glyphs }): DetailLine[] {
+  const glyphs = options.glyphs ?? UNICODE_GLYPHS;
+  const width = Math.max(1, options.width);
+  const lines: DetailLine[] = [];
+  if (rows.length === 0) {
+    for (const part of wrap('No images. a attaches one.', width)) lines.push({ text: `{gray-fg}${escapeTags(part)}{/gray-fg}` });
+    return lines;
+  }
+  lines.push({ text: `{bold}${escapeTags(clip(`Images (${rows.length})`, width, glyphs))}{/bold}` });
+  rows.forEach((row, index) => {
+    const selected = options.selected === index;
+    const name = `${selected ? '>' : ' '}${fit(sanitize(row.name, glyphs), width - 1, glyphs)}`;
+    lines.push({ text: selected ? `{inverse}${escapeTags(name)}{/inverse}` : escapeTags(name), image: index });
+    const facts = wrap(imageFacts(row, glyphs), Math.max(1, width - 2)).map((part) => escapeTags(`  ${part}`));
+    const color = row.status === 'failed' ? 'red-fg' : row.status === 'processing' ? 'yellow-fg' : undefined;
+    for (const part of facts) lines.push({ text: color ? `{${color}}${part}{/${color}}` : part, image: index });
+    for (const rendition of IMAGE_RENDITIONS) {
+      const path = row.saved[rendition];
+      if (path === undefined) continue;
+      lines.push({ text: escapeTags(clip(`  ${RENDITION_NAMES[rendition]} saved at`, width, glyphs)), image: index });
+      // A path has no spaces to break at: it is cut wherever the width runs out, nothing dropped.
+      for (const part of hardWrap(sanitize(path, glyphs), Math.max(1, width - 4))) lines.push({ text: escapeTags(`    ${part}`), image: index });
+    }
+  });
   return lines;
 }
 

@@ -110,7 +110,7 @@ export class SqlEventStore implements EventStore {
     // than the driver parsing each row's columns (two JSON documents and a timestamp per event),
     // which is what limits a replay of millions of events.
     const rows = await this.db.query<{ page: string }>(
-      `SELECT coalesce(json_agg(json_build_array(version, event_id, type, data, metadata, (extract(epoch FROM created_at) * 1000)::bigint)
+      `SELECT coalesce(json_agg(json_build_array(version, event_id, type, data, metadata, floor(extract(epoch FROM created_at) * 1000)::bigint)
                                 ORDER BY version), '[]')::text AS page
        FROM (SELECT version, event_id, type, data, metadata, created_at FROM events
              WHERE stream_id = $1 AND version >= $2 AND version < $2::bigint + $3::bigint ORDER BY version LIMIT $3) page`,

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { readFileIfExists } from '../../src/lib/atomic-file.js';
+import { KEEPER } from '../support/cli.js';
+
+/** Drives the real `keeper tui` in tmux panes for the end-to-end tests: keys in, screen text out. */
+
+const run = promisify(execFile);
+
+/** One tmux server of our own (its own socket), with panes of exactly the size asked for. */
+export class Tmux {
+  private constructor(
+    private readonly socket: string,
+    private readonly config: string,
+    private readonly dir: string,
+  ) {}
+
+  static async start(dir: string): Promise<Tmux> {
+    const config = join(dir, 'tmux.conf');
+    // No status line (the pane gets all 24 rows) and dead panes stay, so their exit status can be read.
+    await writeFile(config, 'set -g status off\nset -g remain-on-exit on\n');
+    return new Tmux(`keeper-tui-${process.pid}-${randomUUID().slice(0, 8)}`, config, dir);
+  }
+
+  async tmux(...args: string[]): Promise<string> {
+    const { stdout } = await run('tmux', ['-L', this.socket, '-f', this.config, ...args]);
+    return stdout;
+  }
+
+  /** Starts the real `keeper tui` in a fresh 80x24 pane, with only the environment given. */
+  async open(name: string, env: Record<string, string>, args: string[] = []): Promise<Pane> {
+    const vars = Object.entries({ PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', TERM: 'screen', ...env }).map(([k, v]) => `${k}=${v}`);
+    // tmux runs this with sh, which writes the exit status where exitStatus() looks for it.
+    const statusFile = join(this.dir, `${name}.status`);
+    const command = `${['env', '-i', ...vars, process.execPath, KEEPER, 'tui', ...args].map(shellQuote).join(' ')}; echo $? > ${shellQuote(statusFile)}`;
+    await this.tmux('new-session', '-d', '-x', '80', '-y', '24', '-s', name, command);
+    return new Pane(this, name, statusFile);
+  }
+
+  async kill(): Promise<void> {
+    await this.tmux('kill-server').catch(() => undefined);
+  }
+}
+
+export class Pane {
+  constructor(
+    private readonly tmux: Tmux,
+    readonly name: string,
+    private readonly statusFile: string,
+  ) {}
+
+  async screen(): Promise<string> {
+    return this.tmux.tmux('capture-pane', '-p', '-t', this.name);
+  }
+
+  /** Presses keys by tmux name ('Enter', 'Tab', 'C-s', 'Down'), one command per key, in order. */
+  async keys(...keys: string[]): Promise<void> {
+    for (const key of keys) await this.tmux.tmux('send-keys', '-t', this.name, key);
+  }
+
+  async type(text: string): Promise<void> {
+    await this.tmux.tmux('send-keys', '-t', this.name, '-l', text);
+  }
+
+  /** Polls the screen until it shows `expected`; fails with the last screen after the timeout. */
+  async waitFor(expected: string | RegExp, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let screen = '';
+    while (Date.now() < deadline) {
+      screen = await this.screen();
+      if (typeof expected === 'string' ? screen.includes(expected) : expected.test(screen)) return screen;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the screen never showed ${String(expected)}; it shows:\n${screen}`);
+  }
+
+  /** Waits for the program to end and gives its exit status. */
+  async exitStatus(timeoutMs = 15_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const status = (await readFileIfExists(this.statusFile))?.trim();
+      if (status) return Number(status);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`keeper tui in ${this.name} did not exit; the screen shows:\n${await this.screen()}`);
+  }
+
+  async resize(width: number, height: number): Promise<void> {
+    await this.tmux.tmux('resize-window', '-t', this.name, '-x', String(width), '-y', String(height));
+  }
+
+  async close(): Promise<void> {
+    await this.tmux.tmux('kill-session', '-t', this.name).catch(() => undefined);
+  }
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}

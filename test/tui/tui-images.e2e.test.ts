@@ -1,0 +1,178 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { readFileIfExists } from '../../src/lib/atomic-file.js';
+import { keeper } from '../support/cli.js';
+import { pgliteTarget } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { Tmux, type Pane } from './tmux.js';
+
+const run = promisify(execFile);
+const PASSWORD = 'correct horse battery';
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** The open record's pane (right of the list, between the borders) as lines of text. */
+function detailColumn(screen: string): string[] {
+  return screen
+    .split('\n')
+    .slice(2, 21)
+    .map((line) => line.slice(37, 79).trimEnd());
+}
+
+/** A saved path as the detail pane shows it: cut into pieces on the lines under "<rendition> saved at". */
+function savedPathShown(screen: string, rendition = 'original'): string | undefined {
+  const lines = detailColumn(screen);
+  const at = lines.findIndex((line) => line.trim() === `${rendition} saved at`);
+  if (at < 0) return undefined;
+  const pieces: string[] = [];
+  for (const line of lines.slice(at + 1)) {
+    if (!line.startsWith('    ')) break;
+    pieces.push(line.slice(4));
+  }
+  return pieces.join('');
+}
+
+async function waitForFile(path: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFileIfExists(path);
+    if (text) return text;
+    if (Date.now() > deadline) throw new Error(`${path} was never written`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('keeper tui: images of a record (tmux, 80x24)', function () {
+  this.timeout(180_000);
+  let server: TestServer;
+  let tmux: Tmux;
+  let dir: string;
+  const panes: Pane[] = [];
+
+  before(async function () {
+    try {
+      await run('tmux', ['-V']);
+    } catch {
+      this.skip();
+    }
+    dir = await mkdtemp(join(tmpdir(), 'keeper-tui-img-'));
+    tmux = await Tmux.start(dir);
+    server = await startTestServer(pgliteTarget);
+  });
+
+  after(async () => {
+    for (const pane of panes) await pane.close();
+    await tmux?.kill();
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function open(name: string, env: Record<string, string>, args: string[] = []): Promise<Pane> {
+    const pane = await tmux.open(name, env, args);
+    panes.push(pane);
+    return pane;
+  }
+
+  it('attaches a picture by path, shows it processed, saves and opens the original, keeps the saved path across a restart, and removes it', async () => {
+    const home = join(dir, 'ivan');
+    const env = { KEEPER_SERVER: server.address, KEEPER_HOME: home, HOME: dir };
+    expect((await keeper(['register', '--login', 'ivan'], env, `${PASSWORD}\n`)).code).to.equal(0);
+    expect((await keeper(['add', 'Passport', '--kind', 'note', '--field', 'number=X123'], env)).code).to.equal(0);
+    const picture = join(dir, 'photo.png');
+    const bytes = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#3366cc' } }).png().toBuffer();
+    await writeFile(picture, bytes);
+    const notes = join(dir, 'notes.txt');
+    await writeFile(notes, 'not a picture at all, just some words in a text file');
+    // A stand-in for xdg-open that writes down what it was asked to open.
+    const bin = join(dir, 'bin');
+    await mkdir(bin);
+    const opened = join(dir, 'opened.txt');
+    await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`);
+    await chmod(join(bin, 'xdg-open'), 0o755);
+
+    // Background syncs are left slow: what shows "ready" is the sooner sync the TUI runs while its upload is processed.
+    const tui = await open('ivan-1', { ...env, PATH: `${bin}:${process.env.PATH ?? ''}` }, ['--sync-every', '600']);
+    let screen = await tui.waitFor(/Records \(1\)[\s\S]*● online/);
+    expect(detailColumn(screen)).to.include('No images. a attaches one.');
+
+    // A text file is refused with a sentence, and nothing is attached.
+    await tui.keys('a');
+    await tui.waitFor('Attach an image to "Passport"');
+    await tui.type(notes);
+    await tui.keys('Enter');
+    screen = await tui.waitFor('not attached: the server refused the input: the file is not an image');
+    if (process.env.SHOW) console.log(screen);
+    expect(screen).to.contain('Attach an image to "Passport"');
+    await tui.keys('C-u');
+    await tui.type(join(dir, 'missing.png'));
+    await tui.keys('Enter');
+    await tui.waitFor(`not attached: cannot read ${join(dir, 'missing.png')}: no such file`);
+    await tui.keys('Escape');
+    screen = await tui.waitFor('nothing was attached');
+    expect(detailColumn(screen)).to.include('No images. a attaches one.');
+
+    // The picture, under a name of its own.
+    await tui.keys('a');
+    await tui.waitFor('Attach an image to "Passport"');
+    await tui.type(picture);
+    await tui.keys('Tab');
+    await tui.type('front.png');
+    await tui.keys('Enter');
+    await tui.waitFor('attached "front.png" to "Passport"; its cover and compact copy are being made');
+    screen = await tui.waitFor(/Images \(1\)[\s\S]*front\.png/);
+    screen = await tui.waitFor(/\d+(\.\d)? KB · 320x240 · ready/, 60_000);
+    expect(screen).to.match(/· 0 pending/);
+
+    // Choose it, save the original: the path is shown in the pane and the file is the same bytes.
+    await tui.keys('i');
+    await tui.waitFor('Enter save/open  x remove  Esc back');
+    await tui.keys('Enter');
+    screen = await tui.waitFor(/o {2}save the original/);
+    expect(screen).to.match(/c {2}save the cover \(120x120\)/);
+    if (process.env.SHOW) console.log(screen);
+    await tui.keys('o');
+    screen = await tui.waitFor('saved the original of "front.png" to');
+    const [folder, ...others] = await readdir(join(home, 'images'));
+    expect(others).to.deep.equal([]);
+    const saved = join(home, 'images', folder!, 'front.png');
+    expect(sha256(await readFile(saved))).to.equal(sha256(bytes));
+    screen = await tui.waitFor('original saved at');
+    expect(savedPathShown(screen)).to.equal(saved);
+    if (process.env.SHOW) console.log(screen);
+
+    // "Open" hands the saved file to xdg-open and says so.
+    await tui.keys('v');
+    await tui.waitFor(`opened ${saved} with xdg-open`);
+    expect(await waitForFile(opened)).to.equal(saved);
+    await tui.keys('q');
+    expect(await tui.exitStatus()).to.equal(0);
+
+    // Started again (without xdg-open this time): the saved path is still listed, from the local cache.
+    const again = await open('ivan-2', { ...env, PATH: '/nonexistent' });
+    screen = await again.waitFor(/Records \(1\)[\s\S]*● online/);
+    screen = await again.waitFor('original saved at');
+    expect(savedPathShown(screen)).to.equal(saved);
+    expect(screen).to.match(/320x240 · ready/);
+    await again.keys('i', 'v');
+    if (process.env.SHOW) console.log(await again.waitFor(`no xdg-open here`));
+    await again.waitFor(`no xdg-open here to open it with; the original is saved at ${saved.slice(0, 10)}`);
+
+    // Removed after a confirmation; the saved file stays.
+    await again.keys('x');
+    await again.waitFor('Remove the image "front.png" from "Passport"?');
+    await again.keys('y');
+    await again.waitFor('removed the image "front.png" from "Passport"');
+    screen = await again.waitFor('No images. a attaches one.');
+    expect(detailColumn(screen).join('\n')).to.not.contain('front.png');
+    expect(sha256(await readFile(saved))).to.equal(sha256(bytes));
+    await again.keys('q');
+    expect(await again.exitStatus()).to.equal(0);
+    const listed = await keeper(['image', 'ls', 'Passport'], env);
+    expect(listed.stdout).to.contain('this record has no images');
+  });
+});
