@@ -116,8 +116,8 @@ export async function replayStream(reader: StreamReader, streamId: string, optio
 
 /**
  * Replays several streams one after another (an audit of every user), yielding each vault in turn.
- * The next stream's replay starts as soon as the current one is handed out, so the database reads
- * ahead while the caller works on what it got.
+ * Two replays are in flight at a time: while this process folds one stream's pages, the database
+ * is already reading the next stream's (on the other core) instead of waiting for its turn.
  */
 export async function* replayStreams(
   reader: StreamReader,
@@ -130,10 +130,12 @@ export async function* replayStreams(
     running.catch(() => {});
     return running;
   };
-  let next = streams.length > 0 ? start(0) : undefined;
+  let current = streams.length > 0 ? start(0) : undefined;
+  let next = streams.length > 1 ? start(1) : undefined;
   for (let index = 0; index < streams.length; index++) {
-    const state = await next!;
-    next = index + 1 < streams.length ? start(index + 1) : undefined;
+    const state = await current!;
+    current = next;
+    next = index + 2 < streams.length ? start(index + 2) : undefined;
     yield { streamId: streams[index]!.streamId, state };
   }
 }

@@ -93,14 +93,21 @@ export async function verifyReadModel(source: AuditSource, options: VerifyOption
       return { at, state: error };
     }
   };
-  // The next user's replay starts while this one is compared, so the database reads its pages
-  // while this process folds and compares (on separate cores) instead of taking turns.
-  let next = userIds.length > 0 ? replay(userIds[0]!) : undefined;
+  // Two users' replays are in flight, so the database reads the next one's pages while this
+  // process folds and compares (on separate cores) instead of taking turns.
+  const started = (index: number) => {
+    if (index >= userIds.length) return undefined;
+    const running = replay(userIds[index]!);
+    // Never left unawaited: a failure surfaces when its turn comes, or not at all if an earlier one fails first.
+    running.catch(() => {});
+    return running;
+  };
+  let ahead = started(0);
+  let afterThat = started(1);
   for (const [index, userId] of userIds.entries()) {
-    const current = await next!;
-    next = index + 1 < userIds.length ? replay(userIds[index + 1]!) : undefined;
-    // Never left unawaited: a failure surfaces when its turn comes, or not at all if this one fails first.
-    next?.catch(() => {});
+    const current = await ahead!;
+    ahead = afterThat;
+    afterThat = started(index + 2);
     const login = logins.get(userId) ?? null;
     const differ = (difference: Omit<Difference, 'userId' | 'login'>) => {
       const full = { userId, login, ...difference };

@@ -106,7 +106,6 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     await tui.type(notes);
     await tui.keys('Enter');
     screen = await tui.waitFor('not attached: the server refused the input: the file is not an image');
-    if (process.env.SHOW) console.log(screen);
     expect(screen).to.contain('Attach an image to "Passport"');
     await tui.keys('C-u');
     await tui.type(join(dir, 'missing.png'));
@@ -134,7 +133,6 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     await tui.keys('Enter');
     screen = await tui.waitFor(/o {2}save the original/);
     expect(screen).to.match(/c {2}save the cover \(120x120\)/);
-    if (process.env.SHOW) console.log(screen);
     await tui.keys('o');
     screen = await tui.waitFor('saved the original of "front.png" to');
     const [folder, ...others] = await readdir(join(home, 'images'));
@@ -143,7 +141,6 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     expect(sha256(await readFile(saved))).to.equal(sha256(bytes));
     screen = await tui.waitFor('original saved at');
     expect(savedPathShown(screen)).to.equal(saved);
-    if (process.env.SHOW) console.log(screen);
 
     // "Open" hands the saved file to xdg-open and says so.
     await tui.keys('v');
@@ -159,7 +156,6 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     expect(savedPathShown(screen)).to.equal(saved);
     expect(screen).to.match(/320x240 · ready/);
     await again.keys('i', 'v');
-    if (process.env.SHOW) console.log(await again.waitFor(`no xdg-open here`));
     await again.waitFor(`no xdg-open here to open it with; the original is saved at ${saved.slice(0, 10)}`);
 
     // Removed after a confirmation; the saved file stays.
@@ -174,5 +170,78 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     expect(await again.exitStatus()).to.equal(0);
     const listed = await keeper(['image', 'ls', 'Passport'], env);
     expect(listed.stdout).to.contain('this record has no images');
+  });
+
+  it('seals a picture attached to an encrypted vault and saves it opened again, with no compact copy to save', async () => {
+    const home = join(dir, 'judy');
+    const env = { KEEPER_SERVER: server.address, KEEPER_HOME: home, HOME: dir };
+    expect((await keeper(['register', '--login', 'judy'], env, `${PASSWORD}\n`)).code).to.equal(0);
+    expect((await keeper(['add', 'Diary', '--kind', 'note'], env)).code).to.equal(0);
+    expect((await keeper(['encrypt'], env, 'moon river\n')).code).to.equal(0);
+    const picture = join(dir, 'scan.jpg');
+    const bytes = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#cc6633' } }).jpeg({ quality: 80 }).toBuffer();
+    await writeFile(picture, bytes);
+
+    const tui = await open('judy', env, ['--sync-every', '600']);
+    await tui.waitFor('This vault is encrypted: type the secret word to open it.');
+    await tui.type('moon river');
+    await tui.keys('Enter');
+    await tui.waitFor(/Records \(1\)[\s\S]*· unlocked/);
+    await tui.keys('a');
+    await tui.waitFor('Attach an image to "Diary"');
+    await tui.type(picture);
+    await tui.keys('Enter');
+    await tui.waitFor('attached "scan.jpg" to "Diary"; sealed here, its cover made here');
+    // Sealed: ready at once (the server makes nothing), and no pixels the server could read.
+    let screen = await tui.waitFor(/scan\.jpg\s+│\n.*\d+(\.\d)? [KM]?B · sealed · ready/);
+
+    await tui.keys('i', 'p');
+    await tui.waitFor('a sealed image has no compact copy');
+    await tui.keys('o');
+    await tui.waitFor('saved the original of "scan.jpg" to');
+    await tui.keys('c');
+    screen = await tui.waitFor('cover saved at');
+    const original = savedPathShown(screen)!;
+    const cover = savedPathShown(screen, 'cover')!;
+    expect(original).to.match(/\/images\/[0-9a-f]{8}\/scan\.jpg$/);
+    expect(cover).to.match(/\/images\/[0-9a-f]{8}\/scan\.cover\.jpg$/);
+    expect(sha256(await readFile(original))).to.equal(sha256(bytes));
+    const coverInfo = await sharp(await readFile(cover)).metadata();
+    expect([coverInfo.width, coverInfo.height]).to.deep.equal([120, 120]);
+    await tui.keys('q');
+    expect(await tui.exitStatus()).to.equal(0);
+  });
+
+  it('says on the message line that the server is down when attaching or saving, and goes on working', async () => {
+    const own = await startTestServer(pgliteTarget);
+    let running = true;
+    try {
+      const env = { KEEPER_SERVER: own.address, KEEPER_HOME: join(dir, 'kate'), HOME: dir };
+      expect((await keeper(['register', '--login', 'kate'], env, `${PASSWORD}\n`)).code).to.equal(0);
+      expect((await keeper(['add', 'Car', '--kind', 'note'], env)).code).to.equal(0);
+      const picture = join(dir, 'car.png');
+      await writeFile(picture, await sharp({ create: { width: 64, height: 48, channels: 3, background: '#22aa44' } }).png().toBuffer());
+      expect((await keeper(['image', 'add', 'Car', picture], env)).code).to.equal(0);
+
+      const tui = await open('kate', env, ['--sync-every', '600']);
+      await tui.waitFor(/Images \(1\)[\s\S]*car\.png[\s\S]*● online/);
+      await own.close();
+      running = false;
+
+      await tui.keys('a');
+      await tui.waitFor('Attach an image to "Car"');
+      await tui.type(picture);
+      await tui.keys('Enter');
+      await tui.waitFor('not attached: cannot reach the Keeper server at');
+      await tui.keys('Escape', 'i', 'o');
+      await tui.waitFor('was not saved: cannot reach the Keeper server at');
+      await tui.keys('s');
+      const screen = await tui.waitFor(/offline: cannot reach[\s\S]*○ offline/);
+      expect(screen).to.match(/Images \(1\)/);
+      await tui.keys('q');
+      expect(await tui.exitStatus()).to.equal(0);
+    } finally {
+      if (running) await own.close();
+    }
   });
 });

@@ -346,12 +346,21 @@ export function helpLines(width: number): string[] {
     ...section.keys.map(([keys, what]) => escapeTags(`${padEnd(keys, keyWidth)}${what}`)),
   ]);
   if (width < 76) return blocks.flatMap((block) => [...block, '']).slice(0, -1);
-  // Whole sections go left until it holds about half the lines, the rest go right.
+  // Whole sections, in order: the first ones go left, the rest right, split where the taller column is shortest.
   const columnWidth = Math.floor(width / 2);
   const total = blocks.reduce((n, block) => n + block.length, 0);
-  const left: string[] = [];
-  const right: string[] = [];
-  for (const block of blocks) (left.length < total / 2 ? left : right).push(...block);
+  let split = 1;
+  let best = Infinity;
+  for (let k = 1, above = 0; k <= blocks.length; k++) {
+    above += blocks[k - 1]!.length;
+    const taller = Math.max(above, total - above);
+    if (taller < best) {
+      best = taller;
+      split = k;
+    }
+  }
+  const left = blocks.slice(0, split).flat();
+  const right = blocks.slice(split).flat();
   const out: string[] = [];
   for (let i = 0; i < Math.max(left.length, right.length); i++) {
     const l = left[i] ?? '';
