@@ -99,6 +99,12 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     const tui = await open('ivan-1', { ...env, PATH: `${bin}:${process.env.PATH ?? ''}` }, ['--sync-every', '600']);
     let screen = await tui.waitFor(/Records \(1\)[\s\S]*● online/);
     expect(detailColumn(screen)).to.include('No images. a attaches one.');
+    // The help lists the image keys, at 80x24.
+    await tui.keys('?');
+    screen = await tui.waitFor('Images (i)');
+    expect(screen).to.match(/a {13}attach an image file/);
+    expect(screen).to.match(/c, p {10}save cover, compact copy/);
+    await tui.keys('Escape');
 
     // A text file is refused with a sentence, and nothing is attached.
     await tui.keys('a');
@@ -126,6 +132,12 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     screen = await tui.waitFor(/Images \(1\)[\s\S]*front\.png/);
     screen = await tui.waitFor(/\d+(\.\d)? KB · 320x240 · ready/, 60_000);
     expect(screen).to.match(/· 0 pending/);
+    // Image news is not mistaken for a change of the record itself.
+    await tui.keys('m');
+    screen = await tui.waitFor('Messages');
+    expect(screen).to.contain('attached "front.png" to "Passport"');
+    expect(screen).to.not.contain('changed elsewhere');
+    await tui.keys('Escape');
 
     // Choose it, save the original: the path is shown in the pane and the file is the same bytes.
     await tui.keys('i');

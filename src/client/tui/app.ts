@@ -347,14 +347,13 @@ export class App {
     this.watchProcessing();
   }
 
-  /** What a sync's news is measured against: the open record's version and every image's status. */
+  /** What a sync's news is measured against: the versions of the records on screen and every image's status. */
   private beforeSync(): BeforeSync {
     const engine = this.engine!;
-    const shown = this.main.selectedId;
-    return {
-      shownVersion: shown ? engine.record(shown)?.version : undefined,
-      images: new Map(engine.allImages().map((image) => [image.id, image.status])),
-    };
+    const ids = [this.main.selectedId, ...this.overlays.map((o) => (o.kind === 'form' ? o.form.recordId : undefined))];
+    const versions = new Map<string, number | undefined>();
+    for (const id of ids) if (id) versions.set(id, engine.record(id)?.version);
+    return { versions, images: new Map(engine.allImages().map((image) => [image.id, image.status])) };
   }
 
   /** Syncs again soon while an image attached from here is still being processed, so "ready" shows without waiting. */
@@ -376,11 +375,11 @@ export class App {
     if (wasOffline) this.say(`back online: synced with ${this.session.server}`, 'info');
     for (const conflict of report.conflicts) this.say(describeConflict(conflict, this.nameOf(conflict.recordId, conflict.recordName)), 'warn');
     if (report.conflicts.length > 1) this.say(`${report.conflicts.length} conflicts in this sync: press m to read them all`, 'warn');
-    const changed = new Set(report.changed);
+    // Image events name their record too: the record itself changed only if its version moved.
+    const changed = new Set(report.changed.filter((id) => !before.versions.has(id) || engine.record(id)?.version !== before.versions.get(id)));
     const shown = this.main.selectedId;
-    // Image events name their record too; the record itself changed only if its version moved.
     const shownRecord = shown ? engine.record(shown) : undefined;
-    if (shown && changed.has(shown) && report.conflicts.length === 0 && shownRecord?.version !== before.shownVersion) {
+    if (shown && changed.has(shown) && report.conflicts.length === 0) {
       if (shownRecord) this.say(`"${this.nameOf(shown, '')}" was changed elsewhere: showing the new version`, 'info');
       else this.say(`"${this.main.shownName ?? shown.slice(0, 8)}" was deleted elsewhere`, 'warn');
     }
@@ -1117,7 +1116,8 @@ function loginAgain(error: NotLoggedIn): string {
 }
 
 interface BeforeSync {
-  shownVersion: number | undefined;
+  /** The versions of the open record and of records being edited (undefined: not there). */
+  versions: Map<string, number | undefined>;
   images: Map<string, ImageStatus>;
 }
 
