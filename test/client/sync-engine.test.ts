@@ -9,6 +9,8 @@ import { SyncEngine, VaultLocked } from '../../src/client/sync/sync-engine.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
 import { SessionStore } from '../../src/client/session-store.js';
 import { WrongSecretWord } from '../../src/client/crypto/index.js';
+import { uploadImage } from '../../src/client/images/image-transfer.js';
+import sharp from 'sharp';
 
 const PASSWORD = 'correct horse battery';
 const WEAK_KDF = { allowWeakForTests: true, cost: { N: 2 ** 10 } };
@@ -170,6 +172,45 @@ for (const target of databaseTargets) {
       await a!.engine.sync();
       expect(a!.engine.record(id)).to.include({ name: 'v1' });
       expect((await a!.engine.history(id)).map((h) => h.type)).to.deep.equal(['RecordCreated', 'RecordUpdated', 'RecordRestored', 'RecordDeleted', 'RecordRestored']);
+    });
+
+    it("keeps a record's images in the replica: with the snapshot, through pulls and the cache, and back with a restored record", async () => {
+      const [a, b] = await user(2);
+      const id = await a!.engine.create({ kind: 'note', name: 'with pictures', fields: [] });
+      await a!.engine.sync();
+      const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#a52' } }).png().toBuffer();
+      const file = join(a!.home, 'pic.png');
+      await writeFile(file, png);
+      const uploaded = await uploadImage(a!.client, { recordId: id, path: file });
+      const imageId = uploaded.image!.id;
+      await a!.engine.sync();
+      expect(a!.engine.imagesOf(id).map((image) => image.id)).to.deep.equal([imageId]);
+
+      // A fresh device gets the image with the snapshot; the cache keeps it across a restart.
+      await server.projected();
+      await b!.engine.sync();
+      expect(b!.engine.imagesOf(id).map((image) => [image.id, image.fileName])).to.deep.equal([[imageId, 'pic.png']]);
+      await b!.engine.linkImageFile(imageId, 'original', '/somewhere/pic.png');
+      const reopened = await b!.reopen();
+      expect(reopened.imagesOf(id).map((image) => image.id)).to.deep.equal([imageId]);
+      expect(reopened.imageFilesOf(imageId)).to.deep.equal({ original: '/somewhere/pic.png' });
+
+      // Deleted, a record's images are gone from view; a device that starts after that gets a
+      // snapshot without them, and they come back with the restored record.
+      await a!.engine.delete(id);
+      await a!.engine.sync();
+      expect(a!.engine.image(imageId)).to.equal(undefined);
+      await server.projected();
+      const late = await b!.reopen();
+      await rm(late.cachePath, { force: true });
+      const cold = await b!.reopen();
+      await cold.sync();
+      expect(cold.imagesOf(id)).to.deep.equal([]);
+      await a!.engine.restore(id, 1);
+      await a!.engine.sync();
+      await cold.sync();
+      expect(cold.record(id)).to.include({ name: 'with pictures' });
+      expect(cold.imagesOf(id).map((image) => image.id)).to.deep.equal([imageId]);
     });
 
     it('sets a corrupted or truncated cache aside and rebuilds it from the server', async () => {

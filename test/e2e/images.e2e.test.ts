@@ -217,6 +217,16 @@ for (const target of databaseTargets) {
       expect((await alice.listImages(recordId)).map((i) => i.id)).to.include(imageId);
     });
 
+    it('says so when the bytes of an image are missing from the blob store', async () => {
+      const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#123456' } }).png().toBuffer();
+      const uploaded = await alice.uploadImage(header(recordId, png), () => chunks(png));
+      const blobs = await FileBlobStore.open(server.blobDir);
+      await blobs.remove(sha256(png));
+      const error = await rejection(alice.downloadImage(uploaded.image!.id, Rendition.RENDITION_ORIGINAL, () => undefined, async () => undefined));
+      expect(error.code).to.equal(status.NOT_FOUND);
+      expect(error.details).to.match(/original of image .* is no longer stored/);
+    });
+
     it('deletes an image with an event, then collects its bytes once nothing refers to them', async () => {
       const png = await sharp({ create: { width: 30, height: 30, channels: 3, background: '#0f0' } }).png().toBuffer();
       const uploaded = await alice.uploadImage(header(recordId, png), () => chunks(png));

@@ -540,6 +540,8 @@ export class SyncEngine {
       }
     });
     for (const [id, record] of past.records) if (!this.synced.records.has(id)) this.synced.records.set(id, record);
+    // A snapshot lists only the images of live records: those of a deleted one come back with it.
+    for (const [id, image] of past.images) if (!this.synced.images.has(id)) this.synced.images.set(id, image);
   }
 
   private keyForWriting(needed: boolean | undefined, what: string): VaultKey | null {

@@ -104,6 +104,8 @@ export class ImageService {
   async download(userId: string, imageId: string, rendition: ImageRendition): Promise<DownloadOpened> {
     const image = await this.vault.withState(userId, (state) => liveImage(state, imageId));
     const info = renditionOf(image, rendition);
+    // Collected only when nothing refers to it, so this means the blob directory lost it.
+    if (!(await this.blobs.stat(info.address))) throw new ImageRequestRejected('not_found', `the ${rendition} of image ${imageId} is no longer stored`);
     return { image, rendition, info, stream: this.blobs.open(info.address, IMAGE_CHUNK_BYTES) };
   }
 
