@@ -60,3 +60,25 @@ export interface CachedList {
   key: string;
   model: ListModel;
 }
+
+/**
+ * The state the app's parts share and change: the screen that owns the keys, the boxes over it
+ * and the vault screen. `overlays` is replaced as often as pushed to, so hold the Screen, not the array.
+ */
+export interface Screen {
+  mode: Mode;
+  overlays: Overlay[];
+  readonly main: MainState;
+}
+
+export function screenState(): Screen {
+  return { mode: { kind: 'starting', text: 'Starting...' }, overlays: [], main: mainState() };
+}
+
+/** Locked: the unlock prompt of an encrypted vault, or the paused screen of one without encryption. */
+export function isLocked(mode: Mode): boolean {
+  return (mode.kind === 'secret' && mode.purpose === 'unlock') || mode.kind === 'paused';
+}
+
+/** A scroll position past any text: drawing clamps it to the last page. */
+export const SCROLL_END = 1_000_000;

@@ -1,0 +1,197 @@
+import { WrongSecretWord } from '../crypto/index.js';
+import type { SyncEngine } from '../sync/sync-engine.js';
+import type { AutoLock } from './auto-lock.js';
+import type { Clipboard } from './clipboard.js';
+import { Cancelled, describe, WRONG_SECRET } from './failures.js';
+import { line } from './line-editor.js';
+import type { Notices } from './notices.js';
+import { loginForm, loginOutcome, secretPrompt } from './screens/login.js';
+import type { TuiSession } from './session.js';
+import type { Level, Screen } from './state.js';
+import type { SyncLoop } from './sync-loop.js';
+import type { VaultView } from './vault-view.js';
+
+export interface VaultAccessOptions {
+  session: TuiSession;
+  screen: Screen;
+  view: VaultView;
+  notices: Notices;
+  sync: SyncLoop;
+  autoLock: AutoLock;
+  clipboard: Clipboard;
+  draw: () => void;
+  /** Runs an action; whatever goes wrong becomes a message. */
+  act: (work: () => Promise<void>) => void;
+}
+
+/**
+ * Getting to the vault and away from it again: the connect screen, opening the replica with the
+ * secret word, locking (by hand or after the idle time) and unlocking.
+ */
+export class VaultAccess {
+  private unlockError: string | undefined;
+
+  constructor(private readonly o: VaultAccessOptions) {}
+
+  private say(text: string, level: Level): void {
+    this.o.notices.say(text, level);
+  }
+
+  async start(): Promise<void> {
+    const user = await this.o.session.savedUser();
+    if (!user) return this.toLogin();
+    await this.openVault();
+  }
+
+  toLogin(problem?: string): void {
+    const { session, screen } = this.o;
+    this.stopTimers();
+    screen.overlays = [];
+    screen.mode = { kind: 'login', form: loginForm(session.server, session.user?.login ?? ''), busy: false };
+    if (problem) this.say(problem, 'error');
+  }
+
+  async submitLogin(): Promise<void> {
+    const { session, screen } = this.o;
+    if (screen.mode.kind !== 'login' || screen.mode.busy) return;
+    const mode = screen.mode;
+    const outcome = loginOutcome(mode.form);
+    if (!outcome.ok) {
+      mode.form = { ...mode.form, row: outcome.row };
+      this.say(outcome.error, 'error');
+      return;
+    }
+    mode.busy = true;
+    this.say(outcome.register ? 'registering...' : 'logging in...', 'info');
+    this.o.draw();
+    try {
+      session.useServer(outcome.server);
+      await session.logIn(outcome.login, outcome.password, outcome.register);
+    } catch (error) {
+      mode.busy = false;
+      mode.form = { ...mode.form, password: line(), repeat: line(), row: 2 };
+      this.say(describe(error, session.server), 'error');
+      return;
+    }
+    this.say(outcome.register ? `registered and logged in as ${outcome.login}` : `logged in as ${outcome.login}`, 'info');
+    await this.openVault();
+  }
+
+  /** Opens the replica, asking for the secret word until it is right (or the user quits). */
+  private async openVault(): Promise<void> {
+    const { screen } = this.o;
+    screen.mode = { kind: 'starting', text: 'Opening the vault...' };
+    this.o.draw();
+    let engine: SyncEngine;
+    for (;;) {
+      try {
+        engine = await this.o.session.openVault(this.askSecret);
+        break;
+      } catch (error) {
+        if (!(error instanceof WrongSecretWord)) throw error;
+        this.unlockError = WRONG_SECRET;
+      }
+    }
+    this.unlockError = undefined;
+    for (const notice of engine.notices) this.say(notice, 'warn');
+    screen.mode = { kind: 'main' };
+    screen.main.selectedId = undefined;
+    screen.main.selectedIndex = 0;
+    screen.main.focus = 'list';
+    this.o.view.changed();
+    this.startTimers();
+    this.o.draw();
+    await this.o.sync.syncNow('start');
+  }
+
+  /** The engine's way to get the secret word: the prompt takes over the screen until answered. */
+  private readonly askSecret = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const { screen } = this.o;
+      const reason =
+        screen.mode.kind === 'main' ? 'Encryption is on for this vault: type its secret word.' : 'This vault is encrypted: type the secret word to open it.';
+      screen.mode = { kind: 'secret', purpose: 'open', prompt: secretPrompt(reason, this.unlockError), answer: resolve, cancel: () => reject(new Cancelled()) };
+      this.unlockError = undefined;
+      this.o.draw();
+    });
+
+  /** The engine got a wrong secret word while syncing: the prompt it asks again with says so. */
+  wrongSecret(): void {
+    this.unlockError = WRONG_SECRET;
+  }
+
+  submitSecret(): void {
+    const { session, screen } = this.o;
+    if (screen.mode.kind !== 'secret') return;
+    const mode = screen.mode;
+    const secret = mode.prompt.secret.text;
+    mode.prompt = { ...mode.prompt, secret: line(), busy: true, error: undefined };
+    if (mode.purpose === 'open') {
+      mode.answer?.(secret);
+      return;
+    }
+    this.o.act(async () => {
+      try {
+        await session.exclusive((engine) => engine.unlock(secret));
+      } catch (error) {
+        mode.prompt = { ...mode.prompt, busy: false, error: error instanceof WrongSecretWord ? WRONG_SECRET : describe(error, session.server) };
+        return;
+      }
+      this.unlocked();
+    });
+  }
+
+  unlocked(): void {
+    this.o.screen.mode = { kind: 'main' };
+    this.o.view.changed();
+    this.startTimers();
+    void this.o.sync.syncNow('auto');
+  }
+
+  /**
+   * Takes every decrypted value off the screen. An encrypted vault also forgets its key (the
+   * secret word opens it again); a vault without encryption has nothing to ask for, so Enter
+   * brings it back.
+   */
+  async lock(why: 'idle' | 'manual'): Promise<void> {
+    const { session, screen } = this.o;
+    const engine = session.engine;
+    if (!engine || screen.mode.kind !== 'main') return;
+    const hadForm = screen.overlays.some((o) => o.kind === 'form');
+    screen.overlays = [];
+    screen.main.revealedId = undefined;
+    this.o.view.forget();
+    this.o.notices.clear();
+    this.stopTimers();
+    const reason = why === 'idle' ? `Locked after ${duration(this.o.autoLock.ms)} without a key press.` : 'Locked.';
+    if (engine.encrypted && engine.unlocked) {
+      screen.mode = { kind: 'secret', purpose: 'unlock', prompt: secretPrompt(`${reason} Type the secret word to unlock.`) };
+      this.o.draw();
+      await session.exclusive(async (e) => {
+        await e.save();
+        e.lock();
+      });
+    } else {
+      screen.mode = { kind: 'paused', reason };
+    }
+    if (hadForm) this.say('the form was closed without saving when the screen locked', 'warn');
+    await this.o.clipboard.clear();
+  }
+
+  private startTimers(): void {
+    this.o.sync.start();
+    this.o.autoLock.reset();
+  }
+
+  private stopTimers(): void {
+    this.o.sync.stop();
+    this.o.autoLock.stop();
+  }
+}
+
+function duration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds % 60 !== 0 || seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = seconds / 60;
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
