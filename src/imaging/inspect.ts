@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { sniffImageType } from './sniff.js';
 
@@ -37,8 +38,28 @@ export interface ImageInfo {
  * decompression bomb (a small file declaring a huge canvas) costs nothing to refuse.
  */
 export async function inspectImage(bytes: Uint8Array, limits: ImageLimits = {}): Promise<ImageInfo> {
+  return inspect(bytes.subarray(0, SNIFF_HEAD_BYTES), bytes, limits);
+}
+
+/** inspectImage for a file on disk (an upload being received): only its head and header are read. */
+export async function inspectImageFile(path: string, limits: ImageLimits = {}): Promise<ImageInfo> {
+  const file = await open(path, 'r');
+  let head: Uint8Array;
+  try {
+    const buffer = Buffer.alloc(SNIFF_HEAD_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, SNIFF_HEAD_BYTES, 0);
+    head = buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+  return inspect(head, path, limits);
+}
+
+const SNIFF_HEAD_BYTES = 4096;
+
+async function inspect(head: Uint8Array, input: Uint8Array | string, limits: ImageLimits): Promise<ImageInfo> {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const type = sniffImageType(bytes.subarray(0, 4096));
+  const type = sniffImageType(head);
   if (type === undefined) throw new ImageRejected('not_an_image', 'the file is not an image: its first bytes match no image format');
   if (!SUPPORTED_IMAGE_TYPES.has(type)) {
     throw new ImageRejected('unsupported_type', `${type} images are not supported; use JPEG, PNG, WebP, GIF, AVIF or TIFF`);
@@ -46,7 +67,7 @@ export async function inspectImage(bytes: Uint8Array, limits: ImageLimits = {}):
   let metadata: Metadata;
   try {
     // No pixel limit here: the header is all that is read, and the check below names the sizes.
-    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+    metadata = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new ImageRejected('corrupt', `the ${type} file is damaged: ${decoderMessage(error)}`, { cause: error });
   }

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_PIXELS, decoderMessage, ImageRejected, inspectImage, type I
 import { BudgetUnreachable, fitJpeg, type PixelSource } from './jpeg-budget.js';
 
 export { sniffImageType } from './sniff.js';
-export { DEFAULT_MAX_PIXELS, ImageRejected, inspectImage, SUPPORTED_IMAGE_TYPES, type ImageInfo, type ImageLimits, type ImageRejectionCode } from './inspect.js';
+export { DEFAULT_MAX_PIXELS, ImageRejected, inspectImage, inspectImageFile, SUPPORTED_IMAGE_TYPES, type ImageInfo, type ImageLimits, type ImageRejectionCode } from './inspect.js';
 
 export interface Rendition {
   bytes: Buffer;

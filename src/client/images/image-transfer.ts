@@ -60,7 +60,7 @@ export async function uploadImage(client: KeeperClient, input: UploadInput): Pro
   const key = input.vaultKey;
   const plain = await readFile(input.path);
   if (!sniffImageType(plain.subarray(0, 32))) {
-    throw new ImageTransferError(`${input.path} is not an image Keeper takes (JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF)`);
+    throw new ImageTransferError(`${input.path} is not an image Keeper takes (JPEG, PNG, WebP, GIF, AVIF or TIFF)`);
   }
   const cover = await makeCover(plain).catch((error: unknown) => {
     throw new ImageTransferError(`${input.path} cannot be read as an image: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
 import { decideRenditions, type RenditionInfo } from '../../domain/images.js';
 import { derivedId } from '../../lib/derived-id.js';
-import { inspectImage, sniffImageType } from '../../imaging/renditions.js';
+import { inspectImageFile, sniffImageType } from '../../imaging/renditions.js';
 import { MemoryJobQueue } from '../../imaging/queue/memory-queue.js';
 import { NatsJobQueue } from '../../imaging/queue/nats-queue.js';
 import type { JobQueue } from '../../imaging/queue/port.js';
 import type { ImagingPorts } from '../../imaging/ports.js';
 import { startImagingWorker } from '../../imaging/worker.js';
 import type { BlobStore } from '../blobs/blob-store.js';
-import { readFile } from 'node:fs/promises';
 import type { Database } from '../sql/database.js';
 import type { VaultService } from '../vault/vault-service.js';
 import type { ImageInspector } from './image-service.js';
@@ -24,7 +23,7 @@ export function sharpInspector(maxPixels: number): ImageInspector {
   return {
     sniff: sniffImageType,
     async inspect(path) {
-      const info = await inspectImage(await readFile(path), { maxPixels });
+      const info = await inspectImageFile(path, { maxPixels });
       return { type: info.type, width: info.width, height: info.height };
     },
   };

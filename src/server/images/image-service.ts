@@ -175,7 +175,7 @@ export class ImageService {
 
   private sniffOrReject(head: Uint8Array): string {
     const type = this.inspector.sniff(head);
-    if (!type) throw new ImageRequestRejected('invalid', 'the file is not an image Keeper takes (JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF)');
+    if (!type) throw new ImageRequestRejected('invalid', 'the file is not an image Keeper takes (JPEG, PNG, WebP, GIF, AVIF or TIFF)');
     return type;
   }
 
