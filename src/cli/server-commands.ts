@@ -81,7 +81,7 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
           db,
           new VaultService(db, store),
           await FileBlobStore.open(config.blobDir),
-          { queue: openJobQueue(config.natsUrl, logger), relay: true, worker: false, concurrency: 1, maxPixels: config.imageMaxPixels },
+          { queue: openJobQueue(imagePartsOf(config).queueChoice, logger), relay: true, worker: false, concurrency: 1, maxPixels: config.imageMaxPixels },
           logger,
         )
       : undefined;
@@ -106,7 +106,7 @@ export async function imagingCommand(flags: Record<string, unknown>): Promise<vo
       db,
       new VaultService(db, new SqlEventStore(db)),
       await FileBlobStore.open(images.blobDir),
-      { queue: openJobQueue(config.natsUrl, logger), relay: false, worker: true, concurrency: images.concurrency, maxPixels: images.maxPixels },
+      { queue: openJobQueue(images.queueChoice, logger), relay: false, worker: true, concurrency: images.concurrency, maxPixels: images.maxPixels },
       logger,
     );
     logger.warn({ blobs: images.blobDir, concurrency: images.concurrency }, 'keeper imaging started');

@@ -27,6 +27,12 @@ const schema = z.object({
     .regex(/^(nats|tls):\/\//, 'must be a nats:// URL')
     .optional(),
   imaging: z.enum(['inline', 'external'], { message: 'must be inline or external' }).default('inline'),
+  natsPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - and _ only')
+    .max(64, 'must be at most 64 characters')
+    .optional(),
+  imagingAckWait: positiveInt('seconds').default(30),
   blobDir: z.string().min(1).optional(),
   imageMaxBytes: positiveInt('bytes').default(25 * 1024 * 1024),
   imageMaxPixels: positiveInt('pixels').default(100_000_000),
@@ -53,6 +59,8 @@ const NAMES: Record<string, string> = {
   tlsKey: '--tls-key / KEEPER_TLS_KEY',
   natsUrl: '--nats-url / KEEPER_NATS_URL',
   imaging: '--imaging / KEEPER_IMAGING',
+  natsPrefix: 'KEEPER_NATS_PREFIX',
+  imagingAckWait: 'KEEPER_IMAGING_ACK_WAIT',
   blobDir: '--blob-dir / KEEPER_BLOB_DIR',
   imageMaxBytes: 'KEEPER_IMAGE_MAX_BYTES',
   imageMaxPixels: 'KEEPER_IMAGE_MAX_PIXELS',
@@ -79,6 +87,8 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     tlsKey: pick(flags, env, 'tlsKey', 'KEEPER_TLS_KEY'),
     natsUrl: pick(flags, env, 'natsUrl', 'KEEPER_NATS_URL'),
     imaging: pick(flags, env, 'imaging', 'KEEPER_IMAGING'),
+    natsPrefix: env.KEEPER_NATS_PREFIX || undefined,
+    imagingAckWait: env.KEEPER_IMAGING_ACK_WAIT || undefined,
     blobDir: pick(flags, env, 'blobDir', 'KEEPER_BLOB_DIR'),
     imageMaxBytes: env.KEEPER_IMAGE_MAX_BYTES || undefined,
     imageMaxPixels: env.KEEPER_IMAGE_MAX_PIXELS || undefined,

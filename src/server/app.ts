@@ -19,7 +19,7 @@ import { FileBlobStore } from './blobs/file-blob-store.js';
 import { collectBlobs, type CollectOptions } from './blobs/blob-collector.js';
 import { ImageService } from './images/image-service.js';
 import type { JobQueue } from '../imaging/queue/port.js';
-import { openJobQueue, sharpInspector, startImagePipeline, type RunningPipeline } from './images/image-pipeline.js';
+import { openJobQueue, sharpInspector, startImagePipeline, type QueueChoice, type RunningPipeline } from './images/image-pipeline.js';
 
 export interface RunningApp {
   grpc: RunningGrpcServer;
@@ -86,8 +86,8 @@ export interface ImageParts {
   blobDir: string;
   maxBytes: number;
   maxPixels: number;
-  /** NATS JetStream for the jobs; the in-process queue without it. */
-  natsUrl?: string | undefined;
+  /** NATS JetStream for the jobs (the in-process queue without a URL), names and ack wait. */
+  queueChoice: QueueChoice;
   /** A queue made by the caller (tests: their own stream names, short ack waits); overrides natsUrl. */
   queue?: JobQueue | undefined;
   /** Make renditions in this process (otherwise `keeper imaging` does, from NATS). */
@@ -118,7 +118,7 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
     vault,
     blobs,
     {
-      queue: parts.images.queue ?? openJobQueue(parts.images.natsUrl, logger),
+      queue: parts.images.queue ?? openJobQueue(parts.images.queueChoice, logger),
       relay: parts.inlineProjector,
       worker: parts.images.inlineWorker,
       concurrency: parts.images.concurrency,
@@ -196,7 +196,7 @@ export function imagePartsOf(config: ServerConfig): ImageParts {
     blobDir: config.blobDir,
     maxBytes: config.imageMaxBytes,
     maxPixels: config.imageMaxPixels,
-    natsUrl: config.natsUrl,
+    queueChoice: { natsUrl: config.natsUrl, natsPrefix: config.natsPrefix, ackWaitMs: config.imagingAckWait * 1000 },
     inlineWorker: config.imaging === 'inline',
     concurrency: config.imagingConcurrency,
     gcIntervalMs: config.blobGcInterval * 1000,
@@ -208,6 +208,7 @@ export function imagePartsOf(config: ServerConfig): ImageParts {
 export function defaultImageParts(blobDir: string, overrides: Partial<ImageParts> = {}): ImageParts {
   return {
     blobDir,
+    queueChoice: {},
     maxBytes: 25 * 1024 * 1024,
     maxPixels: 100_000_000,
     inlineWorker: true,

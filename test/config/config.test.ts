@@ -56,6 +56,8 @@ describe('server config', () => {
     expect(configError(() => loadServerConfig({}, { KEEPER_IMAGE_MAX_BYTES: 'big' }))).to.contain('KEEPER_IMAGE_MAX_BYTES (got "big"): must be a number of bytes');
     expect(configError(() => loadServerConfig({}, { KEEPER_IMAGING_CONCURRENCY: '0' }))).to.contain('must be above zero');
     expect(configError(() => loadServerConfig({}, { KEEPER_BLOB_GC_INTERVAL: '-1' }))).to.contain('must not be negative');
+    expect(loadServerConfig({}, { KEEPER_NATS_PREFIX: 'TEAM_A', KEEPER_IMAGING_ACK_WAIT: '5' })).to.include({ natsPrefix: 'TEAM_A', imagingAckWait: 5 });
+    expect(configError(() => loadServerConfig({}, { KEEPER_NATS_PREFIX: 'a.b' }))).to.contain('KEEPER_NATS_PREFIX (got "a.b"): must be letters, digits, - and _ only');
   });
 
   it('never echoes the token key', () => {

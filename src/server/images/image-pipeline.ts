@@ -4,6 +4,7 @@ import { derivedId } from '../../lib/derived-id.js';
 import { inspectImageFile, sniffImageType } from '../../imaging/renditions.js';
 import { MemoryJobQueue } from '../../imaging/queue/memory-queue.js';
 import { NatsJobQueue } from '../../imaging/queue/nats-queue.js';
+import { natsNames } from '../../imaging/queue/nats-topology.js';
 import type { JobQueue } from '../../imaging/queue/port.js';
 import type { ImagingPorts } from '../../imaging/ports.js';
 import { startImagingWorker } from '../../imaging/worker.js';
@@ -13,9 +14,19 @@ import type { VaultService } from '../vault/vault-service.js';
 import type { ImageInspector } from './image-service.js';
 import { JobRelay } from './job-relay.js';
 
+export interface QueueChoice {
+  natsUrl?: string | undefined;
+  /** Stream, subject and consumer names under this prefix (deployments sharing one NATS). */
+  natsPrefix?: string | undefined;
+  /** How long a job may go unacknowledged before another worker gets it. */
+  ackWaitMs?: number | undefined;
+}
+
 /** NATS JetStream when a URL is configured, otherwise the in-process queue (embedded `keeper up`). */
-export function openJobQueue(natsUrl: string | undefined, logger: Logger): JobQueue {
-  return natsUrl ? new NatsJobQueue({ url: natsUrl, logger }) : new MemoryJobQueue({ logger });
+export function openJobQueue(choice: QueueChoice, logger: Logger): JobQueue {
+  const settings = choice.ackWaitMs !== undefined ? { ackWaitMs: choice.ackWaitMs } : {};
+  if (!choice.natsUrl) return new MemoryJobQueue({ logger, settings });
+  return new NatsJobQueue({ url: choice.natsUrl, logger, settings, ...(choice.natsPrefix ? { names: natsNames(choice.natsPrefix) } : {}) });
 }
 
 /** The upload checks on sharp: signature sniffing, then the header for type, size and pixel count. */
