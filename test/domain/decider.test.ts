@@ -20,8 +20,6 @@ import {
   type Field,
   type RecordState,
   type UpdateRecord,
-  type VaultEvent,
-  type VaultEventData,
   type RecordEvent,
   type RecordEventData,
 } from '../../src/domain/index.js';

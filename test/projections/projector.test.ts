@@ -7,11 +7,8 @@ import {
   decide,
   streamIdForUser,
   toVaultEvent,
-  withoutTombstone,
   type Field,
   type RecordKind,
-  type RecordState,
-  type VaultCommand,
   type RecordCommand,
 } from '../../src/domain/index.js';
 import { Projector } from '../../src/projections/projector.js';

@@ -15,7 +15,8 @@ import {
   type AttachState,
 } from '../../src/client/tui/screens/images.js';
 import { ASCII_GLYPHS, stripTags, textWidth } from '../../src/client/tui/text.js';
-import { detailLines, formatBytes, imageFacts, imageLines, imageRow, type ImageRow } from '../../src/client/tui/view-model.js';
+import { detailLines, imageFacts, imageLines, imageRow, type ImageRow } from '../../src/client/tui/view-model.js';
+import { formatBytes } from '../../src/client/cli/format.js';
 
 /** The images of the open record as the TUI shows them, and the image prompt and menu, as pure functions. */
 

@@ -5,7 +5,7 @@ import { CliError, EXIT } from '../../cli/exit-codes.js';
 import { displayFileName, downloadImage, ImageTransferError, savedFileName, uploadImage, type Progress } from '../images/image-transfer.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { openEngine, resolveRecord, syncIfOnline, type Context } from './commands.js';
-import { formatTime, table } from './format.js';
+import { formatBytes, formatTime, table } from './format.js';
 
 /** Files above this size show progress while they travel (on a terminal). */
 const PROGRESS_FROM_BYTES = 1024 * 1024;
@@ -124,10 +124,4 @@ function progressBar(total: number, verb: string): Progress | undefined {
       `\r${verb} [${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${Math.round(share * 100)}% ${formatBytes(done)} of ${formatBytes(total)}, ${formatBytes(done / seconds)}/s`,
     );
   };
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${Math.round(bytes)} B`;
 }

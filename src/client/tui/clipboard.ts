@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { onPath } from './on-path.js';
 
 export interface ClipboardTool {
   command: string;
@@ -15,19 +14,6 @@ const XCLIP: ClipboardTool = { command: 'xclip', copy: ['-selection', 'clipboard
 const XSEL: ClipboardTool = { command: 'xsel', copy: ['--clipboard', '--input'], clear: ['--clipboard', '--clear'] };
 const PBCOPY: ClipboardTool = { command: 'pbcopy', copy: [], clear: [] };
 
-function onPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 /**
  * The clipboard tool for this session: pbcopy on macOS, wl-copy under Wayland, xclip or xsel

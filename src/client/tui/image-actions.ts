@@ -11,7 +11,8 @@ import { attachForm, attachOutcome, openablePath, unavailable, type ImageAction 
 import type { TuiSession } from './session.js';
 import type { Level, Overlay, Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
-import { formatBytes, RENDITION_NAMES } from './view-model.js';
+import { RENDITION_NAMES } from './view-model.js';
+import { formatBytes } from '../cli/format.js';
 import type { VaultView } from './vault-view.js';
 
 export interface ImageActionsOptions {

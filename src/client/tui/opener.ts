@@ -1,21 +1,9 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { onPath } from './on-path.js';
 
 /** The desktop's "open this file" command: xdg-open, or open on macOS; undefined when there is none. */
 export function findOpener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string | undefined {
-  const command = platform === 'darwin' ? 'open' : 'xdg-open';
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
+  return onPath(platform === 'darwin' ? 'open' : 'xdg-open', env);
 }
 
 /**

@@ -10,6 +10,7 @@ import { maskField } from '../cli/format.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import { HELP } from './keys.js';
 import { clip, escapeTags, fit, hardWrap, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
+import { formatBytes } from '../cli/format.js';
 
 /** The list shows at most this many matches; a narrower filter finds the rest. */
 export const LIST_LIMIT = 1000;
@@ -224,11 +225,6 @@ export function imageRow(image: ImageState, name: string, saved: Partial<Record<
 
 export const RENDITION_NAMES: Record<ImageRendition, string> = { original: 'original', cover: 'cover', compact: 'compact copy' };
 
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${Math.round(bytes)} B`;
-}
 
 /** Size, pixels (a sealed original has none the server could read) and status, on one line. */
 export function imageFacts(row: ImageRow, glyphs: Glyphs = UNICODE_GLYPHS): string {

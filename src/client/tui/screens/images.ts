@@ -8,7 +8,8 @@ import type { ImageRendition } from '../../../domain/images.js';
 import type { Key } from '../keys.js';
 import { drawLine, editLine, line, type LineState } from '../line-editor.js';
 import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../text.js';
-import { formatBytes, RENDITION_NAMES, type ImageRow } from '../view-model.js';
+import { RENDITION_NAMES, type ImageRow } from '../view-model.js';
+import { formatBytes } from '../../cli/format.js';
 
 // ---- attach a file --------------------------------------------------------------------------
 
