@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { credentials, Metadata, status, type CallOptions, type ServiceError, type ChannelCredentials } from '@grpc/grpc-js';
+import { Channel, credentials, Metadata, status, type CallOptions, type ServiceError, type ChannelCredentials } from '@grpc/grpc-js';
 import { AuthServiceClient } from '../gen/keeper/v1/auth.js';
 import { VaultServiceClient } from '../gen/keeper/v1/vault.js';
 import { ImageServiceClient } from '../gen/keeper/v1/images.js';
@@ -25,17 +25,18 @@ export function openClients(options: ChannelOptions): GrpcClients {
   // every window update (loopback image downloads went from about 80 to about 200 MB/s).
   // Channelz (gRPC's live introspection) is not used, and its per-call bookkeeping costs every call.
   const channelOptions = { 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc-node.flow_control_window': 4 * 1024 * 1024, 'grpc.enable_channelz': 0 };
-  const auth = new AuthServiceClient(options.server, creds, channelOptions);
-  const vault = new VaultServiceClient(options.server, creds, channelOptions);
-  const images = new ImageServiceClient(options.server, creds, channelOptions);
+  // One channel (one connection, one resolver and balancer) carries all three services.
+  const channel = new Channel(options.server, creds, channelOptions);
+  const shared = { channelOverride: channel };
+  const auth = new AuthServiceClient(options.server, creds, shared);
+  const vault = new VaultServiceClient(options.server, creds, shared);
+  const images = new ImageServiceClient(options.server, creds, shared);
   return {
     auth,
     vault,
     images,
     close() {
-      auth.close();
-      vault.close();
-      images.close();
+      channel.close();
     },
   };
 }
