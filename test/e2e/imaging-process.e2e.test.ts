@@ -27,6 +27,10 @@ function imagingProcess(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [KEEPER, 'imaging'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+async function* chunksOf(bytes: Buffer): AsyncIterable<Uint8Array> {
+  for (let offset = 0; offset < bytes.length; offset += 64 * 1024) yield bytes.subarray(offset, offset + 64 * 1024);
+}
+
 if (pgUrl && natsUrl) {
   const url = natsUrl;
   describe('keeper imaging as its own process (PostgreSQL, NATS JetStream)', function () {
@@ -92,9 +96,7 @@ if (pgUrl && natsUrl) {
             encrypted: false,
             rendition: Rendition.RENDITION_ORIGINAL,
           },
-          async function* () {
-            for (let offset = 0; offset < photo.length; offset += 64 * 1024) yield photo.subarray(offset, offset + 64 * 1024);
-          },
+          () => chunksOf(photo),
         );
         const imageId = response.image!.id;
         await waitFor('the job to be in the first worker', async () => (await jsm.consumers.info(`${prefix}_JOBS`, `${prefix}-imaging`)).num_ack_pending === 1, 30_000);
@@ -124,6 +126,69 @@ if (pgUrl && natsUrl) {
       const [code] = (await once(child, 'exit')) as [number | null];
       expect(code).to.equal(2);
       expect(stderr.trim()).to.match(/^keeper: invalid configuration: .*takes its jobs from NATS: set --nats-url \/ KEEPER_NATS_URL$/);
+    });
+  });
+
+  describe('keeper projector as its own process relays image jobs (PostgreSQL, NATS JetStream)', function () {
+    this.timeout(180_000);
+    const schema = `keeper_test_${randomBytes(6).toString('hex')}`;
+    const prefix = `KEEPER_E2E_${randomBytes(4).toString('hex')}`;
+    let server: TestServer;
+    let projector: ChildProcess | undefined;
+
+    before(async () => {
+      const db = await openPostgres({ url: pgUrl, schema, maxConnections: 20 });
+      await migrate(db);
+      // The server neither projects nor relays: the worker in it only takes jobs from NATS.
+      const worker = new NatsJobQueue({ url, names: natsNames(prefix), settings: { ackWaitMs: 2_000, backoffMs: [200] }, logger: testLogger() });
+      server = await startTestServer({ name: 'PostgreSQL', open: async () => db, dispose: async (d) => d.close() }, { inlineProjector: false, images: { queue: worker } });
+    });
+    after(async () => {
+      if (projector && projector.exitCode === null) projector.kill('SIGKILL');
+      await server.close();
+      const nc = await connect({ servers: url });
+      const jsm = await jetstreamManager(nc);
+      for (const stream of [`${prefix}_JOBS`, `${prefix}_JOBS_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
+      await nc.close();
+      const admin = new pg.Client({ connectionString: pgUrl });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+      await admin.end();
+    });
+
+    it('projects the read model and queues the resize job of an upload, then stops cleanly', async () => {
+      projector = spawn(process.execPath, [KEEPER, 'projector'], {
+        env: { PATH: process.env.PATH ?? '', KEEPER_DATABASE_URL: urlWithSchema(pgUrl, schema), KEEPER_NATS_URL: url, KEEPER_NATS_PREFIX: prefix },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      const client = await server.client();
+      await client.register('projector-proc', 'correct horse battery');
+      const create = createMutation({ kind: 'note', name: 'receipts', fields: [] });
+      await client.push({ expectedVersion: 0, clientId: 'test', mutations: [create] });
+      const recordId = create.change?.$case === 'create' ? create.change.value.recordId : '';
+      const photo = await syntheticPhoto({ width: 640, height: 480, seed: 9 });
+      const response = await client.uploadImage(
+        {
+          imageId: randomUUID(),
+          recordId,
+          fileName: 'receipt.jpg',
+          declaredType: 'image/jpeg',
+          size: photo.length,
+          sha256: createHash('sha256').update(photo).digest('hex'),
+          encrypted: false,
+          rendition: Rendition.RENDITION_ORIGINAL,
+        },
+        () => chunksOf(photo),
+      );
+      const imageId = response.image!.id;
+      // Renditions mean the projector process published the job; the snapshot means it projected.
+      await waitFor('the image to be made and projected', async () => {
+        const snapshot = await client.list();
+        return snapshot.images.some((image) => image.id === imageId && image.status === 'ready');
+      }, 60_000);
+      projector.kill('SIGTERM');
+      const [code] = (await once(projector, 'exit')) as [number | null];
+      expect(code).to.equal(0);
     });
   });
 }

@@ -24,7 +24,7 @@ export interface TestServer {
 
 export async function startTestServer(
   target: DatabaseTarget,
-  options: { accessTtlSeconds?: number; maxMessageBytes?: number; images?: Partial<ImageParts> } = {},
+  options: { accessTtlSeconds?: number; maxMessageBytes?: number; images?: Partial<ImageParts>; inlineProjector?: boolean } = {},
 ): Promise<TestServer> {
   const db = await target.open();
   const blobDir = await mkdtemp(join(tmpdir(), 'keeper-blobs-'));
@@ -37,7 +37,7 @@ export async function startTestServer(
       maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
       tokenKey,
       auth: { bcryptCost: 10, accessTokenTtlSeconds: options.accessTtlSeconds ?? 900 },
-      inlineProjector: true,
+      inlineProjector: options.inlineProjector ?? true,
       projectorPollMs: 20,
       images: defaultImageParts(blobDir, options.images),
     },
@@ -58,7 +58,7 @@ export async function startTestServer(
       clients.push(client);
       return client;
     },
-    projected: () => app.projector!.idle(),
+    projected: () => (app.projector ? app.projector.idle() : Promise.reject(new Error('this test server leaves the read model to another process'))),
     async close() {
       for (const client of clients) client.close();
       await app.stop();
