@@ -2,11 +2,13 @@ import { evolve, type RecordState } from '../domain/decider.js';
 import { isRecordEvent, toVaultEvent, type ImageEvent, type RecordEvent, type VaultEvent } from '../domain/events.js';
 import { evolveImage, isImageEvent, type ImageState } from '../domain/images.js';
 import { readAllWith } from '../server/eventstore/sql.js';
+import { lockCheckpoint, moveCheckpoint } from '../server/eventstore/checkpoints.js';
 import { PollingLoop } from '../lib/polling-loop.js';
 import { LOG_START, type EventStore, type LoggedEvent, type LogPosition } from '../server/eventstore/port.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
 import {
   clearReadModel,
+  READ_MODEL_CHECKPOINT,
   readImageStatesOf,
   readRecordStatesOf,
   readUserVersions,
@@ -19,7 +21,6 @@ import {
   type VaultKeyRow,
 } from './read-model.js';
 
-const PROJECTION = 'vault-records';
 const USER_STREAM = /^user-([0-9a-f-]{36})$/;
 
 export interface ProjectorOptions {
@@ -52,16 +53,12 @@ export class Projector {
   /** Applies one batch; returns how many events it read (0 when caught up). */
   async step(): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const position = await lockCheckpoint(tx);
+      const position = await lockCheckpoint(tx, READ_MODEL_CHECKPOINT);
       const events = await readAllWith(tx, position, this.batchSize);
       if (events.length === 0) return 0;
       await applyBatch(tx, events);
       const last = events[events.length - 1]!.position;
-      await tx.query(
-        `UPDATE rm_checkpoints SET commit_position = $2::text::xid8, prepare_position = $3, updated_at = now() WHERE projection = $1`,
-        [PROJECTION, last.commit.toString(), last.prepare.toString()],
-        { name: 'keeper_checkpoint_move' },
-      );
+      await moveCheckpoint(tx, READ_MODEL_CHECKPOINT, last);
       this.options.onProgress?.({ applied: events.length, position: last });
       return events.length;
     });
@@ -80,7 +77,7 @@ export class Projector {
   /** Empties the read model and replays the whole log. */
   async rebuild(): Promise<number> {
     await this.db.transaction(async (tx) => {
-      await lockCheckpoint(tx);
+      await lockCheckpoint(tx, READ_MODEL_CHECKPOINT);
       await clearReadModel(tx);
     });
     return this.catchUp();
@@ -101,29 +98,6 @@ export class Projector {
   idle(): Promise<void> {
     return this.loop.idle();
   }
-}
-
-/** Locks the checkpoint row (creating it at the start of the log if missing) and returns its position. */
-async function lockCheckpoint(tx: SqlExecutor): Promise<LogPosition> {
-  const lock = () =>
-    tx.query<{ commit_position: string; prepare_position: string }>(
-      `SELECT commit_position::text AS commit_position, prepare_position::text AS prepare_position
-       FROM rm_checkpoints WHERE projection = $1 FOR UPDATE`,
-      [PROJECTION],
-      { name: 'keeper_checkpoint_lock' },
-    );
-  // The row exists but for the very first batch (or after a rebuild): one round trip then.
-  let row = (await lock())[0];
-  if (!row) {
-    await tx.query(
-      `INSERT INTO rm_checkpoints (projection, commit_position, prepare_position) VALUES ($1, $2::text::xid8, $3)
-       ON CONFLICT (projection) DO NOTHING`,
-      [PROJECTION, LOG_START.commit.toString(), LOG_START.prepare.toString()],
-      { name: 'keeper_checkpoint_init' },
-    );
-    row = (await lock())[0]!;
-  }
-  return { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) };
 }
 
 /**

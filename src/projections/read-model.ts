@@ -284,12 +284,15 @@ function imageFromRow(row: ImageRow): ImageState {
   return state;
 }
 
-/** Empties the read model and every checkpoint (for a rebuild from the start of the log). */
+/** The projector's row in rm_checkpoints (other log tailers have rows of their own). */
+export const READ_MODEL_CHECKPOINT = 'vault-records';
+
+/** Empties the read model and its checkpoint (for a rebuild from the start of the log); other tailers keep their place. */
 export async function clearReadModel(tx: SqlExecutor): Promise<void> {
   await tx.query(`DELETE FROM rm_images`);
   await tx.query(`DELETE FROM rm_records`);
   await tx.query(`DELETE FROM rm_user_versions`);
-  await tx.query(`DELETE FROM rm_checkpoints`);
+  await tx.query(`DELETE FROM rm_checkpoints WHERE projection = $1`, [READ_MODEL_CHECKPOINT]);
 }
 
 function fromRow(row: RecordRow): RecordState {

@@ -3,8 +3,9 @@ import type { ResizeJob } from '../../imaging/job.js';
 import type { JobQueue } from '../../imaging/queue/port.js';
 import { readAllWith } from '../eventstore/sql.js';
 import { PollingLoop } from '../../lib/polling-loop.js';
-import { LOG_START, type LoggedEvent, type LogPosition } from '../eventstore/port.js';
-import type { Database, SqlExecutor } from '../sql/database.js';
+import type { LoggedEvent } from '../eventstore/port.js';
+import { lockCheckpoint, moveCheckpoint } from '../eventstore/checkpoints.js';
+import type { Database } from '../sql/database.js';
 
 const CHECKPOINT = 'image-jobs';
 const USER_STREAM = /^user-([0-9a-f-]{36})$/;
@@ -40,15 +41,12 @@ export class JobRelay {
   /** Publishes the jobs of one batch of the log; returns how many events it read (0 when caught up). */
   async step(): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const position = await lockCheckpoint(tx);
+      const position = await lockCheckpoint(tx, CHECKPOINT);
       const events = await readAllWith(tx, position, this.batchSize);
       if (events.length === 0) return 0;
       for (const job of jobsIn(events)) await this.queue.publish(job);
       const last = events[events.length - 1]!.position;
-      await tx.query(
-        `UPDATE log_checkpoints SET commit_position = $2::text::xid8, prepare_position = $3, updated_at = now() WHERE name = $1`,
-        [CHECKPOINT, last.commit.toString(), last.prepare.toString()],
-      );
+      await moveCheckpoint(tx, CHECKPOINT, last);
       return events.length;
     });
   }
@@ -93,21 +91,4 @@ export function jobsIn(events: readonly LoggedEvent[]): ResizeJob[] {
     jobs.push({ jobId: derivedId(`resize:${userId}:${data.imageId}`), userId, imageId: data.imageId, original: data.original.address, type: data.original.type });
   }
   return jobs;
-}
-
-async function lockCheckpoint(tx: SqlExecutor): Promise<LogPosition> {
-  const lock = () =>
-    tx.query<{ commit_position: string; prepare_position: string }>(
-      `SELECT commit_position::text AS commit_position, prepare_position::text AS prepare_position FROM log_checkpoints WHERE name = $1 FOR UPDATE`,
-      [CHECKPOINT],
-    );
-  let row = (await lock())[0];
-  if (!row) {
-    await tx.query(
-      `INSERT INTO log_checkpoints (name, commit_position, prepare_position) VALUES ($1, $2::text::xid8, $3) ON CONFLICT (name) DO NOTHING`,
-      [CHECKPOINT, LOG_START.commit.toString(), LOG_START.prepare.toString()],
-    );
-    row = (await lock())[0]!;
-  }
-  return { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) };
 }

@@ -91,14 +91,6 @@ const MIGRATIONS: string[][] = [
       PRIMARY KEY (user_id, image_id)
     )`,
     `CREATE INDEX rm_images_record ON rm_images (user_id, record_id)`,
-    // Log tailers other than the read model (the image job relay): not reset by a rebuild, so
-    // rebuilding the read model does not queue every image again.
-    `CREATE TABLE log_checkpoints (
-      name text PRIMARY KEY,
-      commit_position xid8 NOT NULL,
-      prepare_position bigint NOT NULL,
-      updated_at timestamptz NOT NULL DEFAULT now()
-    )`,
   ],
 ];
 
