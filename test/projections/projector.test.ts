@@ -17,6 +17,7 @@ import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import type { NewEvent } from '../../src/server/eventstore/port.js';
 import type { Database } from '../../src/server/sql/database.js';
 import { databaseTargets } from '../support/databases.js';
+import { seededRandom } from '../../src/lib/seeded-random.js';
 
 /**
  * The projector against every database target. One database per target (opening one is slow);
@@ -27,18 +28,6 @@ import { databaseTargets } from '../support/databases.js';
  */
 
 const SETTLE_MS = 15_000;
-
-/** A small deterministic PRNG, so a failing scenario is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KINDS: RecordKind[] = ['login', 'card', 'note', 'custom'];
 const FIELD_NAMES = ['username', 'password', 'url', 'totp', 'notes', 'pin', 'number', 'expiry', 'cvv', 'email'];
@@ -57,7 +46,7 @@ class SimUser {
   private readonly clientId: string;
 
   constructor(seed: number) {
-    this.random = prng(seed);
+    this.random = seededRandom(seed);
     this.clock = Date.UTC(2024, 0, 1) + Math.floor(this.random() * 1e9);
     this.clientId = `device-${seed}`;
   }
