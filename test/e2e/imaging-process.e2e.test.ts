@@ -31,31 +31,23 @@ async function* chunksOf(bytes: Buffer): AsyncIterable<Uint8Array> {
   for (let offset = 0; offset < bytes.length; offset += 64 * 1024) yield bytes.subarray(offset, offset + 64 * 1024);
 }
 
-if (pgUrl && natsUrl) {
-  const url = natsUrl;
-  describe('keeper imaging as its own process (PostgreSQL, NATS JetStream)', function () {
-    this.timeout(180_000);
-    const schema = `keeper_test_${randomBytes(6).toString('hex')}`;
-    const prefix = `KEEPER_E2E_${randomBytes(4).toString('hex')}`;
-    let server: TestServer;
-    let env: Record<string, string>;
-    const children: ChildProcess[] = [];
-
-    before(async () => {
-      const db = await openPostgres({ url: pgUrl, schema, maxConnections: 20 });
-      await migrate(db);
-      const relay = new NatsJobQueue({ url, names: natsNames(prefix), settings: { ackWaitMs: 2_000, backoffMs: [200] }, logger: testLogger() });
-      server = await startTestServer({ name: 'PostgreSQL', open: async () => db, dispose: async (d) => d.close() }, { images: { queue: relay, inlineWorker: false } });
-      env = {
-        KEEPER_DATABASE_URL: urlWithSchema(pgUrl, schema),
-        KEEPER_NATS_URL: url,
-        KEEPER_NATS_PREFIX: prefix,
-        KEEPER_BLOB_DIR: server.blobDir,
-        KEEPER_IMAGING_ACK_WAIT: '2',
-      };
-    });
-    after(async () => {
-      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+/**
+ * A test server on a PostgreSQL schema and NATS stream names of its own, whose in-process queue
+ * uses those names, and the environment a `keeper` process needs to join it.
+ */
+async function startWorld(url: string, serverOptions: (queue: NatsJobQueue) => Parameters<typeof startTestServer>[1]) {
+  const schema = `keeper_test_${randomBytes(6).toString('hex')}`;
+  const prefix = `KEEPER_E2E_${randomBytes(4).toString('hex')}`;
+  const db = await openPostgres({ url: pgUrl!, schema, maxConnections: 20 });
+  await migrate(db);
+  const queue = new NatsJobQueue({ url, names: natsNames(prefix), settings: { ackWaitMs: 2_000, backoffMs: [200] }, logger: testLogger() });
+  const server = await startTestServer({ name: 'PostgreSQL', open: async () => db, dispose: async (d) => d.close() }, serverOptions(queue));
+  const env = { KEEPER_DATABASE_URL: urlWithSchema(pgUrl!, schema), KEEPER_NATS_URL: url, KEEPER_NATS_PREFIX: prefix };
+  return {
+    server,
+    prefix,
+    env,
+    async dispose() {
       await server.close();
       const nc = await connect({ servers: url });
       const jsm = await jetstreamManager(nc);
@@ -65,6 +57,29 @@ if (pgUrl && natsUrl) {
       await admin.connect();
       await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
       await admin.end();
+    },
+  };
+}
+
+if (pgUrl && natsUrl) {
+  const url = natsUrl;
+  describe('keeper imaging as its own process (PostgreSQL, NATS JetStream)', function () {
+    this.timeout(180_000);
+    let world: Awaited<ReturnType<typeof startWorld>>;
+    let server: TestServer;
+    let prefix: string;
+    let env: Record<string, string>;
+    const children: ChildProcess[] = [];
+
+    before(async () => {
+      // The server only relays jobs: the imaging processes below make the renditions.
+      world = await startWorld(url, (queue) => ({ images: { queue, inlineWorker: false } }));
+      ({ server, prefix } = world);
+      env = { ...world.env, KEEPER_BLOB_DIR: server.blobDir, KEEPER_IMAGING_ACK_WAIT: '2' };
+    });
+    after(async () => {
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+      await world.dispose();
     });
 
     it('finishes, once, the job of a worker process killed in the middle of it', async () => {
@@ -131,37 +146,21 @@ if (pgUrl && natsUrl) {
 
   describe('keeper projector as its own process relays image jobs (PostgreSQL, NATS JetStream)', function () {
     this.timeout(180_000);
-    const schema = `keeper_test_${randomBytes(6).toString('hex')}`;
-    const prefix = `KEEPER_E2E_${randomBytes(4).toString('hex')}`;
-    let server: TestServer;
+    let world: Awaited<ReturnType<typeof startWorld>>;
     let projector: ChildProcess | undefined;
 
     before(async () => {
-      const db = await openPostgres({ url: pgUrl, schema, maxConnections: 20 });
-      await migrate(db);
       // The server neither projects nor relays: the worker in it only takes jobs from NATS.
-      const worker = new NatsJobQueue({ url, names: natsNames(prefix), settings: { ackWaitMs: 2_000, backoffMs: [200] }, logger: testLogger() });
-      server = await startTestServer({ name: 'PostgreSQL', open: async () => db, dispose: async (d) => d.close() }, { inlineProjector: false, images: { queue: worker } });
+      world = await startWorld(url, (queue) => ({ inlineProjector: false, images: { queue } }));
     });
     after(async () => {
       if (projector && projector.exitCode === null) projector.kill('SIGKILL');
-      await server.close();
-      const nc = await connect({ servers: url });
-      const jsm = await jetstreamManager(nc);
-      for (const stream of [`${prefix}_JOBS`, `${prefix}_JOBS_DEAD`]) await jsm.streams.delete(stream).catch(() => false);
-      await nc.close();
-      const admin = new pg.Client({ connectionString: pgUrl });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-      await admin.end();
+      await world.dispose();
     });
 
     it('projects the read model and queues the resize job of an upload, then stops cleanly', async () => {
-      projector = spawn(process.execPath, [KEEPER, 'projector'], {
-        env: { PATH: process.env.PATH ?? '', KEEPER_DATABASE_URL: urlWithSchema(pgUrl, schema), KEEPER_NATS_URL: url, KEEPER_NATS_PREFIX: prefix },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      const client = await server.client();
+      projector = spawn(process.execPath, [KEEPER, 'projector'], { env: { PATH: process.env.PATH ?? '', ...world.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const client = await world.server.client();
       await client.register('projector-proc', 'correct horse battery');
       const create = createMutation({ kind: 'note', name: 'receipts', fields: [] });
       await client.push({ expectedVersion: 0, clientId: 'test', mutations: [create] });
