@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readFileIfExists } from '../../src/lib/atomic-file.js';
 import { KEEPER } from '../support/cli.js';
+import { pgliteTarget } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 /** Drives the real `keeper tui` in tmux panes for the end-to-end tests: keys in, screen text out. */
 
@@ -99,4 +102,47 @@ export class Pane {
 
 function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface TmuxSuite {
+  /** Filled in by the suite's first before() hook. */
+  server: TestServer;
+  dir: string;
+  /** A pane running `keeper tui` with `env`, closed after the suite. */
+  open(name: string, env: Record<string, string>, args?: string[]): Promise<Pane>;
+}
+
+/**
+ * Registers the hooks every terminal UI suite needs, inside its describe(): a tmux server on its
+ * own socket, a test server (PGlite) and a temp directory, all removed afterwards. CI installs
+ * tmux (.ci/run), so there a missing tmux fails the suite instead of skipping it.
+ */
+export function tmuxSuite(dirPrefix: string): TmuxSuite {
+  let tmux: Tmux | undefined;
+  const panes: Pane[] = [];
+  const suite = {
+    open: async (name: string, env: Record<string, string>, args: string[] = []) => {
+      const pane = await tmux!.open(name, env, args);
+      panes.push(pane);
+      return pane;
+    },
+  } as TmuxSuite;
+  before(async function () {
+    try {
+      await run('tmux', ['-V']);
+    } catch {
+      if (process.env.CI) throw new Error('tmux is needed for the terminal UI tests and is not installed');
+      this.skip();
+    }
+    suite.dir = await mkdtemp(join(tmpdir(), dirPrefix));
+    tmux = await Tmux.start(suite.dir);
+    suite.server = await startTestServer(pgliteTarget);
+  });
+  after(async () => {
+    for (const pane of panes) await pane.close();
+    await tmux?.kill();
+    await suite.server?.close();
+    if (suite.dir) await rm(suite.dir, { recursive: true, force: true });
+  });
+  return suite;
 }

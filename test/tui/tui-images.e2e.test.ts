@@ -1,18 +1,14 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { readFileIfExists } from '../../src/lib/atomic-file.js';
 import { keeper } from '../support/cli.js';
 import { pgliteTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { Tmux, type Pane } from './tmux.js';
+import { tmuxSuite } from './tmux.js';
 
-const run = promisify(execFile);
 const PASSWORD = 'correct horse battery';
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -49,36 +45,13 @@ async function waitForFile(path: string, timeoutMs = 10_000): Promise<string> {
 
 describe('keeper tui: images of a record (tmux, 80x24)', function () {
   this.timeout(180_000);
+  const suite = tmuxSuite('keeper-tui-img-');
+  const open = suite.open;
   let server: TestServer;
-  let tmux: Tmux;
   let dir: string;
-  const panes: Pane[] = [];
-
-  before(async function () {
-    try {
-      await run('tmux', ['-V']);
-    } catch {
-      // CI installs tmux (.ci/run), so there a missing tmux is a failure, never a quiet skip.
-      if (process.env.CI) throw new Error('tmux is needed for the terminal UI tests and is not installed');
-      this.skip();
-    }
-    dir = await mkdtemp(join(tmpdir(), 'keeper-tui-img-'));
-    tmux = await Tmux.start(dir);
-    server = await startTestServer(pgliteTarget);
+  before(() => {
+    ({ server, dir } = suite);
   });
-
-  after(async () => {
-    for (const pane of panes) await pane.close();
-    await tmux?.kill();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function open(name: string, env: Record<string, string>, args: string[] = []): Promise<Pane> {
-    const pane = await tmux.open(name, env, args);
-    panes.push(pane);
-    return pane;
-  }
 
   it('attaches a picture by path, shows it processed, saves and opens the original, keeps the saved path across a restart, and removes it', async () => {
     const home = join(dir, 'ivan');

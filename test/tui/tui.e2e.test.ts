@@ -1,16 +1,11 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { keeper } from '../support/cli.js';
 import { pgliteTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { Tmux, type Pane } from './tmux.js';
+import { tmuxSuite } from './tmux.js';
 
-const run = promisify(execFile);
 const PASSWORD = 'correct horse battery';
 
 /** The list box's rows (left column, between the borders), to tell list rows from the rest of the screen. */
@@ -32,37 +27,14 @@ async function closedPort(): Promise<number> {
 
 describe('keeper tui in a terminal (tmux, 80x24)', function () {
   this.timeout(120_000);
+  const suite = tmuxSuite('keeper-tui-');
+  const open = suite.open;
   let server: TestServer;
-  let tmux: Tmux;
   let dir: string;
-  const panes: Pane[] = [];
+  before(() => {
+    ({ server, dir } = suite);
+  });
   const home = (name: string) => join(dir, name);
-
-  before(async function () {
-    try {
-      await run('tmux', ['-V']);
-    } catch {
-      // CI installs tmux (.ci/run), so there a missing tmux is a failure, never a quiet skip.
-      if (process.env.CI) throw new Error('tmux is needed for the terminal UI tests and is not installed');
-      this.skip();
-    }
-    dir = await mkdtemp(join(tmpdir(), 'keeper-tui-'));
-    tmux = await Tmux.start(dir);
-    server = await startTestServer(pgliteTarget);
-  });
-
-  after(async () => {
-    for (const pane of panes) await pane.close();
-    await tmux?.kill();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function open(name: string, env: Record<string, string>, args: string[] = []): Promise<Pane> {
-    const pane = await tmux.open(name, env, args);
-    panes.push(pane);
-    return pane;
-  }
 
   it('logs in, adds, filters, opens, reveals, edits, syncs a change and a conflict, deletes, quits, and starts again with the saved state', async () => {
     await (await server.client()).register('erin', PASSWORD);
