@@ -4,7 +4,7 @@ import { evolveImage, isImageEvent, type ImageState } from '../domain/images.js'
 import { readAllWith } from '../server/eventstore/sql.js';
 import { lockCheckpoint, moveCheckpoint } from '../server/eventstore/checkpoints.js';
 import { PollingLoop } from '../lib/polling-loop.js';
-import { LOG_START, type EventStore, type LoggedEvent, type LogPosition } from '../server/eventstore/port.js';
+import type { EventStore, LoggedEvent, LogPosition } from '../server/eventstore/port.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
 import {
   clearReadModel,

@@ -113,3 +113,25 @@ export class ConsumerLoop implements JobConsumer {
     this.running.add(entry);
   }
 }
+
+/** The consumers a queue started, so that closing the queue can stop them all at once. */
+export class ConsumerSet {
+  private readonly loops = new Set<ConsumerLoop>();
+
+  /** Tracks a started loop; its JobConsumer forgets it once stopped. */
+  add(loop: ConsumerLoop): JobConsumer {
+    this.loops.add(loop);
+    return {
+      stop: async (stopOptions) => {
+        await loop.stop(stopOptions);
+        this.loops.delete(loop);
+      },
+    };
+  }
+
+  /** Stops every consumer without waiting for running jobs: they are redelivered after the ack wait. */
+  async abandonAll(): Promise<void> {
+    await Promise.all([...this.loops].map((loop) => loop.stop({ graceMs: 0 })));
+    this.loops.clear();
+  }
+}

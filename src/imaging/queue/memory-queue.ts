@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
 import { encodeResizeJob, type ResizeJob } from '../job.js';
-import { ConsumerLoop, type DeliverySource } from './consumer-loop.js';
+import { ConsumerLoop, ConsumerSet, type DeliverySource } from './consumer-loop.js';
 import type { GivenUp, InboundDelivery } from './delivery.js';
 import { JobQueueUnavailable, type ConsumeOptions, type DeadLetter, type JobConsumer, type JobHandler, type JobQueue } from './port.js';
 import { queueSettings, type QueueSettings, type QueueSettingsInput } from './settings.js';
@@ -134,7 +134,7 @@ export class MemoryJobQueue implements JobQueue {
   readonly store: MemoryJobStore;
   readonly settings: QueueSettings;
   private readonly logger: Logger;
-  private readonly consumers = new Set<ConsumerLoop>();
+  private readonly consumers = new ConsumerSet();
   private readonly pendingDeadLetters = new Map<string, GivenUp>();
   private closed = false;
 
@@ -157,19 +157,12 @@ export class MemoryJobQueue implements JobQueue {
       pendingDeadLetters: this.pendingDeadLetters,
       retryDelayMs: 100,
     });
-    this.consumers.add(loop);
-    return {
-      stop: async (stopOptions) => {
-        await loop.stop(stopOptions);
-        this.consumers.delete(loop);
-      },
-    };
+    return this.consumers.add(loop);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.consumers].map((loop) => loop.stop({ graceMs: 0 })));
-    this.consumers.clear();
+    await this.consumers.abandonAll();
   }
 
   private source(): DeliverySource {

@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, JetStreamApiError, type Consumer, type Jet
 import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
 import { decodeResizeJob, encodeResizeJob, type ResizeJob } from '../job.js';
-import { ConsumerLoop, type DeliverySource } from './consumer-loop.js';
+import { ConsumerLoop, ConsumerSet, type DeliverySource } from './consumer-loop.js';
 import { errorMessage, type GivenUp, type InboundDelivery } from './delivery.js';
 import { DEFAULT_NATS_NAMES, ensureTopology, type NatsNames } from './nats-topology.js';
 import { JobQueueUnavailable, type ConsumeOptions, type DeadLetter, type DeadLetterKind, type JobConsumer, type JobHandler, type JobQueue } from './port.js';
@@ -64,7 +64,7 @@ export class NatsJobQueue implements JobQueue {
   private readonly reconnectWaitMs: number;
   private readonly fetchExpiresMs: number;
   private readonly retryDelayMs: number;
-  private readonly consumers = new Set<ConsumerLoop>();
+  private readonly consumers = new ConsumerSet();
   private readonly pendingDeadLetters = new Map<string, GivenUp>();
   private connection: Promise<Connection> | undefined;
   private closed = false;
@@ -113,19 +113,12 @@ export class NatsJobQueue implements JobQueue {
       pendingDeadLetters: this.pendingDeadLetters,
       retryDelayMs: this.retryDelayMs,
     });
-    this.consumers.add(loop);
-    return {
-      stop: async (stopOptions) => {
-        await loop.stop(stopOptions);
-        this.consumers.delete(loop);
-      },
-    };
+    return this.consumers.add(loop);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.consumers].map((loop) => loop.stop({ graceMs: 0 })));
-    this.consumers.clear();
+    await this.consumers.abandonAll();
     const connection = await this.connection?.catch(() => undefined);
     this.connection = undefined;
     await connection?.nc.close();
