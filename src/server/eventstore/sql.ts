@@ -170,17 +170,25 @@ export class SqlEventStore implements EventStore {
  * Reads the global log in (transaction id, position) order, stopping before the oldest
  * transaction still in flight: anything that commits later sorts after what was read.
  * Exported so the projector can read inside its own transaction.
+ *
+ * A tailer that acts on a few event types only (the image job relay) passes them as `payloadOf`:
+ * every event still comes back, so its position can move past them, but the others come without
+ * data and metadata (null), which the database then need not send nor the driver parse.
  */
-export async function readAllWith(sql: SqlExecutor, after: LogPosition, maxCount: number): Promise<LoggedEvent[]> {
+export async function readAllWith(sql: SqlExecutor, after: LogPosition, maxCount: number, payloadOf?: readonly string[]): Promise<LoggedEvent[]> {
+  const columns = payloadOf
+    ? `stream_id, version, event_id::text AS event_id, type, CASE WHEN type = ANY($4::text[]) THEN data END AS data,
+       CASE WHEN type = ANY($4::text[]) THEN metadata END AS metadata, created_at`
+    : EVENT_COLUMNS;
   const rows = await sql.query<LoggedEventRow>(
-    `SELECT transaction_id::text AS commit_position, global_position::text AS prepare_position, ${EVENT_COLUMNS}
+    `SELECT transaction_id::text AS commit_position, global_position::text AS prepare_position, ${columns}
      FROM events
      WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
      ORDER BY transaction_id, global_position
      LIMIT $3`,
-    [after.commit.toString(), after.prepare.toString(), maxCount],
-    { name: 'keeper_read_all' },
+    payloadOf ? [after.commit.toString(), after.prepare.toString(), maxCount, payloadOf] : [after.commit.toString(), after.prepare.toString(), maxCount],
+    { name: payloadOf ? 'keeper_read_all_payload_of' : 'keeper_read_all' },
   );
   return rows.map((row) => ({
     ...toStoredEvent(row),

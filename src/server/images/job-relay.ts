@@ -8,6 +8,8 @@ import { lockCheckpoint, moveCheckpoint } from '../eventstore/checkpoints.js';
 import type { Database } from '../sql/database.js';
 
 const CHECKPOINT = 'image-jobs';
+/** The only events whose payload the relay reads; it passes over the rest by position. */
+const JOB_EVENT_TYPES = ['ImageAttached'];
 const USER_STREAM = /^user-([0-9a-f-]{36})$/;
 
 export interface JobRelayOptions {
@@ -42,7 +44,7 @@ export class JobRelay {
   async step(): Promise<number> {
     return this.db.transaction(async (tx) => {
       const position = await lockCheckpoint(tx, CHECKPOINT);
-      const events = await readAllWith(tx, position, this.batchSize);
+      const events = await readAllWith(tx, position, this.batchSize, JOB_EVENT_TYPES);
       if (events.length === 0) return 0;
       for (const job of jobsIn(events)) await this.queue.publish(job);
       const last = events[events.length - 1]!.position;
