@@ -22,7 +22,7 @@ export class ImageTransferError extends Error {
   }
 }
 
-export const WIRE_RENDITION: Record<ImageRendition, Rendition> = {
+const WIRE_RENDITION: Record<ImageRendition, Rendition> = {
   original: Rendition.RENDITION_ORIGINAL,
   cover: Rendition.RENDITION_COVER,
   compact: Rendition.RENDITION_COMPACT,
