@@ -4,7 +4,6 @@ import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { ImageRendition, ImageState } from '../../domain/images.js';
 import { Rendition, type DownloadHeader, type UploadImageResponse } from '../../gen/keeper/v1/images.js';
-import { makeCover } from '../../imaging/renditions.js';
 import { sniffImageType } from '../../imaging/sniff.js';
 import { openBytes, openValue, sealBytes, sealValue, type VaultKey } from '../crypto/index.js';
 import type { KeeperClient } from '../keeper-client.js';
@@ -62,6 +61,8 @@ export async function uploadImage(client: KeeperClient, input: UploadInput): Pro
   if (!sniffImageType(plain.subarray(0, 32))) {
     throw new ImageTransferError(`${input.path} is not an image Keeper takes (JPEG, PNG, WebP, GIF, AVIF or TIFF)`);
   }
+  // sharp (libvips) is loaded only here, for a sealed upload, not when a CLI or the TUI starts.
+  const { makeCover } = await import('../../imaging/renditions.js');
   const cover = await makeCover(plain).catch((error: unknown) => {
     throw new ImageTransferError(`${input.path} cannot be read as an image: ${error instanceof Error ? error.message : String(error)}`);
   });
