@@ -462,6 +462,110 @@ for (const target of databaseTargets) {
       });
     });
 
+    describe('group commit (SqlEventStore)', function () {
+      /** A store over `db` that counts its append statements and can hold them until released. */
+      function countingStore(appendsInFlight: number) {
+        const appendStatements: number[] = [];
+        let hold: Promise<void> | undefined;
+        const store = new SqlEventStore(
+          {
+            kind: db.kind,
+            async query<Row>(text: string, params?: readonly unknown[]) {
+              if (isAppendStatement(text)) {
+                appendStatements.push(JSON.parse(String(params?.[0])).length);
+                await hold;
+              }
+              return db.query<Row>(text, params);
+            },
+            transaction: (fn, options) => db.transaction(fn, options),
+            exec: (script) => db.exec(script),
+            close: () => db.close(),
+          },
+          { appendsInFlight },
+        );
+        return {
+          store,
+          appendStatements,
+          holdAppends() {
+            let release!: () => void;
+            hold = new Promise((resolve) => (release = resolve));
+            return () => {
+              hold = undefined;
+              release();
+            };
+          },
+        };
+      }
+
+      it('writes appends that arrive while a statement runs together in the next one, each with its own answer', async function () {
+        const { store: grouped, appendStatements, holdAppends } = countingStore(1);
+        const release = holdAppends();
+        const first = grouped.append(streamName('g-first'), 0, [newEvent('A')]);
+        // These arrive while the first statement is held: they wait and then go as one statement.
+        const streams = Array.from({ length: 6 }, (_, i) => streamName(`g${i}`));
+        const rest = streams.map((stream, i) => grouped.append(stream, 0, Array.from({ length: i + 1 }, () => newEvent('B'))));
+        await sleep(20);
+        expect(appendStatements, 'only the first statement is sent while it runs').to.deep.equal([1]);
+        release();
+        expect(await first).to.deep.equal({ nextVersion: 1, duplicate: false });
+        expect(await Promise.all(rest)).to.deep.equal(streams.map((_, i) => ({ nextVersion: i + 1, duplicate: false })));
+        expect(appendStatements).to.deep.equal([1, 6]);
+        for (const [i, stream] of streams.entries()) {
+          const events = await store.readStream(stream, 1, 100);
+          expect(events.map((e) => e.version)).to.deep.equal(Array.from({ length: i + 1 }, (_, k) => k + 1));
+        }
+      });
+
+      it('gives a conflict or a duplicate event id to its own append only, and lands the rest of the group', async function () {
+        const { store: grouped, appendStatements, holdAppends } = countingStore(1);
+        const existing = streamName('g-existing');
+        const taken = newEvent('Taken');
+        const made = [newEvent('A'), taken];
+        await grouped.append(existing, 0, made);
+        const release = holdAppends();
+        const blocker = grouped.append(streamName('g-blocker'), 0, [newEvent('A')]);
+        const fine = [streamName('g-fine-1'), streamName('g-fine-2')];
+        const outcomes = Promise.allSettled([
+          grouped.append(fine[0]!, 0, [newEvent('A'), newEvent('B')]),
+          grouped.append(existing, 1, [newEvent('Stale')]),
+          grouped.append(streamName('g-dup'), 0, [newEvent('C'), { ...newEvent('D'), id: taken.id }]),
+          grouped.append(fine[1]!, 0, [newEvent('A')]),
+          // A retry of the append that made `existing`: recognised, nothing appended.
+          grouped.append(existing, 0, made),
+        ]);
+        release();
+        await blocker;
+        const [first, stale, duplicate, second, retry] = await outcomes;
+        expect(first).to.deep.equal({ status: 'fulfilled', value: { nextVersion: 2, duplicate: false } });
+        expect(second).to.deep.equal({ status: 'fulfilled', value: { nextVersion: 1, duplicate: false } });
+        expect(stale.status === 'rejected' && stale.reason).to.be.instanceOf(WrongExpectedVersion).and.include({ currentVersion: 2 });
+        expect(duplicate.status === 'rejected' && duplicate.reason).to.be.instanceOf(DuplicateEventId);
+        expect((await store.readStream(existing, 1, 10)).map((e) => e.type)).to.deep.equal(['A', 'Taken']);
+        expect(retry).to.deep.equal({ status: 'fulfilled', value: { nextVersion: 2, duplicate: true } });
+        expect((await store.readStream(fine[0]!, 1, 10)).map((e) => e.type)).to.deep.equal(['A', 'B']);
+        expect((await store.readStream(fine[1]!, 1, 10)).map((e) => e.type)).to.deep.equal(['A']);
+        // The group failed on the duplicate id as a whole, then each of its appends went alone.
+        expect(appendStatements.slice(0, 3)).to.deep.equal([1, 1, 4]);
+      });
+
+      it('never puts two appends of one stream in one statement: the second is decided on what the first wrote', async function () {
+        const { store: grouped, appendStatements, holdAppends } = countingStore(1);
+        const stream = streamName('g-same');
+        const release = holdAppends();
+        const blocker = grouped.append(streamName('g-blocker'), 0, [newEvent('A')]);
+        const one = grouped.append(stream, 0, [newEvent('One')]);
+        const again = grouped.append(stream, 0, [newEvent('Again')]);
+        const next = grouped.append(stream, 1, [newEvent('Next')]);
+        release();
+        await blocker;
+        expect(await one).to.deep.equal({ nextVersion: 1, duplicate: false });
+        expect(await rejection(again)).to.be.instanceOf(WrongExpectedVersion);
+        expect(await next).to.deep.equal({ nextVersion: 2, duplicate: false });
+        expect((await store.readStream(stream, 1, 10)).map((e) => e.type)).to.deep.equal(['One', 'Next']);
+        expect(appendStatements).to.deep.equal([1, 1, 1, 1]);
+      });
+    });
+
     describe('onAppended', function () {
       it('is called after commit with the stream id, only for appends that land, until unsubscribed', async function () {
         const stream = streamName('listened');

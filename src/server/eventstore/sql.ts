@@ -1,4 +1,5 @@
 import type { Database, SqlExecutor } from '../sql/database.js';
+import { GroupCommit } from './group-commit.js';
 import {
   DuplicateEventId,
   WrongExpectedVersion,
@@ -28,11 +29,62 @@ interface LoggedEventRow extends EventRow {
 
 const EVENT_COLUMNS = `stream_id, version, event_id::text AS event_id, type, data, metadata, created_at`;
 
+/** What one append asks of the group commit. */
+interface AppendRequest {
+  streamId: string;
+  expectedVersion: number;
+  events: readonly NewEvent[];
+}
+
+export interface SqlEventStoreOptions {
+  /**
+   * Append statements running at once. Appends that arrive meanwhile are written together in the
+   * next statement (group commit), so under load PostgreSQL parses, plans and commits once for
+   * many appends instead of once each. Default 1: on the 2-core reference machine 50 clients
+   * pushed 15-17k events/s with 1, 15k with 2 and 12k with 4, since groups shrink as statements
+   * multiply, and each statement costs about as much as a group of several appends.
+   */
+  appendsInFlight?: number;
+}
+
+/** A group stops growing at this many events (a bigger append goes alone). */
+const GROUP_MAX_EVENTS = 2000;
+
 /**
- * Appends of up to this many events run as prepared statements (one per size and claim form, so
- * at most twice this many per connection); a larger append, rarer, is planned each time.
+ * Claims every stream of the group (the compare-and-set on its row) and inserts the events of the
+ * streams whose claim succeeded, in one autocommitted statement: a claim and its events commit or
+ * roll back together, and a failed claim writes nothing for its stream. Claims and events come as
+ * two JSON arrays, so one prepared statement serves any group and the driver sends two strings
+ * (array parameters would make it escape every element). The events keep the order they were
+ * given in, so within a stream the log's positions follow the versions. The log stays gap-safe:
+ * the statement's events carry its transaction id like any other transaction's.
  */
-const PREPARED_APPEND_MAX = 32;
+const APPEND_GROUP_SQL = `
+  WITH claims AS (
+    SELECT c->>0 AS stream_id, (c->>1)::integer AS expected_version, (c->>2)::integer AS next_version
+    FROM jsonb_array_elements($1::jsonb) AS c
+  ),
+  updated AS (
+    UPDATE streams s SET version = c.next_version, updated_at = now()
+    FROM claims c
+    WHERE c.expected_version > 0 AND s.stream_id = c.stream_id AND s.version = c.expected_version
+    RETURNING s.stream_id
+  ),
+  created AS (
+    INSERT INTO streams (stream_id, version, updated_at)
+    SELECT stream_id, next_version, now() FROM claims WHERE expected_version = 0
+    ON CONFLICT (stream_id) DO NOTHING
+    RETURNING stream_id
+  ),
+  inserted AS (
+    INSERT INTO events (stream_id, version, event_id, type, data, metadata)
+    SELECT e->>0, (e->>1)::integer, (e->>2)::uuid, e->>3, e->4, e->5
+    FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS given(e, n)
+    WHERE e->>0 IN (SELECT stream_id FROM updated UNION ALL SELECT stream_id FROM created)
+    ORDER BY n
+    RETURNING stream_id
+  )
+  SELECT stream_id, count(*)::integer AS count FROM inserted GROUP BY stream_id`;
 
 /**
  * The event store on PostgreSQL, through the SQL port, so the same statements run on `pg` and on
@@ -41,8 +93,20 @@ const PREPARED_APPEND_MAX = 32;
  */
 export class SqlEventStore implements EventStore {
   private readonly listeners = new Set<(streamId: string) => void>();
+  private readonly appends: GroupCommit<AppendRequest, AppendResult>;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    options: SqlEventStoreOptions = {},
+  ) {
+    this.appends = new GroupCommit({
+      maxInFlight: options.appendsInFlight ?? 1,
+      maxWeight: GROUP_MAX_EVENTS,
+      weightOf: (request) => request.events.length,
+      keyOf: (request) => request.streamId,
+      write: (group) => this.appendGroup(group),
+    });
+  }
 
   async append(streamId: string, expectedVersion: number, events: readonly NewEvent[]): Promise<AppendResult> {
     if (events.length === 0) {
@@ -50,44 +114,7 @@ export class SqlEventStore implements EventStore {
       if (info.version !== expectedVersion) throw new WrongExpectedVersion(streamId, expectedVersion, info.version);
       return { nextVersion: expectedVersion, duplicate: false };
     }
-    const nextVersion = expectedVersion + events.length;
-    // One statement claims the stream (the compare-and-set) and inserts the events only if the
-    // claim succeeded: a round trip per append instead of one per step.
-    const params: unknown[] = [streamId, nextVersion, expectedVersion];
-    const rows = events.map((event, index) => {
-      const base = params.length;
-      params.push(expectedVersion + index + 1, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata));
-      return `($1, $${base + 1}::integer, $${base + 2}::uuid, $${base + 3}::text, $${base + 4}::jsonb, $${base + 5}::jsonb)`;
-    });
-    // Both forms use $3 so that its type is known ($3 = 0 holds for the insert).
-    const claim =
-      expectedVersion === 0
-        ? `INSERT INTO streams (stream_id, version, updated_at) SELECT $1, $2, now() WHERE $3::integer = 0
-           ON CONFLICT (stream_id) DO NOTHING RETURNING version`
-        : `UPDATE streams SET version = $2, updated_at = now() WHERE stream_id = $1 AND version = $3 RETURNING version`;
-    // Autocommit: a single statement is atomic on its own (the claim and the insert commit or
-    // roll back together), so BEGIN and COMMIT would only add two round trips. The log stays
-    // gap-safe: the statement's events carry its transaction id like any other transaction's.
-    let appended: Array<{ count: number }>;
-    try {
-      appended = await this.db.query<{ count: number }>(
-        `WITH claimed AS (${claim}),
-         inserted AS (
-           INSERT INTO events (stream_id, version, event_id, type, data, metadata)
-           SELECT * FROM (VALUES ${rows.join(', ')}) AS new_events WHERE EXISTS (SELECT 1 FROM claimed)
-           RETURNING 1
-         )
-         SELECT count(*)::integer AS count FROM inserted`,
-        params,
-        // The text depends only on the claim form and the number of events.
-        events.length <= PREPARED_APPEND_MAX ? { name: `keeper_append_${expectedVersion === 0 ? 'new' : 'next'}_${events.length}` } : undefined,
-      );
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new DuplicateEventId(events.map((e) => e.id));
-      throw error;
-    }
-    const result: AppendResult =
-      appended[0]?.count === events.length ? { nextVersion, duplicate: false } : await this.retryOrConflict(streamId, expectedVersion, events);
+    const result = await this.appends.submit({ streamId, expectedVersion, events });
     if (!result.duplicate) {
       for (const listener of this.listeners) {
         // The events are committed: a failing listener must not turn the append into an error.
@@ -99,6 +126,55 @@ export class SqlEventStore implements EventStore {
       }
     }
     return result;
+  }
+
+  /** One statement for the group; each append then gets its own answer. */
+  private async appendGroup(group: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<AppendResult>>> {
+    let counts: Map<string, number>;
+    try {
+      counts = await this.claimAndInsert(group);
+    } catch (error) {
+      // One append's duplicate event id (or a lock cycle with another server's group) fails the
+      // whole statement: then each append goes alone, so the error is only its own.
+      if (group.length > 1 && (isUniqueViolation(error) || isDeadlock(error))) return Promise.allSettled(group.map((request) => this.appendAlone(request)));
+      const reason = isUniqueViolation(error) && group.length === 1 ? new DuplicateEventId(group[0]!.events.map((e) => e.id)) : error;
+      return group.map(() => ({ status: 'rejected', reason }));
+    }
+    return Promise.allSettled(group.map((request) => this.answer(request, counts)));
+  }
+
+  private async appendAlone(request: AppendRequest): Promise<AppendResult> {
+    let counts: Map<string, number>;
+    try {
+      counts = await this.claimAndInsert([request]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DuplicateEventId(request.events.map((e) => e.id));
+      throw error;
+    }
+    return this.answer(request, counts);
+  }
+
+  private answer(request: AppendRequest, counts: Map<string, number>): Promise<AppendResult> | AppendResult {
+    const { streamId, expectedVersion, events } = request;
+    return counts.get(streamId) === events.length
+      ? { nextVersion: expectedVersion + events.length, duplicate: false }
+      : this.retryOrConflict(streamId, expectedVersion, events);
+  }
+
+  /** Runs APPEND_GROUP_SQL; answers how many events each claimed stream received. */
+  private async claimAndInsert(group: readonly AppendRequest[]): Promise<Map<string, number>> {
+    // Streams in one order everywhere, so two servers' groups lock shared streams in the same order.
+    const ordered = group.length > 1 ? [...group].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0)) : group;
+    const claims: Array<[string, number, number]> = [];
+    const rows: Array<[string, number, string, string, unknown, Record<string, unknown>]> = [];
+    for (const { streamId, expectedVersion, events } of ordered) {
+      claims.push([streamId, expectedVersion, expectedVersion + events.length]);
+      events.forEach((event, index) => rows.push([streamId, expectedVersion + index + 1, event.id, event.type, event.data, event.metadata]));
+    }
+    const counts = await this.db.query<{ stream_id: string; count: number }>(APPEND_GROUP_SQL, [JSON.stringify(claims), JSON.stringify(rows)], {
+      name: 'keeper_append_group',
+    });
+    return new Map(counts.map((row) => [row.stream_id, row.count]));
   }
 
   async readStream(streamId: string, fromVersion: number, maxCount: number): Promise<StoredEvent[]> {
@@ -208,6 +284,14 @@ function toStoredEvent(row: EventRow): StoredEvent {
   };
 }
 
+function sqlState(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
+}
+
 function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
+  return sqlState(error) === '23505';
+}
+
+function isDeadlock(error: unknown): boolean {
+  return sqlState(error) === '40P01';
 }
