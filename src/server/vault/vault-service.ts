@@ -191,29 +191,37 @@ export class VaultService {
     const at = this.clock();
     const touched = new Map<string, RecordState | undefined>();
     let vaultKey = state.vaultKey;
-    return input.commands.map((command, index) => {
-      const envelope = (decided: VaultEventData, recordId: string): VaultEvent => ({
-        ...decided,
-        id: command.mutationId,
-        version: input.expectedVersion + index + 1,
-        metadata: { mutationId: command.mutationId, recordId, clientId: input.clientId, at },
-      });
+    const events: VaultEvent[] = [];
+    for (let index = 0; index < input.commands.length; index++) {
+      const command = input.commands[index]!;
       try {
         if (command.type === 'SetVaultKey') {
-          const event = envelope(decideVaultKey(command, vaultKey), '');
+          events.push(enveloped(decideVaultKey(command, vaultKey), command.mutationId, '', input, index, at));
           vaultKey = { keyId: command.keyId, envelope: command.envelope };
-          return event;
+          continue;
         }
         const before = touched.has(command.recordId) ? touched.get(command.recordId) : state.get(command.recordId);
-        const event = envelope(decide(command, before), command.recordId) as RecordEvent;
+        const event = enveloped(decide(command, before), command.mutationId, command.recordId, input, index, at) as RecordEvent;
         touched.set(command.recordId, evolve(before, event));
-        return event;
+        events.push(event);
       } catch (error) {
         if (error instanceof DomainError) throw new MutationRejected(index, command.mutationId, error);
         throw error;
       }
-    });
+    }
+    return events;
   }
+}
+
+/** A decided event as the stream stores it: the mutation id is the event id. */
+function enveloped(decided: VaultEventData, mutationId: string, recordId: string, input: PushInput, index: number, at: number): VaultEvent {
+  return {
+    type: decided.type,
+    data: decided.data,
+    id: mutationId,
+    version: input.expectedVersion + index + 1,
+    metadata: { mutationId, recordId, clientId: input.clientId, at },
+  } as VaultEvent;
 }
 
 export interface VaultEventWire {
