@@ -1,3 +1,5 @@
+import { format } from 'node:util';
+import { setLogger } from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -16,4 +18,12 @@ export function createLogger(level: string, name: string, file?: string): Logger
     },
     file === undefined ? pino.destination(2) : pino.destination({ dest: file, mkdir: true, sync: true }),
   );
+}
+
+/**
+ * grpc-js prints its own lines on stderr (for example before a failed listen, whose error the
+ * caller reports anyway). A process routes them into its structured log instead, at debug.
+ */
+export function captureGrpcLogs(logger: Logger): void {
+  setLogger({ error: (...args: unknown[]) => logger.debug({ component: 'grpc-js' }, format(...args)) });
 }

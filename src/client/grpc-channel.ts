@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Channel, credentials, Metadata, status, type CallOptions, type ServiceError, type ChannelCredentials } from '@grpc/grpc-js';
+import { readSettingFile } from '../config/env.js';
 import { AuthServiceClient } from '../gen/keeper/v1/auth.js';
 import { VaultServiceClient } from '../gen/keeper/v1/vault.js';
 import { ImageServiceClient } from '../gen/keeper/v1/images.js';
@@ -19,7 +19,7 @@ export interface GrpcClients {
 
 export function openClients(options: ChannelOptions): GrpcClients {
   const creds: ChannelCredentials = options.tls
-    ? credentials.createSsl(options.tlsCa ? readFileSync(options.tlsCa) : null)
+    ? credentials.createSsl(options.tlsCa ? readSettingFile(options.tlsCa, '--tls-ca / KEEPER_TLS_CA') : null)
     : credentials.createInsecure();
   // A window of 4 MiB instead of HTTP/2's 64 KiB lets an image download stream without waiting on
   // every window update (loopback image downloads went from about 80 to about 200 MB/s).

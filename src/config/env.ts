@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** A config problem worth one sentence to the user, never a stack trace. */
@@ -5,6 +6,16 @@ export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';
+  }
+}
+
+/** Reads a file a setting names (a TLS certificate, key or CA), or says which setting and why not. */
+export function readSettingFile(path: string, setting: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new ConfigError(`invalid configuration: ${setting} ${path} cannot be read (${reason})`);
   }
 }
 

@@ -1,8 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
+import { ConfigError, readSettingFile } from '../config/env.js';
 import { Projector } from '../projections/projector.js';
+import { captureGrpcLogs } from '../logging.js';
 import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file.js';
 import { AuthService } from './auth/service.js';
 import type { AuthConfigInput } from './auth/config.js';
@@ -138,11 +141,24 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
         }, parts.images.gcIntervalMs)
       : undefined;
   gcTimer?.unref();
-  const grpc = await startGrpcServer(
-    { host: parts.host, port: parts.port, maxMessageBytes: parts.maxMessageBytes, ...(parts.tls ? { tls: parts.tls } : {}) },
-    { auth, vault, images },
-    logger,
-  );
+  const stopBackground = async () => {
+    clearInterval(gcTimer);
+    stopPoking();
+    await pipeline.stop();
+    await projector?.stop();
+  };
+  let grpc: RunningGrpcServer;
+  try {
+    grpc = await startGrpcServer(
+      { host: parts.host, port: parts.port, maxMessageBytes: parts.maxMessageBytes, ...(parts.tls ? { tls: parts.tls } : {}) },
+      { auth, vault, images },
+      logger,
+    );
+  } catch (error) {
+    // Nothing may outlive a server that did not start (the process must be able to exit).
+    await stopBackground();
+    throw error;
+  }
   logger.info({ address: grpc.address }, 'keeper server listening');
   return {
     grpc,
@@ -150,20 +166,18 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
     projector,
     images: pipeline,
     async stop() {
-      clearInterval(gcTimer);
-      stopPoking();
       await grpc.stop();
-      await pipeline.stop();
-      await projector?.stop();
+      await stopBackground();
     },
   };
 }
 
 /** The composition root of the server process: config in, a running server out. */
 export async function startServerApp(config: ServerConfig, logger: Logger): Promise<RunningApp> {
+  const tls = readTlsFiles(config);
+  captureGrpcLogs(logger);
   const db = await openDatabase(config);
   try {
-    const tls = config.tlsCert && config.tlsKey ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
     const app = await startServer(
       db,
       {
@@ -189,6 +203,24 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
     await db.close();
     throw error;
   }
+}
+
+/**
+ * The certificate and key, read and checked as a pair before anything starts, so a bad path or a
+ * file that is not PEM stops the server with the setting's name.
+ */
+function readTlsFiles(config: ServerConfig): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.tlsCert || !config.tlsKey) return undefined;
+  const cert = readSettingFile(config.tlsCert, '--tls-cert / KEEPER_TLS_CERT');
+  const key = readSettingFile(config.tlsKey, '--tls-key / KEEPER_TLS_KEY');
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new ConfigError(
+      `invalid configuration: --tls-cert / KEEPER_TLS_CERT and --tls-key / KEEPER_TLS_KEY must be a PEM certificate and its private key (${(error as Error).message})`,
+    );
+  }
+  return { cert, key };
 }
 
 export function imagePartsOf(config: ServerConfig): ImageParts {

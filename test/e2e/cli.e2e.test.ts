@@ -141,6 +141,18 @@ describe('keeper CLI against a running server', function () {
       await rm(other, { recursive: true, force: true });
     }
   });
+
+  it('a server that cannot listen says so in one sentence and exits, leaving nothing running', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'keeper-cli-'));
+    try {
+      // The test server holds this address. Without a clean stop, the projector and the image job
+      // relay started before the listen would keep the process alive.
+      const run = await keeper(['server', '--listen', server.address, '--data-dir', data], {});
+      expectSentence(run, 1, new RegExp(`cannot listen on ${server.address}: the address is already in use`));
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
 });
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {

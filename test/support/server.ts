@@ -24,7 +24,14 @@ export interface TestServer {
 
 export async function startTestServer(
   target: DatabaseTarget,
-  options: { accessTtlSeconds?: number; maxMessageBytes?: number; images?: Partial<ImageParts>; inlineProjector?: boolean } = {},
+  options: {
+    accessTtlSeconds?: number;
+    maxMessageBytes?: number;
+    images?: Partial<ImageParts>;
+    inlineProjector?: boolean;
+    /** Serve TLS with this certificate; `client()` then trusts `tls.ca`. */
+    tls?: { cert: Buffer; key: Buffer; ca: string };
+  } = {},
 ): Promise<TestServer> {
   const db = await target.open();
   const blobDir = await mkdtemp(join(tmpdir(), 'keeper-blobs-'));
@@ -40,6 +47,7 @@ export async function startTestServer(
       inlineProjector: options.inlineProjector ?? true,
       projectorPollMs: 20,
       images: defaultImageParts(blobDir, options.images),
+      ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
     },
     createLogger('silent', 'test'),
   );
@@ -54,7 +62,8 @@ export async function startTestServer(
     async client() {
       const home = await mkdtemp(join(tmpdir(), 'keeper-client-'));
       homes.push(home);
-      const client = new KeeperClient({ server: app.grpc.address, tls: false }, new SessionStore(home, app.grpc.address), 10_000);
+      const channel = options.tls ? { server: app.grpc.address, tls: true, tlsCa: options.tls.ca } : { server: app.grpc.address, tls: false };
+      const client = new KeeperClient(channel, new SessionStore(home, app.grpc.address), 10_000);
       clients.push(client);
       return client;
     },

@@ -47,7 +47,7 @@ export async function startGrpcServer(
   const target = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(target, credentials, (error, boundPort) =>
-      error ? reject(new Error(`cannot listen on ${target}: ${error.message}`)) : resolve(boundPort),
+      error ? reject(new Error(`cannot listen on ${target}: ${/EADDRINUSE/.test(error.message) ? 'the address is already in use' : error.message}`)) : resolve(boundPort),
     ),
   );
   const address = options.host.includes(':') ? `[${options.host}]:${port}` : `${options.host}:${port}`;

@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { pgliteTarget } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { expectSentence, keeper } from '../support/cli.js';
+
+/** A throwaway CA and a server certificate it signed, for 127.0.0.1 and localhost (openssl). */
+async function makeCertificates(dir: string): Promise<{ ca: string; cert: string; key: string; strangerCa: string }> {
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const newCa = (name: string) =>
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
+  newCa('keeper-test-ca');
+  newCa('stranger-ca');
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
+  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'keeper-test-ca.crt', '-CAkey', 'keeper-test-ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.crt');
+  return { ca: join(dir, 'keeper-test-ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), strangerCa: join(dir, 'stranger-ca.crt') };
+}
+
+/** A TCP relay in front of the server that keeps every byte it carries, both ways. */
+async function recordingRelay(target: string): Promise<{ address: string; bytes: () => Buffer; close: () => Promise<void> }> {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const seen: Buffer[] = [];
+  const sockets = new Set<Socket>();
+  const relay: Server = createServer((inbound) => {
+    const outbound = createConnection({ host, port });
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    inbound.on('data', (chunk: Buffer) => seen.push(chunk));
+    outbound.on('data', (chunk: Buffer) => seen.push(chunk));
+    inbound.pipe(outbound).pipe(inbound);
+    inbound.on('error', () => outbound.destroy());
+    outbound.on('error', () => inbound.destroy());
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(relay.address() as AddressInfo).port}`,
+    bytes: () => Buffer.concat(seen),
+    // A client that exited may leave its half of a connection open on the server's side.
+    close: () =>
+      new Promise<void>((resolve) => {
+        relay.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+describe('TLS between the client and the server', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let certs: Awaited<ReturnType<typeof makeCertificates>>;
+  let server: TestServer;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'keeper-tls-'));
+    try {
+      certs = await makeCertificates(dir);
+    } catch (error) {
+      throw new Error(`the TLS tests make their certificates with openssl, which failed: ${(error as Error).message}`);
+    }
+    server = await startTestServer(pgliteTarget, { tls: { cert: await readFile(certs.cert), key: await readFile(certs.key), ca: certs.ca } });
+  });
+  after(async () => {
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs a session over TLS, and the wire carries neither the password nor a record in the clear', async () => {
+    const relay = await recordingRelay(server.address);
+    try {
+      const env = { KEEPER_SERVER: relay.address, KEEPER_HOME: join(dir, 'home-a'), KEEPER_TLS: 'true', KEEPER_TLS_CA: certs.ca };
+      const registered = await keeper(['register', '--login', 'tls-user'], env, 'plaintext-would-show-this-password\n');
+      expect(registered.code, registered.stderr).to.equal(0);
+      const added = await keeper(['add', 'Mailbox', '--field', 'address=visible-only-inside-tls@example.com'], env);
+      expect(added.code, added.stderr).to.equal(0);
+      await server.projected();
+      const listed = await keeper(['ls'], env);
+      expect(listed.code, listed.stderr).to.equal(0);
+      expect(listed.stdout).to.contain('Mailbox');
+      const wire = relay.bytes();
+      expect(wire.length).to.be.above(1000);
+      for (const secret of ['plaintext-would-show-this-password', 'visible-only-inside-tls', 'Mailbox', 'tls-user']) {
+        expect(wire.includes(Buffer.from(secret)), `"${secret}" on the wire`).to.equal(false);
+      }
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('works for the client library too, over the same certificate', async () => {
+    const client = await server.client();
+    await client.register('tls-library', 'correct horse battery');
+    const status = await client.status();
+    expect(status.version).to.equal(0);
+  });
+
+  it('refuses a server whose certificate the client does not trust, in one sentence', async () => {
+    const env = { KEEPER_SERVER: server.address, KEEPER_HOME: join(dir, 'home-b'), KEEPER_TLS: 'true', KEEPER_TLS_CA: certs.strangerCa };
+    const login = await keeper(['login', '--login', 'tls-library'], env, 'correct horse battery\n');
+    expectSentence(login, 6, /cannot reach the Keeper server.*certificate/);
+  });
+
+  it('a plaintext client cannot talk to the TLS server, in one sentence', async () => {
+    const plain = await keeper(['login', '--login', 'tls-library'], { KEEPER_SERVER: server.address, KEEPER_HOME: join(dir, 'home-c') }, 'correct horse battery\n');
+    expectSentence(plain, 6, /cannot reach the Keeper server/);
+  });
+
+  it('names a CA file that cannot be read', async () => {
+    const env = { KEEPER_SERVER: server.address, KEEPER_HOME: join(dir, 'home-d'), KEEPER_TLS: 'true', KEEPER_TLS_CA: join(dir, 'no-such-ca.crt') };
+    const missing = await keeper(['login', '--login', 'tls-library'], env, 'correct horse battery\n');
+    expectSentence(missing, 2, /--tls-ca \/ KEEPER_TLS_CA .*no-such-ca\.crt cannot be read \(no such file\)/);
+  });
+
+  it('a server given a certificate that cannot be read, or that is not PEM, says which setting and does not start', async () => {
+    const args = (cert: string, key: string) => ['server', '--tls-cert', cert, '--tls-key', key, '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'server-data')];
+    expectSentence(await keeper(args(join(dir, 'no-such.crt'), certs.key), {}), 2, /--tls-cert \/ KEEPER_TLS_CERT .*no-such\.crt cannot be read \(no such file\)/);
+    const notPem = join(dir, 'not-pem.crt');
+    await writeFile(notPem, 'this is not a certificate\n');
+    expectSentence(await keeper(args(notPem, certs.key), {}), 2, /must be a PEM certificate and its private key/);
+    // A certificate with a key that is not its own.
+    expectSentence(await keeper(args(certs.cert, join(dir, 'keeper-test-ca.key')), {}), 2, /must be a PEM certificate and its private key/);
+  });
+});
