@@ -9,6 +9,7 @@ import { SyncEngine, VaultLocked } from '../../src/client/sync/sync-engine.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
 import { SessionStore } from '../../src/client/session-store.js';
 import { WrongSecretWord } from '../../src/client/crypto/index.js';
+import { streamIdForUser } from '../../src/domain/vault-state.js';
 import { uploadImage } from '../../src/client/images/image-transfer.js';
 import sharp from 'sharp';
 
@@ -293,6 +294,44 @@ for (const target of databaseTargets) {
         lockedError = e;
       }
       expect(lockedError).to.be.instanceOf(VaultLocked);
+    });
+
+    it('two devices turning encryption on at once: one key wins, the other seals nothing and unlocks with the winning word', async () => {
+      const [a, b] = await user(2);
+      const id = await a!.engine.create({ kind: 'login', name: 'Shared', fields: [{ name: 'password', value: 'raced-value', sensitive: true }] });
+      await a!.engine.sync();
+      await b!.engine.sync();
+      const words = ['word of device a', 'word of device b'];
+      const outcomes = await Promise.allSettled([a!.engine.enableEncryption(words[0]!), b!.engine.enableEncryption(words[1]!)]);
+      const winner = outcomes.findIndex((outcome) => outcome.status === 'fulfilled');
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled'), 'exactly one device turned encryption on').to.have.length(1);
+      const lost = outcomes[1 - winner] as PromiseRejectedResult;
+      expect((lost.reason as Error).message).to.match(/turned on from another device at the same time: nothing was changed here|already encrypted/);
+
+      // The stream holds one key, and the one reseal of the record, made under that key.
+      const { userId } = (await a!.client.currentSession())!;
+      const events = await server.db.query<{ type: string; data: { keyId?: string; recordId?: string } }>(
+        `SELECT type, data FROM events WHERE stream_id = $1 ORDER BY version`,
+        [streamIdForUser(userId)],
+      );
+      expect(events.filter((e) => e.type === 'VaultKeySet')).to.have.length(1);
+      expect(events.filter((e) => e.type === 'RecordUpdated' && e.data.recordId === id)).to.have.length(1);
+      // (The RecordCreated before encryption keeps its plain value: old events are never rewritten.)
+      const sinceKey = events.slice(events.findIndex((e) => e.type === 'VaultKeySet'));
+      expect(JSON.stringify(sinceKey)).to.not.contain('raced-value');
+
+      // The losing device opens the vault with the winning word, and only with it.
+      const loser = [a, b][1 - winner]!;
+      let refused: unknown;
+      try {
+        await (await loser.reopen({ askSecret: async () => words[1 - winner]! })).sync();
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).to.be.instanceOf(WrongSecretWord);
+      const unlocked = await loser.reopen({ askSecret: async () => words[winner]! });
+      await unlocked.sync();
+      expect(unlocked.open(unlocked.record(id)!).fields[0]!.value).to.equal('raced-value');
     });
   });
 }
