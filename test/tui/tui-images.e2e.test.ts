@@ -199,6 +199,44 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     expect(await tui.exitStatus()).to.equal(0);
   });
 
+  it('shows an image the server could not process as failed, with the reason, and still saves its original', async () => {
+    const home = join(dir, 'leo');
+    const env = { KEEPER_SERVER: server.address, KEEPER_HOME: home, HOME: dir };
+    expect((await keeper(['register', '--login', 'leo'], env, `${PASSWORD}\n`)).code).to.equal(0);
+    expect((await keeper(['add', 'Receipt', '--kind', 'note'], env)).code).to.equal(0);
+    // A PNG cut in half: its header passes the upload's checks, its pixels cannot be decoded.
+    const raw = Buffer.alloc(320 * 240 * 3);
+    for (let i = 0; i < raw.length; i++) raw[i] = (i * 7919) % 251;
+    const whole = await sharp(raw, { raw: { width: 320, height: 240, channels: 3 } }).png().toBuffer();
+    const bytes = whole.subarray(0, Math.floor(whole.length / 2));
+    const picture = join(dir, 'torn.png');
+    await writeFile(picture, bytes);
+
+    const tui = await open('leo', env, ['--sync-every', '600']);
+    await tui.waitFor(/Records \(1\)[\s\S]*● online/);
+    await tui.keys('a');
+    await tui.waitFor('Attach an image to "Receipt"');
+    await tui.type(picture);
+    await tui.keys('Enter');
+    await tui.waitFor('attached "torn.png" to "Receipt"; its cover and compact copy are being made');
+    let screen = await tui.waitFor(/torn\.png[\s\S]*failed: /, 60_000);
+    expect(detailColumn(screen).join(' ')).to.match(/failed: .*(png|read|decode|image)/i);
+    // No cover to save, and the menu says why; the original is there as uploaded.
+    await tui.keys('i');
+    await tui.waitFor('Enter save/open  x remove  Esc back');
+    await tui.keys('Enter');
+    screen = await tui.waitFor(/o {2}save the original/);
+    expect(screen).to.match(/c {2}save the cover \(120x120\) +none/);
+    await tui.keys('c');
+    await tui.waitFor('there is no cover: making it failed (the image could not be decoded');
+    await tui.keys('o');
+    await tui.waitFor('saved the original of "torn.png" to');
+    const [folder] = await readdir(join(home, 'images'));
+    expect(sha256(await readFile(join(home, 'images', folder!, 'torn.png')))).to.equal(sha256(bytes));
+    await tui.keys('q');
+    expect(await tui.exitStatus()).to.equal(0);
+  });
+
   it('says on the message line that the server is down when attaching or saving, and goes on working', async () => {
     const own = await startTestServer(pgliteTarget);
     let running = true;
