@@ -125,34 +125,36 @@ export async function readRecordStatesOf(tx: SqlExecutor, keys: readonly RecordK
 }
 
 /** Upserts record states of several users in one statement (each (user, record) at most once). */
+/** SQL for a timestamptz from epoch milliseconds given as JSON text (null stays null), exact to the millisecond. */
+const fromEpochMs = (text: string) => `(timestamptz 'epoch' + interval '1 millisecond' * (${text})::bigint)`;
+
 export async function writeRecordStatesOf(tx: SqlExecutor, rows: ReadonlyArray<{ userId: string; state: RecordState }>): Promise<void> {
   if (rows.length === 0) return;
-  // One array per column: a statement of fixed text however many rows it writes.
-  const columns: unknown[][] = Array.from({ length: 10 }, () => []);
-  for (const { userId, state } of rows) {
-    const values = [
-      userId,
-      state.id,
-      state.kind,
-      state.name,
-      JSON.stringify(state.fields),
-      new Date(state.createdAt),
-      new Date(state.updatedAt),
-      state.version,
-      state.deletedAt === null ? null : new Date(state.deletedAt),
-      state.conflictOf ?? null,
-    ];
-    values.forEach((value, index) => columns[index]!.push(value));
-  }
+  // The rows go as one JSON document (times as epoch milliseconds): a statement of fixed text
+  // however many rows it writes, and the driver sends one string instead of escaping every value
+  // of ten array parameters.
+  const records = rows.map(({ userId, state }) => [
+    userId,
+    state.id,
+    state.kind,
+    state.name,
+    state.fields,
+    state.createdAt,
+    state.updatedAt,
+    state.version,
+    state.deletedAt,
+    state.conflictOf ?? null,
+  ]);
   await tx.query(
     `INSERT INTO rm_records (user_id, record_id, kind, name, fields, created_at, updated_at, version, deleted_at, conflict_of)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::timestamptz[],
-                          $8::integer[], $9::timestamptz[], $10::uuid[])
+     SELECT (r->>0)::uuid, (r->>1)::uuid, r->>2, r->>3, r->4, ${fromEpochMs('r->>5')}, ${fromEpochMs('r->>6')},
+            (r->>7)::integer, ${fromEpochMs('r->>8')}, (r->>9)::uuid
+     FROM jsonb_array_elements($1::jsonb) AS r
      ON CONFLICT (user_id, record_id) DO UPDATE SET
        kind = EXCLUDED.kind, name = EXCLUDED.name, fields = EXCLUDED.fields, created_at = EXCLUDED.created_at,
        updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, deleted_at = EXCLUDED.deleted_at,
        conflict_of = EXCLUDED.conflict_of`,
-    columns,
+    [JSON.stringify(records)],
     { name: 'keeper_rm_write_records' },
   );
 }
