@@ -124,10 +124,10 @@ export async function readRecordStatesOf(tx: SqlExecutor, keys: readonly RecordK
   return byUser;
 }
 
-/** Upserts record states of several users in one statement (each (user, record) at most once). */
 /** SQL for a timestamptz from epoch milliseconds given as JSON text (null stays null), exact to the millisecond. */
 const fromEpochMs = (text: string) => `(timestamptz 'epoch' + interval '1 millisecond' * (${text})::bigint)`;
 
+/** Upserts record states of several users in one statement (each (user, record) at most once). */
 export async function writeRecordStatesOf(tx: SqlExecutor, rows: ReadonlyArray<{ userId: string; state: RecordState }>): Promise<void> {
   if (rows.length === 0) return;
   // The rows go as one JSON document (times as epoch milliseconds): a statement of fixed text
