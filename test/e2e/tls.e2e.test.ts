@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { pgliteTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { expectSentence, keeper } from '../support/cli.js';
+import { startByteProxy } from '../../scripts/bench/support/byte-proxy.js';
 
 /** A throwaway CA and a server certificate it signed, for 127.0.0.1 and localhost (openssl). */
 async function makeCertificates(dir: string): Promise<{ ca: string; cert: string; key: string; strangerCa: string }> {
@@ -19,36 +19,6 @@ async function makeCertificates(dir: string): Promise<{ ca: string; cert: string
   await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   openssl('x509', '-req', '-in', 'server.csr', '-CA', 'keeper-test-ca.crt', '-CAkey', 'keeper-test-ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.crt');
   return { ca: join(dir, 'keeper-test-ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), strangerCa: join(dir, 'stranger-ca.crt') };
-}
-
-/** A TCP relay in front of the server that keeps every byte it carries, both ways. */
-async function recordingRelay(target: string): Promise<{ address: string; bytes: () => Buffer; close: () => Promise<void> }> {
-  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
-  const seen: Buffer[] = [];
-  const sockets = new Set<Socket>();
-  const relay: Server = createServer((inbound) => {
-    const outbound = createConnection({ host, port });
-    for (const socket of [inbound, outbound]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    }
-    inbound.on('data', (chunk: Buffer) => seen.push(chunk));
-    outbound.on('data', (chunk: Buffer) => seen.push(chunk));
-    inbound.pipe(outbound).pipe(inbound);
-    inbound.on('error', () => outbound.destroy());
-    outbound.on('error', () => inbound.destroy());
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  return {
-    address: `127.0.0.1:${(relay.address() as AddressInfo).port}`,
-    bytes: () => Buffer.concat(seen),
-    // A client that exited may leave its half of a connection open on the server's side.
-    close: () =>
-      new Promise<void>((resolve) => {
-        relay.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
 }
 
 describe('TLS between the client and the server', function () {
@@ -72,7 +42,8 @@ describe('TLS between the client and the server', function () {
   });
 
   it('runs a session over TLS, and the wire carries neither the password nor a record in the clear', async () => {
-    const relay = await recordingRelay(server.address);
+    const seen: Buffer[] = [];
+    const relay = await startByteProxy(server.address, { tap: (chunk) => seen.push(chunk) });
     try {
       const env = { KEEPER_SERVER: relay.address, KEEPER_HOME: join(dir, 'home-a'), KEEPER_TLS: 'true', KEEPER_TLS_CA: certs.ca };
       const registered = await keeper(['register', '--login', 'tls-user'], env, 'plaintext-would-show-this-password\n');
@@ -83,7 +54,7 @@ describe('TLS between the client and the server', function () {
       const listed = await keeper(['ls'], env);
       expect(listed.code, listed.stderr).to.equal(0);
       expect(listed.stdout).to.contain('Mailbox');
-      const wire = relay.bytes();
+      const wire = Buffer.concat(seen);
       expect(wire.length).to.be.above(1000);
       for (const secret of ['plaintext-would-show-this-password', 'visible-only-inside-tls', 'Mailbox', 'tls-user']) {
         expect(wire.includes(Buffer.from(secret)), `"${secret}" on the wire`).to.equal(false);

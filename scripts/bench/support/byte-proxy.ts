@@ -28,9 +28,10 @@ const SETTLE_MS = 150;
 
 /**
  * A TCP proxy on 127.0.0.1 that forwards to `target` and counts the bytes in each direction, so
- * a benchmark sees what really crosses the wire (HTTP/2 framing, headers and all).
+ * a benchmark sees what really crosses the wire (HTTP/2 framing, headers and all). `tap` sees
+ * every chunk, either way (a test that checks what a third party on the wire could read).
  */
-export async function startByteProxy(target: string): Promise<ByteProxy> {
+export async function startByteProxy(target: string, options: { tap?: (chunk: Buffer) => void } = {}): Promise<ByteProxy> {
   const colon = target.lastIndexOf(':');
   const host = target.slice(0, colon);
   const port = Number(target.slice(colon + 1));
@@ -46,8 +47,14 @@ export async function startByteProxy(target: string): Promise<ByteProxy> {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
     }
-    inbound.on('data', (chunk: Buffer) => void (counts.sent += chunk.length));
-    outbound.on('data', (chunk: Buffer) => void (counts.received += chunk.length));
+    inbound.on('data', (chunk: Buffer) => {
+      counts.sent += chunk.length;
+      options.tap?.(chunk);
+    });
+    outbound.on('data', (chunk: Buffer) => {
+      counts.received += chunk.length;
+      options.tap?.(chunk);
+    });
     inbound.pipe(outbound);
     outbound.pipe(inbound);
     const end = () => {
