@@ -10,26 +10,39 @@ export interface AuthConfig {
 }
 
 export interface ThrottleConfig {
-  /** Failed logins for one login name before attempts for it are delayed. */
+  /** Failed logins for one login from one peer address before that pair's attempts are delayed. */
+  maxFailuresPerLoginAndPeer: number;
+  /**
+   * Failed logins for one login from all addresses together before attempts from addresses it has
+   * not recently succeeded from are delayed: a ceiling on guessing spread over many addresses, set
+   * high so that an attacker elsewhere cannot deny the owner.
+   */
   maxFailuresPerLogin: number;
-  /** Failed logins from one peer address before its attempts are delayed (NATs share addresses). */
+  /** Failed logins from one peer address, across logins, before its attempts are delayed (NATs share addresses). */
   maxFailuresPerPeer: number;
+  /** Registrations refused as "login already taken" from one address before its registrations are delayed. */
+  maxTakenLoginsPerPeer: number;
   /** The failure count of a key is forgotten once this long passes without a new failure. */
   windowMs: number;
   /** The first delay once the limit is reached; each further failure doubles it. */
   baseDelayMs: number;
   /** The longest delay. */
   maxDelayMs: number;
-  /** Most keys remembered per kind (login, peer); the least recently failing are evicted first. */
+  /** How long a successful login from an address lets it past the per-login ceiling. */
+  trustedPeerMs: number;
+  /** Most keys remembered per kind; the least recently failing are evicted first. */
   maxEntries: number;
 }
 
 export const DEFAULT_THROTTLE_CONFIG: Readonly<ThrottleConfig> = Object.freeze({
-  maxFailuresPerLogin: 5,
+  maxFailuresPerLoginAndPeer: 5,
+  maxFailuresPerLogin: 100,
   maxFailuresPerPeer: 20,
+  maxTakenLoginsPerPeer: 20,
   windowMs: 15 * 60_000,
   baseDelayMs: 1_000,
   maxDelayMs: 5 * 60_000,
+  trustedPeerMs: 30 * 24 * 3600_000,
   maxEntries: 100_000,
 });
 

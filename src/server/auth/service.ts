@@ -69,9 +69,9 @@ export class AuthService {
   /** Creates an account and signs it in. `peer` is the client address (see peerAddress). */
   async register(input: Credentials, peer: string): Promise<AuthSession> {
     const { login, password } = valid(parseRegisterInput(input));
-    // Registering reveals whether a login is taken, so repeated conflicts from one peer are
-    // throttled like failed logins.
-    this.throwIfThrottled(this.throttle.check(null, peer));
+    // Registering reveals whether a login is taken, so repeated conflicts from one peer slow its
+    // registrations down (and only those: a lost registration race must not block a login).
+    this.throwIfThrottled(this.throttle.checkRegister(peer));
     if (await this.users.findByLogin(login)) this.loginTaken(peer);
     const hash = await this.hasher.hash(password);
     let userId: string;
@@ -162,7 +162,7 @@ export class AuthService {
   }
 
   private loginTaken(peer: string): never {
-    this.throttle.fail(null, peer);
+    this.throttle.loginTaken(peer);
     throw new AuthError('already_exists', 'login: is already taken', { field: 'login' });
   }
 }

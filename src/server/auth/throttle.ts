@@ -13,7 +13,7 @@ interface Entry {
   pending: number;
 }
 
-/** One kind of key (login or peer) with its own limit, in a Map kept in least-recently-failed order. */
+/** One kind of key (pair, login, peer) with its own limit, in a Map kept in least-recently-failed order. */
 class Counter {
   private readonly entries = new Map<string, Entry>();
 
@@ -108,32 +108,46 @@ class Counter {
 }
 
 /**
- * Slows down password guessing, in memory (per process). Failures are counted per login
- * (lower-cased) and per peer address; once a key reaches its limit within the window, attempts for
- * it are refused until a delay passes that doubles with each further failure (1 s, 2 s, 4 s … up
- * to maxDelayMs). A success clears the login's count, never the peer's. A `null` or empty login or
+ * Slows down password guessing, in memory (per process). Failures are counted per (login, peer
+ * address) pair first: that is what a guesser at one address meets, and it never touches the
+ * owner elsewhere. Two wider counters catch what the pair counter cannot see: one per peer address
+ * across logins (one address trying many accounts), and one per login across addresses with a
+ * much higher ceiling (guessing spread over many addresses), which an address the login recently
+ * succeeded from does not meet, so even a distributed attacker cannot lock the owner out of a
+ * device they use. Once a key reaches its limit within the window, its attempts are refused until
+ * a delay passes that doubles with each further failure (1 s, 2 s, 4 s … up to maxDelayMs). A
+ * success clears the pair's and the login's counts, never the peer's. A `null` or empty login or
  * peer is simply not counted.
+ *
+ * Registration conflicts ("login already taken") have their own per-address counter, which only
+ * slows registering (it would otherwise enumerate logins) and never a login.
  *
  * Use `check` + `fail`/`succeed`, or `begin` + `fail`/`succeed`/`release` to also count attempts
  * in flight.
  */
 export class LoginThrottle {
   private readonly config: ThrottleConfig;
+  private readonly pairs: Counter;
   private readonly logins: Counter;
   private readonly peers: Counter;
+  private readonly takenLogins: Counter;
+  /** Pair key -> until when that pair passes the per-login ceiling; Map order is recency order. */
+  private readonly trusted = new Map<string, number>();
 
   constructor(
     config: Partial<ThrottleConfig> = {},
     private readonly clock: Clock = Date.now,
   ) {
     this.config = { ...DEFAULT_THROTTLE_CONFIG, ...definedOnly(config) };
+    this.pairs = new Counter(this.config.maxFailuresPerLoginAndPeer, this.config);
     this.logins = new Counter(this.config.maxFailuresPerLogin, this.config);
     this.peers = new Counter(this.config.maxFailuresPerPeer, this.config);
+    this.takenLogins = new Counter(this.config.maxTakenLoginsPerPeer, this.config);
   }
 
   /** Null when an attempt may go ahead, else how many ms to wait. */
   check(login: string | null, peer: string | null): number | null {
-    return this.retryAfter(login, peer);
+    return this.retryAfter(this.keys(login, peer), this.clock());
   }
 
   /**
@@ -141,54 +155,98 @@ export class LoginThrottle {
    * `succeed` is called for it (call exactly one of them).
    */
   begin(login: string | null, peer: string | null): number | null {
-    const wait = this.retryAfter(login, peer);
-    if (wait !== null) return wait;
     const now = this.clock();
-    const [l, p] = this.keys(login, peer);
-    if (l) this.logins.begin(l, now);
-    if (p) this.peers.begin(p, now);
+    const keys = this.keys(login, peer);
+    const wait = this.retryAfter(keys, now);
+    if (wait !== null) return wait;
+    this.each(keys, now, (counter, key) => counter.begin(key, now));
     return null;
   }
 
   fail(login: string | null, peer: string | null): void {
     const now = this.clock();
-    const [l, p] = this.keys(login, peer);
-    if (l) this.logins.fail(l, now);
-    if (p) this.peers.fail(p, now);
+    this.each(this.keys(login, peer), now, (counter, key) => counter.fail(key, now), true);
   }
 
   succeed(login: string | null, peer: string | null): void {
     const now = this.clock();
-    const [l, p] = this.keys(login, peer);
-    if (l) this.logins.reset(l);
-    if (p) this.peers.settle(p, now);
+    const keys = this.keys(login, peer);
+    if (keys.pair) {
+      this.pairs.reset(keys.pair);
+      this.trust(keys.pair, now);
+    }
+    if (keys.login) this.logins.reset(keys.login);
+    if (keys.peer) this.peers.settle(keys.peer, now);
   }
 
   /** Ends an attempt started with `begin` without counting it either way (e.g. it hit a fault). */
   release(login: string | null, peer: string | null): void {
     const now = this.clock();
-    const [l, p] = this.keys(login, peer);
-    if (l) this.logins.settle(l, now);
-    if (p) this.peers.settle(p, now);
+    this.each(this.keys(login, peer), now, (counter, key) => counter.settle(key, now), true);
   }
 
-  /** How many keys are remembered, per kind (for tests and metrics). */
-  get size(): { logins: number; peers: number } {
-    return { logins: this.logins.size, peers: this.peers.size };
-  }
-
-  private retryAfter(login: string | null, peer: string | null): number | null {
-    const now = this.clock();
-    const [l, p] = this.keys(login, peer);
-    const wait = Math.max(l ? this.logins.retryAfter(l, now) : 0, p ? this.peers.retryAfter(p, now) : 0);
+  /** Null when `peer` may register now, else how many ms to wait. */
+  checkRegister(peer: string | null): number | null {
+    const p = peer ? peerAddress(peer) : '';
+    const wait = p ? this.takenLogins.retryAfter(p, this.clock()) : 0;
     return wait > 0 ? wait : null;
   }
 
-  private keys(login: string | null, peer: string | null): [string | null, string | null] {
+  /** A registration from `peer` was refused because the login is taken. */
+  loginTaken(peer: string | null): void {
+    const p = peer ? peerAddress(peer) : '';
+    if (p) this.takenLogins.fail(p, this.clock());
+  }
+
+  /** How many keys are remembered, per kind (for tests and metrics). */
+  get size(): { pairs: number; logins: number; peers: number; trusted: number } {
+    return { pairs: this.pairs.size, logins: this.logins.size, peers: this.peers.size, trusted: this.trusted.size };
+  }
+
+  private retryAfter(keys: Keys, now: number): number | null {
+    let wait = 0;
+    this.each(keys, now, (counter, key) => {
+      wait = Math.max(wait, counter.retryAfter(key, now));
+    });
+    return wait > 0 ? wait : null;
+  }
+
+  /**
+   * Runs `fn` for every counter that applies to these keys. The per-login ceiling does not apply
+   * to a trusted pair, except to record its failures (`always`).
+   */
+  private each(keys: Keys, now: number, fn: (counter: Counter, key: string) => void, always = false): void {
+    if (keys.pair) fn(this.pairs, keys.pair);
+    if (keys.login && (always || !this.isTrusted(keys.pair, now))) fn(this.logins, keys.login);
+    if (keys.peer) fn(this.peers, keys.peer);
+  }
+
+  private isTrusted(pair: string | null, now: number): boolean {
+    if (!pair) return false;
+    const until = this.trusted.get(pair);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.trusted.delete(pair);
+    return false;
+  }
+
+  private trust(pair: string, now: number): void {
+    this.trusted.delete(pair);
+    this.trusted.set(pair, now + this.config.trustedPeerMs);
+    while (this.trusted.size > this.config.maxEntries) this.trusted.delete(this.trusted.keys().next().value as string);
+  }
+
+  private keys(login: string | null, peer: string | null): Keys {
     const l = login ? login.trim().toLowerCase() : '';
     const p = peer ? peerAddress(peer) : '';
-    return [l || null, p || null];
+    return { login: l || null, peer: p || null, pair: l && p ? JSON.stringify([l, p]) : null };
   }
+}
+
+interface Keys {
+  login: string | null;
+  peer: string | null;
+  pair: string | null;
 }
 
 /**

@@ -45,7 +45,7 @@ for (const target of databaseTargets) {
 
     it('applies the defaults it was not given', () => {
       expect(auth.config).to.deep.include({ bcryptCost: 10, accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 2_592_000 });
-      expect(auth.config.throttle).to.include({ maxFailuresPerLogin: 5 });
+      expect(auth.config.throttle).to.include({ maxFailuresPerLoginAndPeer: 5, maxFailuresPerPeer: 20, maxFailuresPerLogin: 100 });
     });
 
     it('refuses a bcrypt cost under 10', async () => {
@@ -192,19 +192,45 @@ for (const target of databaseTargets) {
       expect(await authError(auth.verifyAccessToken(session.accessToken + 'x'))).to.include({ reason: 'token_invalid' });
     });
 
-    it('throttles repeated failures for one login, even with the right password, until the delay passes', async () => {
+    it('throttles repeated failures for one login from one address, even with the right password, until the delay passes', async () => {
       const login = uniqueLogin('kim');
       await auth.register({ login, password: 'correct horse' }, PEER);
       for (let i = 0; i < 5; i += 1) {
-        expect(await authError(auth.login({ login, password: 'wrong horse!' }, `10.0.0.${i}:1`))).to.include({ code: 'unauthenticated' });
+        expect(await authError(auth.login({ login, password: 'wrong horse!' }, `10.0.0.1:${1000 + i}`))).to.include({ code: 'unauthenticated' });
       }
-      const throttled = await authError(auth.login({ login: login.toUpperCase(), password: 'correct horse' }, '10.0.1.1:1'));
+      const throttled = await authError(auth.login({ login: login.toUpperCase(), password: 'correct horse' }, '10.0.0.1:2000'));
       expect(throttled).to.include({ code: 'throttled', retryAfterMs: 1_000 });
       expect(throttled.message).to.equal('too many failed attempts; try again in 1 second');
       clock.advance(1_000);
-      await auth.login({ login, password: 'correct horse' }, '10.0.1.1:1');
-      // the success cleared the login's count
-      expect(await authError(auth.login({ login, password: 'wrong horse!' }, '10.0.1.1:1'))).to.include({ code: 'unauthenticated' });
+      await auth.login({ login, password: 'correct horse' }, '10.0.0.1:2001');
+      // the success cleared the count of this login from this address
+      expect(await authError(auth.login({ login, password: 'wrong horse!' }, '10.0.0.1:2002'))).to.include({ code: 'unauthenticated' });
+    });
+
+    it("does not let an attacker's address lock the owner out: the owner still logs in from another address", async () => {
+      const login = uniqueLogin('owner');
+      await auth.register({ login, password: 'correct horse' }, PEER);
+      const attacker = 'ipv4:198.51.100.66:5000';
+      for (let i = 0; i < 12; i += 1) await authError(auth.login({ login, password: `guess ${i}` }, attacker));
+      expect(await authError(auth.login({ login, password: 'correct horse' }, attacker))).to.include({ code: 'throttled' });
+      const session = await auth.login({ login, password: 'correct horse' }, 'ipv4:192.0.2.10:6000');
+      expect(session.login).to.equal(login);
+    });
+
+    it('caps failures per login across many addresses, but not for an address the login recently succeeded from', async () => {
+      const capped = await AuthService.create(db, {
+        accessTokenSecretKey: secret,
+        config: { bcryptCost: 10, throttle: { maxFailuresPerLogin: 6 } },
+        clock: clock.now,
+      });
+      const login = uniqueLogin('spread');
+      await capped.register({ login, password: 'correct horse' }, PEER);
+      const home = 'ipv4:192.0.2.77:1';
+      await capped.login({ login, password: 'correct horse' }, home);
+      for (let i = 0; i < 6; i += 1) await authError(capped.login({ login, password: 'wrong horse!' }, `ipv4:203.0.113.${i}:1`));
+      // a new address meets the per-login ceiling; the owner's known address does not
+      expect(await authError(capped.login({ login, password: 'correct horse' }, 'ipv4:203.0.113.200:1'))).to.include({ code: 'throttled' });
+      expect((await capped.login({ login, password: 'correct horse' }, home)).login).to.equal(login);
     });
 
     it('throttles a peer that fails across many logins', async () => {
@@ -223,10 +249,26 @@ for (const target of databaseTargets) {
       await peerAuth.login({ login, password: 'correct horse' }, 'ipv4:198.51.100.1:9999');
     });
 
-    it('counts concurrent attempts, so a parallel burst is throttled too', async () => {
+    it("does not count a register's \"login already taken\" toward the address's login failures", async () => {
+      const peerAuth = await AuthService.create(db, {
+        accessTokenSecretKey: secret,
+        config: { bcryptCost: 10, throttle: { maxFailuresPerPeer: 3 } },
+        clock: clock.now,
+      });
+      const racer = 'ipv4:198.51.100.9:1';
+      const login = uniqueLogin('race');
+      const results = await Promise.allSettled(Array.from({ length: 6 }, () => peerAuth.register({ login, password: 'correct horse' }, racer)));
+      expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+      const refused = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as AuthError).code] : []));
+      expect(refused).to.deep.equal(Array(5).fill('already_exists'));
+      // the winner (and anyone else at that address) can still log in
+      expect((await peerAuth.login({ login, password: 'correct horse' }, racer)).login).to.equal(login);
+    });
+
+    it('counts concurrent attempts, so a parallel burst from one address is throttled too', async () => {
       const login = uniqueLogin('mia');
       await auth.register({ login, password: 'correct horse' }, PEER);
-      const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => auth.login({ login, password: 'wrong horse!' }, `10.1.0.${i}`)));
+      const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => auth.login({ login, password: 'wrong horse!' }, `10.1.0.1:${i}`)));
       const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as AuthError).code : 'ok'));
       expect(codes.filter((c) => c === 'unauthenticated')).to.have.length(5);
       expect(codes.filter((c) => c === 'throttled')).to.have.length(7);

@@ -8,7 +8,7 @@ describe('auth login throttle', () => {
     clock = new FakeClock();
   });
 
-  const throttle = (config = {}) => new LoginThrottle({ maxFailuresPerLogin: 5, maxFailuresPerPeer: 20, ...config }, clock.now);
+  const throttle = (config = {}) => new LoginThrottle({ maxFailuresPerLoginAndPeer: 5, maxFailuresPerLogin: 5, maxFailuresPerPeer: 20, ...config }, clock.now);
 
   it('lets 5 failures through, then delays 1 s, 2 s, 4 s ... up to the cap', () => {
     const t = throttle({ maxDelayMs: 10_000 });
@@ -37,6 +37,37 @@ describe('auth login throttle', () => {
     expect(t.check('ALICE', '10.9.9.9')).to.equal(1_000);
     expect(t.check(' alice ', null)).to.equal(1_000);
     expect(t.check('bob', '10.0.0.1')).to.equal(null);
+  });
+
+  it('counts one login from one address apart from the same login elsewhere', () => {
+    const t = throttle({ maxFailuresPerLogin: 100 });
+    for (let i = 0; i < 7; i += 1) t.fail('alice', `ipv4:198.51.100.66:${4000 + i}`);
+    expect(t.check('alice', 'ipv4:198.51.100.66:5000')).to.equal(4_000);
+    expect(t.check('alice', 'ipv4:192.0.2.10:5000')).to.equal(null);
+    expect(t.check('bob', 'ipv4:198.51.100.66:5000')).to.equal(null);
+  });
+
+  it('lets an address the login succeeded from past the per-login ceiling, not past its own pair limit', () => {
+    const t = throttle({ maxFailuresPerLogin: 10, trustedPeerMs: 60_000 });
+    t.succeed('alice', 'home:1');
+    for (let i = 0; i < 10; i += 1) t.fail('alice', `10.0.0.${i}`);
+    expect(t.check('alice', '10.0.9.9')).to.equal(1_000);
+    expect(t.check('alice', 'home:2')).to.equal(null);
+    for (let i = 0; i < 5; i += 1) t.fail('alice', 'home:3');
+    expect(t.check('alice', 'home:4')).to.be.above(0);
+    clock.advance(60_000 + 1_000 * 2 ** 5);
+    // the trust has lapsed: the (still counted) ceiling applies to home again
+    for (let i = 0; i < 10; i += 1) t.fail('alice', `10.0.1.${i}`);
+    t.succeed('bob', 'home:5');
+    expect(t.check('alice', 'home:6')).to.be.above(0);
+  });
+
+  it("counts registration conflicts apart: they slow registering only, never logging in", () => {
+    const t = throttle({ maxTakenLoginsPerPeer: 3 });
+    for (let i = 0; i < 3; i += 1) t.loginTaken('ipv4:192.0.2.5:1');
+    expect(t.checkRegister('ipv4:192.0.2.5:2')).to.equal(1_000);
+    expect(t.checkRegister('ipv4:192.0.2.6:2')).to.equal(null);
+    expect(t.check('alice', 'ipv4:192.0.2.5:3')).to.equal(null);
   });
 
   it('throttles a peer across many logins, by address without port', () => {
@@ -94,6 +125,7 @@ describe('auth login throttle', () => {
     const t = throttle({ maxEntries: 50 });
     for (let i = 0; i < 1_000; i += 1) t.fail(`user${i}`, `198.51.100.${i % 200}`);
     expect(t.size.logins).to.be.at.most(50);
+    expect(t.size.pairs).to.be.at.most(50);
     expect(t.size.peers).to.be.at.most(50);
     for (let i = 0; i < 5; i += 1) t.fail('recent', 'p');
     expect(t.check('recent', null)).to.equal(1_000);
