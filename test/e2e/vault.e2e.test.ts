@@ -168,6 +168,32 @@ for (const target of databaseTargets) {
       expect((await client.status()).version).to.equal(2);
     });
 
+    it("accepts another user's mutation id as new: the idempotency check tells nothing about other users", async () => {
+      const alice = await registered();
+      const bob = await registered();
+      const alices = createMutation({ kind: 'note', name: 'alice note', fields: [] });
+      await alice.push({ expectedVersion: 0, clientId: 'a', mutations: [alices] });
+
+      // Bob happens to (or tries to) use the same mutation id: to him it is simply a new change.
+      const bobs = createMutation({ kind: 'note', name: 'bob note', fields: [] }, alices.mutationId);
+      const pushed = await bob.push({ expectedVersion: 0, clientId: 'b', mutations: [bobs] });
+      expect(pushed.result).to.deep.equal({ $case: 'accepted', value: { version: 1, duplicate: false } });
+      // His own retry is still recognised, and a reuse in his own stream still refused.
+      const retry = await bob.push({ expectedVersion: 0, clientId: 'b', mutations: [bobs] });
+      expect(retry.result).to.deep.equal({ $case: 'accepted', value: { version: 1, duplicate: true } });
+      const reused = await rejection(
+        bob.push({ expectedVersion: 1, clientId: 'b', mutations: [createMutation({ kind: 'note', name: 'again', fields: [] }, alices.mutationId)] }),
+      );
+      expect(reused.code).to.equal(status.ALREADY_EXISTS);
+
+      // Each stream holds its own event under that id; neither saw the other's.
+      expect((await pullAll(bob, 0)).map((e) => [e.id, JSON.parse(e.data).name])).to.deep.equal([[alices.mutationId, 'bob note']]);
+      expect((await pullAll(alice, 0)).map((e) => [e.id, JSON.parse(e.data).name])).to.deep.equal([[alices.mutationId, 'alice note']]);
+      await server.projected();
+      expect((await alice.list()).records.map((r) => r.name)).to.deep.equal(['alice note']);
+      expect((await bob.list()).records.map((r) => r.name)).to.deep.equal(['bob note']);
+    });
+
     it('keeps users apart: another user cannot see or touch a record by its id', async () => {
       const alice = await registered();
       const mallory = await registered();

@@ -304,7 +304,7 @@ for (const target of databaseTargets) {
         const stored = await store.readStream(stream, 1, 10);
         expect(stored.map((e) => e.id.toLowerCase())).to.deep.equal(events.map((e) => e.id.toLowerCase()));
         // The same UUID in lower case is the same id.
-        const error = await rejection(store.append(streamName('lower'), 0, [{ ...events[0]!, id: events[0]!.id.toLowerCase() }]));
+        const error = await rejection(store.append(stream, 2, [{ ...events[0]!, id: events[0]!.id.toLowerCase() }]));
         expect(error).to.be.instanceOf(DuplicateEventId);
       });
 
@@ -318,29 +318,35 @@ for (const target of databaseTargets) {
         expect((await store.readStream(stream, 1, 10)).map((e) => e.id)).to.deep.equal([a.id, b.id]);
       });
 
-      it('rejects an event id used in another stream or another append, all or nothing', async function () {
-        const first = streamName('owner');
-        const other = streamName('other');
+      it('rejects an event id used in an earlier append of the same stream, all or nothing', async function () {
+        const stream = streamName('owner');
         const used = newEvent('Used');
-        await store.append(first, 0, [used]);
+        await store.append(stream, 0, [used]);
 
-        const fresh = newEvent('Fresh');
-        const error = await rejection(store.append(other, 0, [fresh, used]));
+        // Right expected version, but the id belongs to an earlier append.
+        const error = await rejection(store.append(stream, 1, [newEvent('New'), used]));
         expect(error).to.be.instanceOf(DuplicateEventId);
         expect((error as DuplicateEventId).eventIds).to.include(used.id);
-        expect(await store.readStream(other, 1, 10)).to.deep.equal([]);
-        expect(await store.streamInfo(other)).to.deep.equal({ version: 0, updatedAt: null });
+        expect((await store.streamInfo(stream)).version).to.equal(1);
+        expect((await store.readStream(stream, 1, 10)).map((e) => e.id)).to.deep.equal([used.id]);
+      });
 
-        // Same stream, right expected version, but the id belongs to an earlier append.
-        expect(await rejection(store.append(first, 1, [newEvent('New'), used]))).to.be.instanceOf(DuplicateEventId);
-        expect((await store.streamInfo(first)).version).to.equal(1);
-        expect((await store.readStream(first, 1, 10)).map((e) => e.id)).to.deep.equal([used.id]);
+      it("takes an event id another stream uses as new (streams learn nothing of each other's ids)", async function () {
+        const first = streamName('first');
+        const other = streamName('other');
+        const shared = newEvent('Shared');
+        await store.append(first, 0, [shared]);
 
-        // An existing stream is left as it was too.
-        await store.append(other, 0, [fresh]);
-        expect(await rejection(store.append(other, 1, [newEvent('Next'), used]))).to.be.instanceOf(DuplicateEventId);
-        expect((await store.readStream(other, 1, 10)).map((e) => e.id)).to.deep.equal([fresh.id]);
-        expect((await store.streamInfo(other)).version).to.equal(1);
+        const mine = { ...shared, type: 'Mine', data: { n: 'other' } };
+        expect(await store.append(other, 0, [newEvent('Fresh'), mine])).to.deep.equal({ nextVersion: 2, duplicate: false });
+        // Each stream's retry is still its own duplicate, grouped or alone.
+        const retries = await Promise.all([store.append(first, 0, [shared]), store.append(other, 1, [mine])]);
+        expect(retries).to.deep.equal([
+          { nextVersion: 1, duplicate: true },
+          { nextVersion: 2, duplicate: true },
+        ]);
+        expect((await store.readStream(first, 1, 10)).map((e) => [e.id, e.type])).to.deep.equal([[shared.id, 'Shared']]);
+        expect((await store.readStream(other, 2, 10)).map((e) => [e.id, e.type])).to.deep.equal([[shared.id, 'Mine']]);
       });
 
       it('rejects the same event id twice in one append', async function () {
@@ -424,7 +430,7 @@ for (const target of databaseTargets) {
         // From the very start the log holds ours after everything earlier, each event once.
         const fromStart = await readAllUntil(store, LOG_START, [c[1]!.id]);
         expectStrictlyIncreasing(fromStart);
-        expect(new Set(fromStart.map((e) => e.id)).size).to.equal(fromStart.length);
+        expect(new Set(fromStart.map((e) => `${e.streamId}/${e.id}`)).size).to.equal(fromStart.length);
         expect(fromStart.slice(-6).map((e) => e.id)).to.deep.equal(appendOrder.map((e) => e.id));
         const firstPage = await store.readAll(LOG_START, 3);
         expect(firstPage.map((e) => e.id)).to.deep.equal(fromStart.slice(0, 3).map((e) => e.id));
@@ -522,13 +528,17 @@ for (const target of databaseTargets) {
         const taken = newEvent('Taken');
         const made = [newEvent('A'), taken];
         await grouped.append(existing, 0, made);
+        // Event ids are unique per stream: the duplicate is one this stream already holds.
+        const dup = streamName('g-dup');
+        const held = newEvent('Held');
+        await grouped.append(dup, 0, [held]);
         const release = holdAppends();
         const blocker = grouped.append(streamName('g-blocker'), 0, [newEvent('A')]);
         const fine = [streamName('g-fine-1'), streamName('g-fine-2')];
         const outcomes = Promise.allSettled([
           grouped.append(fine[0]!, 0, [newEvent('A'), newEvent('B')]),
           grouped.append(existing, 1, [newEvent('Stale')]),
-          grouped.append(streamName('g-dup'), 0, [newEvent('C'), { ...newEvent('D'), id: taken.id }]),
+          grouped.append(dup, 1, [newEvent('C'), { ...newEvent('D'), id: held.id }]),
           grouped.append(fine[1]!, 0, [newEvent('A')]),
           // A retry of the append that made `existing`: recognised, nothing appended.
           grouped.append(existing, 0, made),
@@ -545,7 +555,8 @@ for (const target of databaseTargets) {
         expect((await store.readStream(fine[0]!, 1, 10)).map((e) => e.type)).to.deep.equal(['A', 'B']);
         expect((await store.readStream(fine[1]!, 1, 10)).map((e) => e.type)).to.deep.equal(['A']);
         // The group failed on the duplicate id as a whole, then each of its appends went alone.
-        expect(appendStatements.slice(0, 3)).to.deep.equal([1, 1, 4]);
+        expect((await store.readStream(dup, 1, 10)).map((e) => e.type)).to.deep.equal(['Held']);
+        expect(appendStatements.slice(0, 4)).to.deep.equal([1, 1, 1, 4]);
       });
 
       it('never puts two appends of one stream in one statement: the second is decided on what the first wrote', async function () {
@@ -632,7 +643,7 @@ for (const target of databaseTargets) {
 
           // Appends that do not land do not notify.
           await rejection(store.append(stream, 1, [newEvent('Stale')]));
-          await rejection(store.append(streamName('dup'), 0, [first]));
+          await rejection(store.append(stream, 3, [first]));
           expect(calls).to.have.length(2);
 
           // Only listeners of the instance that appended.

@@ -3,7 +3,10 @@
  * Version = number of events in the stream (first event is 1, an empty stream is 0).
  */
 export interface NewEvent {
-  /** Unique across the store; the client's mutation id, so a retried append is recognised. */
+  /**
+   * Unique within its stream (another stream may use the same id: users learn nothing of each
+   * other's ids); the client's mutation id, so a retried append is recognised.
+   */
   id: string;
   type: string;
   data: unknown;
@@ -54,10 +57,10 @@ export class WrongExpectedVersion extends Error {
   }
 }
 
-/** An event id that already exists somewhere other than a retry of the same append. */
+/** An event id the stream already holds, other than in a retry of the same append. */
 export class DuplicateEventId extends Error {
   constructor(readonly eventIds: string[]) {
-    super(`an event id of this append is already used elsewhere in the store (${eventIds.join(', ')})`);
+    super(`an event id of this append is already used elsewhere in its stream (${eventIds.join(', ')})`);
     this.name = 'DuplicateEventId';
   }
 }

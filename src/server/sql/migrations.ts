@@ -92,6 +92,12 @@ const MIGRATIONS: string[][] = [
     )`,
     `CREATE INDEX rm_images_record ON rm_images (user_id, record_id)`,
   ],
+  [
+    // An event id (the client's mutation id) is unique within its stream only: a store-wide
+    // unique id told one user that another had used a mutation id.
+    `ALTER TABLE events ADD CONSTRAINT events_stream_event_id UNIQUE (stream_id, event_id)`,
+    `ALTER TABLE events DROP CONSTRAINT events_event_id_key`,
+  ],
 ];
 
 export async function migrate(db: Database): Promise<void> {
