@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { defaultImageParts, startServer, type ImageParts, type RunningApp } from '../../src/server/app.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 import { createLogger } from '../../src/logging.js';
@@ -31,6 +32,8 @@ export async function startTestServer(
     inlineProjector?: boolean;
     /** Serve TLS with this certificate; `client()` then trusts `tls.ca`. */
     tls?: { cert: Buffer; key: Buffer; ca: string };
+    /** Where the server logs (silent by default). */
+    logger?: Logger;
   } = {},
 ): Promise<TestServer> {
   const db = await target.open();
@@ -49,7 +52,7 @@ export async function startTestServer(
       images: defaultImageParts(blobDir, options.images),
       ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
     },
-    createLogger('silent', 'test'),
+    options.logger ?? createLogger('silent', 'test'),
   );
   const homes: string[] = [];
   const clients: KeeperClient[] = [];

@@ -78,7 +78,12 @@ export function imageHandlers(images: ImageService, logger: Logger): ImageServic
       };
       run().then(
         (response) => callback(null, response),
-        (error: unknown) => callback(toGrpcStatus(error, logger)),
+        (error: unknown) => {
+          // A call already ended (the client went away, or a malformed chunk was refused) breaks
+          // the message stream; that is not the server's failure and must not log a stack per call.
+          if (call.cancelled) logger.debug({ method: 'UploadImage' }, 'upload ended before it was complete');
+          else callback(toGrpcStatus(error, logger));
+        },
       );
     },
 

@@ -10,6 +10,7 @@ import type { VaultService } from '../vault/vault-service.js';
 import { authInterceptor } from './auth-interceptor.js';
 import { authHandlers } from './auth-handlers.js';
 import { vaultHandlers } from './vault-handlers.js';
+import { decodedStrictly, refuseMalformedRequests } from './strict-decoding.js';
 
 export interface GrpcServerOptions {
   host: string;
@@ -30,16 +31,19 @@ export async function startGrpcServer(
   logger: Logger,
 ): Promise<RunningGrpcServer> {
   const server = new Server({
-    interceptors: [authInterceptor(services.auth, (reason) => logger.debug({ reason }, 'rejected access token'))],
+    interceptors: [
+      authInterceptor(services.auth, (reason) => logger.debug({ reason }, 'rejected access token')),
+      refuseMalformedRequests((method, reason) => logger.debug({ method, reason }, 'refused a malformed request')),
+    ],
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': 64 * 1024 * 1024,
     // Channelz (gRPC's live introspection) is not used here, and its per-call bookkeeping costs
     // every push.
     'grpc.enable_channelz': 0,
   });
-  server.addService(AuthServiceService, authHandlers(services.auth, logger));
-  server.addService(VaultServiceService, vaultHandlers(services.vault, logger));
-  server.addService(ImageServiceService, imageHandlers(services.images, logger));
+  server.addService(decodedStrictly(AuthServiceService), authHandlers(services.auth, logger));
+  server.addService(decodedStrictly(VaultServiceService), vaultHandlers(services.vault, logger));
+  server.addService(decodedStrictly(ImageServiceService), imageHandlers(services.images, logger));
 
   const credentials = options.tls
     ? ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false)
