@@ -13,7 +13,7 @@ import type { RecordVersion } from '../../src/client/sync/sync-engine.js';
 function type<S>(state: S, step: (s: S, k: Key) => { state: S } | S | undefined, ...keys: string[]): S {
   let current = state;
   for (const name of keys) {
-    const presses = name.length > 1 && !name.includes('-') && !['enter', 'tab', 'escape', 'up', 'down', 'left', 'right', 'backspace', 'delete', 'home', 'end', 'space'].includes(name) ? Array.from(name).map(key) : [key(name)];
+    const presses = name.length > 1 && !name.includes('-') && !['enter', 'tab', 'escape', 'up', 'down', 'left', 'right', 'backspace', 'delete', 'home', 'end', 'space', 'f2'].includes(name) ? Array.from(name).map(key) : [key(name)];
     for (const press of presses) {
       const out = step(current, press);
       if (out === undefined) continue;
@@ -60,11 +60,9 @@ describe('TUI input', () => {
   });
 
   describe('the record form', () => {
-    it('starts a new login with its template and saves only the fields that were filled', () => {
-      let form = newRecordForm();
-      form = typeForm(form, 'Bank account', 'tab', 'tab', 'tab', 'erin', 'tab', 'tab', 'hunter2');
-      const outcome = formOutcome(form);
-      expect(outcome).to.deep.equal({
+    it('Tab goes name, kind, then value to value: template field names never take what is typed', () => {
+      const form = typeForm(newRecordForm(), 'Bank account', 'tab', 'tab', 'erin', 'tab', 'hunter2', 'tab', 'https://bank');
+      expect(formOutcome(form)).to.deep.equal({
         ok: true,
         kind: 'create',
         record: {
@@ -73,16 +71,61 @@ describe('TUI input', () => {
           fields: [
             { name: 'user', value: 'erin', sensitive: false },
             { name: 'password', value: 'hunter2', sensitive: true },
+            { name: 'url', value: 'https://bank', sensitive: false },
           ],
         },
       });
+      // The issue's keys: a name, Tab, Tab, X, Down, Y.
+      const issue = typeForm(newRecordForm(), 'Site', 'tab', 'tab', 'X', 'down', 'Y');
+      expect(issue.fields.map((f) => [f.name.text, f.value.text])).to.deep.equal([
+        ['user', 'X'],
+        ['password', 'Y'],
+        ['url', ''],
+      ]);
+      const shown = formLines(issue, 76).lines.map(stripTags).join('\n');
+      expect(shown).to.match(/password +\* +sensitive/);
+      expect(shown).to.not.match(/password +Y/);
+    });
+
+    it('asks before saving a new record with empty fields: y leaves them out, k keeps them, Esc goes back', () => {
+      const form = typeForm(newRecordForm(), 'Site', 'tab', 'tab', 'me');
+      const asked = formKey(form, key('C-s'));
+      expect(asked.action).to.equal(undefined);
+      expect(asked.state.asking).to.deep.equal(['password', 'url']);
+      expect(formLines(asked.state, 76).lines.map(stripTags).join('\n')).to.contain('No value in: password, url.');
+      expect(formKey(asked.state, key('d')).state.asking).to.deep.equal(['password', 'url']);
+      const back = formKey(asked.state, key('escape'));
+      expect(back.action).to.equal(undefined);
+      expect(back.state.asking).to.equal(undefined);
+      const dropped = formKey(asked.state, key('y'));
+      expect(dropped.action).to.equal('save');
+      expect(formOutcome(dropped.state)).to.deep.include({ ok: true, record: { kind: 'login', name: 'Site', fields: [{ name: 'user', value: 'me', sensitive: false }] } });
+      const kept = formKey(asked.state, key('k'));
+      expect(kept.action).to.equal('save');
+      const outcome = formOutcome(kept.state);
+      expect(outcome.ok && outcome.kind === 'create' && outcome.record.fields.map((f) => [f.name, f.value])).to.deep.equal([
+        ['user', 'me'],
+        ['password', ''],
+        ['url', ''],
+      ]);
+      // Every field filled: nothing to ask.
+      expect(formKey(typeForm(newRecordForm('note'), 'N', 'tab', 'tab', 'x'), key('C-s')).action).to.equal('save');
+    });
+
+    it('renames a template field only after F2, and Up/Down land on values', () => {
+      const form = typeForm(newRecordForm(), 'Forum', 'down', 'down', 'olga', 'f2', 'C-u', 'email', 'tab', '@x', 'down', 'pw', 'up', 'up', 'up', 'down', 'down', 'end', '!');
+      expect(form.fields.map((f) => [f.name.text, f.value.text])).to.deep.equal([
+        ['email', 'olga@x!'],
+        ['password', 'pw'],
+        ['url', ''],
+      ]);
     });
 
     it('swaps the template when the kind changes before anything was typed, not after', () => {
       const card = typeForm(newRecordForm(), 'tab', 'right');
       expect(card.kind).to.equal('card');
       expect(card.fields.map((f) => f.name.text)).to.deep.equal(['number', 'holder', 'expires', 'cvv']);
-      const typed = typeForm(newRecordForm(), 'tab', 'tab', 'tab', 'erin', 'up', 'right');
+      const typed = typeForm(newRecordForm(), 'tab', 'tab', 'erin', 'up', 'right');
       expect(typed.kind).to.equal('card');
       expect(typed.fields[0]!.value.text).to.equal('erin');
       expect(typeForm(newRecordForm(), 'tab', 'left').kind).to.equal('custom');
@@ -136,7 +179,7 @@ describe('TUI input', () => {
         changes: { name: 'Bank account', setFields: [{ name: 'user', value: 'erin2', sensitive: false }], removeFields: ['url'] },
         unchanged: false,
       });
-      const renamed = typeForm(editRecordForm(record), 'down', 'down', 'S-tab', 'backspace', 'backspace', 'backspace', 'backspace', 'login');
+      const renamed = typeForm(editRecordForm(record), 'down', 'down', 'f2', 'backspace', 'backspace', 'backspace', 'backspace', 'login');
       const outcome = formOutcome(renamed);
       expect(outcome.ok && outcome.kind === 'update' && outcome.changes).to.deep.equal({
         setFields: [{ name: 'login', value: 'erin', sensitive: false }],

@@ -57,18 +57,22 @@ describe('keeper tui in a terminal (tmux, 80x24)', function () {
     await tui.keys('n');
     await tui.waitFor('New record');
     await tui.type('Bank account');
-    await tui.keys('Tab', 'Tab', 'Tab');
-    await tui.type('erin');
     await tui.keys('Tab', 'Tab');
+    await tui.type('erin');
+    await tui.keys('Tab');
     await tui.type('hunter2');
     screen = await tui.waitFor(/password +\*{7} +sensitive/);
     expect(screen).to.not.contain('hunter2');
     await tui.keys('C-s');
+    await tui.waitFor('No value in: url.');
+    await tui.keys('y');
     await tui.waitFor('added "Bank account"');
     await tui.keys('n');
     await tui.waitFor('New record');
     await tui.type('Mail');
     await tui.keys('C-s');
+    await tui.waitFor('No value in: user, password, url.');
+    await tui.keys('y');
     screen = await tui.waitFor(/Records \(2\)[\s\S]*· 0 pending/);
     expect(listRows(screen).map((row) => row.split(/\s{2,}/)[0])).to.deep.equal(['Bank account', 'Mail']);
 
@@ -206,6 +210,8 @@ describe('keeper tui in a terminal (tmux, 80x24)', function () {
     await tui.waitFor('New record');
     await tui.type('Wifi');
     await tui.keys('C-s');
+    await tui.waitFor('No value in: user, password, url.');
+    await tui.keys('y');
     await tui.waitFor('added "Wifi"');
     await tui.keys('e');
     await tui.waitFor('Edit "Wifi"');

@@ -128,6 +128,7 @@ export const HELP: HelpSection[] = [
       ['S-Tab', 'previous box'],
       ['Up/Down', 'row above / below'],
       ['Left/Right', 'change kind (on Kind)'],
+      ['F2', 'rename the field'],
       ['C-n', 'add a field'],
       ['C-d', 'remove the field'],
       ['C-t', 'sensitive on / off'],

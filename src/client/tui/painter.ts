@@ -161,24 +161,29 @@ export class Painter {
 
   /**
    * Draws the overlay box: a title, lines scrolled from `scroll.top` (moved just enough to show
-   * line `scroll.focus`), and a key hint at the bottom. Returns the top line shown.
+   * line `scroll.focus`), and a key hint at the bottom, wrapped to as many lines as it needs (the
+   * box grows by them). `want.height` counts the borders and the lines, not the hint. Returns the
+   * top line shown.
    */
   private paintBox(title: string, lines: string[], hint: string, want: { width: number; height: number }, scroll: { top: number; focus?: number } = { top: 0 }): number {
     const w = this.w;
     const g = w.glyphs;
-    const rect = overlayRect(w.width, w.height, want);
+    const innerWidth = Math.max(10, Math.min(want.width, w.width - 2)) - 2;
+    const plainHint = hint ? wrap(hint, innerWidth) : [];
+    const rect = overlayRect(w.width, w.height, { width: want.width, height: want.height + plainHint.length });
     w.place(w.overlay, rect);
     w.show([w.overlay], true);
     w.overlay.setFront();
-    const innerWidth = rect.width - 2;
-    const room = Math.max(1, rect.height - 2 - (hint ? 1 : 0));
+    const overflow = lines.length > rect.height - 2 - plainHint.length;
+    const hintLines = hint && overflow ? wrap(`${hint}  ${g.down} more`, innerWidth) : plainHint;
+    const room = Math.max(1, rect.height - 2 - hintLines.length);
     const start = scroll.focus !== undefined ? scrollTop(lines.length, scroll.focus, room, scroll.top) : Math.max(0, Math.min(scroll.top, lines.length - room));
     const shown = lines.slice(start, start + room);
-    const more = start + room < lines.length ? ` ${g.down} more` : '';
+    const shownHint = overflow && start + room >= lines.length ? wrap(hint, innerWidth) : hintLines;
     w.label(w.overlay, ` ${escapeTags(clip(sanitize(title, g), innerWidth - 2, g))} `);
-    const hintLine = hint ? [`{gray-fg}${escapeTags(clip(`${hint}${more}`, innerWidth, g))}{/gray-fg}`] : [];
     while (hint && shown.length < room) shown.push('');
-    w.fill(w.overlay, [...shown, ...hintLine]);
+    while (shownHint.length < hintLines.length) shownHint.unshift('');
+    w.fill(w.overlay, [...shown, ...shownHint.map((l) => (l ? `{gray-fg}${escapeTags(l)}{/gray-fg}` : ''))]);
     return start;
   }
 
@@ -218,7 +223,7 @@ export class Painter {
       case 'help': {
         const inner = Math.min(80, w.width - 2) - 2;
         const lines = helpLines(inner);
-        overlay.top = this.paintBox('Keys', lines, 'Up/Down scroll  Esc close', { width: inner + 2, height: lines.length + 3 }, { top: overlay.top });
+        overlay.top = this.paintBox('Keys', lines, 'Up/Down scroll  Esc close', { width: inner + 2, height: lines.length + 2 }, { top: overlay.top });
         return;
       }
       case 'messages': {
@@ -245,7 +250,7 @@ export class Painter {
         const width = Math.min(80, w.width - 2);
         const { lines, focus } = formLines(overlay.form, width - 2, g);
         const hint = overlay.busy ? 'saving...' : FORM_HINT;
-        overlay.top = this.paintBox(formTitle(overlay.form), lines, hint, { width, height: lines.length + 3 }, { top: overlay.top, focus });
+        overlay.top = this.paintBox(formTitle(overlay.form), lines, hint, { width, height: lines.length + 2 }, { top: overlay.top, focus });
         return;
       }
       case 'attach': {
@@ -258,19 +263,19 @@ export class Painter {
         const row = view.image(overlay.state.imageId);
         const width = Math.min(60, w.width - 2);
         const lines = row ? imageMenuLines(row, overlay.state, width - 2, g) : ['', ' This image is gone.', ''];
-        this.paintBox(row ? row.name : 'Image', lines, IMAGE_MENU_HINT, { width, height: lines.length + 3 });
+        this.paintBox(row ? row.name : 'Image', lines, IMAGE_MENU_HINT, { width, height: lines.length + 2 });
         return;
       }
       case 'history': {
         const rect = overlayRect(w.width, w.height, full);
-        const { lines, top } = historyLines(overlay.state, (v) => view.session.engine!.open(v.state), rect.width - 2, rect.height - 3, g);
+        const { lines, top } = historyLines(overlay.state, (v) => view.session.engine!.open(v.state), rect.width - 2, rect.height - 2 - wrap(HISTORY_HINT, rect.width - 2).length, g);
         overlay.state = { ...overlay.state, top };
         this.paintBox(overlay.title, lines, HISTORY_HINT, full);
         return;
       }
       case 'deleted': {
         const rect = overlayRect(w.width, w.height, full);
-        const { lines, top } = deletedLines(overlay.state, rect.width - 2, rect.height - 3, g);
+        const { lines, top } = deletedLines(overlay.state, rect.width - 2, rect.height - 2 - wrap(DELETED_HINT, rect.width - 2).length, g);
         overlay.state = { ...overlay.state, top };
         this.paintBox('Deleted records', lines, DELETED_HINT, full);
         return;

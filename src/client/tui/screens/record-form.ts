@@ -9,12 +9,18 @@ import type { Field, RecordKind } from '../../../domain/record.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { Key } from '../keys.js';
 import { drawLine, editLine, line, type LineState } from '../line-editor.js';
-import { fit, UNICODE_GLYPHS, type Glyphs } from '../text.js';
+import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../text.js';
 
 export interface FormField {
   name: LineState;
   value: LineState;
   sensitive: boolean;
+  /**
+   * The name box takes keys: a field the user added (or a template field without a name), or
+   * one they chose to rename (F2). Otherwise the name is fixed and Tab goes value to value, so a
+   * value can never land in a template field's name.
+   */
+  renaming: boolean;
 }
 
 export interface FormState {
@@ -32,9 +38,13 @@ export interface FormState {
   revealed: boolean;
   /** The user changed the fields: a kind change no longer swaps in that kind's template. */
   touched: boolean;
+  /** Save was asked for while named fields have no value: their names, until the user answers. */
+  asking?: string[] | undefined;
+  /** The answer: leave the empty fields out, or keep them with empty values. */
+  empty?: 'drop' | 'keep' | undefined;
 }
 
-/** Fields a new record of each kind starts with (empty ones are not saved). */
+/** Fields a new record of each kind starts with (saving asks about the ones left empty). */
 export const TEMPLATES: Record<RecordKind, Array<[name: string, sensitive: boolean]>> = {
   login: [
     ['user', false],
@@ -52,7 +62,11 @@ export const TEMPLATES: Record<RecordKind, Array<[name: string, sensitive: boole
 };
 
 function template(kind: RecordKind): FormField[] {
-  return TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive }));
+  return TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive, renaming: name === '' }));
+}
+
+function blankField(): FormField {
+  return { name: line(), value: line(), sensitive: false, renaming: true };
 }
 
 export function newRecordForm(kind: RecordKind = 'login'): FormState {
@@ -66,7 +80,7 @@ export function editRecordForm(record: OpenedRecord): FormState {
     original: { name: record.name, kind: record.kind, fields: record.fields.map((f) => ({ ...f })) },
     name: line(record.name),
     kind: record.kind,
-    fields: record.fields.map((f) => ({ name: line(f.name), value: line(f.value), sensitive: f.sensitive })),
+    fields: record.fields.map((f) => ({ name: line(f.name), value: line(f.value), sensitive: f.sensitive, renaming: false })),
     row: 0,
     column: 1,
     revealed: false,
@@ -74,21 +88,43 @@ export function editRecordForm(record: OpenedRecord): FormState {
   };
 }
 
-/** The boxes in Tab order: name, kind, then each field's name and value. */
+/** The boxes in Tab order: name, kind, then each field's value (its name first while it takes keys). */
 function cells(state: FormState): Array<[row: number, column: 0 | 1]> {
   const out: Array<[number, 0 | 1]> = [
     [0, 1],
     [1, 1],
   ];
-  state.fields.forEach((_, i) => out.push([2 + i, 0], [2 + i, 1]));
+  state.fields.forEach((f, i) => {
+    if (f.renaming) out.push([2 + i, 0]);
+    out.push([2 + i, 1]);
+  });
   return out;
+}
+
+/** Up/Down land on a field's value, or on its name while that is still to be typed. */
+function moveRow(state: FormState, row: number): FormState {
+  const field = state.fields[row - 2];
+  const column = field && field.renaming && field.name.text.trim() === '' ? 0 : 1;
+  return { ...state, row, column };
+}
+
+/** Named fields with no value: what saving a new record asks about. */
+export function emptyFields(state: FormState): string[] {
+  if (state.mode !== 'create') return [];
+  return state.fields.filter((f) => f.name.text.trim() !== '' && f.value.text === '').map((f) => f.name.text.trim());
+}
+
+/** The box that has the keys on the focused row: a fixed name never has them. */
+function focusedColumn(state: FormState): 0 | 1 {
+  return state.column === 0 && state.fields[state.row - 2]?.renaming ? 0 : 1;
 }
 
 function moveCell(state: FormState, by: number): FormState {
   const all = cells(state);
+  const focused = focusedColumn(state);
   const at = Math.max(
     0,
-    all.findIndex(([row, column]) => row === state.row && (row < 2 || column === state.column)),
+    all.findIndex(([row, c]) => row === state.row && (row < 2 || c === focused)),
   );
   const [row, column] = all[Math.max(0, Math.min(all.length - 1, at + by))]!;
   return { ...state, row, column };
@@ -102,10 +138,20 @@ function cycleKind(kind: RecordKind, by: number): RecordKind {
 export type FormAction = 'save' | 'cancel';
 
 export function formKey(state: FormState, key: Key): { state: FormState; action?: FormAction } {
+  if (state.asking) {
+    // The question about empty fields takes the keys until it is answered.
+    if (key.full === 'y' || key.full === 'Y' || key.full === 'enter') return { state: { ...state, asking: undefined, empty: 'drop' }, action: 'save' };
+    if (key.full === 'k' || key.full === 'K') return { state: { ...state, asking: undefined, empty: 'keep' }, action: 'save' };
+    if (key.full === 'escape' || key.full === 'n' || key.full === 'N') return { state: { ...state, asking: undefined } };
+    return { state };
+  }
   const fieldIndex = state.row - 2;
   switch (key.full) {
-    case 'C-s':
+    case 'C-s': {
+      const empty = emptyFields(state);
+      if (empty.length > 0 && state.name.text.trim() !== '') return { state: { ...state, asking: empty, empty: undefined } };
       return { state, action: 'save' };
+    }
     case 'escape':
       return { state, action: 'cancel' };
     case 'tab':
@@ -114,13 +160,19 @@ export function formKey(state: FormState, key: Key): { state: FormState; action?
     case 'S-tab':
       return { state: moveCell(state, -1) };
     case 'up':
-      return { state: { ...state, row: Math.max(0, state.row - 1) } };
+      return { state: moveRow(state, Math.max(0, state.row - 1)) };
     case 'down':
-      return { state: { ...state, row: Math.min(state.fields.length + 1, state.row + 1) } };
+      return { state: moveRow(state, Math.min(state.fields.length + 1, state.row + 1)) };
+    case 'f2': {
+      const field = state.fields[fieldIndex];
+      if (!field) return { state };
+      const fields = state.fields.map((f, i) => (i === fieldIndex ? { ...f, renaming: true } : f));
+      return { state: { ...state, fields, column: 0, touched: true } };
+    }
     case 'C-r':
       return { state: { ...state, revealed: !state.revealed } };
     case 'C-n':
-      return { state: { ...state, fields: [...state.fields, { name: line(), value: line(), sensitive: false }], row: state.fields.length + 2, column: 0, touched: true } };
+      return { state: { ...state, fields: [...state.fields, blankField()], row: state.fields.length + 2, column: 0, touched: true } };
     case 'C-d': {
       if (fieldIndex < 0) return { state };
       const fields = state.fields.filter((_, i) => i !== fieldIndex);
@@ -146,9 +198,10 @@ export function formKey(state: FormState, key: Key): { state: FormState; action?
   }
   const field = state.fields[fieldIndex];
   if (!field) return { state };
-  const edited = editLine(state.column === 0 ? field.name : field.value, key);
+  const onName = focusedColumn(state) === 0;
+  const edited = editLine(onName ? field.name : field.value, key);
   if (!edited) return { state };
-  const changed = state.column === 0 ? { ...field, name: edited } : { ...field, value: edited };
+  const changed = onName ? { ...field, name: edited } : { ...field, value: edited };
   return { state: { ...state, fields: state.fields.map((f, i) => (i === fieldIndex ? changed : f)), touched: true } };
 }
 
@@ -159,7 +212,8 @@ export type FormOutcome =
 
 /**
  * What saving means: the record to create, or the changes to an existing one (only what
- * differs). Rows with neither a name nor a value are left out; everything else must be valid.
+ * differs). Rows with neither a name nor a value are left out; a named field without a value is
+ * kept, unless the user answered the save's question by leaving the empty ones out.
  */
 export function formOutcome(state: FormState): FormOutcome {
   const name = state.name.text.trim();
@@ -172,8 +226,7 @@ export function formOutcome(state: FormState): FormOutcome {
     if (fieldName === '') return { ok: false, error: `field ${i + 1} has a value but no name`, row: i + 2 };
     if (seen.has(fieldName)) return { ok: false, error: `there are two fields named "${fieldName}"; field names must differ`, row: i + 2 };
     seen.add(fieldName);
-    // A template field left empty on a new record is not worth storing.
-    if (state.mode === 'create' && f.value.text === '') continue;
+    if (state.mode === 'create' && state.empty === 'drop' && f.value.text === '') continue;
     fields.push({ name: fieldName, value: f.value.text, sensitive: f.sensitive });
   }
   if (state.mode === 'create' || !state.original || !state.recordId) return { ok: true, kind: 'create', record: { kind: state.kind, name, fields } };
@@ -191,7 +244,7 @@ export function formOutcome(state: FormState): FormOutcome {
   return { ok: true, kind: 'update', recordId: state.recordId, changes, unchanged };
 }
 
-export const FORM_HINT = 'C-s save  Esc cancel  C-n add field  C-d remove  C-t sensitive  C-r reveal';
+export const FORM_HINT = 'C-s save  Esc cancel  F2 rename field  C-n add field  C-d remove  C-t sensitive  C-r reveal';
 
 /**
  * The form's lines for a box `width` columns wide, and which line holds the focused box (so
@@ -203,6 +256,8 @@ export function formLines(state: FormState, width: number, glyphs: Glyphs = UNIC
   const flag = 10;
   const valueWidth = Math.max(4, width - label - nameWidth - 1 - flag - 1);
   const box = (state_: LineState, w: number, focused: boolean, secret = false) => `{underline}${drawLine(state_, w, { focused, secret, glyphs })}{/underline}`;
+  // A fixed name is plain text: only boxes take keys.
+  const fieldName = (f: FormField, focused: boolean) => (f.renaming ? box(f.name, nameWidth, focused) : escapeTags(fit(sanitize(f.name.text, glyphs), nameWidth, glyphs)));
   const mark = (row: number) => (state.row === row ? '>' : ' ');
   const lines: string[] = [];
   lines.push(`${mark(0)}${fit('Name', label - 1)}${box(state.name, Math.max(4, width - label), state.row === 0)}`);
@@ -215,9 +270,16 @@ export function formLines(state: FormState, width: number, glyphs: Glyphs = UNIC
     const focused = state.row === row;
     const secret = f.sensitive && !state.revealed;
     const sensitive = f.sensitive ? fit(' sensitive', flag + 1) : ' '.repeat(flag + 1);
-    lines.push(`${mark(row)}${' '.repeat(label - 1)}${box(f.name, nameWidth, focused && state.column === 0)} ${box(f.value, valueWidth, focused && state.column === 1, secret)}${sensitive}`);
+    lines.push(`${mark(row)}${' '.repeat(label - 1)}${fieldName(f, focused && focusedColumn(state) === 0)} ${box(f.value, valueWidth, focused && focusedColumn(state) === 1, secret)}${sensitive}`);
   });
   if (state.fields.length === 0) lines.push(`${' '.repeat(label)}(no fields: C-n adds one)`);
+  if (state.asking) {
+    lines.push('');
+    for (const part of wrap(`No value in: ${state.asking.join(', ')}. y, Enter: save without them   k: keep them empty   Esc: back to the form`, width - 2)) {
+      lines.push(` {yellow-fg}${escapeTags(sanitize(part, glyphs))}{/yellow-fg}`);
+    }
+    return { lines, focus: lines.length - 1 };
+  }
   const focus = state.row < 2 ? state.row : state.row + 2;
   return { lines, focus };
 }
