@@ -173,8 +173,11 @@ export function decideRenditions(
   return { type: 'ImageRenditionsReady', data };
 }
 
-/** The user removes an image from its record. */
-export function decideDetachImage(imageId: string, image: ImageState | undefined): ImageEventData {
-  if (!image || image.detachedAt !== null) throw new DomainError('image_not_found', `image ${imageId} does not exist`);
+/**
+ * The user removes an image from its record. An image of a deleted record is as absent as it is
+ * to listing and download (a restore of the record brings it back).
+ */
+export function decideDetachImage(imageId: string, image: ImageState | undefined, record: { deletedAt: number | null } | undefined): ImageEventData {
+  if (!image || image.detachedAt !== null || !record || record.deletedAt !== null) throw new DomainError('image_not_found', `image ${imageId} does not exist`);
   return { type: 'ImageDetached', data: { imageId, recordId: image.recordId } };
 }

@@ -53,7 +53,7 @@ for (const target of auditTargets) {
         decideRenditions(state.images.get(kept), { cover: rendition('c'), compact: rendition('d', 'image/jpeg', 4000, 3000, 900_000) }),
       );
       await vault.record(userId, randomUUID(), 'keeper-imaging', (state) => decideRenditions(state.images.get(removed), { failure: 'the image is corrupt' }));
-      await vault.record(userId, randomUUID(), 'keeper-images', (state) => decideDetachImage(removed, state.images.get(removed)));
+      await vault.record(userId, randomUUID(), 'keeper-images', (state) => decideDetachImage(removed, state.images.get(removed), state.get(recordId)));
       const projector = new Projector(dbs.db, store);
       await settle(dbs.db, projector, [userId]);
     });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { createMutation } from '../../src/client/mutations.js';
+import { commandToMutation, createMutation, deleteMutation } from '../../src/client/mutations.js';
 import type { KeeperClient } from '../../src/client/keeper-client.js';
 import { downloadImage, uploadImage } from '../../src/client/images/image-transfer.js';
 import { imageFromWire } from '../../src/client/sync/wire-events.js';
@@ -215,6 +215,32 @@ for (const target of databaseTargets) {
       expect((await rejection(bob.listImages(recordId))).code).to.equal(status.NOT_FOUND);
       expect((await rejection(bob.deleteImage(imageId))).code).to.equal(status.NOT_FOUND);
       expect((await alice.listImages(recordId)).map((i) => i.id)).to.include(imageId);
+    });
+
+    it("answers NOT_FOUND alike from DeleteImage, ListImages and Download once the image's record is deleted", async () => {
+      const create = createMutation({ kind: 'note', name: 'Old ID card', fields: [] });
+      const cardId = create.change?.$case === 'create' ? create.change.value.recordId : '';
+      const created = await alice.push({ expectedVersion: (await alice.status()).version, clientId: 'test', mutations: [create] });
+      const png = await sharp({ create: { width: 12, height: 12, channels: 3, background: '#abcdef' } }).png().toBuffer();
+      const imageId = (await alice.uploadImage(header(cardId, png), () => chunks(png))).image!.id;
+      const afterUpload = (await alice.status()).version;
+      expect(created.result?.$case).to.equal('accepted');
+      await alice.push({ expectedVersion: afterUpload, clientId: 'test', mutations: [deleteMutation(cardId)] });
+
+      const listed = await rejection(alice.listImages(cardId));
+      const downloaded = await rejection(alice.downloadImage(imageId, Rendition.RENDITION_ORIGINAL, () => undefined, async () => undefined));
+      const deleted = await rejection(alice.deleteImage(imageId));
+      expect([listed.code, downloaded.code, deleted.code]).to.deep.equal([status.NOT_FOUND, status.NOT_FOUND, status.NOT_FOUND]);
+      expect(deleted.details).to.equal(`image ${imageId} does not exist`);
+      // Nothing was recorded: restoring the record brings the image back with it.
+      const version = (await alice.status()).version;
+      expect(version).to.equal(afterUpload + 1);
+      await alice.push({
+        expectedVersion: version,
+        clientId: 'test',
+        mutations: [commandToMutation({ type: 'RestoreRecord', mutationId: randomUUID(), recordId: cardId, kind: 'note', name: 'Old ID card', fields: [], fromVersion: created.result?.$case === 'accepted' ? created.result.value.version : 0 })],
+      });
+      expect((await alice.listImages(cardId)).map((i) => i.id)).to.deep.equal([imageId]);
     });
 
     it('says so when the bytes of an image are missing from the blob store', async () => {

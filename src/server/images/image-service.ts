@@ -118,9 +118,10 @@ export class ImageService {
   }
 
   async remove(userId: string, imageId: string): Promise<number> {
-    const outcome = await this.vault.record(userId, derivedId(`image-detached:${userId}:${imageId}`), CLIENT_ID, (state) =>
-      decideDetachImage(imageId, state.images.get(imageId)),
-    );
+    const outcome = await this.vault.record(userId, derivedId(`image-detached:${userId}:${imageId}`), CLIENT_ID, (state) => {
+      const image = state.images.get(imageId);
+      return decideDetachImage(imageId, image, image && state.get(image.recordId));
+    });
     return outcome.version;
   }
 
