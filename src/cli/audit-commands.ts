@@ -10,6 +10,7 @@ import type { Database } from '../server/sql/database.js';
 import { openAuditDatabase } from './audit-database.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { progressReporter } from './progress.js';
+import { jsonText } from '../client/terminal-text.js';
 
 export type Out = (text: string) => void;
 
@@ -78,7 +79,7 @@ export async function auditHistory(db: Database, options: { user: string; record
     const progress = io.outIsTerminal ? { add: () => {}, done: () => {} } : reporter(io, 'reading history', streamVersion);
     const head = { user: { id: user.userId, login: user.login }, version: streamVersion, record: recordId ?? null };
     let first = true;
-    if (options.json) io.out(`${JSON.stringify(head).slice(0, -1)},"events":[`);
+    if (options.json) io.out(`${jsonText(head).slice(0, -1)},"events":[`);
     else {
       io.out(`history of ${userLabel(user)}: ${streamVersion} events${recordId ? `, record ${recordId} only` : ''}`);
       if (streamVersion > 0) io.out(historyLine(['VERSION', 'TIME', 'TYPE', 'RECORD', 'MUTATION', 'CLIENT', 'CHANGES'], String(streamVersion).length));
@@ -87,7 +88,7 @@ export async function auditHistory(db: Database, options: { user: string; record
       for await (const entries of readHistory(source.store, stream, { streamVersion, ...(recordId ? { recordId } : {}), onEvents: (n) => progress.add(n) })) {
         for (const entry of entries) {
           if (options.json) {
-            io.out(`${first ? '' : ','}${JSON.stringify(historyJson(entry))}`);
+            io.out(`${first ? '' : ','}${jsonText(historyJson(entry))}`);
             first = false;
           } else io.out(historyRow(entry, String(streamVersion).length));
         }
@@ -221,7 +222,7 @@ export async function auditState(db: Database, options: { user: string; at: stri
         ...(r.deletedAt !== null ? { deletedAt: new Date(r.deletedAt).toISOString() } : {}),
       });
       io.out(
-        JSON.stringify({
+        jsonText({
           user: { id: user.userId, login: user.login },
           at: asked,
           version: state.version,
@@ -278,7 +279,7 @@ export async function auditVerify(db: Database, options: { user?: string; json?:
   if (!options.json) for (const difference of report.differences) io.out(describeDifference(difference));
   const behind = report.lag.reduce((sum, lag) => sum + lag.behind, 0);
   if (options.json) {
-    io.out(JSON.stringify({ agrees: report.differences.length === 0, ...report, eventsBehind: behind }));
+    io.out(jsonText({ agrees: report.differences.length === 0, ...report, eventsBehind: behind }));
   } else {
     const users = `${report.users} user${report.users === 1 ? '' : 's'}`;
     if (report.differences.length === 0) io.out(`the read model agrees with the log: ${users}, ${report.events} events replayed`);
@@ -312,7 +313,7 @@ export function describeDifference(d: Difference): string {
 export async function auditStats(db: Database, options: { json?: boolean }, io: AuditIo): Promise<void> {
   const stats = await withAuditSnapshot(db, (source) => source.stats());
   if (options.json) {
-    io.out(JSON.stringify({ ...stats, checkpoints: stats.checkpoints.map((c) => ({ ...c, updatedAt: new Date(c.updatedAt).toISOString() })) }));
+    io.out(jsonText({ ...stats, checkpoints: stats.checkpoints.map((c) => ({ ...c, updatedAt: new Date(c.updatedAt).toISOString() })) }));
     return;
   }
   const s = stats.streamLengths;

@@ -6,11 +6,13 @@ import { KeeperClient } from '../client/keeper-client.js';
 import { SessionStore } from '../client/session-store.js';
 import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file.js';
 import * as client from '../client/cli/commands.js';
+import { escapeControls, terminalSafe } from '../client/terminal-text.js';
 import { describeFailure } from './errors.js';
 import { EXIT } from './exit-codes.js';
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
-const warn = (text: string) => process.stderr.write(`${text}\n`);
+// Every line goes out terminal-safe: names, values and messages may come from other devices.
+const out = (text: string) => process.stdout.write(`${terminalSafe(text)}\n`);
+const warn = (text: string) => process.stderr.write(`${terminalSafe(text)}\n`);
 // Server code (PGlite, bcrypt, pg) loads only for server commands, so client commands start fast.
 const serverCommands = () => import('./server-commands.js');
 const auditCommands = () => import('./audit-commands.js');
@@ -255,7 +257,7 @@ try {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else {
     const { message, exitCode } = describeFailure(error, serverForErrors);
-    process.stderr.write(`keeper: ${message}\n`);
+    process.stderr.write(`keeper: ${escapeControls(message)}\n`);
     process.exitCode = exitCode;
   }
 }

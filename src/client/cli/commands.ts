@@ -9,6 +9,7 @@ import type { OpenedRecord } from '../sync/record-crypto.js';
 import { describeConflict } from '../sync/conflict-notices.js';
 import { formatRecord, formatTime, maskField, table } from './format.js';
 import { promptLine, promptSecret } from './prompt.js';
+import { escapeControls, jsonText } from '../terminal-text.js';
 import { forgetUnlockedKey, loadUnlockedKey, saveUnlockedKey } from './vault-session.js';
 
 export type Out = (text: string) => void;
@@ -87,7 +88,7 @@ export async function syncIfOnline(ctx: Context, engine: SyncEngine): Promise<Sy
 }
 
 function reportConflicts(ctx: Context, engine: SyncEngine, conflicts: ConflictNotice[]): void {
-  for (const conflict of conflicts) ctx.warn(describeConflict(conflict, displayName(engine, conflict.recordId, conflict.recordName)));
+  for (const conflict of conflicts) ctx.warn(describeConflict(conflict, escapeControls(displayName(engine, conflict.recordId, conflict.recordName))));
 }
 
 function displayName(engine: SyncEngine, recordId: string, fallback: string): string {
@@ -141,7 +142,7 @@ export async function listCommand(ctx: Context, options: { json?: boolean }): Pr
   await syncIfOnline(ctx, engine);
   const records = engine.records().map((r) => engine.open(r));
   if (options.json) {
-    ctx.out(JSON.stringify({ version: engine.version, records: records.map((r) => ({ ...r, fields: r.fields.map((f) => ({ ...f, value: maskField(f, false) })) })) }, null, 2));
+    ctx.out(jsonText({ version: engine.version, records: records.map((r) => ({ ...r, fields: r.fields.map((f) => ({ ...f, value: maskField(f, false) })) })) }, 2));
     return;
   }
   if (records.length === 0) {
@@ -157,7 +158,7 @@ export async function showCommand(ctx: Context, ref: string, options: { reveal?:
   await syncIfOnline(ctx, engine);
   const record = resolveRecord(engine, ref);
   if (options.json) {
-    ctx.out(JSON.stringify({ ...record, fields: record.fields.map((f) => ({ ...f, value: maskField(f, Boolean(options.reveal)) })) }, null, 2));
+    ctx.out(jsonText({ ...record, fields: record.fields.map((f) => ({ ...f, value: maskField(f, Boolean(options.reveal)) })) }, 2));
   } else {
     ctx.out(formatRecord(record, Boolean(options.reveal)));
     if (record.conflictOf) ctx.out(`(a conflict copy: it keeps your version of ${record.conflictOf})`);
@@ -172,7 +173,7 @@ export async function searchCommand(ctx: Context, query: string, options: { json
   if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit ${options.limit}: must be a whole number above zero`, EXIT.usage);
   const result = engine.search(query, { limit });
   if (options.json) {
-    ctx.out(JSON.stringify({ total: result.total, hits: result.hits.map((h) => ({ id: h.id, name: h.record.name, matched: h.matched, field: h.field })) }, null, 2));
+    ctx.out(jsonText({ total: result.total, hits: result.hits.map((h) => ({ id: h.id, name: h.record.name, matched: h.matched, field: h.field })) }, 2));
     return;
   }
   if (result.total === 0) {
@@ -188,7 +189,7 @@ export async function historyCommand(ctx: Context, ref: string | undefined, opti
   await engine.sync();
   if (options.deleted || !ref) {
     const deleted = (await engine.deletedRecords()).map((r) => engine.open(r));
-    if (options.json) return ctx.out(JSON.stringify(deleted.map((r) => ({ id: r.id, name: r.name, kind: r.kind, deletedAt: r.updatedAt, version: r.version })), null, 2));
+    if (options.json) return ctx.out(jsonText(deleted.map((r) => ({ id: r.id, name: r.name, kind: r.kind, deletedAt: r.updatedAt, version: r.version })), 2));
     if (deleted.length === 0) return ctx.out('no deleted records');
     ctx.out(table(['ID', 'KIND', 'NAME', 'DELETED', 'VERSION'], deleted.map((r) => [r.id.slice(0, 8), r.kind, r.name, formatTime(r.updatedAt), String(r.version)])));
     ctx.out('restore one with: keeper restore ID --version N (see keeper history ID)');
@@ -198,7 +199,7 @@ export async function historyCommand(ctx: Context, ref: string | undefined, opti
   const versions = await engine.history(recordId);
   const rows = versions.map((v) => ({ ...v, opened: engine.open(v.state) }));
   if (options.json) {
-    ctx.out(JSON.stringify(rows.map((v) => ({ version: v.version, at: v.at, type: v.type, clientId: v.clientId, name: v.opened.name, kind: v.opened.kind, fields: v.opened.fields.map((f) => ({ ...f, value: maskField(f, Boolean(options.reveal)) })) })), null, 2));
+    ctx.out(jsonText(rows.map((v) => ({ version: v.version, at: v.at, type: v.type, clientId: v.clientId, name: v.opened.name, kind: v.opened.kind, fields: v.opened.fields.map((f) => ({ ...f, value: maskField(f, Boolean(options.reveal)) })) })), 2));
     return;
   }
   ctx.out(table(['VERSION', 'TIME', 'CHANGE', 'CLIENT', 'NAME', 'FIELDS'], rows.map((v) => [String(v.version), formatTime(v.at), v.type.replace('Record', '').toLowerCase(), v.clientId, v.opened.name, v.opened.fields.map((f) => `${f.name}=${maskField(f, Boolean(options.reveal))}`).join(' ')])));
@@ -234,7 +235,7 @@ export async function addCommand(ctx: Context, name: string, options: FieldOptio
   const fields = await collectFields(options);
   const engine = await openEngine(ctx);
   const recordId = await engine.create({ kind, name, fields, sealAll: Boolean(options.sealAll) });
-  await afterWrite(ctx, engine, `added ${recordId} (${name})`);
+  await afterWrite(ctx, engine, `added ${recordId} (${escapeControls(name)})`);
 }
 
 export async function editCommand(ctx: Context, ref: string, options: FieldOptions & { kind?: string; name?: string; remove?: string[] }): Promise<void> {
@@ -247,12 +248,12 @@ export async function editCommand(ctx: Context, ref: string, options: FieldOptio
   await syncIfOnline(ctx, engine);
   const record = resolveRecord(engine, ref);
   const unknown = removeFields.filter((name) => !record.fields.some((f) => f.name === name));
-  if (unknown.length > 0) throw new CliError(`record "${record.name}" has no field ${unknown.map((n) => `"${n}"`).join(', ')}`, EXIT.notFound);
+  if (unknown.length > 0) throw new CliError(`record "${escapeControls(record.name)}" has no field ${unknown.map((n) => `"${n}"`).join(', ')}`, EXIT.notFound);
   const changes: Parameters<SyncEngine['update']>[1] = { setFields, removeFields };
   if (options.name !== undefined) changes.name = options.name;
   if (options.kind !== undefined) changes.kind = parseKind(options.kind);
   await engine.update(record.id, changes);
-  await afterWrite(ctx, engine, `updated ${record.id} (${options.name ?? record.name})`);
+  await afterWrite(ctx, engine, `updated ${record.id} (${escapeControls(options.name ?? record.name)})`);
 }
 
 export async function removeCommand(ctx: Context, ref: string): Promise<void> {
@@ -260,7 +261,7 @@ export async function removeCommand(ctx: Context, ref: string): Promise<void> {
   await syncIfOnline(ctx, engine);
   const record = resolveRecord(engine, ref);
   await engine.delete(record.id);
-  await afterWrite(ctx, engine, `deleted ${record.id} (${record.name})`);
+  await afterWrite(ctx, engine, `deleted ${record.id} (${escapeControls(record.name)})`);
 }
 
 export async function restoreCommand(ctx: Context, ref: string, options: { version?: string }): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Field, VaultRecord } from '../../domain/record.js';
+import { escapeControls } from '../terminal-text.js';
 
 export function formatTime(ms: number): string {
   if (!ms) return '-';
@@ -6,7 +7,9 @@ export function formatTime(ms: number): string {
 }
 
 /** Left-aligned columns separated by two spaces, for any number of rows. */
-export function table(header: string[], rows: string[][]): string {
+export function table(header: string[], cells: string[][]): string {
+  // One row per line: a line break or control character inside a cell is shown, not obeyed.
+  const rows = cells.map((row) => row.map((cell) => escapeControls(cell)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
@@ -18,16 +21,17 @@ export function maskField(field: Field, reveal: boolean): string {
 
 export function formatRecord(record: VaultRecord, reveal: boolean): string {
   const lines = [
-    `${record.name}  (${record.kind})`,
+    `${escapeControls(record.name)}  (${record.kind})`,
     `id       ${record.id}`,
     `created  ${formatTime(record.createdAt)}`,
     `updated  ${formatTime(record.updatedAt)}`,
     `version  ${record.version}`,
   ];
   if (record.fields.length > 0) {
-    const width = Math.max(...record.fields.map((f) => f.name.length));
+    const names = record.fields.map((f) => escapeControls(f.name));
+    const width = Math.max(...names.map((name) => name.length));
     lines.push('fields');
-    for (const field of record.fields) lines.push(`  ${field.name.padEnd(width)}  ${maskField(field, reveal)}${field.sensitive ? '  (sensitive)' : ''}`);
+    record.fields.forEach((field, i) => lines.push(`  ${names[i]!.padEnd(width)}  ${escapeControls(maskField(field, reveal))}${field.sensitive ? '  (sensitive)' : ''}`));
     if (!reveal && record.fields.some((f) => f.sensitive)) lines.push('(sensitive values are hidden; add --reveal to show them)');
   }
   return lines.join('\n');

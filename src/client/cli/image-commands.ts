@@ -6,6 +6,7 @@ import { displayFileName, downloadImage, ImageTransferError, savedFileName, uplo
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { openEngine, resolveRecord, syncIfOnline, type Context } from './commands.js';
 import { formatBytes, formatTime, table } from './format.js';
+import { escapeControls, jsonText } from '../terminal-text.js';
 
 /** Files above this size show progress while they travel (on a terminal). */
 const PROGRESS_FROM_BYTES = 1024 * 1024;
@@ -28,9 +29,9 @@ export async function imageAddCommand(ctx: Context, recordRef: string, file: str
   await engine.sync();
   const image = response.image;
   const state = image ? engine.image(image.id) : undefined;
-  const what = state ? `${displayFileName(state, engine.unlockedKey)}, ${formatBytes(state.original.size)}` : file;
+  const what = state ? `${escapeControls(displayFileName(state, engine.unlockedKey))}, ${formatBytes(state.original.size)}` : file;
   const next = engine.encrypted ? 'sealed on this machine, cover made here' : 'the cover and compact copy are being made';
-  ctx.out(`${response.duplicate ? 'already attached' : 'attached'} image ${image?.id ?? '?'} (${what}) to "${record.name}"; ${next}`);
+  ctx.out(`${response.duplicate ? 'already attached' : 'attached'} image ${image?.id ?? '?'} (${what}) to "${escapeControls(record.name)}"; ${next}`);
 }
 
 export async function imageListCommand(ctx: Context, recordRef: string | undefined, options: { json?: boolean }): Promise<void> {
@@ -38,7 +39,7 @@ export async function imageListCommand(ctx: Context, recordRef: string | undefin
   await syncIfOnline(ctx, engine);
   const images = recordRef === undefined ? engine.allImages() : engine.imagesOf(resolveRecord(engine, recordRef).id);
   if (options.json) {
-    ctx.out(JSON.stringify(images.map((image) => ({ ...image, fileName: displayFileName(image, engine.unlockedKey), files: engine.imageFilesOf(image.id) })), null, 2));
+    ctx.out(jsonText(images.map((image) => ({ ...image, fileName: displayFileName(image, engine.unlockedKey), files: engine.imageFilesOf(image.id) })), 2));
     return;
   }
   if (images.length === 0) {
@@ -78,7 +79,7 @@ export async function imageRemoveCommand(ctx: Context, imageRef: string): Promis
   const image = resolveImage(engine, imageRef);
   await ctx.client.deleteImage(image.id);
   await engine.sync();
-  ctx.out(`removed image ${image.id} (${displayFileName(image, engine.unlockedKey)})`);
+  ctx.out(`removed image ${image.id} (${escapeControls(displayFileName(image, engine.unlockedKey))})`);
 }
 
 function parseRendition(value: string): ImageRendition {

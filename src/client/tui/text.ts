@@ -4,6 +4,8 @@
  * blessed tags, wide characters), so every user string passes through here before it is drawn.
  */
 
+import { escapeControls } from '../terminal-text.js';
+
 /** Glyphs drawn by the UI itself; plain ASCII where the terminal is not UTF-8. */
 export interface Glyphs {
   ellipsis: string;
@@ -59,7 +61,7 @@ export function textWidth(text: string): number {
  * become visible stand-ins so they cannot move the cursor or change the terminal's state.
  */
 export function sanitize(text: string, glyphs: Glyphs = UNICODE_GLYPHS): string {
-  return text.replace(/\r\n|[\n\r]/g, glyphs.newline).replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return escapeControls(text, glyphs.newline);
 }
 
 /** Cuts `text` to at most `width` columns, marking the cut with an ellipsis. */
