@@ -296,6 +296,44 @@ for (const target of databaseTargets) {
       expect(lockedError).to.be.instanceOf(VaultLocked);
     });
 
+    it('encryption turned on elsewhere: a wrong word leaves the open replica as it was and the next sync asks again', async () => {
+      const secret = 'amber quarry lantern';
+      const answers = ['not it', secret];
+      let asked = 0;
+      const [a, b] = await user(2);
+      const id = await a!.engine.create({ kind: 'login', name: 'Shop', fields: [{ name: 'password', value: 'p1', sensitive: true }] });
+      await a!.engine.sync();
+      const device = await b!.reopen({ askSecret: async () => answers[asked++]! });
+      await device.sync();
+      const before = device.version;
+      await device.update(id, { setFields: [{ name: 'user', value: 'bee', sensitive: false }] });
+      await a!.engine.enableEncryption(secret);
+
+      let error: unknown;
+      try {
+        await device.sync();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(WrongSecretWord);
+      expect(asked).to.equal(1);
+      // Nothing of the pull was taken: the replica neither pretends to be encrypted nor skips the events.
+      expect(device.version).to.equal(before);
+      expect(device.encrypted).to.equal(false);
+      expect(device.pendingCount).to.equal(1);
+
+      const report = await device.sync();
+      expect(asked).to.equal(2);
+      expect(device.encrypted && device.unlocked).to.equal(true);
+      expect(report.pushed).to.equal(1);
+      const opened = device.open(device.record(id)!);
+      expect(opened.fields.map((f) => [f.name, f.value])).to.deep.equal([
+        ['password', 'p1'],
+        ['user', 'bee'],
+      ]);
+      expect(opened.unreadable).to.deep.equal([]);
+    });
+
     it('two devices turning encryption on at once: one key wins, the other seals nothing and unlocks with the winning word', async () => {
       const [a, b] = await user(2);
       const id = await a!.engine.create({ kind: 'login', name: 'Shared', fields: [{ name: 'password', value: 'raced-value', sensitive: true }] });

@@ -483,21 +483,24 @@ export class SyncEngine {
       for (const wire of batch.events) events.push(eventFromWire(wire));
     });
     if (events.length === 0) return;
+    if (!this.synced.vaultKey && !this.key) {
+      // Encryption was turned on from another client. The key is asked for before anything of the
+      // pull is taken: a wrong word then leaves the replica as it was, and the next sync asks again
+      // (taking the events first would leave it encrypted without a key, with nothing left to ask).
+      let envelope: string | undefined;
+      for (const event of events) if (event.type === 'VaultKeySet') envelope = event.data.envelope;
+      if (envelope !== undefined) this.key = await this.askForKey(envelope);
+    }
     await this.loadMissingTombstones(events);
     if (report.transfer === 'none') report.transfer = 'events';
     report.pulled += events.length;
     const before = new Map<string, RecordState | undefined>();
-    const hadKey = this.synced.vaultKey;
     for (const event of events) {
       if (isRecordEvent(event)) {
         if (!before.has(event.data.recordId)) before.set(event.data.recordId, this.synced.get(event.data.recordId));
         this.staleInIndex.add(event.data.recordId);
       }
       this.synced.apply(event);
-    }
-    if (!hadKey && this.synced.vaultKey && !this.key) {
-      // Encryption was turned on from another client: from now on the cache is sealed with the key.
-      this.key = await this.askForKey(this.synced.vaultKey.envelope);
     }
     const result = rebase({
       pending: this.pending,

@@ -164,10 +164,12 @@ export class VaultAccess {
     this.o.notices.clear();
     this.stopTimers();
     const reason = why === 'idle' ? `Locked after ${duration(this.o.autoLock.ms)} without a key press.` : 'Locked.';
-    if (engine.encrypted && engine.unlocked) {
+    if (engine.encrypted) {
+      // Whether the key is at hand or not: an encrypted vault opens only with its word.
       screen.mode = { kind: 'secret', purpose: 'unlock', prompt: secretPrompt(`${reason} Type the secret word to unlock.`) };
       this.o.draw();
       await session.exclusive(async (e) => {
+        if (!e.unlocked) return;
         await e.save();
         e.lock();
       });
