@@ -1,16 +1,23 @@
 import { z } from 'zod';
-import { fieldListSchema, fieldNameSchema, recordIdSchema, recordKindSchema, recordNameSchema } from './record.js';
+import { inputFieldListSchema, inputFieldNameSchema, inputRecordNameSchema, recordIdSchema, recordKindSchema } from './record.js';
 import { LIMITS } from './limits.js';
+import { hasNoControlCharacters, NO_CONTROL_CHARACTERS } from './text.js';
 
 const mutationId = recordIdSchema;
+
+/** The device or program that made a push, as it names itself (kept with each event). */
+export const clientIdSchema = z
+  .string()
+  .max(LIMITS.clientIdMax, `must be at most ${LIMITS.clientIdMax} characters`)
+  .refine(hasNoControlCharacters, NO_CONTROL_CHARACTERS);
 
 export const createRecordSchema = z.object({
   type: z.literal('CreateRecord'),
   mutationId,
   recordId: recordIdSchema,
   kind: recordKindSchema,
-  name: recordNameSchema,
-  fields: fieldListSchema,
+  name: inputRecordNameSchema,
+  fields: inputFieldListSchema,
   conflictOf: recordIdSchema.optional(),
 });
 
@@ -19,10 +26,10 @@ export const updateRecordSchema = z
     type: z.literal('UpdateRecord'),
     mutationId,
     recordId: recordIdSchema,
-    name: recordNameSchema.optional(),
+    name: inputRecordNameSchema.optional(),
     kind: recordKindSchema.optional(),
-    setFields: fieldListSchema,
-    removeFields: z.array(fieldNameSchema).max(LIMITS.fieldCountMax, `at most ${LIMITS.fieldCountMax} names`),
+    setFields: inputFieldListSchema,
+    removeFields: z.array(inputFieldNameSchema).max(LIMITS.fieldCountMax, `at most ${LIMITS.fieldCountMax} names`),
   })
   .refine((c) => c.name !== undefined || c.kind !== undefined || c.setFields.length > 0 || c.removeFields.length > 0, {
     message: 'an update must change something',
@@ -39,8 +46,8 @@ export const restoreRecordSchema = z.object({
   mutationId,
   recordId: recordIdSchema,
   kind: recordKindSchema,
-  name: recordNameSchema,
-  fields: fieldListSchema,
+  name: inputRecordNameSchema,
+  fields: inputFieldListSchema,
   fromVersion: z.number().int().positive(),
 });
 

@@ -1,5 +1,6 @@
 export * from './limits.js';
 export * from './record.js';
+export * from './text.js';
 export * from './events.js';
 export * from './images.js';
 export * from './commands.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS, RECORD_KINDS, SEALED_PREFIX } from './limits.js';
+import { hasNoControlCharacters, hasOnlyLineControlCharacters, NO_CONTROL_CHARACTERS, ONLY_LINE_CONTROL_CHARACTERS } from './text.js';
 
 /** UUIDs are compared as text everywhere, so they are kept in one (lower-case) form. */
 export const recordIdSchema = z.uuid({ message: 'must be a UUID' }).transform((id) => id.toLowerCase());
@@ -24,16 +25,29 @@ export const fieldSchema = z.object({
 });
 
 /** Field names are the identity of a field inside a record, so they must be unique. */
-export const fieldListSchema = z
-  .array(fieldSchema)
-  .max(LIMITS.fieldCountMax, `at most ${LIMITS.fieldCountMax} fields`)
-  .superRefine((fields, ctx) => {
-    const seen = new Set<string>();
-    fields.forEach((field, index) => {
-      if (seen.has(field.name)) ctx.addIssue({ code: 'custom', message: `duplicate field name "${field.name}"`, path: [index, 'name'] });
-      seen.add(field.name);
-    });
+function uniqueFieldNames(fields: Array<{ name: string }>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  fields.forEach((field, index) => {
+    if (seen.has(field.name)) ctx.addIssue({ code: 'custom', message: `duplicate field name "${field.name}"`, path: [index, 'name'] });
+    seen.add(field.name);
   });
+}
+
+export const fieldListSchema = z.array(fieldSchema).max(LIMITS.fieldCountMax, `at most ${LIMITS.fieldCountMax} fields`).superRefine(uniqueFieldNames);
+
+// What a client may send is stricter than what the log holds (see text.ts).
+export const inputRecordNameSchema = recordNameSchema.refine(hasNoControlCharacters, NO_CONTROL_CHARACTERS);
+export const inputFieldNameSchema = fieldNameSchema.refine(hasNoControlCharacters, NO_CONTROL_CHARACTERS);
+export const inputFieldListSchema = z
+  .array(
+    z.object({
+      name: inputFieldNameSchema,
+      value: fieldSchema.shape.value.refine(hasOnlyLineControlCharacters, ONLY_LINE_CONTROL_CHARACTERS),
+      sensitive: z.boolean(),
+    }),
+  )
+  .max(LIMITS.fieldCountMax, `at most ${LIMITS.fieldCountMax} fields`)
+  .superRefine(uniqueFieldNames);
 
 export type RecordKind = z.infer<typeof recordKindSchema>;
 export type Field = z.infer<typeof fieldSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasNoControlCharacters, NO_CONTROL_CHARACTERS } from '../../domain/text.js';
 
 export const LOGIN_MIN_LENGTH = 3;
 export const LOGIN_MAX_LENGTH = 64;
@@ -38,7 +39,9 @@ export const passwordSchema = z
     error: `password: must be at most ${PASSWORD_MAX_BYTES} bytes long in UTF-8, because bcrypt ignores everything past ${PASSWORD_MAX_BYTES} bytes`,
     abort: true,
   })
-  .refine((p) => new Set(p).size > 1, { error: 'password: must not be one character repeated' });
+  .refine((p) => new Set(p).size > 1, { error: 'password: must not be one character repeated' })
+  // bcrypt reads a password up to its first NUL: everything after it would be ignored.
+  .refine((p) => !p.includes('\u0000'), { error: 'password: must not contain a NUL character' });
 
 export const registerInputSchema = z
   .object({ login: loginSchema, password: passwordSchema })
@@ -57,13 +60,15 @@ export const loginInputSchema = z.object({
     .string({ error: 'login: is required and must be a string' })
     .trim()
     .min(1, { error: 'login: is required' })
-    .max(LOGIN_MAX_LENGTH, { error: `login: must be at most ${LOGIN_MAX_LENGTH} characters` }),
+    .max(LOGIN_MAX_LENGTH, { error: `login: must be at most ${LOGIN_MAX_LENGTH} characters` })
+    .refine(hasNoControlCharacters, { error: `login: ${NO_CONTROL_CHARACTERS}` }),
   password: z
     .string({ error: 'password: is required and must be a string' })
     .min(1, { error: 'password: is required' })
     .refine((p) => utf8Bytes(p) <= PASSWORD_MAX_BYTES, {
       error: `password: must be at most ${PASSWORD_MAX_BYTES} bytes long in UTF-8`,
-    }),
+    })
+    .refine((p) => !p.includes('\u0000'), { error: 'password: must not contain a NUL character' }),
 });
 
 export type RegisterInput = z.infer<typeof registerInputSchema>;

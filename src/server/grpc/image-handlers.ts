@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { blobAddressSchema, imageFileNameSchema, type ImageRendition } from '../../domain/images.js';
 import { recordIdSchema } from '../../domain/record.js';
+import { hasNoControlCharacters, NO_CONTROL_CHARACTERS } from '../../domain/text.js';
 import {
   Rendition,
   type DownloadImageRequest,
@@ -43,7 +44,7 @@ const uploadHeaderSchema = z.object({
   imageId: recordIdSchema,
   recordId: recordIdSchema,
   fileName: imageFileNameSchema,
-  declaredType: z.string().max(100, 'must be at most 100 characters'),
+  declaredType: z.string().max(100, 'must be at most 100 characters').refine(hasNoControlCharacters, NO_CONTROL_CHARACTERS),
   size: z.number().int().positive('must be more than 0 bytes'),
   sha256: blobAddressSchema,
   encrypted: z.boolean(),

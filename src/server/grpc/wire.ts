@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandSchema, type VaultCommand } from '../../domain/commands.js';
+import { clientIdSchema, commandSchema, type VaultCommand } from '../../domain/commands.js';
 import { LIMITS } from '../../domain/limits.js';
 import type { Mutation, PushRequest, Record as WireRecord } from '../../gen/keeper/v1/vault.js';
 import type { VaultRecord } from '../../domain/record.js';
@@ -37,7 +37,7 @@ function mutationToCandidate(mutation: Mutation): unknown {
 
 const pushSchema = z.object({
   expectedVersion: z.number().int().nonnegative(),
-  clientId: z.string().max(LIMITS.clientIdMax, `must be at most ${LIMITS.clientIdMax} characters`),
+  clientId: clientIdSchema,
   mutations: z
     .array(z.unknown())
     .min(1, 'a push needs at least one mutation')
