@@ -112,15 +112,15 @@ describe('keeper CLI against a running server', function () {
       expect((await keeper(['restore', id, '--version', '1'], env2)).stdout).to.contain('as it was at version 1');
       expect((await keeper(['show', id], env2)).stdout).to.contain('Router  (login)');
 
-      const encrypted = await keeper(['encrypt'], env2, 'moon river\n');
+      const encrypted = await keeper(['encrypt'], env2, 'moon river lantern\n');
       expect(encrypted.code, encrypted.stderr).to.equal(0);
       expect(encrypted.stdout).to.contain('encryption is on: 1 record(s) re-written sealed');
       const wrong = await keeper(['show', id, '--reveal'], env2, 'not the word\n');
       expectSentence(wrong, 3, /the secret word is wrong; nothing was changed/);
-      const right = await keeper(['show', id, '--reveal'], env2, 'moon river\n');
+      const right = await keeper(['show', id, '--reveal'], env2, 'moon river lantern\n');
       expect(right.stdout).to.contain('password  admin123');
 
-      const unlocked = await keeper(['unlock'], env2, 'moon river\n');
+      const unlocked = await keeper(['unlock'], env2, 'moon river lantern\n');
       const secret = /KEEPER_SESSION="([^"]+)"/.exec(unlocked.stdout)![1]!;
       // With the session set, no secret word is needed (nothing on stdin).
       expect((await keeper(['show', id, '--reveal'], { ...env2, KEEPER_SESSION: secret })).stdout).to.contain('password  admin123');

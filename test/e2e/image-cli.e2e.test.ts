@@ -83,8 +83,8 @@ describe('keeper image commands against a running server', function () {
     expect((await keeper(['image', 'ls', 'Passport'], env)).stdout).to.contain('this record has no images');
 
     // Sealed: the picture and its name never reach the server in the clear; the cover is made here.
-    expect((await keeper(['encrypt'], env, 'moon river\n')).code).to.equal(0);
-    const secret = /KEEPER_SESSION="([^"]+)"/.exec((await keeper(['unlock'], env, 'moon river\n')).stdout)![1]!;
+    expect((await keeper(['encrypt'], env, 'moon river lantern\n')).code).to.equal(0);
+    const secret = /KEEPER_SESSION="([^"]+)"/.exec((await keeper(['unlock'], env, 'moon river lantern\n')).stdout)![1]!;
     const unlocked = { ...env, KEEPER_SESSION: secret };
     const sealedAdd = await keeper(['image', 'add', 'Passport', file, '--name', 'secret-scan.jpg'], unlocked);
     expect(sealedAdd.code, sealedAdd.stderr).to.equal(0);

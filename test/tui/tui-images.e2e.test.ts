@@ -164,14 +164,14 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     const env = { KEEPER_SERVER: server.address, KEEPER_HOME: home, HOME: dir };
     expect((await keeper(['register', '--login', 'judy'], env, `${PASSWORD}\n`)).code).to.equal(0);
     expect((await keeper(['add', 'Diary', '--kind', 'note'], env)).code).to.equal(0);
-    expect((await keeper(['encrypt'], env, 'moon river\n')).code).to.equal(0);
+    expect((await keeper(['encrypt'], env, 'moon river lantern\n')).code).to.equal(0);
     const picture = join(dir, 'scan.jpg');
     const bytes = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#cc6633' } }).jpeg({ quality: 80 }).toBuffer();
     await writeFile(picture, bytes);
 
     const tui = await open('judy', env, ['--sync-every', '600']);
     await tui.waitFor('This vault is encrypted: type the secret word to open it.');
-    await tui.type('moon river');
+    await tui.type('moon river lantern');
     await tui.keys('Enter');
     await tui.waitFor(/Records \(1\)[\s\S]*· unlocked/);
     await tui.keys('a');

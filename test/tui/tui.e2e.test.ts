@@ -155,7 +155,7 @@ describe('keeper tui in a terminal (tmux, 80x24)', function () {
     const env = { KEEPER_SERVER: server.address, KEEPER_HOME: home('frank'), HOME: dir };
     expect((await keeper(['register', '--login', 'frank'], env, `${PASSWORD}\n`)).code).to.equal(0);
     expect((await keeper(['add', 'Router', '--kind', 'login', '--field', 'url=http://192.168.0.1', '--secret', 'password=admin123'], env)).code).to.equal(0);
-    const encrypted = await keeper(['encrypt'], env, 'moon river\n');
+    const encrypted = await keeper(['encrypt'], env, 'moon river lantern\n');
     expect(encrypted.code, encrypted.stderr).to.equal(0);
 
     const tui = await open('frank', env, ['--auto-lock', '3']);
@@ -164,7 +164,7 @@ describe('keeper tui in a terminal (tmux, 80x24)', function () {
     await tui.keys('Enter');
     let screen = await tui.waitFor('the secret word is wrong; try again');
     expect(screen).to.not.contain('Router');
-    await tui.type('moon river');
+    await tui.type('moon river lantern');
     await tui.keys('Enter');
     screen = await tui.waitFor(/Router[\s\S]*· unlocked/);
     await tui.keys('Enter', 'r');
@@ -175,7 +175,7 @@ describe('keeper tui in a terminal (tmux, 80x24)', function () {
     expect(screen).to.not.contain('admin123');
     expect(screen).to.not.contain('Router');
     expect(screen).to.match(/· locked\s*$/);
-    await tui.type('moon river');
+    await tui.type('moon river lantern');
     await tui.keys('Enter');
     screen = await tui.waitFor(/Router[\s\S]*· unlocked/);
     expect(screen).to.not.contain('admin123');

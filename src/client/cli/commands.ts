@@ -8,6 +8,7 @@ import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import { describeConflict } from '../sync/conflict-notices.js';
 import { formatRecord, formatTime, maskField, table } from './format.js';
+import { checkSecretWord } from '../secret-word-policy.js';
 import { promptLine, promptSecret } from './prompt.js';
 import { escapeControls, jsonText } from '../terminal-text.js';
 import { forgetUnlockedKey, loadUnlockedKey, saveUnlockedKey } from './vault-session.js';
@@ -52,8 +53,11 @@ export async function logoutCommand(ctx: Context): Promise<void> {
 
 // ---- the replica ---------------------------------------------------------------------------
 
-/** Opens the local replica (asking for the secret word when the vault is encrypted and locked). */
-export async function openEngine(ctx: Context): Promise<SyncEngine> {
+/**
+ * Opens the local replica (asking for the secret word when the vault is encrypted and locked).
+ * `askSecret` replaces the plain prompt, for a command that wants to keep the word it was given.
+ */
+export async function openEngine(ctx: Context, askSecret: () => Promise<string> = () => promptSecret('secret word')): Promise<SyncEngine> {
   const session = await ctx.client.currentSession();
   if (!session) throw new NotLoggedIn();
   const vaultKey = await loadUnlockedKey(ctx.home, ctx.server, session.userId, ctx.sessionSecret);
@@ -63,7 +67,7 @@ export async function openEngine(ctx: Context): Promise<SyncEngine> {
     home: ctx.home,
     userId: session.userId,
     clientId: ctx.clientId,
-    askSecret: () => promptSecret('secret word'),
+    askSecret,
     ...(vaultKey ? { vaultKey } : {}),
   });
   for (const notice of engine.notices) ctx.warn(`keeper: ${notice}`);
@@ -276,9 +280,18 @@ export async function restoreCommand(ctx: Context, ref: string, options: { versi
 
 // ---- encryption ----------------------------------------------------------------------------
 
+/** A new secret word, refused (exit 2, nothing changed) when the client's rule finds it weak. */
+async function promptNewSecret(ctx: Context): Promise<string> {
+  const secret = await promptSecret('new secret word');
+  const login = (await ctx.client.currentSession())?.login;
+  const verdict = await checkSecretWord(secret, login ? [login] : []);
+  if (!verdict.ok) throw new CliError(`${verdict.reason}; nothing changed`, EXIT.usage);
+  return secret;
+}
+
 export async function encryptCommand(ctx: Context, options: { all?: boolean }): Promise<void> {
   const engine = await openEngine(ctx);
-  const secret = await promptSecret('new secret word');
+  const secret = await promptNewSecret(ctx);
   if (process.stdin.isTTY && (await promptSecret('secret word again')) !== secret) throw new CliError('the two secret words differ; nothing changed', EXIT.usage);
   const { resealed, report } = await engine.enableEncryption(secret, { sealAll: Boolean(options.all) });
   reportConflicts(ctx, engine, report.conflicts);
@@ -287,9 +300,12 @@ export async function encryptCommand(ctx: Context, options: { all?: boolean }): 
 }
 
 export async function changeSecretCommand(ctx: Context): Promise<void> {
-  const engine = await openEngine(ctx);
-  const current = await promptSecret('current secret word');
-  const next = await promptSecret('new secret word');
+  // A locked local copy asks for the current word to open it: that answer is the current word,
+  // not asked a second time. (An unlocked session or a copy without encryption yet does not ask.)
+  let current: string | undefined;
+  const engine = await openEngine(ctx, async () => (current = await promptSecret('current secret word')));
+  current ??= await promptSecret('current secret word');
+  const next = await promptNewSecret(ctx);
   if (process.stdin.isTTY && (await promptSecret('new secret word again')) !== next) throw new CliError('the two secret words differ; nothing changed', EXIT.usage);
   const report = await engine.changeSecret(current, next);
   ctx.out(`secret word changed (the vault key was re-wrapped; no record changed), version ${report.version}`);
