@@ -34,7 +34,7 @@ const schema = z.object({
     .optional(),
   imagingAckWait: positiveInt('seconds').default(30),
   blobDir: z.string().min(1).optional(),
-  imageMaxBytes: positiveInt('bytes').default(25 * 1024 * 1024),
+  imageMaxBytes: positiveInt('bytes').default(25_000_000),
   imageMaxPixels: positiveInt('pixels').default(100_000_000),
   imagingConcurrency: positiveInt('jobs').max(64, 'must be at most 64').default(2),
   blobGcInterval: z.coerce.number({ message: 'must be a number of seconds' }).int('must be a whole number').nonnegative('must not be negative').default(3600),

@@ -241,7 +241,7 @@ export function defaultImageParts(blobDir: string, overrides: Partial<ImageParts
   return {
     blobDir,
     queueChoice: {},
-    maxBytes: 25 * 1024 * 1024,
+    maxBytes: 25_000_000,
     maxPixels: 100_000_000,
     inlineWorker: true,
     concurrency: 2,

@@ -44,7 +44,7 @@ describe('server config', () => {
 
   it('has image defaults and validates image settings', () => {
     const config = loadServerConfig({}, {});
-    expect(config).to.include({ blobDir: '.keeper/blobs', imageMaxBytes: 25 * 1024 * 1024, imageMaxPixels: 100_000_000, imaging: 'inline', imagingConcurrency: 2, blobGcInterval: 3600 });
+    expect(config).to.include({ blobDir: '.keeper/blobs', imageMaxBytes: 25_000_000, imageMaxPixels: 100_000_000, imaging: 'inline', imagingConcurrency: 2, blobGcInterval: 3600 });
     expect(config.natsUrl).to.equal(undefined);
     expect(loadServerConfig({ dataDir: '/srv/k' }, { KEEPER_NATS_URL: 'nats://127.0.0.1:4222', KEEPER_IMAGING: 'external' })).to.include({
       blobDir: '/srv/k/blobs',

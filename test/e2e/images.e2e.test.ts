@@ -184,7 +184,7 @@ for (const target of databaseTargets) {
       it('an image larger than the limit, before any byte is stored', async () => {
         const error = await rejection(alice.uploadImage(header(recordId, png, { size: 13 * 1024 * 1024 }), () => chunks(png)));
         expect(error.code).to.equal(status.RESOURCE_EXHAUSTED);
-        expect(error.details).to.match(/at most 12582912 are accepted/);
+        expect(error.details).to.match(/the image is 13\.6 MB \(13,631,488 bytes\); at most 12\.6 MB \(12,582,912 bytes\) are accepted/);
       });
 
       it('a chunk above 64 KiB', async () => {

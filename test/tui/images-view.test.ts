@@ -16,7 +16,7 @@ import {
 } from '../../src/client/tui/screens/images.js';
 import { ASCII_GLYPHS, stripTags, textWidth } from '../../src/client/tui/text.js';
 import { detailLines, imageFacts, imageLines, imageRow, type ImageRow } from '../../src/client/tui/view-model.js';
-import { formatBytes } from '../../src/client/cli/format.js';
+import { formatBytes } from '../../src/domain/byte-sizes.js';
 
 /** The images of the open record as the TUI shows them, and the image prompt and menu, as pure functions. */
 
@@ -61,13 +61,13 @@ describe('TUI images', () => {
 
     it('says size, pixels and status on one line; a failure with its reason; a sealed image without pixels', () => {
       expect(formatBytes(512)).to.equal('512 B');
-      expect(formatBytes(34_500)).to.equal('33.7 KB');
-      expect(formatBytes(1_258_291)).to.equal('1.2 MB');
-      expect(imageFacts(imageRow(ready, 'passport.jpg', {}))).to.equal('1.2 MB · 1600x1200 · ready');
-      expect(imageFacts(imageRow(processing, 'scan.png', {}))).to.equal('33.7 KB · 640x480 · processing');
-      expect(imageFacts(imageRow(failed, 'broken.jpg', {}))).to.equal('1.2 MB · 1600x1200 · failed: the image cannot be decoded');
-      expect(imageFacts(imageRow(sealed, 'secret.jpg', {}))).to.equal('87.9 KB · sealed · ready');
-      expect(imageFacts(imageRow(ready, 'passport.jpg', {}), ASCII_GLYPHS)).to.equal('1.2 MB | 1600x1200 | ready');
+      expect(formatBytes(34_500)).to.equal('34.5 KB');
+      expect(formatBytes(1_258_291)).to.equal('1.3 MB');
+      expect(imageFacts(imageRow(ready, 'passport.jpg', {}))).to.equal('1.3 MB · 1600x1200 · ready');
+      expect(imageFacts(imageRow(processing, 'scan.png', {}))).to.equal('34.5 KB · 640x480 · processing');
+      expect(imageFacts(imageRow(failed, 'broken.jpg', {}))).to.equal('1.3 MB · 1600x1200 · failed: the image cannot be decoded');
+      expect(imageFacts(imageRow(sealed, 'secret.jpg', {}))).to.equal('90.0 KB · sealed · ready');
+      expect(imageFacts(imageRow(ready, 'passport.jpg', {}), ASCII_GLYPHS)).to.equal('1.3 MB | 1600x1200 | ready');
     });
 
     it('lists every image with its facts and the whole path of each rendition saved here, within the width', () => {
@@ -77,10 +77,10 @@ describe('TUI images', () => {
       const shown = lines.map((l) => stripTags(l.text));
       expect(shown[0]).to.equal('Images (2)');
       expect(shown).to.include(' passport.jpg'.padEnd(42));
-      expect(shown).to.include('  1.2 MB · 1600x1200 · ready');
+      expect(shown).to.include('  1.3 MB · 1600x1200 · ready');
       expect(shown).to.include('  original saved at');
       expect(shown).to.include('  cover saved at');
-      expect(shown).to.include('  33.7 KB · 640x480 · processing');
+      expect(shown).to.include('  34.5 KB · 640x480 · processing');
       // The path is cut where the width runs out and nothing is lost: its pieces join up again.
       const start = shown.indexOf('  original saved at') + 1;
       const pieces = shown.slice(start, shown.indexOf('  cover saved at')).map((l) => l.replace(/^ {4}/, ''));
@@ -191,7 +191,7 @@ describe('TUI images', () => {
 
     it('lists the actions with what is saved and what is not there, within the width', () => {
       const lines = imageMenuLines(imageRow(processing, 'scan.png', { original: '/o' }), { imageId: processing.id, selected: 0 }, 56).map(stripTags);
-      expect(lines.join('\n')).to.match(/o {2}save the original \(33\.7 KB\) +saved/);
+      expect(lines.join('\n')).to.match(/o {2}save the original \(34\.5 KB\) +saved/);
       expect(lines.join('\n')).to.match(/c {2}save the cover \(120x120\) +being made/);
       expect(lines.join('\n')).to.match(/x {2}remove the image \(asks first\)/);
       for (const l of lines) expect(textWidth(l)).to.be.at.most(56);

@@ -36,10 +36,3 @@ export function formatRecord(record: VaultRecord, reveal: boolean): string {
   }
   return lines.join('\n');
 }
-
-/** A size as people read it: B, KB or MB (powers of 1,024). */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${Math.round(bytes)} B`;
-}

@@ -5,7 +5,8 @@ import { CliError, EXIT } from '../../cli/exit-codes.js';
 import { displayFileName, downloadImage, ImageTransferError, savedFileName, uploadImage, type Progress } from '../images/image-transfer.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { openEngine, resolveRecord, syncIfOnline, type Context } from './commands.js';
-import { formatBytes, formatTime, table } from './format.js';
+import { formatBytes } from '../../domain/byte-sizes.js';
+import { formatTime, table } from './format.js';
 import { escapeControls, jsonText } from '../terminal-text.js';
 
 /** Files above this size show progress while they travel (on a terminal). */

@@ -12,7 +12,7 @@ import type { TuiSession } from './session.js';
 import type { Level, Overlay, Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
 import { RENDITION_NAMES } from './view-model.js';
-import { formatBytes } from '../cli/format.js';
+import { formatBytes } from '../../domain/byte-sizes.js';
 import type { VaultView } from './vault-view.js';
 
 export interface ImageActionsOptions {

@@ -10,7 +10,7 @@ import { maskField } from '../cli/format.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import { HELP } from './keys.js';
 import { clip, escapeTags, fit, hardWrap, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
-import { formatBytes } from '../cli/format.js';
+import { formatBytes } from '../../domain/byte-sizes.js';
 
 /** The list shows at most this many matches; a narrower filter finds the rest. */
 export const LIST_LIMIT = 1000;

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { formatBytesExactly } from '../../domain/byte-sizes.js';
 import { DomainError } from '../../domain/errors.js';
 import { decideAttachImage, decideDetachImage, decideRenditions, type ImageRendition, type ImageState, type RenditionInfo } from '../../domain/images.js';
 import type { VaultState } from '../../domain/vault-state.js';
@@ -71,7 +72,7 @@ export class ImageService {
 
   async upload(userId: string, header: UploadHeader, chunks: AsyncIterable<Uint8Array>): Promise<UploadOutcome> {
     if (header.size > this.limits.maxBytes) {
-      throw new ImageRequestRejected('too_large', `the image is ${header.size} bytes; at most ${this.limits.maxBytes} are accepted`);
+      throw new ImageRequestRejected('too_large', `the image is ${formatBytesExactly(header.size)}; at most ${formatBytesExactly(this.limits.maxBytes)} are accepted`);
     }
     // Refuse before a byte is stored when the record or image cannot take this upload.
     const early = await this.vault.withState(userId, (state) => this.checkTarget(state, header));

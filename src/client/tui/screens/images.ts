@@ -9,7 +9,7 @@ import type { Key } from '../keys.js';
 import { drawLine, editLine, line, type LineState } from '../line-editor.js';
 import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../text.js';
 import { RENDITION_NAMES, type ImageRow } from '../view-model.js';
-import { formatBytes } from '../../cli/format.js';
+import { formatBytes } from '../../../domain/byte-sizes.js';
 
 // ---- attach a file --------------------------------------------------------------------------
 
