@@ -7,6 +7,7 @@ import { SessionStore } from '../client/session-store.js';
 import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file.js';
 import * as client from '../client/cli/commands.js';
 import { escapeControls, terminalSafe } from '../client/terminal-text.js';
+import { ACCEPTED_IMAGE_NAMES } from '../domain/image-types.js';
 import { describeFailure } from './errors.js';
 import { EXIT } from './exit-codes.js';
 
@@ -230,7 +231,7 @@ const images = () => import('../client/cli/image-commands.js');
 const image = program.command('image').description('images attached to records: add, ls, get, rm');
 image
   .command('add <record> <file>')
-  .description('upload a picture to a record (sealed first when the vault is encrypted)')
+  .description(`upload a picture (${ACCEPTED_IMAGE_NAMES}) to a record (sealed first when the vault is encrypted)`)
   .option('--name <file-name>', 'the name to keep (default: the file name)')
   .action(clientAction(async (ctx, ref: string, file: string, options: { name?: string }) => (await images()).imageAddCommand(ctx, ref, file, options)));
 image

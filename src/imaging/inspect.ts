@@ -1,12 +1,13 @@
 import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
+import { ACCEPTED_IMAGE_NAMES, ACCEPTED_IMAGE_TYPES } from '../domain/image-types.js';
 import { sniffImageType } from './sniff.js';
 
 /** Above this many pixels an image is refused before anything decodes it (a 100-megapixel photo is already rare). */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
-/** What sharp (libvips, as shipped) can decode. HEIC needs an HEVC decoder it does not carry. */
-export const SUPPORTED_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
+/** What sharp (libvips, as shipped) can decode; the list lives in the domain, where every face reads it. */
+export const SUPPORTED_IMAGE_TYPES: ReadonlySet<string> = ACCEPTED_IMAGE_TYPES;
 
 export type ImageRejectionCode = 'not_an_image' | 'too_many_pixels' | 'unsupported_type' | 'corrupt';
 
@@ -62,7 +63,7 @@ async function inspect(head: Uint8Array, input: Uint8Array | string, limits: Ima
   const type = sniffImageType(head);
   if (type === undefined) throw new ImageRejected('not_an_image', 'the file is not an image: its first bytes match no image format');
   if (!SUPPORTED_IMAGE_TYPES.has(type)) {
-    throw new ImageRejected('unsupported_type', `${type} images are not supported; use JPEG, PNG, WebP, GIF, AVIF or TIFF`);
+    throw new ImageRejected('unsupported_type', `${type} images are not supported; use ${ACCEPTED_IMAGE_NAMES}`);
   }
   let metadata: Metadata;
   try {

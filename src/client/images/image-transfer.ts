@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { ACCEPTED_IMAGE_NAMES, ACCEPTED_IMAGE_TYPES, imageExtension, imageTypeFromName } from '../../domain/image-types.js';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
@@ -52,14 +53,15 @@ export async function uploadImage(client: KeeperClient, input: UploadInput): Pro
   if (!input.vaultKey) {
     const sha256 = await hashFile(input.path);
     return client.uploadImage(
-      { imageId, recordId: input.recordId, fileName, declaredType: typeFromName(fileName), size: info.size, sha256, encrypted: false, rendition: Rendition.RENDITION_ORIGINAL },
+      { imageId, recordId: input.recordId, fileName, declaredType: imageTypeFromName(fileName) ?? 'application/octet-stream', size: info.size, sha256, encrypted: false, rendition: Rendition.RENDITION_ORIGINAL },
       () => withProgress(createReadStream(input.path, { highWaterMark: CHUNK_BYTES }), info.size, input.onProgress),
     );
   }
   const key = input.vaultKey;
   const plain = await readFile(input.path);
-  if (!sniffImageType(plain.subarray(0, 32))) {
-    throw new ImageTransferError(`${input.path} is not an image Keeper takes (JPEG, PNG, WebP, GIF, AVIF or TIFF)`);
+  const type = sniffImageType(plain.subarray(0, 32));
+  if (!type || !ACCEPTED_IMAGE_TYPES.has(type)) {
+    throw new ImageTransferError(`${input.path} is not an image Keeper takes (${ACCEPTED_IMAGE_NAMES})`);
   }
   // sharp (libvips) is loaded only here, for a sealed upload, not when a CLI or the TUI starts.
   const { makeCover } = await import('../../imaging/renditions.js');
@@ -142,11 +144,11 @@ export async function downloadImage(client: KeeperClient, input: DownloadInput):
 export function savedFileName(image: ImageState, rendition: ImageRendition, vaultKey?: VaultKey | null): string {
   const name = displayFileName(image, vaultKey);
   const type = rendition === 'original' ? image.original.type : ((rendition === 'cover' ? image.cover : image.compact)?.type ?? image.original.type);
-  const ext = extname(name) || extensionOf(type);
+  const ext = extname(name) || imageExtension(type);
   const stem = basename(name, extname(name)) || image.id;
   const suffix = rendition === 'original' ? '' : `.${rendition}`;
   // A rendition is re-encoded (a JPEG, say) whatever the original was: its extension follows its type.
-  return `${stem}${suffix}${rendition === 'original' ? ext : extensionOf(type) || ext}`;
+  return `${stem}${suffix}${rendition === 'original' ? ext : imageExtension(type) || ext}`;
 }
 
 /** The image's file name as the user gave it (opened with the vault key when sealed). */
@@ -186,24 +188,4 @@ async function* withProgress(source: AsyncIterable<Uint8Array | Buffer | string>
     yield bytes;
     onProgress?.(sent, total);
   }
-}
-
-const EXTENSIONS: Record<string, string> = {
-  'image/jpeg': '.jpg',
-  'image/png': '.png',
-  'image/webp': '.webp',
-  'image/gif': '.gif',
-  'image/avif': '.avif',
-  'image/heif': '.heic',
-  'image/tiff': '.tiff',
-};
-
-function extensionOf(type: string): string {
-  return EXTENSIONS[type] ?? '';
-}
-
-function typeFromName(name: string): string {
-  const ext = extname(name).toLowerCase();
-  const found = Object.entries(EXTENSIONS).find(([, e]) => e === ext || (ext === '.jpeg' && e === '.jpg'));
-  return found?.[0] ?? 'application/octet-stream';
 }

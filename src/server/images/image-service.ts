@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { formatBytesExactly } from '../../domain/byte-sizes.js';
+import { ACCEPTED_IMAGE_NAMES } from '../../domain/image-types.js';
 import { DomainError } from '../../domain/errors.js';
 import { decideAttachImage, decideDetachImage, decideRenditions, type ImageRendition, type ImageState, type RenditionInfo } from '../../domain/images.js';
 import type { VaultState } from '../../domain/vault-state.js';
@@ -177,7 +178,7 @@ export class ImageService {
 
   private sniffOrReject(head: Uint8Array): string {
     const type = this.inspector.sniff(head);
-    if (!type) throw new ImageRequestRejected('invalid', 'the file is not an image Keeper takes (JPEG, PNG, WebP, GIF, AVIF or TIFF)');
+    if (!type) throw new ImageRequestRejected('invalid', `the file is not an image Keeper takes (${ACCEPTED_IMAGE_NAMES})`);
     return type;
   }
 

@@ -10,6 +10,7 @@ import { drawLine, editLine, line, type LineState } from '../line-editor.js';
 import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../text.js';
 import { RENDITION_NAMES, type ImageRow } from '../view-model.js';
 import { formatBytes } from '../../../domain/byte-sizes.js';
+import { ACCEPTED_IMAGE_NAMES } from '../../../domain/image-types.js';
 
 // ---- attach a file --------------------------------------------------------------------------
 
@@ -73,7 +74,7 @@ export function attachLines(state: AttachState, width: number, status: { busy: b
   const box = (value: LineState, row: number) => `{underline}${drawLine(value, boxWidth, { focused: !status.busy && state.row === row, glyphs })}{/underline}`;
   const lines = [
     '',
-    ...wrap('A JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF file on this machine (~ is your home directory).', width - 2).map((l) => ` ${escapeTags(l)}`),
+    ...wrap(`A ${ACCEPTED_IMAGE_NAMES} file on this machine (~ is your home directory).`, width - 2).map((l) => ` ${escapeTags(l)}`),
     '',
     `${mark(0)}${fit('Path', label - 1)} ${box(state.path, 0)}`,
     `${mark(1)}${fit('Name', label - 1)} ${box(state.name, 1)}`,
