@@ -8,6 +8,8 @@ export const EXIT = {
   conflict: 5,
   unavailable: 6,
   throttled: 7,
+  /** Too large or over a limit: an image above the size limit, more fields or images than allowed. */
+  tooLarge: 8,
 } as const;
 
 /** A failure already phrased for the user, with the exit code it deserves. */

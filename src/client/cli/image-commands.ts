@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IMAGE_RENDITIONS, type ImageRendition, type ImageState } from '../../domain/images.js';
 import { CliError, EXIT } from '../../cli/exit-codes.js';
-import { displayFileName, downloadImage, ImageTransferError, savedFileName, uploadImage, type Progress } from '../images/image-transfer.js';
+import { displayFileName, downloadImage, savedFileName, uploadImage, type Progress } from '../images/image-transfer.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { openEngine, resolveRecord, syncIfOnline, type Context } from './commands.js';
 import { formatBytes } from '../../domain/byte-sizes.js';
@@ -106,9 +106,6 @@ async function targetPath(out: string, name: string): Promise<string> {
 async function transferring<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
-  } catch (error) {
-    if (error instanceof ImageTransferError) throw new CliError(error.message, EXIT.failure);
-    throw error;
   } finally {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   }

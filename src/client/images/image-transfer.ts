@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ACCEPTED_IMAGE_NAMES, ACCEPTED_IMAGE_TYPES, imageExtension, imageTypeFromName } from '../../domain/image-types.js';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { ACCEPTED_IMAGE_NAMES, ACCEPTED_IMAGE_TYPES, imageExtension, imageTypeFromName } from '../../domain/image-types.js';
 import type { ImageRendition, ImageState } from '../../domain/images.js';
 import { Rendition, type DownloadHeader, type UploadImageResponse } from '../../gen/keeper/v1/images.js';
 import { sniffImageType } from '../../imaging/sniff.js';
@@ -16,7 +16,11 @@ export type Progress = (done: number, total: number) => void;
 
 /** A local file that cannot be sent, or a download that did not arrive intact; the message says which. */
 export class ImageTransferError extends Error {
-  constructor(message: string) {
+  constructor(
+    /** missing_file and bad_file: the user's file; locked: needs the secret word; damaged: the bytes that arrived. */
+    readonly kind: 'missing_file' | 'bad_file' | 'locked' | 'damaged',
+    message: string,
+  ) {
     super(message);
     this.name = 'ImageTransferError';
   }
@@ -45,9 +49,9 @@ export interface UploadInput {
  */
 export async function uploadImage(client: KeeperClient, input: UploadInput): Promise<UploadImageResponse> {
   const info = await stat(input.path).catch(() => {
-    throw new ImageTransferError(`cannot read ${input.path}: no such file`);
+    throw new ImageTransferError('missing_file', `cannot read ${input.path}: no such file`);
   });
-  if (!info.isFile()) throw new ImageTransferError(`${input.path} is not a file`);
+  if (!info.isFile()) throw new ImageTransferError('bad_file', `${input.path} is not a file`);
   const imageId = randomUUID();
   const fileName = input.fileName ?? basename(input.path);
   if (!input.vaultKey) {
@@ -61,12 +65,12 @@ export async function uploadImage(client: KeeperClient, input: UploadInput): Pro
   const plain = await readFile(input.path);
   const type = sniffImageType(plain.subarray(0, 32));
   if (!type || !ACCEPTED_IMAGE_TYPES.has(type)) {
-    throw new ImageTransferError(`${input.path} is not an image Keeper takes (${ACCEPTED_IMAGE_NAMES})`);
+    throw new ImageTransferError('bad_file', `${input.path} is not an image Keeper takes (${ACCEPTED_IMAGE_NAMES})`);
   }
   // sharp (libvips) is loaded only here, for a sealed upload, not when a CLI or the TUI starts.
   const { makeCover } = await import('../../imaging/renditions.js');
   const cover = await makeCover(plain).catch((error: unknown) => {
-    throw new ImageTransferError(`${input.path} cannot be read as an image: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ImageTransferError('bad_file', `${input.path} cannot be read as an image: ${error instanceof Error ? error.message : String(error)}`);
   });
   const sealedName = sealValue(key, fileName, { recordId: input.recordId, field: imageId, purpose: 'name' });
   const original = sealBytes(key, plain, imageContext(input.recordId, imageId, 'original'));
@@ -97,7 +101,7 @@ export interface DownloadInput {
  */
 export async function downloadImage(client: KeeperClient, input: DownloadInput): Promise<string> {
   const { image, rendition } = input;
-  if (image.encrypted && !input.vaultKey) throw new ImageTransferError('this image is sealed: unlock the vault to download it');
+  if (image.encrypted && !input.vaultKey) throw new ImageTransferError('locked', 'this image is sealed: unlock the vault to download it');
   let header: DownloadHeader | undefined;
   const hash = createHash('sha256');
   const sealedParts: Buffer[] = [];
@@ -120,9 +124,9 @@ export async function downloadImage(client: KeeperClient, input: DownloadInput):
         input.onProgress?.(received, Number(header?.size ?? 0));
       },
     );
-    if (!header) throw new ImageTransferError('the server sent no image header');
+    if (!header) throw new ImageTransferError('damaged', 'the server sent no image header');
     if (received !== Number(header.size) || hash.digest('hex') !== header.sha256) {
-      throw new ImageTransferError(`the ${rendition} of image ${image.id} arrived damaged (size or sha256 differ); nothing was saved`);
+      throw new ImageTransferError('damaged', `the ${rendition} of image ${image.id} arrived damaged (size or sha256 differ); nothing was saved`);
     }
     if (image.encrypted) {
       const plain = openBytes(input.vaultKey!, Buffer.concat(sealedParts), imageContext(image.recordId, image.id, rendition));

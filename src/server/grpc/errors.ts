@@ -70,8 +70,10 @@ function domainCode(error: DomainError): status {
       return status.NOT_FOUND;
     case 'image_exists':
       return status.ALREADY_EXISTS;
-    case 'record_deleted':
     case 'limit_exceeded':
+      // Like a too-large upload: a quota, not a state that may change (clients tell it from throttling by retry-after-ms).
+      return status.RESOURCE_EXHAUSTED;
+    case 'record_deleted':
     case 'key_changed':
       return status.FAILED_PRECONDITION;
   }
