@@ -18,6 +18,7 @@ const warn = (text: string) => process.stderr.write(`${terminalSafe(text)}\n`);
 const serverCommands = () => import('./server-commands.js');
 const auditCommands = () => import('./audit-commands.js');
 const tuiCommand = () => import('../client/tui/run.js');
+const sessionCommands = () => import('../client/cli/session-commands.js');
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 let serverForErrors: string | undefined;
 
@@ -41,12 +42,13 @@ function clientAction<A extends unknown[]>(run: (ctx: client.Context, ...args: A
     const flags = program.opts();
     const config = loadClientConfig(flags, process.env);
     serverForErrors = config.server;
-    const keeper = new KeeperClient({ server: config.server, tls: config.tls, tlsCa: config.tlsCa }, new SessionStore(config.home, config.server), config.timeoutMs);
+    const id = await clientId(config.home);
+    const keeper = new KeeperClient({ server: config.server, tls: config.tls, tlsCa: config.tlsCa }, new SessionStore(config.home, config.server), config.timeoutMs, id);
     try {
       await run(
         {
           client: keeper,
-          clientId: await clientId(config.home),
+          clientId: id,
           server: config.server,
           home: config.home,
           sessionSecret: process.env.KEEPER_SESSION || undefined,
@@ -153,6 +155,16 @@ program
   .option('--login <login>', 'login name')
   .action(clientAction((ctx, options: { login?: string }) => client.loginCommand(ctx, options)));
 program.command('logout').description('end the session on this machine and on the server').action(clientAction((ctx) => client.logoutCommand(ctx)));
+const sessions = program
+  .command('sessions')
+  .description("this user's sessions: where each is from (client id), when it started and was last used, which one is this")
+  .option('--json', 'print JSON')
+  .action(clientAction(async (ctx, options: { json?: boolean }) => (await sessionCommands()).sessionsCommand(ctx, options)));
+sessions
+  .command('revoke [id]')
+  .description('end a session (by id or a prefix of 8+ characters from `keeper sessions`), or every other one: it stops working at once')
+  .option('--all-others', 'end every session but this one')
+  .action(clientAction(async (ctx, id: string | undefined, options: { allOthers?: boolean }) => (await sessionCommands()).revokeSessionsCommand(ctx, id, options)));
 program.command('status').description('server and local versions, changes waiting, encryption').action(clientAction((ctx) => client.statusCommand(ctx)));
 program.command('sync').description('pull what the server has, rebase local changes on it, push them').action(clientAction((ctx) => client.syncCommand(ctx)));
 program

@@ -1,5 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
-import type { Session } from '../gen/keeper/v1/auth.js';
+import type { Session, SessionInfo } from '../gen/keeper/v1/auth.js';
 import type { ListResponse, PullResponse, PushRequest, PushResponse, StatusResponse } from '../gen/keeper/v1/vault.js';
 import type {
   DeleteImageResponse,
@@ -32,10 +32,14 @@ export class KeeperClient {
   private session: StoredSession | undefined;
   private loaded = false;
 
+  /**
+   * @param clientId names this installation in the server's session list (`keeper sessions`).
+   */
   constructor(
     channel: ChannelOptions,
     private readonly sessions: SessionStore,
     private readonly timeoutMs = 15_000,
+    private readonly clientId = '',
   ) {
     this.grpc = openClients(channel);
   }
@@ -53,12 +57,12 @@ export class KeeperClient {
   }
 
   async register(login: string, password: string): Promise<StoredSession> {
-    const response = await callUnary(this.grpc.auth.register.bind(this.grpc.auth), { login, password }, new Metadata(), this.timeoutMs);
+    const response = await callUnary(this.grpc.auth.register.bind(this.grpc.auth), { login, password, clientId: this.clientId }, new Metadata(), this.timeoutMs);
     return this.keep(response.session);
   }
 
   async login(login: string, password: string): Promise<StoredSession> {
-    const response = await callUnary(this.grpc.auth.login.bind(this.grpc.auth), { login, password }, new Metadata(), this.timeoutMs);
+    const response = await callUnary(this.grpc.auth.login.bind(this.grpc.auth), { login, password, clientId: this.clientId }, new Metadata(), this.timeoutMs);
     return this.keep(response.session);
   }
 
@@ -73,6 +77,19 @@ export class KeeperClient {
       await this.sessions.clear();
     }
     return true;
+  }
+
+  /** This user's sessions that go on, most recently used first; `current` marks this one. */
+  async listSessions(): Promise<SessionInfo[]> {
+    const response = await this.withToken((metadata) => callUnary(this.grpc.auth.listSessions.bind(this.grpc.auth), {}, metadata, this.timeoutMs));
+    return response.sessions;
+  }
+
+  /** Ends one of this user's sessions (by id), or all but this one; how many ended. */
+  async revokeSessions(target: { sessionId: string } | { allOthers: true }): Promise<number> {
+    const request = { target: 'sessionId' in target ? { $case: 'sessionId' as const, value: target.sessionId } : { $case: 'allOthers' as const, value: true } };
+    const response = await this.withToken((metadata) => callUnary(this.grpc.auth.revokeSessions.bind(this.grpc.auth), request, metadata, this.timeoutMs));
+    return response.revoked;
   }
 
   status(): Promise<StatusResponse> {

@@ -104,7 +104,11 @@ export interface ImageParts {
 /** Wires the services over an open, migrated database and starts listening. */
 export async function startServer(db: Database, parts: ServerParts, logger: Logger): Promise<RunningApp> {
   const store = new SqlEventStore(db);
-  const auth = await AuthService.create(db, { accessTokenSecretKey: parts.tokenKey, config: parts.auth ?? {} });
+  const auth = await AuthService.create(db, {
+    accessTokenSecretKey: parts.tokenKey,
+    config: parts.auth ?? {},
+    onBackgroundError: (err) => logger.warn({ err }, "could not record sessions' last use; will retry"),
+  });
   const vault = new VaultService(db, store);
   const blobs = await FileBlobStore.open(parts.images.blobDir);
   const images = new ImageService(vault, blobs, sharpInspector(parts.images.maxPixels), { maxBytes: parts.images.maxBytes });
@@ -185,7 +189,13 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
         port: config.port,
         maxMessageBytes: config.maxMessageBytes,
         tokenKey: await tokenKey(config, logger),
-        auth: { bcryptCost: config.bcryptCost, accessTokenTtlSeconds: config.accessTtl, refreshTokenTtlSeconds: config.refreshTtl },
+        auth: {
+          bcryptCost: config.bcryptCost,
+          accessTokenTtlSeconds: config.accessTtl,
+          refreshTokenTtlSeconds: config.refreshTtl,
+          refreshReuseWindowSeconds: config.refreshReuseWindow,
+          sessionCheckMs: config.sessionCheckMs,
+        },
         inlineProjector: config.projector === 'inline',
         images: imagePartsOf(config),
         ...(tls ? { tls } : {}),

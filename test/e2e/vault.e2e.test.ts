@@ -226,7 +226,7 @@ for (const target of databaseTargets) {
 
         const otherKey = await TokenIssuer.fromSecretKey(await TokenIssuer.generateSecretKey());
         const session = (await alice.currentSession())!;
-        const forged = await otherKey.issue({ userId: session.userId, login: session.login });
+        const forged = await otherKey.issue({ userId: session.userId, login: session.login, sessionId: randomUUID() });
         const forgedCall = await rejection(callUnary(raw.vault.list.bind(raw.vault), {}, bearer(forged.token), 5000));
         expect(forgedCall.code).to.equal(status.UNAUTHENTICATED);
         expect(forgedCall.details).to.contain('invalid');

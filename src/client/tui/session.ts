@@ -52,7 +52,7 @@ export class TuiSession {
 
   private connect(server: string): KeeperClient {
     const { config } = this.options;
-    return new KeeperClient({ server, tls: config.tls, tlsCa: config.tlsCa }, new SessionStore(config.home, server), config.timeoutMs);
+    return new KeeperClient({ server, tls: config.tls, tlsCa: config.tlsCa }, new SessionStore(config.home, server), config.timeoutMs, this.options.clientId);
   }
 
   /** Talks to another server from now on (the connect screen's address box). */

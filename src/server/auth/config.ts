@@ -6,6 +6,10 @@ export interface AuthConfig {
   accessTokenTtlSeconds: number;
   /** Lifetime of each refresh token, in seconds (every rotation starts a new one). */
   refreshTokenTtlSeconds: number;
+  /** Seconds in which a used refresh token, presented again, gets the same successor (0: never). */
+  refreshReuseWindowSeconds: number;
+  /** Most milliseconds before a session ended through another replica is refused here too. */
+  sessionCheckMs: number;
   throttle: ThrottleConfig;
 }
 
@@ -50,6 +54,8 @@ export const DEFAULT_AUTH_CONFIG: Readonly<AuthConfig> = Object.freeze({
   bcryptCost: 12,
   accessTokenTtlSeconds: 900,
   refreshTokenTtlSeconds: 30 * 24 * 60 * 60,
+  refreshReuseWindowSeconds: 10,
+  sessionCheckMs: 1_000,
   throttle: DEFAULT_THROTTLE_CONFIG,
 });
 
@@ -61,6 +67,8 @@ export function resolveAuthConfig(input: AuthConfigInput = {}): AuthConfig {
     bcryptCost: input.bcryptCost ?? DEFAULT_AUTH_CONFIG.bcryptCost,
     accessTokenTtlSeconds: input.accessTokenTtlSeconds ?? DEFAULT_AUTH_CONFIG.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: input.refreshTokenTtlSeconds ?? DEFAULT_AUTH_CONFIG.refreshTokenTtlSeconds,
+    refreshReuseWindowSeconds: input.refreshReuseWindowSeconds ?? DEFAULT_AUTH_CONFIG.refreshReuseWindowSeconds,
+    sessionCheckMs: input.sessionCheckMs ?? DEFAULT_AUTH_CONFIG.sessionCheckMs,
     throttle: resolveThrottleConfig(input.throttle),
   };
 }

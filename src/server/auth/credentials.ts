@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from '../../domain/limits.js';
 import { hasNoControlCharacters, NO_CONTROL_CHARACTERS } from '../../domain/text.js';
 
 export const LOGIN_MIN_LENGTH = 3;
@@ -43,8 +44,15 @@ export const passwordSchema = z
   // bcrypt reads a password up to its first NUL: everything after it would be ignored.
   .refine((p) => !p.includes('\u0000'), { error: 'password: must not contain a NUL character' });
 
+/** Names the installation a session is for; shown back to the user, so printable text only. */
+export const clientIdSchema = z
+  .string({ error: 'clientId: must be a string' })
+  .max(LIMITS.clientIdMax, { error: `clientId: must be at most ${LIMITS.clientIdMax} characters` })
+  .refine(hasNoControlCharacters, { error: `clientId: ${NO_CONTROL_CHARACTERS}` })
+  .default('');
+
 export const registerInputSchema = z
-  .object({ login: loginSchema, password: passwordSchema })
+  .object({ login: loginSchema, password: passwordSchema, clientId: clientIdSchema })
   .refine((input) => input.password.toLowerCase() !== input.login.toLowerCase(), {
     error: 'password: must not be the same as the login',
     path: ['password'],
@@ -69,6 +77,7 @@ export const loginInputSchema = z.object({
       error: `password: must be at most ${PASSWORD_MAX_BYTES} bytes long in UTF-8`,
     })
     .refine((p) => !p.includes('\u0000'), { error: 'password: must not contain a NUL character' }),
+  clientId: clientIdSchema,
 });
 
 export type RegisterInput = z.infer<typeof registerInputSchema>;

@@ -1,10 +1,10 @@
-export type AuthErrorCode = 'invalid_argument' | 'unauthenticated' | 'already_exists' | 'throttled';
+export type AuthErrorCode = 'invalid_argument' | 'unauthenticated' | 'already_exists' | 'throttled' | 'not_found';
 
 /**
  * Why an `unauthenticated` error happened, for adapters that want to tell a client to refresh
  * (`token_expired`) rather than to sign in again. Never more precise than the message.
  */
-export type AuthFailureReason = 'bad_credentials' | 'token_invalid' | 'token_expired' | 'token_reused';
+export type AuthFailureReason = 'bad_credentials' | 'token_invalid' | 'token_expired' | 'token_reused' | 'session_ended';
 
 export interface AuthErrorDetails {
   /** The offending input field, for `invalid_argument` and `already_exists`. */

@@ -5,6 +5,8 @@ import { parseLoginInput, parseRegisterInput, type ParseResult } from './credent
 import { AuthError, BAD_CREDENTIALS_MESSAGE } from './errors.js';
 import { PasswordHasher } from './passwords.js';
 import { RefreshTokenError, RefreshTokenStore, type IssuedRefreshToken } from './refresh-tokens.js';
+import { AuthSessions, sessionEndedMessage, type SessionInfo } from './auth-sessions.js';
+import { SessionRevocations } from './session-revocations.js';
 import { LoginThrottle } from './throttle.js';
 import { AccessTokenError, TokenIssuer, type AccessTokenSubject } from './tokens.js';
 import { LoginTakenError, UserStore, type UserRecord } from './users.js';
@@ -18,7 +20,18 @@ export type AuthSession = Session;
 export interface Credentials {
   login: string;
   password: string;
+  /** Names the installation the session is for (shown in the session list); optional. */
+  clientId?: string;
 }
+
+/** A session as its user sees it; `current` marks the one the asking access token belongs to. */
+export type UserSession = SessionInfo & { current: boolean };
+
+/** Who is asking: the user and session of a verified access token. */
+export type Caller = Pick<AccessTokenSubject, 'userId' | 'sessionId'>;
+
+/** Which sessions RevokeSessions ends: one by id, or all but the caller's. */
+export type RevokeTarget = { sessionId: string } | { allOthers: true };
 
 export interface AuthServiceOptions {
   /** PASERK `k4.secret` key that signs access tokens (see TokenIssuer.generateSecretKey). */
@@ -26,6 +39,8 @@ export interface AuthServiceOptions {
   config?: AuthConfigInput;
   /** Current time in ms, for tokens and throttling; default Date.now. */
   clock?: () => number;
+  /** Told when recording sessions' last use failed (advisory data; retried later). */
+  onBackgroundError?: (error: unknown) => void;
 }
 
 /** A refresh token longer than this cannot be one of ours (they are 43 characters). */
@@ -41,6 +56,8 @@ export class AuthService {
   readonly config: AuthConfig;
   private readonly users: UserStore;
   private readonly refreshTokens: RefreshTokenStore;
+  private readonly sessions: AuthSessions;
+  private readonly revocations: SessionRevocations;
   private readonly hasher: PasswordHasher;
   private readonly throttle: LoginThrottle;
 
@@ -49,26 +66,42 @@ export class AuthService {
     private readonly tokens: TokenIssuer,
     config: AuthConfig,
     clock: () => number,
+    onBackgroundError: (error: unknown) => void,
   ) {
     this.config = config;
     this.hasher = new PasswordHasher(config.bcryptCost);
     this.users = new UserStore(db);
-    this.refreshTokens = new RefreshTokenStore(db, { ttlSeconds: config.refreshTokenTtlSeconds, now: clock });
+    this.refreshTokens = new RefreshTokenStore(db, {
+      ttlSeconds: config.refreshTokenTtlSeconds,
+      reuseWindowSeconds: config.refreshReuseWindowSeconds,
+      now: clock,
+    });
+    this.sessions = new AuthSessions(db, clock);
+    this.revocations = new SessionRevocations(this.sessions, {
+      checkMs: config.sessionCheckMs,
+      // An ended session gets no new access token, so after one lifetime none of its tokens is valid.
+      horizonMs: config.accessTokenTtlSeconds * 1000 + 60_000,
+      now: clock,
+      onTouchError: onBackgroundError,
+    });
     this.throttle = new LoginThrottle(config.throttle, clock);
   }
 
   static async create(db: Database, options: AuthServiceOptions): Promise<AuthService> {
     const config = resolveAuthConfig(options.config);
+    if (!Number.isInteger(config.sessionCheckMs) || config.sessionCheckMs < 0) {
+      throw new RangeError(`session check interval must be a whole number of ms >= 0, got ${config.sessionCheckMs}`);
+    }
     const clock = options.clock ?? Date.now;
     const tokens = await TokenIssuer.fromSecretKey(options.accessTokenSecretKey, { ttlSeconds: config.accessTokenTtlSeconds, now: clock });
-    const service = new AuthService(db, tokens, config, clock);
+    const service = new AuthService(db, tokens, config, clock, options.onBackgroundError ?? (() => {}));
     await service.hasher.warmUp();
     return service;
   }
 
   /** Creates an account and signs it in. `peer` is the client address (see peerAddress). */
   async register(input: Credentials, peer: string): Promise<AuthSession> {
-    const { login, password } = valid(parseRegisterInput(input));
+    const { login, password, clientId } = valid(parseRegisterInput(input));
     // Registering reveals whether a login is taken, so repeated conflicts from one peer slow its
     // registrations down (and only those: a lost registration race must not block a login).
     this.throwIfThrottled(this.throttle.checkRegister(peer));
@@ -81,7 +114,7 @@ export class AuthService {
       if (error instanceof LoginTakenError) this.loginTaken(peer);
       throw error;
     }
-    return this.startSession({ userId, login });
+    return this.startSession({ userId, login }, clientId);
   }
 
   /**
@@ -89,7 +122,7 @@ export class AuthService {
    * bcrypt compare) in time.
    */
   async login(input: Credentials, peer: string): Promise<AuthSession> {
-    const { login, password } = valid(parseLoginInput(input));
+    const { login, password, clientId } = valid(parseLoginInput(input));
     this.throwIfThrottled(this.throttle.begin(login, peer));
     let user: UserRecord | null;
     let ok: boolean;
@@ -108,7 +141,7 @@ export class AuthService {
     if (this.hasher.needsRehash(user.passwordHash)) {
       await this.users.setPasswordHash(user.userId, await this.hasher.hash(password));
     }
-    return this.startSession({ userId: user.userId, login: user.login });
+    return this.startSession({ userId: user.userId, login: user.login }, clientId);
   }
 
   /** Uses up a refresh token and returns a new session of the same family. */
@@ -123,33 +156,64 @@ export class AuthService {
     }
     const user = await this.users.findById(next.userId);
     if (!user) throw new AuthError('unauthenticated', 'refresh token is invalid', { reason: 'token_invalid' });
-    const access = await this.tokens.issue({ userId: user.userId, login: user.login });
+    const access = await this.tokens.issue({ userId: user.userId, login: user.login, sessionId: next.familyId });
     return session(user.userId, user.login, access, next);
   }
 
-  /** Ends the session (the refresh token's whole family). Quietly does nothing for an unknown token. */
+  /**
+   * Ends the session (the refresh token's whole family): its refresh token and every access token
+   * of it stop working. Quietly does nothing for an unknown token.
+   */
   async logout(input: { refreshToken: string }): Promise<void> {
-    await this.refreshTokens.revokeFamily(refreshTokenOf(input));
+    const sessionId = await this.refreshTokens.revokeFamily(refreshTokenOf(input));
+    if (sessionId) this.revocations.markEnded(sessionId, 'logout');
   }
 
-  /** The user an access token belongs to; AuthError `unauthenticated` when expired or invalid. */
+  /**
+   * The user an access token belongs to, and its session; AuthError `unauthenticated` when the
+   * token is expired or invalid or its session has ended.
+   */
   async verifyAccessToken(token: string): Promise<AccessTokenSubject> {
     if (typeof token !== 'string' || token === '' || token.length > MAX_ACCESS_TOKEN_LENGTH) {
       throw new AuthError('unauthenticated', 'access token is invalid', { reason: 'token_invalid' });
     }
+    let subject: AccessTokenSubject;
     try {
-      return await this.tokens.verify(token);
+      subject = await this.tokens.verify(token);
     } catch (error) {
       if (error instanceof AccessTokenError) {
         throw new AuthError('unauthenticated', error.message, { reason: error.reason === 'expired' ? 'token_expired' : 'token_invalid' });
       }
       throw error;
     }
+    const ended = await this.revocations.endReason(subject.sessionId);
+    if (ended) throw new AuthError('unauthenticated', sessionEndedMessage(ended), { reason: 'session_ended' });
+    return subject;
   }
 
-  private async startSession(user: AccessTokenSubject): Promise<AuthSession> {
-    const access = await this.tokens.issue(user);
-    const refresh = await this.refreshTokens.issue(user.userId);
+  /** The caller's sessions that go on, most recently used first. */
+  async listSessions(caller: Caller): Promise<UserSession[]> {
+    const list = await this.sessions.list(caller.userId);
+    return list.map((info) => ({ ...info, current: info.sessionId === caller.sessionId }));
+  }
+
+  /** Ends one of the caller's sessions or all the others; how many ended. */
+  async revokeSessions(caller: Caller, target: RevokeTarget): Promise<number> {
+    if ('allOthers' in target) {
+      const ended = await this.sessions.revokeAllOthers(caller.userId, caller.sessionId);
+      for (const id of ended) this.revocations.markEnded(id, 'revoked');
+      return ended.length;
+    }
+    if (!(await this.sessions.revoke(caller.userId, target.sessionId))) {
+      throw new AuthError('not_found', 'sessionId: you have no such session going on (see ListSessions)', { field: 'sessionId' });
+    }
+    this.revocations.markEnded(target.sessionId, 'revoked');
+    return 1;
+  }
+
+  private async startSession(user: { userId: string; login: string }, clientId: string): Promise<AuthSession> {
+    const refresh = await this.refreshTokens.issue(user.userId, undefined, clientId);
+    const access = await this.tokens.issue({ ...user, sessionId: refresh.familyId });
     return session(user.userId, user.login, access, refresh);
   }
 
@@ -184,7 +248,8 @@ function refreshTokenOf(input: { refreshToken: string }): string {
 }
 
 function refreshFailure(error: RefreshTokenError): AuthError {
-  const reason = error.reason === 'expired' ? 'token_expired' : error.reason === 'reused' ? 'token_reused' : 'token_invalid';
+  const reason =
+    error.reason === 'expired' ? 'token_expired' : error.reason === 'reused' ? 'token_reused' : error.reason === 'ended' ? 'session_ended' : 'token_invalid';
   return new AuthError('unauthenticated', error.message, { reason });
 }
 

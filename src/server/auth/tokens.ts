@@ -28,6 +28,8 @@ export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 900;
 export interface AccessTokenSubject {
   userId: string;
   login: string;
+  /** The session (refresh-token family) the token was issued in; checked against ended sessions. */
+  sessionId: string;
 }
 
 export interface IssuedAccessToken {
@@ -116,7 +118,7 @@ export class TokenIssuer {
     const issuedAt = Math.floor(this.now() / 1000) * 1000;
     const token = await v4.Sign(
       this.secretKey,
-      { sub: user.userId, login: user.login, aud: TOKEN_AUDIENCE, iss: TOKEN_ISSUER },
+      { sub: user.userId, login: user.login, sid: user.sessionId, aud: TOKEN_AUDIENCE, iss: TOKEN_ISSUER },
       { now: new Date(issuedAt), expiresIn: this.ttlSeconds },
     );
     return { token, expiresAt: issuedAt + this.ttlSeconds * 1000 };
@@ -143,17 +145,19 @@ export class TokenIssuer {
       const expired = isClaimError(error, 'exp');
       throw new AccessTokenError(expired ? 'expired' : 'invalid', { cause: error });
     }
-    const { sub, login, exp, iat, nbf } = claims;
-    if (typeof exp !== 'string' || typeof sub !== 'string' || sub === '' || typeof login !== 'string' || login === '') {
+    const { sub, login, sid, exp, iat, nbf } = claims;
+    // A token without a session (issued before sessions could end) cannot be revoked: the client
+    // refreshes it.
+    if (typeof exp !== 'string' || typeof sub !== 'string' || sub === '' || typeof login !== 'string' || login === '' || typeof sid !== 'string' || sid === '') {
       throw new AccessTokenError('invalid');
     }
     // Only a token that passed every check above is remembered, with the dates the check used.
     const expiresAt = dateClaim(exp);
     const validFrom = Math.max(dateClaim(iat), dateClaim(nbf));
     if (Number.isFinite(expiresAt) && !Number.isNaN(validFrom)) {
-      this.verified.set(token, { subject: { userId: sub, login }, expiresAt, validFrom });
+      this.verified.set(token, { subject: { userId: sub, login, sessionId: sid }, expiresAt, validFrom });
     }
-    return { userId: sub, login };
+    return { userId: sub, login, sessionId: sid };
   }
 }
 

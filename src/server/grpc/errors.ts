@@ -30,6 +30,8 @@ export function toGrpcStatus(error: unknown, logger: Logger): GrpcStatus {
         return { code: status.ALREADY_EXISTS, details: error.message };
       case 'unauthenticated':
         return { code: status.UNAUTHENTICATED, details: error.message };
+      case 'not_found':
+        return { code: status.NOT_FOUND, details: error.message };
       case 'throttled': {
         const metadata = new Metadata();
         metadata.set('retry-after-ms', String(error.retryAfterMs ?? 0));

@@ -32,7 +32,11 @@ export async function startGrpcServer(
 ): Promise<RunningGrpcServer> {
   const server = new Server({
     interceptors: [
-      authInterceptor(services.auth, (reason) => logger.debug({ reason }, 'rejected access token')),
+      authInterceptor(
+        services.auth,
+        (reason) => logger.debug({ reason }, 'rejected access token'),
+        (err) => logger.warn({ err }, 'could not check a session'),
+      ),
       refuseMalformedRequests((method, reason) => logger.debug({ method, reason }, 'refused a malformed request')),
     ],
     'grpc.max_receive_message_length': options.maxMessageBytes,

@@ -98,6 +98,30 @@ const MIGRATIONS: string[][] = [
     `ALTER TABLE events ADD CONSTRAINT events_stream_event_id UNIQUE (stream_id, event_id)`,
     `ALTER TABLE events DROP CONSTRAINT events_event_id_key`,
   ],
+  [
+    // A session is a refresh-token family (session_id = family_id), with what the user sees of it
+    // and, once ended, why: access tokens name their session and are refused once it has ended.
+    `CREATE TABLE auth_sessions (
+      session_id uuid PRIMARY KEY,
+      user_id uuid NOT NULL REFERENCES users (user_id),
+      client_id text NOT NULL DEFAULT '',
+      created_at timestamptz NOT NULL,
+      last_used_at timestamptz NOT NULL,
+      ended_at timestamptz,
+      end_reason text
+    )`,
+    `CREATE INDEX auth_sessions_user ON auth_sessions (user_id) WHERE ended_at IS NULL`,
+    `CREATE INDEX auth_sessions_ended ON auth_sessions (ended_at) WHERE ended_at IS NOT NULL`,
+    `INSERT INTO auth_sessions (session_id, user_id, created_at, last_used_at, ended_at, end_reason)
+     SELECT family_id, min(user_id::text)::uuid, min(created_at), max(created_at), max(revoked_at),
+            CASE WHEN max(revoked_at) IS NULL THEN NULL ELSE 'logout' END
+     FROM refresh_tokens GROUP BY family_id`,
+    // A used token keeps the hash of the token it was exchanged for and that token sealed with a
+    // key derived from the used token itself, so a retried refresh can be answered again (for a
+    // few seconds) while the table alone reveals no usable token.
+    `ALTER TABLE refresh_tokens ADD COLUMN successor_hash text`,
+    `ALTER TABLE refresh_tokens ADD COLUMN successor_sealed text`,
+  ],
 ];
 
 export async function migrate(db: Database): Promise<void> {

@@ -11,7 +11,7 @@ describe('auth credentials', () => {
   describe('register input', () => {
     it('accepts a good login and password, trimming the login but not the password', () => {
       const result = parseRegisterInput({ login: '  Alice.Smith@home-1_x ', password: ' correct horse ' });
-      expect(result).to.deep.equal({ ok: true, value: { login: 'Alice.Smith@home-1_x', password: ' correct horse ' } });
+      expect(result).to.deep.equal({ ok: true, value: { login: 'Alice.Smith@home-1_x', password: ' correct horse ', clientId: '' } });
     });
 
     it('refuses a login that is too short or too long (after trimming)', () => {
@@ -85,7 +85,7 @@ describe('auth credentials', () => {
 
   describe('login input', () => {
     it('checks only bounds, so anything an account could have gets through', () => {
-      expect(parseLoginInput({ login: 'ab', password: 'x' })).to.deep.equal({ ok: true, value: { login: 'ab', password: 'x' } });
+      expect(parseLoginInput({ login: 'ab', password: 'x' })).to.deep.equal({ ok: true, value: { login: 'ab', password: 'x', clientId: '' } });
       expect(parseLoginInput({ login: 'weird chars!', password: 'aaaaaaaaaa' }).ok).to.equal(true);
     });
 

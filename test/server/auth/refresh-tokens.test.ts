@@ -64,12 +64,14 @@ for (const target of databaseTargets) {
       expect(row?.used_at).to.be.instanceOf(Date);
     });
 
-    it('on reuse of a used token, revokes the whole family: the newer token fails too', async () => {
+    it('on reuse of a used token after the reuse window, revokes the whole family: the newer token fails too', async () => {
       const first = await store.issue(userId);
       const second = await store.rotate(first.token);
       const other = await store.issue(userId); // another session of the same user
+      clock.advance(10_001);
       expect(await reason(store.rotate(first.token))).to.equal('reused');
-      expect(await reason(store.rotate(second.token))).to.equal('reused');
+      const ended = await rejection(store.rotate(second.token));
+      expect(ended).to.include({ reason: 'ended', endReason: 'reuse' });
       const rows = await db.query<{ revoked: boolean }>(
         `SELECT revoked_at IS NOT NULL AS revoked FROM refresh_tokens WHERE family_id = $1`,
         [first.familyId],
@@ -77,6 +79,32 @@ for (const target of databaseTargets) {
       expect(rows.map((r) => r.revoked)).to.deep.equal([true, true]);
       // other families are untouched
       expect((await store.rotate(other.token)).familyId).to.equal(other.familyId);
+    });
+
+    it('within the reuse window gives a used token its same successor, stored only hashed and sealed', async () => {
+      const first = await store.issue(userId);
+      const second = await store.rotate(first.token);
+      clock.advance(10_000);
+      const again = await store.rotate(first.token);
+      expect(again).to.deep.equal(second);
+      const rows = await db.query<Record<string, unknown>>(`SELECT * FROM refresh_tokens WHERE family_id = $1`, [first.familyId]);
+      const text = JSON.stringify(rows);
+      expect(text).not.to.include(second.token);
+      expect(text).not.to.include(first.token);
+      const [used] = rows.filter((r) => r.token_hash === hashToken(first.token));
+      expect(used?.successor_hash).to.equal(hashToken(second.token));
+      expect(used?.successor_sealed).to.be.a('string');
+      // a sealed successor opens only with the token it replaces: tampering gives no token back
+      await db.query(`UPDATE refresh_tokens SET successor_sealed = $2 WHERE token_hash = $1`, [hashToken(first.token), 'A'.repeat(60)]);
+      expect(await reason(store.rotate(first.token))).to.equal('reused');
+    });
+
+    it('with a reuse window of 0, any second use revokes the family', async () => {
+      const strict = new RefreshTokenStore(db, { reuseWindowSeconds: 0, now: clock.now });
+      const first = await strict.issue(userId);
+      await strict.rotate(first.token);
+      clock.advance(1);
+      expect(await reason(strict.rotate(first.token))).to.equal('reused');
     });
 
     it('refuses an expired token', async () => {
@@ -101,26 +129,26 @@ for (const target of databaseTargets) {
     it('revokes a family on logout', async () => {
       const first = await store.issue(userId);
       const second = await store.rotate(first.token);
-      expect(await store.revokeFamily(second.token)).to.equal(true);
-      expect(await reason(store.rotate(second.token))).to.equal('reused');
-      expect(await store.revokeFamily('unknown')).to.equal(false);
+      expect(await store.revokeFamily(second.token)).to.equal(first.familyId);
+      const ended = await rejection(store.rotate(second.token));
+      expect(ended).to.include({ reason: 'ended', endReason: 'logout', message: 'session ended: logged out' });
+      expect(await reason(store.rotate(first.token))).to.equal('ended');
+      expect(await store.revokeFamily('unknown')).to.equal(null);
     });
 
-    it('lets exactly one of several concurrent rotations of one token win', async () => {
+    it('answers concurrent rotations of one token with one successor, and the session goes on', async () => {
       const first = await store.issue(userId);
-      const results = await Promise.allSettled(Array.from({ length: 6 }, () => store.rotate(first.token)));
-      const won = results.filter((r) => r.status === 'fulfilled');
-      expect(won).to.have.length(1);
-      const lost = results.find((r) => r.status === 'rejected');
-      expect((lost as PromiseRejectedResult).reason).to.be.instanceOf(RefreshTokenError).and.include({ reason: 'reused' });
-      // the loser revoked the family, so the winner's token is dead too
-      expect(await reason(store.rotate((won[0] as PromiseFulfilledResult<{ token: string }>).value.token))).to.equal('reused');
+      const results = await Promise.all(Array.from({ length: 6 }, () => store.rotate(first.token)));
+      expect(new Set(results.map((r) => r.token)).size).to.equal(1);
+      const next = await store.rotate(results[0]!.token);
+      expect(next.familyId).to.equal(first.familyId);
     });
 
-    it('never leaves a live token when a reuse races a legitimate rotation', async () => {
+    it('never leaves a live token when a reuse after the window races a legitimate rotation', async () => {
       for (let round = 0; round < 10; round += 1) {
         const first = await store.issue(userId);
         const second = await store.rotate(first.token);
+        clock.advance(10_001);
         await Promise.allSettled([store.rotate(second.token), store.rotate(first.token)]);
         const live = await db.query(
           `SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND used_at IS NULL AND revoked_at IS NULL`,
@@ -143,8 +171,9 @@ for (const target of databaseTargets) {
       expect(await db.query(`SELECT 1 FROM refresh_tokens WHERE family_id = $1`, [live.familyId])).to.have.length(before.length);
     });
 
-    it('refuses a non-positive TTL', () => {
+    it('refuses a non-positive TTL and a negative reuse window', () => {
       expect(() => new RefreshTokenStore(db, { ttlSeconds: 0 })).to.throw(RangeError);
+      expect(() => new RefreshTokenStore(db, { reuseWindowSeconds: -1 })).to.throw(RangeError);
     });
   });
 }

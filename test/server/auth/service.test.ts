@@ -57,7 +57,7 @@ for (const target of databaseTargets) {
       const login = uniqueLogin('Alice.');
       const registered = await auth.register({ login: `  ${login} `, password: 'correct horse' }, PEER);
       expectSession(registered, login);
-      expect(await auth.verifyAccessToken(registered.accessToken)).to.deep.equal({ userId: registered.userId, login });
+      expect(await auth.verifyAccessToken(registered.accessToken)).to.deep.include({ userId: registered.userId, login });
 
       const signedIn = await auth.login({ login: login.toUpperCase(), password: 'correct horse' }, PEER);
       expectSession(signedIn, login);
@@ -123,18 +123,36 @@ for (const target of databaseTargets) {
       expectSession(second, login);
       expect(second.userId).to.equal(first.userId);
       expect(second.refreshToken).not.to.equal(first.refreshToken);
-      expect(await auth.verifyAccessToken(second.accessToken)).to.deep.equal({ userId: first.userId, login });
+      expect(await auth.verifyAccessToken(second.accessToken)).to.deep.include({ userId: first.userId, login });
       const third = await auth.refresh({ refreshToken: second.refreshToken });
       expect(third.userId).to.equal(first.userId);
     });
 
-    it('revokes the session when an old refresh token is presented again', async () => {
+    it('revokes the session when an old refresh token is presented again after the reuse window', async () => {
       const first = await auth.register({ login: uniqueLogin('frank'), password: 'correct horse' }, PEER);
       const second = await auth.refresh({ refreshToken: first.refreshToken });
+      clock.advance(10_001);
       const reused = await authError(auth.refresh({ refreshToken: first.refreshToken }));
       expect(reused).to.include({ code: 'unauthenticated', reason: 'token_reused' });
       const newer = await authError(auth.refresh({ refreshToken: second.refreshToken }));
-      expect(newer).to.include({ code: 'unauthenticated', reason: 'token_reused' });
+      expect(newer).to.include({ code: 'unauthenticated', reason: 'session_ended' });
+      expect(newer.message).to.match(/^session ended: /);
+      expect(await authError(auth.verifyAccessToken(second.accessToken))).to.include({ code: 'unauthenticated', reason: 'session_ended' });
+    });
+
+    it('answers a retried refresh within the reuse window with the same successor, keeping the session', async () => {
+      const first = await auth.register({ login: uniqueLogin('retry'), password: 'correct horse' }, PEER);
+      const answers = await Promise.all(Array.from({ length: 10 }, () => auth.refresh({ refreshToken: first.refreshToken })));
+      expect(new Set(answers.map((a) => a.refreshToken)).size).to.equal(1);
+      clock.advance(9_000);
+      const retried = await auth.refresh({ refreshToken: first.refreshToken });
+      expect(retried.refreshToken).to.equal(answers[0]!.refreshToken);
+      for (const answer of answers) expect((await auth.verifyAccessToken(answer.accessToken)).userId).to.equal(first.userId);
+      const next = await auth.refresh({ refreshToken: retried.refreshToken });
+      expect(next.refreshToken).not.to.equal(retried.refreshToken);
+      // the successor was used: the old token presented again now is a reuse, and ends the session
+      expect(await authError(auth.refresh({ refreshToken: first.refreshToken }))).to.include({ reason: 'token_reused' });
+      expect(await authError(auth.refresh({ refreshToken: next.refreshToken }))).to.include({ reason: 'session_ended' });
     });
 
     it('refuses an expired refresh token and an unknown one', async () => {
@@ -149,13 +167,69 @@ for (const target of databaseTargets) {
       expect(await authError(auth.refresh({ refreshToken: '' }))).to.include({ code: 'invalid_argument', field: 'refreshToken' });
     });
 
-    it('logs out: the refresh token and its whole family stop working', async () => {
+    it('logs out: the refresh token, its whole family and its access tokens stop working at once', async () => {
       const first = await auth.register({ login: uniqueLogin('hank'), password: 'correct horse' }, PEER);
       const second = await auth.refresh({ refreshToken: first.refreshToken });
+      const other = await auth.login({ login: first.login, password: 'correct horse' }, PEER);
+      expect((await auth.verifyAccessToken(second.accessToken)).userId).to.equal(first.userId);
       await auth.logout({ refreshToken: second.refreshToken });
-      expect(await authError(auth.refresh({ refreshToken: second.refreshToken }))).to.include({ code: 'unauthenticated' });
+      const refused = await authError(auth.refresh({ refreshToken: second.refreshToken }));
+      expect(refused).to.include({ code: 'unauthenticated', reason: 'session_ended', message: 'session ended: logged out' });
+      expect(await authError(auth.refresh({ refreshToken: first.refreshToken }))).to.include({ message: 'session ended: logged out' });
+      for (const token of [first.accessToken, second.accessToken]) {
+        expect(await authError(auth.verifyAccessToken(token))).to.include({ code: 'unauthenticated', message: 'session ended: logged out' });
+      }
+      // the user's other session goes on
+      expect((await auth.verifyAccessToken(other.accessToken)).userId).to.equal(first.userId);
       await auth.logout({ refreshToken: second.refreshToken }); // idempotent
       await auth.logout({ refreshToken: 'never issued' }); // quiet
+    });
+
+    it('lists the caller\'s sessions and revokes one or all the others, at once for their access tokens', async () => {
+      const login = uniqueLogin('multi');
+      const laptop = await auth.register({ login, password: 'correct horse', clientId: 'cli-laptop' }, PEER);
+      clock.advance(1_000);
+      const phone = await auth.login({ login, password: 'correct horse', clientId: 'tui-phone' }, PEER);
+      clock.advance(1_000);
+      const desk = await auth.login({ login, password: 'correct horse' }, PEER);
+      const stranger = await auth.register({ login: uniqueLogin('stranger'), password: 'correct horse' }, PEER);
+      const me = await auth.verifyAccessToken(desk.accessToken);
+      const list = await auth.listSessions(me);
+      expect(list.map((s) => [s.clientId, s.current])).to.deep.equal([
+        ['', true],
+        ['tui-phone', false],
+        ['cli-laptop', false],
+      ]);
+      expect(list[2]!.createdAt).to.equal(list[0]!.createdAt - 2_000);
+      const phoneSession = list[1]!.sessionId;
+      // another user's session is not found, and stays
+      const strangerSession = (await auth.verifyAccessToken(stranger.accessToken)).sessionId;
+      expect(await authError(auth.revokeSessions(me, { sessionId: strangerSession }))).to.include({ code: 'not_found' });
+      expect((await auth.verifyAccessToken(stranger.accessToken)).userId).to.equal(stranger.userId);
+
+      expect(await auth.revokeSessions(me, { sessionId: phoneSession })).to.equal(1);
+      expect(await authError(auth.verifyAccessToken(phone.accessToken))).to.include({ message: 'session ended: it was revoked from another session' });
+      expect(await authError(auth.refresh({ refreshToken: phone.refreshToken }))).to.include({ reason: 'session_ended' });
+      expect(await authError(auth.revokeSessions(me, { sessionId: phoneSession }))).to.include({ code: 'not_found' });
+
+      expect(await auth.revokeSessions(me, { allOthers: true })).to.equal(1);
+      expect(await authError(auth.verifyAccessToken(laptop.accessToken))).to.include({ reason: 'session_ended' });
+      expect((await auth.listSessions(me)).map((s) => s.sessionId)).to.deep.equal([me.sessionId]);
+      expect((await auth.verifyAccessToken(desk.accessToken)).userId).to.equal(desk.userId);
+    });
+
+    it('refuses a session ended through another replica within the check interval, without a query per call', async () => {
+      const replicaA = await AuthService.create(db, { accessTokenSecretKey: secret, config: { bcryptCost: 10, sessionCheckMs: 1_000 }, clock: clock.now });
+      const replicaB = await AuthService.create(db, { accessTokenSecretKey: secret, config: { bcryptCost: 10, sessionCheckMs: 1_000 }, clock: clock.now });
+      const session = await replicaA.register({ login: uniqueLogin('replica'), password: 'correct horse' }, PEER);
+      expect((await replicaA.verifyAccessToken(session.accessToken)).userId).to.equal(session.userId);
+      await replicaB.logout({ refreshToken: session.refreshToken });
+      expect(await authError(replicaB.verifyAccessToken(session.accessToken))).to.include({ reason: 'session_ended' });
+      // A answers from memory until its interval passes, then reads the ended sessions again
+      clock.advance(999);
+      expect((await replicaA.verifyAccessToken(session.accessToken)).userId).to.equal(session.userId);
+      clock.advance(1);
+      expect(await authError(replicaA.verifyAccessToken(session.accessToken))).to.include({ message: 'session ended: logged out' });
     });
 
     it('tells an expired access token from an invalid one', async () => {
@@ -178,7 +252,7 @@ for (const target of databaseTargets) {
 
     it('accepts a (cached) access token up to its exact expiry and refuses it from the next millisecond', async () => {
       const session = await auth.register({ login: uniqueLogin('ivo'), password: 'correct horse' }, PEER);
-      const subject = { userId: session.userId, login: session.login };
+      const subject = { ...(await auth.verifyAccessToken(session.accessToken)), userId: session.userId, login: session.login };
       expect(await auth.verifyAccessToken(session.accessToken)).to.deep.equal(subject);
       expect(await auth.verifyAccessToken(session.accessToken)).to.deep.equal(subject);
       clock.time = session.accessExpiresAt;

@@ -4,7 +4,7 @@ import { ImportSecretKeyFactory, SignFactory } from 'paseto/v4/public';
 import { AccessTokenError, TokenIssuer } from '../../../src/server/auth/tokens.js';
 import { FakeClock, rejection } from './helpers.js';
 
-const user = { userId: '7b0c6b0e-8f43-4a65-9f6a-0d5a3a0f5e11', login: 'Alice' };
+const user = { userId: '7b0c6b0e-8f43-4a65-9f6a-0d5a3a0f5e11', login: 'Alice', sessionId: '0d9e7c52-6a1f-4b7e-9c1e-3f2a5b6c7d80' };
 
 async function failure(issuer: TokenIssuer, token: string): Promise<AccessTokenError> {
   const error = await rejection(issuer.verify(token));
@@ -52,7 +52,7 @@ describe('auth access tokens', () => {
     expect(await issuer.verify(token)).to.deep.equal(user);
 
     const claims = JSON.parse(Buffer.from(token.slice('v4.public.'.length), 'base64url').subarray(0, -64).toString('utf8'));
-    expect(claims).to.include({ sub: user.userId, login: 'Alice', aud: 'keeper', iss: 'keeper', exp: '2030-01-01T12:15:00Z' });
+    expect(claims).to.include({ sub: user.userId, login: 'Alice', sid: user.sessionId, aud: 'keeper', iss: 'keeper', exp: '2030-01-01T12:15:00Z' });
   });
 
   it('honours the TTL and reports an expired token as expired', async () => {
@@ -108,8 +108,9 @@ describe('auth access tokens', () => {
     const issuer = await TokenIssuer.fromSecretKey(secret);
     const v4 = new PublicProtocol(ImportSecretKeyFactory, SignFactory);
     const key = await v4.ImportSecretKey(secret as `k4.secret.${string}`);
-    const claims = { sub: user.userId, login: user.login, aud: 'keeper', iss: 'keeper' };
-    for (const bad of [{ ...claims, aud: 'other' }, { ...claims, iss: 'other' }, { ...claims, login: undefined }, { aud: 'keeper', iss: 'keeper' }]) {
+    const claims = { sub: user.userId, login: user.login, sid: user.sessionId, aud: 'keeper', iss: 'keeper' };
+    const bads = [{ ...claims, aud: 'other' }, { ...claims, iss: 'other' }, { ...claims, login: undefined }, { ...claims, sid: undefined }, { aud: 'keeper', iss: 'keeper' }];
+    for (const bad of bads) {
       const token = await v4.Sign(key, JSON.parse(JSON.stringify(bad)), { expiresIn: 60 });
       expect((await failure(issuer, token)).reason, JSON.stringify(bad)).to.equal('invalid');
     }

@@ -3,7 +3,7 @@ import { AccessTokenError, TokenIssuer } from '../../../src/server/auth/tokens.j
 import { VerifiedTokenCache } from '../../../src/server/auth/verified-token-cache.js';
 import { FakeClock, rejection } from './helpers.js';
 
-const user = { userId: '7b0c6b0e-8f43-4a65-9f6a-0d5a3a0f5e11', login: 'Alice' };
+const user = { userId: '7b0c6b0e-8f43-4a65-9f6a-0d5a3a0f5e11', login: 'Alice', sessionId: '0d9e7c52-6a1f-4b7e-9c1e-3f2a5b6c7d80' };
 
 async function failure(issuer: TokenIssuer, token: string): Promise<AccessTokenError> {
   const error = await rejection(issuer.verify(token));
