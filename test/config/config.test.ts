@@ -42,6 +42,14 @@ describe('server config', () => {
     expect(configError(() => loadServerConfig({}, { KEEPER_PROJECTOR: 'external' }))).to.contain('can only run the projector inline');
   });
 
+  it('has session defaults and validates the refresh reuse window and the session check interval', () => {
+    expect(loadServerConfig({}, {})).to.include({ refreshReuseWindow: 10, sessionCheckMs: 1000 });
+    expect(loadServerConfig({}, { KEEPER_REFRESH_REUSE_WINDOW: '0', KEEPER_SESSION_CHECK_MS: '250' })).to.include({ refreshReuseWindow: 0, sessionCheckMs: 250 });
+    expect(configError(() => loadServerConfig({}, { KEEPER_REFRESH_REUSE_WINDOW: '-1' }))).to.contain('KEEPER_REFRESH_REUSE_WINDOW (got "-1"): must not be negative');
+    expect(configError(() => loadServerConfig({}, { KEEPER_REFRESH_REUSE_WINDOW: '3600' }))).to.contain('must be at most 300');
+    expect(configError(() => loadServerConfig({}, { KEEPER_SESSION_CHECK_MS: 'often' }))).to.contain('KEEPER_SESSION_CHECK_MS (got "often"): must be a number of milliseconds');
+  });
+
   it('has image defaults and validates image settings', () => {
     const config = loadServerConfig({}, {});
     expect(config).to.include({ blobDir: '.keeper/blobs', imageMaxBytes: 25_000_000, imageMaxPixels: 100_000_000, imaging: 'inline', imagingConcurrency: 2, blobGcInterval: 3600 });
