@@ -85,17 +85,17 @@ for (const target of databaseTargets) {
     });
 
     it('refuses NUL in the login of Login and Register, and in a new password, with INVALID_ARGUMENT naming the field', async () => {
-      const login = await raw.call('/keeper.v1.AuthService/Login', 'unary', [Buffer.from(LoginRequest.encode({ login: 'ali\u0000ce', password: PASSWORD }).finish())]);
+      const login = await raw.call('/keeper.v1.AuthService/Login', 'unary', [Buffer.from(LoginRequest.encode({ login: 'ali\u0000ce', password: PASSWORD, clientId: '' }).finish())]);
       expect(login.code).to.equal(status.INVALID_ARGUMENT);
       expect(login.details).to.match(/^login: /);
 
-      const register = await raw.call('/keeper.v1.AuthService/Register', 'unary', [Buffer.from(RegisterRequest.encode({ login: 'bo\u0000b', password: PASSWORD }).finish())]);
+      const register = await raw.call('/keeper.v1.AuthService/Register', 'unary', [Buffer.from(RegisterRequest.encode({ login: 'bo\u0000b', password: PASSWORD, clientId: '' }).finish())]);
       expect(register.code).to.equal(status.INVALID_ARGUMENT);
       expect(register.details).to.match(/^login: /);
 
       // bcrypt would read the password only up to the NUL
       const password = await raw.call('/keeper.v1.AuthService/Register', 'unary', [
-        Buffer.from(RegisterRequest.encode({ login: `nul-${randomUUID().slice(0, 8)}`, password: 'correct horse\u0000anything' }).finish()),
+        Buffer.from(RegisterRequest.encode({ login: `nul-${randomUUID().slice(0, 8)}`, password: 'correct horse\u0000anything', clientId: '' }).finish()),
       ]);
       expect(password.code).to.equal(status.INVALID_ARGUMENT);
       expect(password.details).to.match(/^password: /);

@@ -151,7 +151,7 @@ describe('malformed requests over gRPC', function () {
     }
     expect((await records()).length).to.equal(before);
 
-    const register = replaced(RegisterRequest.encode({ login: 'LLLLLLLL', password: 'correct horse battery' }).finish(), 'LL', [0xc0, 0xaf]);
+    const register = replaced(RegisterRequest.encode({ login: 'LLLLLLLL', password: 'correct horse battery', clientId: '' }).finish(), 'LL', [0xc0, 0xaf]);
     expect((await raw.call('/keeper.v1.AuthService/Register', 'unary', [register])).code).to.equal(status.INVALID_ARGUMENT);
   });
 
