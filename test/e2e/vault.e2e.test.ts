@@ -240,7 +240,7 @@ for (const target of databaseTargets) {
       }
     });
 
-    it('rotates refresh tokens, revokes the family on reuse, and logs out', async () => {
+    it('rotates refresh tokens, answers a retry alike, revokes the family on reuse, and logs out', async () => {
       const client = await registered();
       const raw = openClients({ server: server.address, tls: false });
       try {
@@ -248,10 +248,17 @@ for (const target of databaseTargets) {
         const refresh = raw.auth.refresh.bind(raw.auth);
         const rotated = (await callUnary(refresh, { refreshToken: first.refreshToken }, new Metadata(), 5000)).session!;
         expect(rotated.refreshToken).to.not.equal(first.refreshToken);
+        // a retry within the reuse window gets the same successor
+        const retried = (await callUnary(refresh, { refreshToken: first.refreshToken }, new Metadata(), 5000)).session!;
+        expect(retried.refreshToken).to.equal(rotated.refreshToken);
+        const next = (await callUnary(refresh, { refreshToken: rotated.refreshToken }, new Metadata(), 5000)).session!;
+        // once the successor was used, the old token again is a reuse: the session ends
         const reuse = await rejection(callUnary(refresh, { refreshToken: first.refreshToken }, new Metadata(), 5000));
         expect(reuse.code).to.equal(status.UNAUTHENTICATED);
-        const afterReuse = await rejection(callUnary(refresh, { refreshToken: rotated.refreshToken }, new Metadata(), 5000));
+        expect(reuse.details).to.contain('already used');
+        const afterReuse = await rejection(callUnary(refresh, { refreshToken: next.refreshToken }, new Metadata(), 5000));
         expect(afterReuse.code).to.equal(status.UNAUTHENTICATED);
+        expect(afterReuse.details).to.match(/^session ended: /);
 
         const other = await registered();
         expect(await other.logout()).to.equal(true);
