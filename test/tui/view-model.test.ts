@@ -102,6 +102,18 @@ describe('TUI view model', () => {
       expect(long).to.contain('…');
     });
 
+    it('measures terminal columns: wide CJK and emoji, zero-width marks and joiners, and joined emoji drawn as their parts', () => {
+      expect(textWidth('東京')).to.equal(4);
+      expect(textWidth('🚀🔑')).to.equal(4);
+      expect(textWidth('cafe\u0301')).to.equal(4);
+      expect(textWidth('a\u200bb')).to.equal(2);
+      expect(sanitize('👨\u200d👩\u200d👧 👍🏽 ❤\ufe0f')).to.equal('👨👩👧 👍 ❤');
+      expect(clip('ab🚀cd', 4)).to.equal('ab…');
+      expect(fit('🚀', 3)).to.equal('🚀 ');
+      const wide = listLine({ id: 'x', name: '🚀東京 bank 🔑🔑🔑🔑', kind: 'login', updatedAt: NOW, sealedName: false }, 34, NOW);
+      expect(textWidth(wide)).to.equal(34);
+    });
+
     it('shows the time for today and the date before', () => {
       expect(formatUpdated(at(2026, 3, 14, 8, 7), NOW)).to.equal('08:07');
       expect(formatUpdated(at(2026, 3, 13, 8, 7), NOW)).to.equal('2026-03-13');

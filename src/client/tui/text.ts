@@ -4,6 +4,7 @@
  * blessed tags, wide characters), so every user string passes through here before it is drawn.
  */
 
+import stringWidth from 'string-width';
 import { escapeControls } from '../terminal-text.js';
 
 /** Glyphs drawn by the UI itself; plain ASCII where the terminal is not UTF-8. */
@@ -21,33 +22,23 @@ export interface Glyphs {
 export const UNICODE_GLYPHS: Glyphs = { ellipsis: '…', separator: '·', online: '●', offline: '○', newline: '↵', conflict: '!', up: '↑', down: '↓' };
 export const ASCII_GLYPHS: Glyphs = { ellipsis: '~', separator: '|', online: '*', offline: 'o', newline: '/', conflict: '!', up: '^', down: 'v' };
 
-// Zero-width: combining marks, zero-width joiners and spaces, variation selectors.
-const ZERO_WIDTH = /[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u0e31\u0e34-\u0e3a\u1ab0-\u1aff\u1dc0-\u1dff\u200b-\u200f\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f]/u;
+const widths = new Map<number, number>();
 
-/** Columns a code point takes in a terminal: 0, 1 or 2 (East Asian wide and most emoji). */
+/**
+ * Columns a code point takes in a terminal: 0 (combining marks, zero-width and format
+ * characters), 1, or 2 (East Asian wide, emoji), by string-width's tables. Terminals place text
+ * code point by code point (wcwidth), so that is how it is measured here; the sequences whose
+ * width they disagree on are taken apart by `sanitize` before anything is drawn.
+ */
 export function charWidth(char: string): number {
   const cp = char.codePointAt(0) ?? 0;
-  if (cp < 0x300) return 1;
-  if (ZERO_WIDTH.test(char)) return 0;
-  if (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0x303e) ||
-    (cp >= 0x3041 && cp <= 0x33ff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0xa000 && cp <= 0xa4cf) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1f64f) ||
-    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  ) {
-    return 2;
+  if (cp >= 0x20 && cp < 0x7f) return 1;
+  let width = widths.get(cp);
+  if (width === undefined) {
+    width = stringWidth(String.fromCodePoint(cp));
+    widths.set(cp, width);
   }
-  return 1;
+  return width;
 }
 
 export function textWidth(text: string): number {
@@ -57,11 +48,20 @@ export function textWidth(text: string): number {
 }
 
 /**
+ * What joins code points into one glyph of a width terminals disagree on: the zero-width joiner
+ * (emoji sequences), the text and emoji presentation selectors, and the skin tone modifiers. A
+ * terminal that joins them draws fewer columns than one that does not; without them every
+ * terminal draws the parts, as wide as they are measured here.
+ */
+const JOINERS = /[\u200d\ufe0e\ufe0f]|\u{1f3fb}|\u{1f3fc}|\u{1f3fd}|\u{1f3fe}|\u{1f3ff}/gu;
+
+/**
  * One line of user text made safe to draw: control characters (escape sequences, tabs, bells)
- * become visible stand-ins so they cannot move the cursor or change the terminal's state.
+ * become visible stand-ins so they cannot move the cursor or change the terminal's state, and
+ * joined emoji are drawn as their parts.
  */
 export function sanitize(text: string, glyphs: Glyphs = UNICODE_GLYPHS): string {
-  return escapeControls(text, glyphs.newline);
+  return escapeControls(text, glyphs.newline).replace(JOINERS, '');
 }
 
 /** Cuts `text` to at most `width` columns, marking the cut with an ellipsis. */
@@ -100,7 +100,7 @@ export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   for (const paragraph of text.split(/\r\n|[\n\r]/)) {
     let line = '';
-    for (const word of paragraph.replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').split(/(?<= )/)) {
+    for (const word of paragraph.replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').replace(JOINERS, '').split(/(?<= )/)) {
       if (textWidth(line + word.trimEnd()) <= width) {
         line += word;
         continue;

@@ -1,4 +1,5 @@
 import blessed from 'blessed';
+import { measureBlessedLikeKeeper } from './blessed-widths.js';
 import type { Key } from './keys.js';
 import { keyFromBlessed } from './keys.js';
 import type { Rect } from './layout.js';
@@ -29,6 +30,7 @@ export class Widgets {
   readonly glyphs: Glyphs;
 
   constructor() {
+    measureBlessedLikeKeeper();
     this.screen = blessed.screen({ smartCSR: true, fullUnicode: true, autoPadding: false, warnings: false, title: 'Keeper' });
     const tput = (this.screen as unknown as { tput: TputFlags }).tput;
     const unicode = Boolean(tput.unicode) || tput.numbers?.U8 === 1;
