@@ -31,6 +31,7 @@ function serverOptions(command: Command): Command {
     .option('--refresh-ttl <seconds>', 'refresh token lifetime (KEEPER_REFRESH_TTL, default 30 days)')
     .option('--tls-cert <file>', 'PEM certificate chain for TLS (KEEPER_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key for TLS (KEEPER_TLS_KEY)')
+    .option('--reflection <on|off>', 'gRPC server reflection for tools like grpcurl (KEEPER_REFLECTION, default on)')
     .option('--nats-url <url>', 'NATS JetStream for image jobs instead of the in-process queue (KEEPER_NATS_URL)')
     .option('--blob-dir <dir>', 'where image bytes are kept (KEEPER_BLOB_DIR, default <data-dir>/blobs)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (KEEPER_LOG_LEVEL, default warn)');

@@ -22,6 +22,7 @@ const schema = z.object({
   bcryptCost: z.coerce.number({ message: 'must be a number' }).int().min(10, 'must be at least 10').max(15, 'must be at most 15').default(12),
   maxMessageBytes: positiveInt('bytes').default(4 * 1024 * 1024),
   projector: z.enum(['inline', 'external'], { message: 'must be inline or external' }).default('inline'),
+  reflection: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   natsUrl: z
@@ -59,6 +60,7 @@ const NAMES: Record<string, string> = {
   bcryptCost: 'KEEPER_BCRYPT_COST',
   maxMessageBytes: 'KEEPER_MAX_MESSAGE_BYTES',
   projector: '--projector / KEEPER_PROJECTOR',
+  reflection: '--reflection / KEEPER_REFLECTION',
   tlsCert: '--tls-cert / KEEPER_TLS_CERT',
   tlsKey: '--tls-key / KEEPER_TLS_KEY',
   natsUrl: '--nats-url / KEEPER_NATS_URL',
@@ -89,6 +91,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     bcryptCost: env.KEEPER_BCRYPT_COST || undefined,
     maxMessageBytes: env.KEEPER_MAX_MESSAGE_BYTES || undefined,
     projector: pick(flags, env, 'projector', 'KEEPER_PROJECTOR'),
+    reflection: pick(flags, env, 'reflection', 'KEEPER_REFLECTION'),
     tlsCert: pick(flags, env, 'tlsCert', 'KEEPER_TLS_CERT'),
     tlsKey: pick(flags, env, 'tlsKey', 'KEEPER_TLS_KEY'),
     natsUrl: pick(flags, env, 'natsUrl', 'KEEPER_NATS_URL'),

@@ -83,6 +83,10 @@ export interface ServerParts {
   projectorPollMs?: number;
   tls?: { cert: Buffer; key: Buffer };
   images: ImageParts;
+  /** Serve gRPC server reflection (default on). */
+  reflection?: boolean;
+  /** How often the health service probes the database (default 5 s). */
+  healthIntervalMs?: number;
 }
 
 export interface ImageParts {
@@ -154,7 +158,15 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
   let grpc: RunningGrpcServer;
   try {
     grpc = await startGrpcServer(
-      { host: parts.host, port: parts.port, maxMessageBytes: parts.maxMessageBytes, ...(parts.tls ? { tls: parts.tls } : {}) },
+      {
+        host: parts.host,
+        port: parts.port,
+        maxMessageBytes: parts.maxMessageBytes,
+        reflection: parts.reflection ?? true,
+        healthProbe: () => db.query('SELECT 1'),
+        ...(parts.healthIntervalMs !== undefined ? { healthIntervalMs: parts.healthIntervalMs } : {}),
+        ...(parts.tls ? { tls: parts.tls } : {}),
+      },
       { auth, vault, images },
       logger,
     );
@@ -197,6 +209,7 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
           sessionCheckMs: config.sessionCheckMs,
         },
         inlineProjector: config.projector === 'inline',
+        reflection: config.reflection === 'on',
         images: imagePartsOf(config),
         ...(tls ? { tls } : {}),
       },

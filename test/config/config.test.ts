@@ -50,6 +50,12 @@ describe('server config', () => {
     expect(configError(() => loadServerConfig({}, { KEEPER_SESSION_CHECK_MS: 'often' }))).to.contain('KEEPER_SESSION_CHECK_MS (got "often"): must be a number of milliseconds');
   });
 
+  it('serves reflection unless turned off, and names a bad value', () => {
+    expect(loadServerConfig({}, {}).reflection).to.equal('on');
+    expect(loadServerConfig({ reflection: 'off' }, { KEEPER_REFLECTION: 'on' }).reflection).to.equal('off');
+    expect(configError(() => loadServerConfig({}, { KEEPER_REFLECTION: 'no' }))).to.contain('--reflection / KEEPER_REFLECTION (got "no"): must be on or off');
+  });
+
   it('has image defaults and validates image settings', () => {
     const config = loadServerConfig({}, {});
     expect(config).to.include({ blobDir: '.keeper/blobs', imageMaxBytes: 25_000_000, imageMaxPixels: 100_000_000, imaging: 'inline', imagingConcurrency: 2, blobGcInterval: 3600 });

@@ -8,6 +8,8 @@ export const VERIFIED_SESSION_KEY = 'x-keeper-verified-session';
 
 /** The calls that need no access token: the ones that get one, or end a session by its refresh token. */
 const PUBLIC_METHODS = new Set(['Register', 'Login', 'Refresh', 'Logout'].map((name) => `/keeper.v1.AuthService/${name}`));
+/** Standard services that health checkers and tools call without a user: health and reflection. */
+const PUBLIC_SERVICES = ['/grpc.health.v1.Health/', '/grpc.reflection.v1.ServerReflection/', '/grpc.reflection.v1alpha.ServerReflection/'];
 
 export interface AccessVerifier {
   verifyAccessToken(token: string): Promise<{ userId: string; login: string; sessionId: string }>;
@@ -25,7 +27,7 @@ export function authInterceptor(
   onFault: (error: unknown) => void = () => {},
 ): ServerInterceptor {
   return (method, call) => {
-    const isPublic = PUBLIC_METHODS.has(method.path);
+    const isPublic = PUBLIC_METHODS.has(method.path) || PUBLIC_SERVICES.some((prefix) => method.path.startsWith(prefix));
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         metadata.remove(VERIFIED_USER_KEY);

@@ -11,12 +11,20 @@ import { authInterceptor } from './auth-interceptor.js';
 import { authHandlers } from './auth-handlers.js';
 import { vaultHandlers } from './vault-handlers.js';
 import { decodedStrictly, refuseMalformedRequests } from './strict-decoding.js';
+import { ServingHealth } from './health.js';
+import { addReflection } from './reflection.js';
 
 export interface GrpcServerOptions {
   host: string;
   port: number;
   maxMessageBytes: number;
   tls?: { cert: Buffer; key: Buffer };
+  /** Serve gRPC server reflection (default on). */
+  reflection?: boolean;
+  /** A cheap query: the health service says SERVING only while it succeeds. */
+  healthProbe: () => Promise<unknown>;
+  /** How often healthProbe runs (default 5 s). */
+  healthIntervalMs?: number;
 }
 
 export interface RunningGrpcServer {
@@ -48,6 +56,14 @@ export async function startGrpcServer(
   server.addService(decodedStrictly(AuthServiceService), authHandlers(services.auth, logger));
   server.addService(decodedStrictly(VaultServiceService), vaultHandlers(services.vault, logger));
   server.addService(decodedStrictly(ImageServiceService), imageHandlers(services.images, logger));
+  const health = new ServingHealth(options.healthProbe, {
+    ...(options.healthIntervalMs !== undefined ? { intervalMs: options.healthIntervalMs } : {}),
+    onChange: (serving, err) =>
+      serving ? logger.info('health: SERVING (the database answers)') : err ? logger.warn({ err }, 'health: NOT_SERVING (the database does not answer)') : undefined,
+  });
+  health.addToServer(server);
+  if (options.reflection ?? true) addReflection(server);
+  await health.start();
 
   const credentials = options.tls
     ? ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false)
@@ -64,6 +80,8 @@ export async function startGrpcServer(
     port,
     stop: () =>
       new Promise<void>((resolve) => {
+        // Health checkers see NOT_SERVING (and Watch streams end) before the listener closes.
+        health.drain();
         const force = setTimeout(() => server.forceShutdown(), 5000);
         server.tryShutdown(() => {
           clearTimeout(force);
