@@ -218,6 +218,22 @@ for (const target of databaseTargets) {
       expect((await auth.verifyAccessToken(desk.accessToken)).userId).to.equal(desk.userId);
     });
 
+    it("records a session's last use by its access token, written about once a minute", async () => {
+      const session = await auth.register({ login: uniqueLogin('used'), password: 'correct horse' }, PEER);
+      const me = await auth.verifyAccessToken(session.accessToken);
+      const created = (await auth.listSessions(me))[0]!.createdAt;
+      clock.advance(30_000);
+      await auth.verifyAccessToken(session.accessToken);
+      clock.advance(31_000);
+      await auth.verifyAccessToken(session.accessToken); // the reload after a minute writes the uses
+      let lastUsed = created;
+      for (let i = 0; i < 50 && lastUsed === created; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        lastUsed = (await auth.listSessions(me))[0]!.lastUsedAt;
+      }
+      expect(lastUsed).to.be.within(created + 30_000, created + 61_000);
+    });
+
     it('refuses a session ended through another replica within the check interval, without a query per call', async () => {
       const replicaA = await AuthService.create(db, { accessTokenSecretKey: secret, config: { bcryptCost: 10, sessionCheckMs: 1_000 }, clock: clock.now });
       const replicaB = await AuthService.create(db, { accessTokenSecretKey: secret, config: { bcryptCost: 10, sessionCheckMs: 1_000 }, clock: clock.now });
