@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { inputFieldListSchema, inputFieldNameSchema, inputRecordNameSchema, recordIdSchema, recordKindSchema } from './record.js';
 import { LIMITS } from './limits.js';
 import { hasNoControlCharacters, NO_CONTROL_CHARACTERS } from './text.js';
+import { envelopeJsonSchema } from './vault-key-envelope.js';
 
 const mutationId = recordIdSchema;
 
@@ -57,7 +58,15 @@ export const setVaultKeySchema = z.object({
   mutationId,
   keyId: recordIdSchema,
   replacesKeyId: recordIdSchema.nullable(),
-  envelope: z.string().min(1).max(LIMITS.keyEnvelopeMax, `must be at most ${LIMITS.keyEnvelopeMax} characters`),
+  envelope: z
+    .string()
+    .min(1)
+    .max(LIMITS.keyEnvelopeMax, `must be at most ${LIMITS.keyEnvelopeMax} characters`)
+    .superRefine((text, ctx) => {
+      // Every device of the user is handed this envelope: it must be one they can read.
+      const checked = envelopeJsonSchema.safeParse(text);
+      if (!checked.success) for (const issue of checked.error.issues.slice(0, 3)) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    }),
 });
 
 export const commandSchema = z.discriminatedUnion('type', [

@@ -1,6 +1,7 @@
 export * from './limits.js';
 export * from './record.js';
 export * from './text.js';
+export * from './vault-key-envelope.js';
 export * from './events.js';
 export * from './images.js';
 export * from './commands.js';

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import { ENVELOPE_VERSION, envelopeShapeSchema, envelopeVersionSchema, WRAPPED_KEY_BYTES, wrappedKeySchema } from '../../domain/vault-key-envelope.js';
 import { InvalidSecretWord, MalformedEnvelope, WrongSecretWord } from './errors.js';
-import { associatedData, canonicalId, decodeBase64Strict, gcmOpen, gcmSeal, GCM_OVERHEAD } from './internal.js';
+import { associatedData, canonicalId, decodeBase64Strict, gcmOpen, gcmSeal } from './internal.js';
 import { deriveKek, newKdfParams, normaliseSecretWord, parseKdfParams, type KdfCost, type KdfOptions, type KdfParams } from './kdf.js';
 import { assertVaultKey, generateVaultKey, ownedCopy, VAULT_KEY_BYTES, wipe, type VaultKey } from './key.js';
 
@@ -13,9 +13,8 @@ import { assertVaultKey, generateVaultKey, ownedCopy, VAULT_KEY_BYTES, wipe, typ
  * does not open there even with the right word.
  */
 
-export const ENVELOPE_VERSION = 1;
+export { ENVELOPE_VERSION } from '../../domain/vault-key-envelope.js';
 const ENVELOPE_LABEL = 'keeper/vault-key-envelope';
-const WRAPPED_BYTES = GCM_OVERHEAD + VAULT_KEY_BYTES;
 
 export interface VaultKeyEnvelope {
   v: 1;
@@ -30,26 +29,19 @@ export interface CreateVaultKeyOptions extends KdfOptions {
   kdf?: Partial<KdfCost>;
 }
 
-const envelopeShape = z.strictObject({
-  v: z.int(),
-  kdf: z.unknown(),
-  wrapped: z.string(),
-  userId: z.string().min(1).max(200),
-});
-
 /**
  * Validates an envelope read from storage. Throws MalformedEnvelope for a wrong shape, version or
- * encoding, and its subclass UnsafeKdfParams for parameters out of bounds.
+ * encoding, and its subclass UnsafeKdfParams for parameters out of bounds. The server checks the
+ * same format (src/domain/vault-key-envelope.ts) before it accepts an envelope.
  */
 export function parseEnvelope(input: unknown, options: KdfOptions = {}): VaultKeyEnvelope {
-  const shape = envelopeShape.safeParse(input);
+  const shape = envelopeShapeSchema.safeParse(input);
   if (!shape.success) {
     throw new MalformedEnvelope(shape.error.issues.map((issue) => `${issue.path.join('.') || 'envelope'}: ${issue.message}`).join('; '));
   }
-  if (shape.data.v !== ENVELOPE_VERSION) throw new MalformedEnvelope(`unsupported version ${shape.data.v}`);
-  const wrapped = decodeBase64Strict(shape.data.wrapped);
-  if (wrapped === null || wrapped.length !== WRAPPED_BYTES) {
-    throw new MalformedEnvelope(`wrapped: must be canonical base64 of ${WRAPPED_BYTES} bytes`);
+  if (!envelopeVersionSchema.safeParse(shape.data.v).success) throw new MalformedEnvelope(`unsupported version ${shape.data.v}`);
+  if (!wrappedKeySchema.safeParse(shape.data.wrapped).success) {
+    throw new MalformedEnvelope(`wrapped: must be canonical base64 of ${WRAPPED_KEY_BYTES} bytes`);
   }
   const kdf = parseKdfParams(shape.data.kdf, options);
   return { v: ENVELOPE_VERSION, kdf, wrapped: shape.data.wrapped, userId: shape.data.userId };

@@ -50,15 +50,9 @@ export function gcmOpen(key: VaultKey, blob: Uint8Array, aad: Uint8Array): Buffe
   }
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
-/** Canonical padded base64 only (Node's decoder silently skips junk); null otherwise. */
-export function decodeBase64Strict(text: string): Buffer | null {
-  if (!BASE64.test(text)) return null;
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64') === text ? bytes : null;
-}
+export { decodeBase64Strict } from '../../domain/vault-key-envelope.js';
 
 /** Canonical unpadded base64url only; null otherwise. */
 export function decodeBase64UrlStrict(text: string): Buffer | null {

@@ -1,8 +1,10 @@
 import { randomBytes, scrypt } from 'node:crypto';
-import { z } from 'zod';
 import { InvalidSecretWord, UnsafeKdfParams } from './errors.js';
-import { decodeBase64Strict } from './internal.js';
+import { decodeBase64Strict, KEK_BYTES, kdfParamsSchema, SALT_BYTES, type KdfOptions, type KdfParams } from '../../domain/vault-key-envelope.js';
 import { ownedCopy, type VaultKey } from './key.js';
+
+// The parameters' format (and its bounds) is shared with the server, which checks envelopes too.
+export { KEK_BYTES, kdfParamsSchema, SALT_BYTES, SCRYPT_BOUNDS, type KdfOptions, type KdfParams } from '../../domain/vault-key-envelope.js';
 
 /**
  * Secret word -> key-encryption key (KEK), with scrypt from node:crypto.
@@ -16,76 +18,13 @@ import { ownedCopy, type VaultKey } from './key.js';
  * client derive with weak parameters, nor make it allocate gigabytes.
  */
 
-export interface KdfParams {
-  alg: 'scrypt';
-  /** CPU/memory cost, a power of two. */
-  N: number;
-  /** Block size. */
-  r: number;
-  /** Parallelisation. */
-  p: number;
-  /** Canonical base64 of 16 to 64 random bytes. */
-  salt: string;
-  dkLen: 32;
-}
-
 export type KdfCost = Pick<KdfParams, 'N' | 'r' | 'p'>;
 
-export interface KdfOptions {
-  /**
-   * Accepts N down to 2^10 so unit tests stay fast. Never set it outside tests: without it the
-   * floor is N = 2^15.
-   */
-  allowWeakForTests?: boolean;
-}
-
 export const SCRYPT_DEFAULTS: Readonly<KdfCost> = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
-
-export const SCRYPT_BOUNDS = Object.freeze({
-  minN: 2 ** 15,
-  /** Only with `allowWeakForTests`. */
-  minNForTests: 2 ** 10,
-  maxN: 2 ** 20,
-  minR: 8,
-  maxR: 16,
-  minP: 1,
-  maxP: 4,
-  /** 128 * N * r; 1 GiB (e.g. N = 2^20 with r = 8, or N = 2^19 with r = 16). */
-  maxMemoryBytes: 2 ** 30,
-});
-
-export const SALT_BYTES = 16;
-const SALT_MAX_BYTES = 64;
-export const KEK_BYTES = 32;
 
 /** Bytes OpenSSL allocates for scrypt: V (128 * r * (N + 2)) plus B (128 * r * p). */
 export function scryptMemoryBytes(cost: KdfCost): number {
   return 128 * cost.r * (cost.N + 2 + cost.p);
-}
-
-/** The zod schema for stored parameters, with the floor depending on `allowWeakForTests`. */
-export function kdfParamsSchema(options: KdfOptions = {}) {
-  const minN = options.allowWeakForTests ? SCRYPT_BOUNDS.minNForTests : SCRYPT_BOUNDS.minN;
-  return z
-    .strictObject({
-      alg: z.literal('scrypt'),
-      N: z
-        .int()
-        .min(minN, `N must be at least 2^${Math.log2(minN)}`)
-        .max(SCRYPT_BOUNDS.maxN, `N must be at most 2^${Math.log2(SCRYPT_BOUNDS.maxN)}`)
-        .refine((n) => (n & (n - 1)) === 0, 'N must be a power of two'),
-      r: z.int().min(SCRYPT_BOUNDS.minR).max(SCRYPT_BOUNDS.maxR),
-      p: z.int().min(SCRYPT_BOUNDS.minP).max(SCRYPT_BOUNDS.maxP),
-      salt: z.string().refine((salt) => {
-        const bytes = decodeBase64Strict(salt);
-        return bytes !== null && bytes.length >= SALT_BYTES && bytes.length <= SALT_MAX_BYTES;
-      }, `salt must be canonical base64 of ${SALT_BYTES} to ${SALT_MAX_BYTES} bytes`),
-      dkLen: z.literal(KEK_BYTES),
-    })
-    .refine((params) => 128 * params.N * params.r <= SCRYPT_BOUNDS.maxMemoryBytes, {
-      message: `N and r need more than ${SCRYPT_BOUNDS.maxMemoryBytes / 2 ** 20} MiB of memory`,
-      path: ['N'],
-    });
 }
 
 /** Validates stored parameters; throws UnsafeKdfParams (naming the offending fields, never the salt). */

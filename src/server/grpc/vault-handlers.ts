@@ -27,7 +27,7 @@ export function vaultHandlers(vault: VaultService, logger: Logger): VaultService
     }),
     push: unary(logger, async (call) => {
       const userId = verifiedUser(call);
-      const outcome = await vault.push(userId, parsePushRequest(call.request));
+      const outcome = await vault.push(userId, parsePushRequest(call.request, userId));
       return outcome.kind === 'accepted'
         ? { result: { $case: 'accepted', value: { version: outcome.version, duplicate: outcome.duplicate } } }
         : { result: { $case: 'conflict', value: { currentVersion: outcome.currentVersion } } };
