@@ -70,7 +70,7 @@ async function inspect(head: Uint8Array, input: Uint8Array | string, limits: Ima
     // No pixel limit here: the header is all that is read, and the check below names the sizes.
     metadata = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new ImageRejected('corrupt', `the ${type} file is damaged: ${decoderMessage(error)}`, { cause: error });
+    throw new ImageRejected('corrupt', `the ${type} file cannot be read: ${describeDecodeFailure(error)}`, { cause: error });
   }
   const { width, height } = metadata.autoOrient ?? metadata;
   if (!width || !height) throw new ImageRejected('corrupt', `the ${type} file declares no dimensions`);
@@ -87,10 +87,25 @@ function checkPixels(width: number, height: number, maxPixels: number): void {
   }
 }
 
-/** sharp's messages read "VipsJpeg: premature end of JPEG image"; keep the part a person can use. */
+/** sharp's messages read "VipsJpeg: premature end of JPEG image"; keep the first line, without sharp's own prefix. */
 export function decoderMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^Input buffer (has corrupt header|contains unsupported image format)?:?\s*/i, '').split('\n')[0]!.trim() || message;
+}
+
+// libvips and its loaders word the same trouble many ways; the owner gets one plain sentence.
+const DECODER_PROBLEMS: Array<[RegExp, string]> = [
+  [/premature end|unexpected end|end of file|truncated|bad seek|short read|not enough data/i, 'the file is cut short, its picture data ends early'],
+  [/unsupported image format/i, 'the file is in a form the image library cannot read'],
+  [/huffman|corrupt|bogus|invalid|crc|read error|unable to parse|bad |damaged/i, 'the picture data is damaged'],
+];
+
+/** What is wrong, in plain words, with libvips' own words after it in brackets, cut short. */
+export function describeDecodeFailure(error: unknown): string {
+  const detail = decoderMessage(error);
+  const whole = error instanceof Error ? error.message : String(error);
+  const plain = DECODER_PROBLEMS.find(([pattern]) => pattern.test(whole))?.[1] ?? 'the picture data cannot be decoded';
+  return `${plain} (${detail.length > 80 ? `${detail.slice(0, 79)}…` : detail})`;
 }
 
 function megapixels(pixels: number): string {

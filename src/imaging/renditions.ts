@@ -1,5 +1,5 @@
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
-import { DEFAULT_MAX_PIXELS, decoderMessage, ImageRejected, inspectImage, type ImageLimits } from './inspect.js';
+import { DEFAULT_MAX_PIXELS, describeDecodeFailure, ImageRejected, inspectImage, type ImageLimits } from './inspect.js';
 import { BudgetUnreachable, fitJpeg, type PixelSource } from './jpeg-budget.js';
 
 export { sniffImageType } from './sniff.js';
@@ -117,6 +117,6 @@ async function decoding<T>(work: () => Promise<T>): Promise<T> {
     const message = error instanceof Error ? error.message : String(error);
     if (/out of memory|cannot allocate|memory allocation/i.test(message)) throw error;
     if (/exceeds pixel limit/i.test(message)) throw new ImageRejected('too_many_pixels', 'the image has more pixels than allowed', { cause: error });
-    throw new ImageRejected('corrupt', `the image could not be decoded: ${decoderMessage(error)}`, { cause: error });
+    throw new ImageRejected('corrupt', `the image could not be decoded: ${describeDecodeFailure(error)}`, { cause: error });
   }
 }

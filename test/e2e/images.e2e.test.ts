@@ -164,6 +164,21 @@ for (const target of databaseTargets) {
         expect(error.details).to.match(/more bytes arrived than the 40/);
       });
 
+      it('a JPEG, PNG, WebP or GIF cut short, with a sentence saying so, before the worker sees it', async () => {
+        const small = sharp({ create: { width: 48, height: 32, channels: 3, background: '#c63' } });
+        const cases: Array<[string, Buffer, RegExp]> = [
+          ['jpeg', photo.subarray(0, Math.floor(photo.length / 2)), /^the JPEG file is cut short: it ends before its end marker$/],
+          ['png', (await small.clone().png().toBuffer()).subarray(0, -12), /^the PNG file is cut short: it ends before its IEND chunk$/],
+          ['webp', (await small.clone().webp().toBuffer()).subarray(0, -10), /^the WebP file is cut short/],
+          ['gif', (await small.clone().gif().toBuffer()).subarray(0, -1), /^the GIF file is cut short/],
+        ];
+        for (const [name, cut, sentence] of cases) {
+          const error = await rejection(alice.uploadImage(header(recordId, cut, { fileName: `cut.${name}` }), () => chunks(cut)));
+          expect(error.code, name).to.equal(status.INVALID_ARGUMENT);
+          expect(error.details, name).to.match(sentence);
+        }
+      });
+
       it('a file that is not an image, whatever type it declares', async () => {
         const text = Buffer.from('this is a plain text file pretending to be a JPEG image, nothing more');
         const error = await rejection(alice.uploadImage(header(recordId, text, { declaredType: 'image/jpeg' }), () => chunks(text)));

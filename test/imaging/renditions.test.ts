@@ -89,7 +89,7 @@ describe('image renditions', function () {
     });
 
     it('rejects a JPEG cut off inside its header as corrupt', async function () {
-      await expectRejected(inspectImage(photo.subarray(0, 120)), 'corrupt', /^the image\/jpeg file is damaged: .+/);
+      await expectRejected(inspectImage(photo.subarray(0, 120)), 'corrupt', /^the image\/jpeg file cannot be read: the file is cut short, its picture data ends early \(.+\)$/);
     });
 
     it('rejects HEIC as an unsupported type', async function () {
@@ -243,7 +243,7 @@ describe('image renditions', function () {
       const truncated = photo.subarray(0, Math.floor(photo.length / 2));
       // The header is intact, so inspection alone lets it through; decoding finds the end missing.
       expect(await inspectImage(truncated)).to.deep.equal({ type: 'image/jpeg', width: 4000, height: 3000 });
-      await expectRejected(makeCover(truncated), 'corrupt', /^the image could not be decoded: .*premature end/i);
+      await expectRejected(makeCover(truncated), 'corrupt', /^the image could not be decoded: the file is cut short, its picture data ends early \(VipsJpeg: premature end of JPEG image\)$/);
       await expectRejected(makeCompact(truncated), 'corrupt', /^the image could not be decoded: .*premature end/i);
     });
 

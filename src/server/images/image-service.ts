@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import { decideAttachImage, decideDetachImage, decideRenditions, type ImageRendition, type ImageState, type RenditionInfo } from '../../domain/images.js';
 import type { VaultState } from '../../domain/vault-state.js';
 import { derivedId } from '../../lib/derived-id.js';
+import { structureCheck, type StructureCheck } from '../../imaging/structure.js';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
 import type { VaultService } from '../vault/vault-service.js';
 import { ImageRequestRejected } from './upload-errors.js';
@@ -153,6 +154,14 @@ export class ImageService {
   private async receive(writer: BlobWriter, header: UploadHeader, chunks: AsyncIterable<Uint8Array>): Promise<string> {
     let head = Buffer.alloc(0);
     let sniffed: string | undefined = header.encrypted ? SEALED_TYPE : undefined;
+    let structure: StructureCheck | undefined;
+    const sniffHead = () => {
+      const type = this.sniffOrReject(head);
+      // A file cut short is found as its bytes pass, before anything tries to decode it.
+      structure = structureCheck(type);
+      structure?.push(head);
+      return type;
+    };
     for await (const chunk of chunks) {
       if (chunk.byteLength > IMAGE_CHUNK_BYTES) {
         throw new ImageRequestRejected('invalid', `a chunk of ${chunk.byteLength} bytes is larger than the ${IMAGE_CHUNK_BYTES} allowed`);
@@ -163,16 +172,20 @@ export class ImageService {
       await writer.write(chunk);
       if (!sniffed && head.byteLength < SNIFF_BYTES) {
         head = Buffer.concat([head, chunk]);
-        if (head.byteLength >= SNIFF_BYTES) sniffed = this.sniffOrReject(head);
+        if (head.byteLength >= SNIFF_BYTES) sniffed = sniffHead();
+      } else {
+        structure?.push(chunk);
       }
     }
     if (writer.size !== header.size) {
       throw new ImageRequestRejected('invalid', `the upload ended after ${writer.size} of the ${header.size} bytes the header declared`);
     }
-    sniffed ??= this.sniffOrReject(head);
+    sniffed ??= sniffHead();
     if (writer.digest() !== header.sha256.toLowerCase()) {
       throw new ImageRequestRejected('invalid', 'the bytes received do not match the sha256 in the header');
     }
+    const problem = structure?.finish();
+    if (problem) throw new ImageRequestRejected('invalid', problem);
     return sniffed;
   }
 
