@@ -26,18 +26,25 @@ export const protobufFileName = "keeper/v1/auth.proto";
 export interface RegisterRequest {
   login: string;
   password: string;
-  /** Names the installation the session is for (shown by ListSessions); optional. */
+  /**
+   * Names the installation the session is for (shown by ListSessions); optional, at most 100
+   * characters, no control characters.
+   */
   clientId: string;
 }
 
 export interface LoginRequest {
   login: string;
   password: string;
-  /** Names the installation the session is for (shown by ListSessions); optional. */
+  /**
+   * Names the installation the session is for (shown by ListSessions); optional, at most 100
+   * characters, no control characters.
+   */
   clientId: string;
 }
 
 export interface RefreshRequest {
+  /** The refresh_token of the last Session received (43 characters of base64url). */
   refreshToken: string;
 }
 
@@ -61,12 +68,17 @@ export interface RefreshResponse {
 }
 
 export interface Session {
+  /** A UUID. */
   userId: string;
+  /** As registered (its letter case kept). */
   login: string;
+  /** Send as "authorization: Bearer <access_token>"; valid for 15 minutes by default. */
   accessToken: string;
   /** Unix time in milliseconds. */
   accessExpiresAt: number;
+  /** Opaque; keep it secret and use it once (see Refresh). Valid for 30 days by default. */
   refreshToken: string;
+  /** Unix time in milliseconds. */
   refreshExpiresAt: number;
 }
 
@@ -96,7 +108,10 @@ export interface SessionInfo {
 export interface RevokeSessionsRequest {
   target:
     | //
-    /** One session of the caller's (from ListSessions). */
+    /**
+     * One session of the caller's (from ListSessions): NOT_FOUND when the caller has no such
+     * session going on. Naming the caller's own session is the same as Logout.
+     */
     { $case: "sessionId"; value: string }
     | //
     /** Every session of the caller's except the one this call is made with. */
@@ -1340,10 +1355,32 @@ export const RevokeSessionsResponse: MessageFns<RevokeSessionsResponse> = {
 /**
  * Auth issues short-lived access tokens (PASETO v4.public) and rotating refresh tokens.
  * Every other service requires "authorization: Bearer <access token>" metadata.
- * Register, Login, Refresh and Logout need no access token; ListSessions and RevokeSessions do.
+ * Register, Login, Refresh and Logout need no access token; ListSessions and RevokeSessions do
+ * (and grpc.health.v1.Health and server reflection need none).
+ *
+ * Errors are a status with one sentence in its details:
+ * - INVALID_ARGUMENT: the input breaks a rule below; the details start with the field ("login: ...").
+ * - ALREADY_EXISTS: Register with a login already taken (in any letter case).
+ * - UNAUTHENTICATED: wrong login or password (one answer for both), or an unusable token. The
+ *   details say which: "access token has expired" (call Refresh), "refresh token is invalid",
+ *   "refresh token has expired", or "session ended: ..." (logged out, revoked from another session,
+ *   or a refresh token used twice): log in again.
+ * - RESOURCE_EXHAUSTED with the trailer "retry-after-ms" (decimal milliseconds): too many failed
+ *   logins; wait that long. Failures count per login and client address (5), per address (20)
+ *   and per login across addresses (100), within 15 minutes; each further failure doubles the
+ *   wait, from 1 second up to 5 minutes. A RESOURCE_EXHAUSTED without that trailer (other
+ *   services) is a size or count limit: retrying the same request will not help.
+ * - UNAVAILABLE: the server cannot reach its database right now; retrying is safe.
  */
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
+  /**
+   * Creates an account and starts a session. Login: 3 to 64 characters of A-Z a-z 0-9 . _ @ -,
+   * leading and trailing spaces trimmed, unique regardless of case. Password: 10 to 72 bytes of
+   * UTF-8 (bcrypt reads no further), not one character repeated, not the login, no NUL.
+   * 20 "already taken" answers to one address within 15 minutes slow its registrations down
+   * (RESOURCE_EXHAUSTED with retry-after-ms); they never count against logging in.
+   */
   register: {
     path: "/keeper.v1.AuthService/Register" as const,
     requestStream: false as const,
@@ -1353,6 +1390,10 @@ export const AuthServiceService = {
     responseSerialize: (value: RegisterResponse): Buffer => Buffer.from(RegisterResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisterResponse => RegisterResponse.decode(value),
   },
+  /**
+   * Starts a session. Only bounds are checked here (login 1 to 64 characters, password at most
+   * 72 bytes), so a refusal never tells which accounts exist.
+   */
   login: {
     path: "/keeper.v1.AuthService/Login" as const,
     requestStream: false as const,
@@ -1362,6 +1403,13 @@ export const AuthServiceService = {
     responseSerialize: (value: LoginResponse): Buffer => Buffer.from(LoginResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LoginResponse => LoginResponse.decode(value),
   },
+  /**
+   * Exchanges a refresh token for a new session message (a new access token and the next refresh
+   * token; the presented one is used up). A client that lost the answer may send the same token
+   * again within 10 seconds (the server's KEEPER_REFRESH_REUSE_WINDOW) and gets the same next
+   * refresh token; later, or once that next token was used, the token counts as stolen and the
+   * whole session ends.
+   */
   refresh: {
     path: "/keeper.v1.AuthService/Refresh" as const,
     requestStream: false as const,
@@ -1371,6 +1419,10 @@ export const AuthServiceService = {
     responseSerialize: (value: RefreshResponse): Buffer => Buffer.from(RefreshResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RefreshResponse => RefreshResponse.decode(value),
   },
+  /**
+   * Ends the refresh token's session: its refresh token and all its access tokens are refused
+   * from now on, on every server replica within about a second. An unknown token is quietly OK.
+   */
   logout: {
     path: "/keeper.v1.AuthService/Logout" as const,
     requestStream: false as const,
@@ -1409,9 +1461,31 @@ export const AuthServiceService = {
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
+  /**
+   * Creates an account and starts a session. Login: 3 to 64 characters of A-Z a-z 0-9 . _ @ -,
+   * leading and trailing spaces trimmed, unique regardless of case. Password: 10 to 72 bytes of
+   * UTF-8 (bcrypt reads no further), not one character repeated, not the login, no NUL.
+   * 20 "already taken" answers to one address within 15 minutes slow its registrations down
+   * (RESOURCE_EXHAUSTED with retry-after-ms); they never count against logging in.
+   */
   register: handleUnaryCall<RegisterRequest, RegisterResponse>;
+  /**
+   * Starts a session. Only bounds are checked here (login 1 to 64 characters, password at most
+   * 72 bytes), so a refusal never tells which accounts exist.
+   */
   login: handleUnaryCall<LoginRequest, LoginResponse>;
+  /**
+   * Exchanges a refresh token for a new session message (a new access token and the next refresh
+   * token; the presented one is used up). A client that lost the answer may send the same token
+   * again within 10 seconds (the server's KEEPER_REFRESH_REUSE_WINDOW) and gets the same next
+   * refresh token; later, or once that next token was used, the token counts as stolen and the
+   * whole session ends.
+   */
   refresh: handleUnaryCall<RefreshRequest, RefreshResponse>;
+  /**
+   * Ends the refresh token's session: its refresh token and all its access tokens are refused
+   * from now on, on every server replica within about a second. An unknown token is quietly OK.
+   */
   logout: handleUnaryCall<LogoutRequest, LogoutResponse>;
   /** The caller's sessions that have not ended, most recently used first. */
   listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
@@ -1423,6 +1497,13 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
 }
 
 export interface AuthServiceClient extends Client {
+  /**
+   * Creates an account and starts a session. Login: 3 to 64 characters of A-Z a-z 0-9 . _ @ -,
+   * leading and trailing spaces trimmed, unique regardless of case. Password: 10 to 72 bytes of
+   * UTF-8 (bcrypt reads no further), not one character repeated, not the login, no NUL.
+   * 20 "already taken" answers to one address within 15 minutes slow its registrations down
+   * (RESOURCE_EXHAUSTED with retry-after-ms); they never count against logging in.
+   */
   register(
     request: RegisterRequest,
     callback: (error: ServiceError | null, response: RegisterResponse) => void,
@@ -1438,6 +1519,10 @@ export interface AuthServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RegisterResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Starts a session. Only bounds are checked here (login 1 to 64 characters, password at most
+   * 72 bytes), so a refusal never tells which accounts exist.
+   */
   login(
     request: LoginRequest,
     callback: (error: ServiceError | null, response: LoginResponse) => void,
@@ -1453,6 +1538,13 @@ export interface AuthServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LoginResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Exchanges a refresh token for a new session message (a new access token and the next refresh
+   * token; the presented one is used up). A client that lost the answer may send the same token
+   * again within 10 seconds (the server's KEEPER_REFRESH_REUSE_WINDOW) and gets the same next
+   * refresh token; later, or once that next token was used, the token counts as stolen and the
+   * whole session ends.
+   */
   refresh(
     request: RefreshRequest,
     callback: (error: ServiceError | null, response: RefreshResponse) => void,
@@ -1468,6 +1560,10 @@ export interface AuthServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RefreshResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Ends the refresh token's session: its refresh token and all its access tokens are refused
+   * from now on, on every server replica within about a second. An unknown token is quietly OK.
+   */
   logout(
     request: LogoutRequest,
     callback: (error: ServiceError | null, response: LogoutResponse) => void,

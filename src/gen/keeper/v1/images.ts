@@ -77,10 +77,13 @@ export function renditionToJSON(object: Rendition): string {
 export interface UploadHeader {
   /** Chosen by the client (a UUID), so that a retried upload attaches the image once. */
   imageId: string;
+  /** A live record of the caller's (a UUID). */
   recordId: string;
+  /** At most 255 characters (512 when sealed), a plain file name: no slashes or control characters. */
   fileName: string;
   /** What the client believes the type is; the server sniffs the bytes and trusts those. */
   declaredType: string;
+  /** Bytes that follow: more than 0, at most the server's KEEPER_IMAGE_MAX_BYTES. */
   size: number;
   /** Hex SHA-256 of all the bytes that follow. */
   sha256: string;
@@ -1608,7 +1611,20 @@ export const DeleteImageResponse: MessageFns<DeleteImageResponse> = {
   },
 };
 
-/** Images attached to the records of the caller's vault. Every call is scoped to the caller. */
+/**
+ * Images attached to the records of the caller's vault. Every call is scoped to the caller (an
+ * image or record of another user is NOT_FOUND) and needs "authorization: Bearer <access token>".
+ *
+ * Limits (server defaults): at most 25,000,000 bytes per image (KEEPER_IMAGE_MAX_BYTES) and
+ * 100,000,000 pixels (KEEPER_IMAGE_MAX_PIXELS); 50 images per record; a file name of at most 255
+ * characters (512 when sealed on the client), a plain name (no slashes or control characters).
+ * Accepted formats, told by the first bytes whatever declared_type says: JPEG, PNG, WebP, GIF,
+ * AVIF, TIFF (not HEIC).
+ * Errors: INVALID_ARGUMENT (a bad header, bytes that are not an accepted image or have too many
+ * pixels, a hash or size that does not match), RESOURCE_EXHAUSTED without "retry-after-ms" (too
+ * many bytes, too many images on the record), NOT_FOUND, FAILED_PRECONDITION (a rendition not
+ * made yet: try again shortly).
+ */
 export type ImageServiceService = typeof ImageServiceService;
 export const ImageServiceService = {
   /**
