@@ -29,6 +29,9 @@ const METHODS: Array<{ path: string; kind: MethodKind }> = [
   { path: '/keeper.v1.ImageService/DownloadImage', kind: 'serverStream' },
   { path: '/keeper.v1.ImageService/ListImages', kind: 'unary' },
   { path: '/keeper.v1.ImageService/DeleteImage', kind: 'unary' },
+  { path: '/grpc.health.v1.Health/Check', kind: 'unary' },
+  { path: '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', kind: 'bidi' },
+  { path: '/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', kind: 'bidi' },
 ];
 
 /** A uint64 field above 2^53 (appended last, so it wins over the same field earlier in the message). */

@@ -8,7 +8,7 @@ export interface RawOutcome {
   messages: Buffer[];
 }
 
-export type MethodKind = 'unary' | 'serverStream' | 'clientStream';
+export type MethodKind = 'unary' | 'serverStream' | 'clientStream' | 'bidi';
 
 const identity = (value: Buffer): Buffer => value;
 
@@ -46,6 +46,13 @@ export class RawGrpcClient {
         stream.on('data', (message: Buffer) => messages.push(message));
         stream.on('error', (error: ServiceError) => resolve(outcome(error)));
         stream.on('end', () => resolve(outcome(null)));
+      } else if (kind === 'bidi') {
+        const stream = this.client.makeBidiStreamRequest(path, identity, identity, metadata, options);
+        stream.on('data', (message: Buffer) => messages.push(message));
+        stream.on('error', (error: ServiceError) => resolve(outcome(error)));
+        stream.on('end', () => resolve(outcome(null)));
+        for (const request of requests) stream.write(request);
+        stream.end();
       } else {
         const stream = this.client.makeClientStreamRequest(path, identity, identity, metadata, options, (error, response) => {
           if (response) messages.push(response);

@@ -10,7 +10,7 @@ import type { VaultService } from '../vault/vault-service.js';
 import { authInterceptor } from './auth-interceptor.js';
 import { authHandlers } from './auth-handlers.js';
 import { vaultHandlers } from './vault-handlers.js';
-import { decodedStrictly, refuseMalformedRequests } from './strict-decoding.js';
+import { decodedSafely, decodedStrictly, refuseMalformedRequests } from './strict-decoding.js';
 import { ServingHealth } from './health.js';
 import { addReflection } from './reflection.js';
 
@@ -61,8 +61,10 @@ export async function startGrpcServer(
     onChange: (serving, err) =>
       serving ? logger.info('health: SERVING (the database answers)') : err ? logger.warn({ err }, 'health: NOT_SERVING (the database does not answer)') : undefined,
   });
-  health.addToServer(server);
-  if (options.reflection ?? true) addReflection(server);
+  // The standard services decode with proto-loader: a request it cannot read is refused too.
+  const guarded: Pick<Server, 'addService'> = { addService: (service, implementation) => server.addService(decodedSafely(service), implementation) };
+  health.addToServer(guarded);
+  if (options.reflection ?? true) addReflection(guarded);
   await health.start();
 
   const credentials = options.tls

@@ -61,6 +61,40 @@ export function decodedStrictly<S extends ServiceDefinition>(service: S): S {
 }
 
 /**
+ * proto-loader's decoder reads some truncated messages without complaint, so the outer message's
+ * framing is checked first: every tag valid and every field inside the bytes.
+ */
+function assertWellFormed(bytes: Uint8Array): void {
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
+    const [fieldNo, wireType] = reader.tag();
+    reader.skip(wireType, fieldNo);
+  }
+}
+
+/**
+ * The service with any decoding failure turned into a MalformedRequest, for services whose
+ * deserializers are not ts-proto's (health and reflection, from proto-loader).
+ */
+export function decodedSafely<S extends ServiceDefinition>(service: S): S {
+  const safe: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(service)) {
+    safe[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          assertWellFormed(bytes);
+          return method.requestDeserialize(bytes);
+        } catch (error) {
+          return new MalformedRequest(reasonOf(error));
+        }
+      },
+    };
+  }
+  return safe as unknown as S;
+}
+
+/**
  * Answers a request that could not be decoded with INVALID_ARGUMENT naming the method and the
  * reason, and drops the rest of that call's input. `onRefused` logs it (at debug: any client can
  * send garbage, so it must not fill the log).
