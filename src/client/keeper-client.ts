@@ -221,7 +221,9 @@ export class KeeperClient {
       if (isServiceError(error) && error.code === status.UNAUTHENTICATED) {
         await this.sessions.clear();
         this.session = undefined;
-        throw new NotLoggedIn(`session ended (${error.details}): run \`keeper login\` again`);
+        // The server's "session ended: <why>" (logged out, revoked...) is said once, as the why.
+        const why = error.details.replace(/^session ended: /, '');
+        throw new NotLoggedIn(`session ended (${why}): run \`keeper login\` again`);
       }
       throw error;
     }

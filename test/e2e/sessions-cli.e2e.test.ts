@@ -48,7 +48,7 @@ describe('keeper sessions (CLI end to end)', function () {
     const others = await keeper(['sessions', 'revoke', '--all-others'], env(desk));
     expect(others.code, others.stderr).to.equal(0);
     expect(others.stdout).to.contain('ended 1 other session; this one goes on');
-    expectSentence(await keeper(['ls'], env(laptop)), 3, /session ended: it was revoked from another session/);
+    expectSentence(await keeper(['ls'], env(laptop)), 3, /session ended \(it was revoked from another session\): run `keeper login` again/);
 
     const mine = json.find((s) => s.current)!.sessionId;
     const self = await keeper(['sessions', 'revoke', mine.slice(0, 8)], env(desk));

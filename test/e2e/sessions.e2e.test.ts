@@ -82,7 +82,7 @@ for (const target of databaseTargets) {
       expect(await elsewhere.revokeSessions({ sessionId: deviceSession.sessionId })).to.equal(1);
       const stopped = await device.status().catch((error: unknown) => error);
       expect(stopped).to.be.instanceOf(NotLoggedIn);
-      expect((stopped as Error).message).to.contain('session ended: it was revoked from another session');
+      expect((stopped as Error).message).to.equal('session ended (it was revoked from another session): run `keeper login` again');
       expect(await device.currentSession()).to.equal(undefined);
       await elsewhere.status();
     });
