@@ -24,7 +24,8 @@ export function openClients(options: ChannelOptions): GrpcClients {
   // A window of 4 MiB instead of HTTP/2's 64 KiB lets an image download stream without waiting on
   // every window update (loopback image downloads went from about 80 to about 200 MB/s).
   // Channelz (gRPC's live introspection) is not used, and its per-call bookkeeping costs every call.
-  const channelOptions = { 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc-node.flow_control_window': 4 * 1024 * 1024, 'grpc.enable_channelz': 0 };
+  // The receive limit stays gRPC's default (4 MiB): the server pages List and Pull well below it.
+  const channelOptions = { 'grpc-node.flow_control_window': 4 * 1024 * 1024, 'grpc.enable_channelz': 0 };
   // One channel (one connection, one resolver and balancer) carries all three services.
   const channel = new Channel(options.server, creds, channelOptions);
   const shared = { channelOverride: channel };

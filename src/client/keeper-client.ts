@@ -22,6 +22,8 @@ export class NotLoggedIn extends Error {
 }
 
 const REFRESH_MARGIN_MS = 30_000;
+/** Listings started before one completes without the vault changing under it. */
+const LIST_ATTEMPTS = 5;
 
 /**
  * The server as the client sees it: auth calls that keep the session file current, and vault
@@ -40,6 +42,8 @@ export class KeeperClient {
     private readonly sessions: SessionStore,
     private readonly timeoutMs = 15_000,
     private readonly clientId = '',
+    /** The largest List and Pull message wanted, in bytes (0: the server's default, 1 MiB). */
+    private readonly pageBytes = 0,
   ) {
     this.grpc = openClients(channel);
   }
@@ -96,8 +100,35 @@ export class KeeperClient {
     return this.withToken((metadata) => callUnary(this.grpc.vault.status.bind(this.grpc.vault), {}, metadata, this.timeoutMs));
   }
 
-  list(): Promise<ListResponse> {
-    return this.withToken((metadata) => callUnary(this.grpc.vault.list.bind(this.grpc.vault), {}, metadata, this.timeoutMs));
+  /**
+   * The whole snapshot, its pages put together. When the vault changed while it was listed the
+   * server ends the listing with ABORTED (its pages would not make one snapshot): it is listed again.
+   */
+  async list(): Promise<ListResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.withToken((metadata) => this.listPages(metadata));
+      } catch (error) {
+        if (attempt < LIST_ATTEMPTS && isServiceError(error) && error.code === status.ABORTED) continue;
+        throw error;
+      }
+    }
+  }
+
+  private listPages(metadata: Metadata): Promise<ListResponse> {
+    return new Promise<ListResponse>((resolve, reject) => {
+      const snapshot: ListResponse = { version: 0, lastModifiedAt: 0, records: [], images: [], vaultKey: undefined };
+      const stream = this.grpc.vault.list({ pageBytes: this.pageBytes }, metadata);
+      stream.on('data', (page: ListResponse) => {
+        snapshot.version = page.version;
+        snapshot.lastModifiedAt = page.lastModifiedAt;
+        if (page.vaultKey) snapshot.vaultKey = page.vaultKey;
+        for (const record of page.records) snapshot.records.push(record);
+        for (const image of page.images) snapshot.images.push(image);
+      });
+      stream.on('error', reject);
+      stream.on('end', () => resolve(snapshot));
+    });
   }
 
   push(request: PushRequest): Promise<PushResponse> {
@@ -109,7 +140,7 @@ export class KeeperClient {
     return this.withToken(
       (metadata) =>
         new Promise<void>((resolve, reject) => {
-          const stream = this.grpc.vault.pull({ sinceVersion }, metadata);
+          const stream = this.grpc.vault.pull({ sinceVersion, pageBytes: this.pageBytes }, metadata);
           stream.on('data', (batch: PullResponse) => onBatch(batch));
           stream.on('error', reject);
           stream.on('end', () => resolve());

@@ -25,6 +25,7 @@ export function decide(command: RecordCommand, state: RecordState | undefined): 
         fields: command.fields,
       };
       if (command.conflictOf !== undefined) data.conflictOf = command.conflictOf;
+      requireSize(command.recordId, command.name, command.fields);
       return { type: 'RecordCreated', data };
     }
     case 'UpdateRecord': {
@@ -33,6 +34,7 @@ export function decide(command: RecordCommand, state: RecordState | undefined): 
       if (fields.length > LIMITS.fieldCountMax) {
         throw new DomainError('limit_exceeded', `record ${command.recordId} would have ${fields.length} fields; at most ${LIMITS.fieldCountMax} are allowed`);
       }
+      requireSize(command.recordId, command.name ?? current.name, fields);
       const data: Extract<RecordEventData, { type: 'RecordUpdated' }>['data'] = {
         recordId: command.recordId,
         setFields: command.setFields,
@@ -47,6 +49,7 @@ export function decide(command: RecordCommand, state: RecordState | undefined): 
       return { type: 'RecordDeleted', data: { recordId: command.recordId } };
     case 'RestoreRecord':
       if (!state) throw new DomainError('record_not_found', `record ${command.recordId} does not exist`);
+      requireSize(command.recordId, command.name, command.fields);
       return {
         type: 'RecordRestored',
         data: { recordId: command.recordId, kind: command.kind, name: command.name, fields: command.fields, fromVersion: command.fromVersion },
@@ -133,4 +136,33 @@ function requireLive(state: RecordState | undefined, recordId: string): RecordSt
   if (!state) throw new DomainError('record_not_found', `record ${recordId} does not exist`);
   if (state.deletedAt !== null) throw new DomainError('record_deleted', `record ${recordId} was deleted`);
   return state;
+}
+
+/**
+ * A record must fit one gRPC message when it is listed or pulled (LIMITS.recordBytesMax). Most
+ * records are far below it even if every character were escaped in JSON, so only those near the
+ * limit are measured.
+ */
+function requireSize(recordId: string, name: string, fields: readonly Field[]): void {
+  let characters = name.length;
+  for (const field of fields) characters += field.name.length + field.value.length;
+  // A UTF-16 unit is at most 6 bytes of JSON (\u0001); each field adds a few dozen bytes of syntax.
+  if (characters * 6 + fields.length * 64 + 64 <= LIMITS.recordBytesMax) return;
+  const bytes = utf8Length(JSON.stringify({ name, fields }));
+  if (bytes > LIMITS.recordBytesMax) {
+    throw new DomainError('limit_exceeded', `record ${recordId} would be ${bytes} bytes; at most ${LIMITS.recordBytesMax} (name and fields as JSON) are allowed`);
+  }
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    // A surrogate pair is 4 bytes in UTF-8: 2 for each half.
+    else if (unit >= 0xd800 && unit <= 0xdfff) bytes += 2;
+    else bytes += 3;
+  }
+  return bytes;
 }

@@ -9,6 +9,11 @@ export const LIMITS = {
   fieldCountMax: 100,
   /** Characters; room for a sealed (encrypted, base64) value of about 48 KiB of plaintext. */
   fieldValueMax: 64 * 1024,
+  /**
+   * A record's name and fields as JSON, in UTF-8 bytes: one record (or the event that writes it)
+   * always fits a gRPC message under the default 4 MiB receive limit, with room to spare.
+   */
+  recordBytesMax: 3.5 * 1024 * 1024,
   mutationsPerPushMax: 500,
   clientIdMax: 100,
   /** An image's file name as the user named it (a sealed name is longer). */
@@ -23,3 +28,18 @@ export const RECORD_KINDS = ['login', 'card', 'note', 'custom'] as const;
 
 /** Prefix of a value sealed on the client (AES-256-GCM); anyone can tell it, no one can read it without the key. */
 export const SEALED_PREFIX = 'kpr1.';
+
+/**
+ * List and Pull answer in messages of at most this many bytes; a client may ask for less, down to
+ * pageBytesMin. A single record or event larger than a page comes alone in its own message.
+ */
+export const PAGING = {
+  pageBytesMax: 1024 * 1024,
+  pageBytesMin: 64 * 1024,
+} as const;
+
+/** The page size a server uses for a client's request (0: the largest). */
+export function pageBytesFor(requested: number): number {
+  if (!requested) return PAGING.pageBytesMax;
+  return Math.min(PAGING.pageBytesMax, Math.max(PAGING.pageBytesMin, requested));
+}

@@ -67,6 +67,83 @@ export async function readSnapshot(db: Database, userId: string): Promise<VaultS
   );
 }
 
+/** What every page of a listing is read with: the version the read model reflects for the user. */
+export interface SnapshotHead {
+  version: number;
+  lastModifiedAt: number;
+  vaultKey: VaultKeyRow | null;
+}
+
+async function readHead(tx: SqlExecutor, userId: string): Promise<SnapshotHead> {
+  const rows = await tx.query<{ version: number; last_modified_at: Date; key_id: string | null; key_envelope: string | null }>(
+    `SELECT version, last_modified_at, key_id::text AS key_id, key_envelope FROM rm_user_versions WHERE user_id = $1`,
+    [userId],
+    { name: 'keeper_rm_read_head' },
+  );
+  const row = rows[0];
+  return {
+    version: row?.version ?? 0,
+    lastModifiedAt: row?.last_modified_at.getTime() ?? 0,
+    vaultKey: row?.key_id && row.key_envelope ? { keyId: row.key_id, envelope: row.key_envelope } : null,
+  };
+}
+
+/**
+ * Live records after `after` in record id order, at most maxCount and, but for the first, no more
+ * than fit in maxBytes (name and fields as JSON text), read in one snapshot with the head.
+ */
+export async function readRecordsPage(
+  db: Database,
+  userId: string,
+  after: string | null,
+  maxCount: number,
+  maxBytes: number,
+): Promise<{ head: SnapshotHead; records: VaultRecord[] }> {
+  return db.transaction(
+    async (tx) => {
+      const head = await readHead(tx, userId);
+      const rows = await tx.query<RecordRow>(
+        `SELECT ${RECORD_COLUMNS} FROM (
+           SELECT *, sum(octet_length(fields::text) + octet_length(name)) OVER (ORDER BY record_id) AS running,
+                  row_number() OVER (ORDER BY record_id) AS n
+           FROM (SELECT * FROM rm_records WHERE user_id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR record_id > $2::uuid)
+                 ORDER BY record_id LIMIT $3) candidates) page
+         WHERE n = 1 OR running <= $4
+         ORDER BY n`,
+        [userId, after, maxCount, maxBytes],
+        { name: 'keeper_rm_records_page' },
+      );
+      return {
+        head,
+        records: rows.map((row) => {
+          const { deletedAt: _deletedAt, ...record } = fromRow(row);
+          return record;
+        }),
+      };
+    },
+    { readOnly: true, repeatableRead: true },
+  );
+}
+
+/** Images of live records after `after` in image id order, at most maxCount, read in one snapshot with the head. */
+export async function readImagesPage(db: Database, userId: string, after: string | null, maxCount: number): Promise<{ head: SnapshotHead; images: ImageState[] }> {
+  return db.transaction(
+    async (tx) => {
+      const head = await readHead(tx, userId);
+      const rows = await tx.query<ImageRow>(
+        `SELECT ${IMAGE_COLUMNS} FROM rm_images i
+         WHERE i.user_id = $1 AND i.detached_at IS NULL AND ($2::uuid IS NULL OR i.image_id > $2::uuid)
+           AND EXISTS (SELECT 1 FROM rm_records r WHERE r.user_id = i.user_id AND r.record_id = i.record_id AND r.deleted_at IS NULL)
+         ORDER BY i.image_id LIMIT $3`,
+        [userId, after, maxCount],
+        { name: 'keeper_rm_images_page' },
+      );
+      return { head, images: rows.map(imageFromRow) };
+    },
+    { readOnly: true, repeatableRead: true },
+  );
+}
+
 export async function readUserVersion(tx: SqlExecutor, userId: string): Promise<number> {
   const rows = await tx.query<{ version: number }>(`SELECT version FROM rm_user_versions WHERE user_id = $1`, [userId]);
   return rows[0]?.version ?? 0;

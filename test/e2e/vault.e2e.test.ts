@@ -227,14 +227,14 @@ for (const target of databaseTargets) {
         const otherKey = await TokenIssuer.fromSecretKey(await TokenIssuer.generateSecretKey());
         const session = (await alice.currentSession())!;
         const forged = await otherKey.issue({ userId: session.userId, login: session.login, sessionId: randomUUID() });
-        const forgedCall = await rejection(callUnary(raw.vault.list.bind(raw.vault), {}, bearer(forged.token), 5000));
+        const forgedCall = await rejection(callUnary(raw.vault.status.bind(raw.vault), {}, bearer(forged.token), 5000));
         expect(forgedCall.code).to.equal(status.UNAUTHENTICATED);
         expect(forgedCall.details).to.contain('invalid');
 
         // A client cannot name its own user through the metadata the interceptor sets.
         const spoof = bearer('nope');
         spoof.set('x-keeper-verified-user', session.userId);
-        expect((await rejection(callUnary(raw.vault.list.bind(raw.vault), {}, spoof, 5000))).code).to.equal(status.UNAUTHENTICATED);
+        expect((await rejection(callUnary(raw.vault.status.bind(raw.vault), {}, spoof, 5000))).code).to.equal(status.UNAUTHENTICATED);
       } finally {
         raw.close();
       }

@@ -22,7 +22,7 @@ const METHODS: Array<{ path: string; kind: MethodKind }> = [
   { path: '/keeper.v1.AuthService/Refresh', kind: 'unary' },
   { path: '/keeper.v1.AuthService/Logout', kind: 'unary' },
   { path: '/keeper.v1.VaultService/Status', kind: 'unary' },
-  { path: '/keeper.v1.VaultService/List', kind: 'unary' },
+  { path: '/keeper.v1.VaultService/List', kind: 'serverStream' },
   { path: '/keeper.v1.VaultService/Pull', kind: 'serverStream' },
   { path: '/keeper.v1.VaultService/Push', kind: 'unary' },
   { path: '/keeper.v1.ImageService/UploadImage', kind: 'clientStream' },
@@ -92,9 +92,9 @@ describe('malformed requests over gRPC', function () {
   }
 
   async function records(): Promise<ListResponse['records']> {
-    const outcome = await raw.call('/keeper.v1.VaultService/List', 'unary', [Buffer.alloc(0)], token);
+    const outcome = await raw.call('/keeper.v1.VaultService/List', 'serverStream', [Buffer.alloc(0)], token);
     expect(outcome.code).to.equal(status.OK);
-    return ListResponse.decode(outcome.messages[0]!).records;
+    return outcome.messages.flatMap((message) => ListResponse.decode(message).records);
   }
 
   it('answers INVALID_ARGUMENT with a sentence to bytes that are not protobuf, on every method', async () => {
@@ -129,7 +129,7 @@ describe('malformed requests over gRPC', function () {
     const push = Buffer.concat([createPush('big version'), hugeUint64(1)]);
     expect((await raw.call('/keeper.v1.VaultService/Push', 'unary', [push], token)).code).to.equal(status.INVALID_ARGUMENT);
 
-    const pull = Buffer.concat([PullRequest.encode({ sinceVersion: 0 }).finish(), hugeUint64(1)]);
+    const pull = Buffer.concat([PullRequest.encode({ sinceVersion: 0, pageBytes: 0 }).finish(), hugeUint64(1)]);
     expect((await raw.call('/keeper.v1.VaultService/Pull', 'serverStream', [pull], token)).code).to.equal(status.INVALID_ARGUMENT);
 
     // RestoreRecord.from_version is field 5 of the restore inside mutation 1 of the push.

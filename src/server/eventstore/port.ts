@@ -68,8 +68,11 @@ export class DuplicateEventId extends Error {
 export interface EventStore {
   /** Appends all events or none, if the stream is at `expectedVersion`. */
   append(streamId: string, expectedVersion: number, events: readonly NewEvent[]): Promise<AppendResult>;
-  /** Events with version >= fromVersion, in order, at most maxCount. */
-  readStream(streamId: string, fromVersion: number, maxCount: number): Promise<StoredEvent[]>;
+  /**
+   * Events with version >= fromVersion, in order, at most maxCount; with maxBytes, only as many as
+   * fit in that many bytes of event data (as JSON text), but always the first one.
+   */
+  readStream(streamId: string, fromVersion: number, maxCount: number, maxBytes?: number): Promise<StoredEvent[]>;
   /** Events after `after` in global order, never past a transaction that may still commit. */
   readAll(after: LogPosition, maxCount: number): Promise<LoggedEvent[]>;
   streamInfo(streamId: string): Promise<StreamInfo>;

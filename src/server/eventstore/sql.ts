@@ -160,7 +160,7 @@ export class SqlEventStore implements EventStore {
     return new Map(counts.map((row) => [row.stream_id, row.count]));
   }
 
-  async readStream(streamId: string, fromVersion: number, maxCount: number): Promise<StoredEvent[]> {
+  async readStream(streamId: string, fromVersion: number, maxCount: number, maxBytes?: number): Promise<StoredEvent[]> {
     // Versions are dense (1..n), so the upper bound is implied by the LIMIT; stating it bounds the
     // rows the query touches whatever plan PostgreSQL picks (with stale statistics, e.g. right
     // after a bulk append, it may otherwise fetch and sort the rest of the stream for every page).
@@ -168,14 +168,29 @@ export class SqlEventStore implements EventStore {
     // The page comes back as one JSON text: a single JSON.parse in V8 costs the reader far less
     // than the driver parsing each row's columns (two JSON documents and a timestamp per event),
     // which is what limits a replay of millions of events.
-    const rows = await this.db.query<{ page: string }>(
-      `SELECT coalesce(json_agg(json_build_array(version, event_id, type, data, metadata, floor(extract(epoch FROM created_at) * 1000)::bigint)
-                                ORDER BY version), '[]')::text AS page
-       FROM (SELECT version, event_id, type, data, metadata, created_at FROM events
-             WHERE stream_id = $1 AND version >= $2 AND version < $2::bigint + $3::bigint ORDER BY version LIMIT $3) page`,
-      [streamId, from, maxCount],
-      { name: 'keeper_read_stream_page' },
-    );
+    const rows =
+      maxBytes === undefined
+        ? await this.db.query<{ page: string }>(
+            `SELECT coalesce(json_agg(json_build_array(version, event_id, type, data, metadata, floor(extract(epoch FROM created_at) * 1000)::bigint)
+                                      ORDER BY version), '[]')::text AS page
+             FROM (SELECT version, event_id, type, data, metadata, created_at FROM events
+                   WHERE stream_id = $1 AND version >= $2 AND version < $2::bigint + $3::bigint ORDER BY version LIMIT $3) page`,
+            [streamId, from, maxCount],
+            { name: 'keeper_read_stream_page' },
+          )
+        : // A running total of the data's size keeps the page (and the one text it comes back as,
+          // which PostgreSQL caps at 1 GB) within maxBytes, however large the events are.
+          await this.db.query<{ page: string }>(
+            `SELECT coalesce(json_agg(json_build_array(version, event_id, type, data, metadata, floor(extract(epoch FROM created_at) * 1000)::bigint)
+                                      ORDER BY version), '[]')::text AS page
+             FROM (SELECT version, event_id, type, data, metadata, created_at,
+                          sum(octet_length(data::text)) OVER (ORDER BY version) AS running
+                   FROM (SELECT version, event_id, type, data, metadata, created_at FROM events
+                         WHERE stream_id = $1 AND version >= $2 AND version < $2::bigint + $3::bigint ORDER BY version LIMIT $3) candidates) page
+             WHERE version = $2 OR running <= $4`,
+            [streamId, from, maxCount, maxBytes],
+            { name: 'keeper_read_stream_bytes' },
+          );
     const page = JSON.parse(rows[0]?.page ?? '[]') as Array<[number, string, string, unknown, Record<string, unknown>, number]>;
     const events = new Array<StoredEvent>(page.length);
     for (let i = 0; i < page.length; i++) {

@@ -47,8 +47,10 @@ export async function startGrpcServer(
       ),
       refuseMalformedRequests((method, reason) => logger.debug({ method, reason }, 'refused a malformed request')),
     ],
+    // One limit both ways. Responses stay far below it anyway: List and Pull are paged (1 MiB at
+    // most) and a record, the largest thing sent alone, is at most 3.5 MiB (see vault.proto).
     'grpc.max_receive_message_length': options.maxMessageBytes,
-    'grpc.max_send_message_length': 64 * 1024 * 1024,
+    'grpc.max_send_message_length': options.maxMessageBytes,
     // Channelz (gRPC's live introspection) is not used here, and its per-call bookkeeping costs
     // every push.
     'grpc.enable_channelz': 0,

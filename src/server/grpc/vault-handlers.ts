@@ -1,29 +1,61 @@
-import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { VaultServiceServer, PullRequest, PullResponse } from '../../gen/keeper/v1/vault.js';
+import type { VaultServiceServer, ListRequest, ListResponse, PullRequest, PullResponse, Event as WireEvent, Record as WireRecord } from '../../gen/keeper/v1/vault.js';
+import type { Image as WireImage } from '../../gen/keeper/v1/images.js';
+import { pageBytesFor } from '../../domain/limits.js';
+import type { SnapshotHead } from '../../projections/read-model.js';
 import type { VaultService } from '../vault/vault-service.js';
-import { toGrpcStatus } from './errors.js';
 import { unary } from './unary.js';
-import { drained } from './drained.js';
+import { serverStream } from './server-stream.js';
 import { verifiedUser } from './auth-interceptor.js';
 import { imageToWire, parsePushRequest, recordToWire } from './wire.js';
+import { eventWireBytes, headWireBytes, imageWireBytes, Pages, recordWireBytes } from './pages.js';
 
-const pullSchema = z.object({ sinceVersion: z.number().int().nonnegative() });
+const pageBytes = z.number().int().nonnegative();
+const listSchema = z.object({ pageBytes });
+const pullSchema = z.object({ sinceVersion: z.number().int().nonnegative(), pageBytes });
 
+type ListEntry = { record: WireRecord } | { image: WireImage };
 
 export function vaultHandlers(vault: VaultService, logger: Logger): VaultServiceServer {
   return {
     status: unary(logger, async (call) => vault.status(verifiedUser(call))),
-    list: unary(logger, async (call) => {
-      const snapshot = await vault.list(verifiedUser(call));
-      return {
-        version: snapshot.version,
-        lastModifiedAt: snapshot.lastModifiedAt,
-        records: snapshot.records.map(recordToWire),
-        images: snapshot.images.map(imageToWire),
-        vaultKey: snapshot.vaultKey ?? undefined,
+    list: serverStream<ListRequest, ListResponse>(logger, async (call, send) => {
+      const userId = verifiedUser(call);
+      const budget = pageBytesFor(listSchema.parse(call.request).pageBytes);
+      let head: SnapshotHead | undefined;
+      let pages: Pages<ListEntry> | undefined;
+      let sent = 0;
+      const sendPage = async (entries: ListEntry[]) => {
+        const message: ListResponse = { version: head!.version, lastModifiedAt: head!.lastModifiedAt, records: [], images: [], vaultKey: undefined };
+        if (sent++ === 0 && head!.vaultKey) message.vaultKey = head!.vaultKey;
+        for (const entry of entries) {
+          if ('record' in entry) message.records.push(entry.record);
+          else message.images.push(entry.image);
+        }
+        await send(message);
       };
+      for await (const part of vault.listParts(userId)) {
+        head = part.head;
+        pages ??= new Pages<ListEntry>(budget, headWireBytes(head.vaultKey ?? undefined));
+        const entries: Array<[ListEntry, number]> =
+          'records' in part
+            ? part.records.map((record) => {
+                const wire = recordToWire(record);
+                return [{ record: wire }, recordWireBytes(wire)];
+              })
+            : part.images.map((image) => {
+                const wire = imageToWire(image);
+                return [{ image: wire }, imageWireBytes(wire)];
+              });
+        for (const [entry, size] of entries) {
+          const full = pages.add(entry, size);
+          if (full) await sendPage(full);
+        }
+      }
+      const rest = pages?.take() ?? [];
+      // An empty vault is one page with its version and nothing else.
+      if (rest.length > 0 || sent === 0) await sendPage(rest);
     }),
     push: unary(logger, async (call) => {
       const userId = verifiedUser(call);
@@ -32,34 +64,29 @@ export function vaultHandlers(vault: VaultService, logger: Logger): VaultService
         ? { result: { $case: 'accepted', value: { version: outcome.version, duplicate: outcome.duplicate } } }
         : { result: { $case: 'conflict', value: { currentVersion: outcome.currentVersion } } };
     }),
-    pull: (call: ServerWritableStream<PullRequest, PullResponse>) => {
-      const run = async () => {
-        const userId = verifiedUser(call);
-        const { sinceVersion } = pullSchema.parse(call.request);
-        await vault.pull(userId, sinceVersion, async (events, toVersion) => {
-          if (call.cancelled) throw Object.assign(new Error('cancelled'), { cancelled: true });
-          const message: PullResponse = {
-            toVersion,
-            events: events.map((event) => ({
-              id: event.id,
-              type: event.type,
-              version: event.version,
-              recordId: String(event.metadata.recordId ?? ''),
-              clientId: String(event.metadata.clientId ?? ''),
-              at: Number(event.metadata.at ?? 0),
-              data: JSON.stringify(event.data),
-            })),
+    pull: serverStream<PullRequest, PullResponse>(logger, async (call, send) => {
+      const userId = verifiedUser(call);
+      const request = pullSchema.parse(call.request);
+      const pages = new Pages<WireEvent>(pageBytesFor(request.pageBytes), headWireBytes());
+      let to = 0;
+      await vault.pull(userId, request.sinceVersion, async (events, toVersion) => {
+        to = toVersion;
+        for (const event of events) {
+          const wire: WireEvent = {
+            id: event.id,
+            type: event.type,
+            version: event.version,
+            recordId: String(event.metadata.recordId ?? ''),
+            clientId: String(event.metadata.clientId ?? ''),
+            at: Number(event.metadata.at ?? 0),
+            data: JSON.stringify(event.data),
           };
-          // Respect HTTP/2 flow control: wait for the client to drain before the next batch.
-          if (!call.write(message)) await drained(call);
-        });
-        call.end();
-      };
-      run().catch((error: unknown) => {
-        if ((error as { cancelled?: boolean }).cancelled) return;
-        const grpcStatus = toGrpcStatus(error, logger);
-        call.emit('error', Object.assign(new Error(grpcStatus.details), grpcStatus));
+          const full = pages.add(wire, eventWireBytes(wire));
+          if (full) await send({ toVersion, events: full });
+        }
       });
-    },
+      const rest = pages.take();
+      if (rest.length > 0) await send({ toVersion: to, events: rest });
+    }),
   };
 }

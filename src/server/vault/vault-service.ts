@@ -5,7 +5,9 @@ import { DomainError } from '../../domain/errors.js';
 import { streamIdForUser, type VaultState } from '../../domain/vault-state.js';
 import type { Database } from '../sql/database.js';
 import { DuplicateEventId, WrongExpectedVersion, type AppendResult, type EventStore } from '../eventstore/port.js';
-import { readSnapshot, type VaultSnapshot } from '../../projections/read-model.js';
+import { readImagesPage, readRecordsPage, readSnapshot, type SnapshotHead, type VaultSnapshot } from '../../projections/read-model.js';
+import type { VaultRecord } from '../../domain/record.js';
+import type { ImageState } from '../../domain/images.js';
 import { UserStates } from './user-states.js';
 
 export interface PushInput {
@@ -40,7 +42,35 @@ export class MutationRejected extends Error {
   }
 }
 
+/** Events read from the store at once, at most (fewer when they are large: see READ_BYTES). */
 const PULL_PAGE = 1000;
+/** Records or images read from the read model at once, at most. */
+const LIST_PAGE = 1000;
+/**
+ * Bytes of event data or record content read from the database at once: what a call holds in
+ * memory is about this much whatever the size of the vault (plus one record or event, which may
+ * be larger alone).
+ */
+const READ_BYTES = 4 * 1024 * 1024;
+
+/** The vault changed between two pages of a List: the pages sent would not make one snapshot. */
+export class SnapshotMoved extends Error {
+  constructor() {
+    super('the vault changed while it was being listed; list again');
+    this.name = 'SnapshotMoved';
+  }
+}
+
+/** A part of the snapshot List sends: the head (in every part) and a page of records or images. */
+export type SnapshotPart = { head: SnapshotHead } & ({ records: VaultRecord[] } | { images: ImageState[] });
+
+/**
+ * How many rows to ask for next: twice what the last read returned when it was cut short by its
+ * byte budget (so large rows are not read only to be dropped), up to the page size otherwise.
+ */
+function nextCount(asked: number, returned: number, most: number): number {
+  return returned < asked ? Math.max(1, returned * 2) : Math.min(most, asked * 2);
+}
 
 /** The vault use cases, transport-free; every call is scoped to the authenticated user's stream. */
 export class VaultService {
@@ -63,14 +93,48 @@ export class VaultService {
     return readSnapshot(this.db, userId);
   }
 
+  /**
+   * The read model's snapshot in parts (records, then images), each read on its own so a large
+   * vault is never held whole. Every part is read with the user's version; when that moves between
+   * parts, they would not make one snapshot and SnapshotMoved ends the listing.
+   */
+  async *listParts(userId: string): AsyncGenerator<SnapshotPart> {
+    let first: SnapshotHead | undefined;
+    const sameSnapshot = (head: SnapshotHead) => {
+      first ??= head;
+      if (head.version !== first.version) throw new SnapshotMoved();
+    };
+    let after: string | null = null;
+    let count = 32;
+    for (;;) {
+      const page = await readRecordsPage(this.db, userId, after, count, READ_BYTES);
+      sameSnapshot(page.head);
+      if (page.records.length > 0 || after === null) yield { head: page.head, records: page.records };
+      if (page.records.length === 0) break;
+      after = page.records[page.records.length - 1]!.id;
+      count = nextCount(count, page.records.length, LIST_PAGE);
+    }
+    after = null;
+    for (;;) {
+      const page = await readImagesPage(this.db, userId, after, LIST_PAGE);
+      sameSnapshot(page.head);
+      if (page.images.length === 0) break;
+      yield { head: page.head, images: page.images };
+      after = page.images[page.images.length - 1]!.id;
+    }
+  }
+
   /** Streams events after `sinceVersion` up to the version current when the pull began. */
   async pull(userId: string, sinceVersion: number, send: (events: VaultEventWire[], toVersion: number) => Promise<void>): Promise<number> {
     const stream = streamIdForUser(userId);
     const { version: toVersion } = await this.store.streamInfo(stream);
     let next = sinceVersion + 1;
+    let count = 32;
     while (next <= toVersion) {
-      const events = await this.store.readStream(stream, next, Math.min(PULL_PAGE, toVersion - next + 1));
+      const asked = Math.min(count, toVersion - next + 1);
+      const events = await this.store.readStream(stream, next, asked, READ_BYTES);
       if (events.length === 0) break;
+      count = nextCount(asked, events.length, PULL_PAGE);
       await send(
         events.map((event) => ({
           id: event.id,

@@ -61,13 +61,22 @@ export interface VaultKey {
 }
 
 export interface ListRequest {
+  /**
+   * The largest response message wanted, in bytes; 0 for the server's default (1 MiB). The
+   * server keeps it between 64 KiB and 1 MiB.
+   */
+  pageBytes: number;
 }
 
+/**
+ * One page of the snapshot. Every page carries the same version and last_modified_at; the vault
+ * key comes in the first page; records come first, then images, each whole in one page.
+ */
 export interface ListResponse {
   version: number;
   lastModifiedAt: number;
   records: Record[];
-  /** Present when the user turned on client-side encryption. */
+  /** Present (in the first page) when the user turned on client-side encryption. */
   vaultKey:
     | VaultKey
     | undefined;
@@ -77,6 +86,11 @@ export interface ListResponse {
 
 export interface PullRequest {
   sinceVersion: number;
+  /**
+   * The largest response message wanted, in bytes; 0 for the server's default (1 MiB). The
+   * server keeps it between 64 KiB and 1 MiB; an event larger than that comes alone.
+   */
+  pageBytes: number;
 }
 
 export interface Event {
@@ -694,11 +708,14 @@ export const VaultKey: MessageFns<VaultKey> = {
 };
 
 function createBaseListRequest(): ListRequest {
-  return {};
+  return { pageBytes: 0 };
 }
 
 export const ListRequest: MessageFns<ListRequest> = {
-  encode(_: ListRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageBytes !== 0) {
+      writer.uint32(8).uint32(message.pageBytes);
+    }
     return writer;
   },
 
@@ -715,6 +732,14 @@ export const ListRequest: MessageFns<ListRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageBytes = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -727,20 +752,30 @@ export const ListRequest: MessageFns<ListRequest> = {
     }
   },
 
-  fromJSON(_: any): ListRequest {
-    return {};
+  fromJSON(object: any): ListRequest {
+    return {
+      pageBytes: isSet(object.pageBytes)
+        ? globalThis.Number(object.pageBytes)
+        : isSet(object.page_bytes)
+        ? globalThis.Number(object.page_bytes)
+        : 0,
+    };
   },
 
-  toJSON(_: ListRequest): unknown {
+  toJSON(message: ListRequest): unknown {
     const obj: any = {};
+    if (message.pageBytes !== 0) {
+      obj.pageBytes = Math.round(message.pageBytes);
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<ListRequest>, I>>(base?: I): ListRequest {
     return ListRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ListRequest>, I>>(_: I): ListRequest {
+  fromPartial<I extends Exact<DeepPartial<ListRequest>, I>>(object: I): ListRequest {
     const message = createBaseListRequest();
+    message.pageBytes = object.pageBytes ?? 0;
     return message;
   },
 };
@@ -889,13 +924,16 @@ export const ListResponse: MessageFns<ListResponse> = {
 };
 
 function createBasePullRequest(): PullRequest {
-  return { sinceVersion: 0 };
+  return { sinceVersion: 0, pageBytes: 0 };
 }
 
 export const PullRequest: MessageFns<PullRequest> = {
   encode(message: PullRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sinceVersion !== 0) {
       writer.uint32(8).uint64(message.sinceVersion);
+    }
+    if (message.pageBytes !== 0) {
+      writer.uint32(16).uint32(message.pageBytes);
     }
     return writer;
   },
@@ -921,6 +959,14 @@ export const PullRequest: MessageFns<PullRequest> = {
             message.sinceVersion = longToNumber(reader.uint64());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageBytes = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -940,6 +986,11 @@ export const PullRequest: MessageFns<PullRequest> = {
         : isSet(object.since_version)
         ? globalThis.Number(object.since_version)
         : 0,
+      pageBytes: isSet(object.pageBytes)
+        ? globalThis.Number(object.pageBytes)
+        : isSet(object.page_bytes)
+        ? globalThis.Number(object.page_bytes)
+        : 0,
     };
   },
 
@@ -947,6 +998,9 @@ export const PullRequest: MessageFns<PullRequest> = {
     const obj: any = {};
     if (message.sinceVersion !== 0) {
       obj.sinceVersion = Math.round(message.sinceVersion);
+    }
+    if (message.pageBytes !== 0) {
+      obj.pageBytes = Math.round(message.pageBytes);
     }
     return obj;
   },
@@ -957,6 +1011,7 @@ export const PullRequest: MessageFns<PullRequest> = {
   fromPartial<I extends Exact<DeepPartial<PullRequest>, I>>(object: I): PullRequest {
     const message = createBasePullRequest();
     message.sinceVersion = object.sinceVersion ?? 0;
+    message.pageBytes = object.pageBytes ?? 0;
     return message;
   },
 };
@@ -2388,7 +2443,17 @@ export const PushResponse: MessageFns<PushResponse> = {
   },
 };
 
-/** Vault is the user's versioned log of records. Version = number of events in the user's stream. */
+/**
+ * Vault is the user's versioned log of records. Version = number of events in the user's stream.
+ *
+ * Message sizes. A request may be at most 4 MiB (4194304 bytes; the server's
+ * KEEPER_MAX_MESSAGE_BYTES, which is never set lower). Responses are paged so that a client with
+ * gRPC's default 4 MiB receive limit reads any vault: List and Pull answer in messages of at most
+ * page_bytes (1 MiB by default and at most; at least 64 KiB), and a single record or event larger
+ * than that comes alone in its own message. One record (its name and fields as JSON, UTF-8) is at
+ * most 3.5 MiB, so such a message always stays under 4 MiB. The server never sends more than
+ * KEEPER_MAX_MESSAGE_BYTES.
+ */
 export type VaultServiceService = typeof VaultServiceService;
 export const VaultServiceService = {
   /** The cheap check a client makes on startup. */
@@ -2401,17 +2466,20 @@ export const VaultServiceService = {
     responseSerialize: (value: StatusResponse): Buffer => Buffer.from(StatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StatusResponse => StatusResponse.decode(value),
   },
-  /** A snapshot of the records from the read model and the version it reflects. */
+  /**
+   * A snapshot of the records and images from the read model and the version it reflects, in
+   * pages (see ListResponse). Ends with ABORTED when the vault changed while it was listed: list again.
+   */
   list: {
     path: "/keeper.v1.VaultService/List" as const,
     requestStream: false as const,
-    responseStream: false as const,
+    responseStream: true as const,
     requestSerialize: (value: ListRequest): Buffer => Buffer.from(ListRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListRequest => ListRequest.decode(value),
     responseSerialize: (value: ListResponse): Buffer => Buffer.from(ListResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListResponse => ListResponse.decode(value),
   },
-  /** Events after since_version, in batches, up to the version current when the call started. */
+  /** Events after since_version, in pages, up to the version current when the call started. */
   pull: {
     path: "/keeper.v1.VaultService/Pull" as const,
     requestStream: false as const,
@@ -2436,9 +2504,12 @@ export const VaultServiceService = {
 export interface VaultServiceServer extends UntypedServiceImplementation {
   /** The cheap check a client makes on startup. */
   status: handleUnaryCall<StatusRequest, StatusResponse>;
-  /** A snapshot of the records from the read model and the version it reflects. */
-  list: handleUnaryCall<ListRequest, ListResponse>;
-  /** Events after since_version, in batches, up to the version current when the call started. */
+  /**
+   * A snapshot of the records and images from the read model and the version it reflects, in
+   * pages (see ListResponse). Ends with ABORTED when the vault changed while it was listed: list again.
+   */
+  list: handleServerStreamingCall<ListRequest, ListResponse>;
+  /** Events after since_version, in pages, up to the version current when the call started. */
   pull: handleServerStreamingCall<PullRequest, PullResponse>;
   /** Mutations decided against the state at expected_version; all or nothing. */
   push: handleUnaryCall<PushRequest, PushResponse>;
@@ -2461,20 +2532,13 @@ export interface VaultServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StatusResponse) => void,
   ): ClientUnaryCall;
-  /** A snapshot of the records from the read model and the version it reflects. */
-  list(request: ListRequest, callback: (error: ServiceError | null, response: ListResponse) => void): ClientUnaryCall;
-  list(
-    request: ListRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: ListResponse) => void,
-  ): ClientUnaryCall;
-  list(
-    request: ListRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ListResponse) => void,
-  ): ClientUnaryCall;
-  /** Events after since_version, in batches, up to the version current when the call started. */
+  /**
+   * A snapshot of the records and images from the read model and the version it reflects, in
+   * pages (see ListResponse). Ends with ABORTED when the vault changed while it was listed: list again.
+   */
+  list(request: ListRequest, options?: Partial<CallOptions>): ClientReadableStream<ListResponse>;
+  list(request: ListRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<ListResponse>;
+  /** Events after since_version, in pages, up to the version current when the call started. */
   pull(request: PullRequest, options?: Partial<CallOptions>): ClientReadableStream<PullResponse>;
   pull(request: PullRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<PullResponse>;
   /** Mutations decided against the state at expected_version; all or nothing. */

@@ -1,0 +1,28 @@
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { toGrpcStatus } from './errors.js';
+import { drained } from './drained.js';
+
+const cancelled = Symbol('cancelled');
+
+/**
+ * Adapts an async server-streaming handler to grpc-js: `send` waits for HTTP/2 flow control before
+ * the handler produces more (a slow client never makes the server buffer the whole answer), a call
+ * the client cancelled stops at its next send, and a thrown error becomes the call's status.
+ */
+export function serverStream<Req, Res>(logger: Logger, fn: (call: ServerWritableStream<Req, Res>, send: (message: Res) => Promise<void>) => Promise<void>) {
+  return (call: ServerWritableStream<Req, Res>) => {
+    const send = async (message: Res) => {
+      if (call.cancelled) throw cancelled;
+      if (!call.write(message)) await drained(call);
+    };
+    fn(call, send).then(
+      () => call.end(),
+      (error: unknown) => {
+        if (error === cancelled) return;
+        const grpcStatus = toGrpcStatus(error, logger);
+        call.emit('error', Object.assign(new Error(grpcStatus.details), grpcStatus));
+      },
+    );
+  };
+}
