@@ -20,7 +20,9 @@ const schema = z.object({
   refreshReuseWindow: z.coerce.number({ message: 'must be a number of seconds' }).int('must be a whole number').min(0, 'must not be negative').max(300, 'must be at most 300 (a reuse window is for retries, not a second token)').default(10),
   sessionCheckMs: z.coerce.number({ message: 'must be a number of milliseconds' }).int('must be a whole number').min(0, 'must not be negative').max(60_000, 'must be at most 60000').default(1000),
   bcryptCost: z.coerce.number({ message: 'must be a number' }).int().min(10, 'must be at least 10').max(15, 'must be at most 15').default(12),
-  maxMessageBytes: positiveInt('bytes').default(4 * 1024 * 1024),
+  // A record (up to 3.5 MiB) is sent alone in a message when it is listed or pulled: the limit
+  // both ways may be raised, never lowered below gRPC's usual 4 MiB.
+  maxMessageBytes: positiveInt('bytes').min(4 * 1024 * 1024, 'must be at least 4194304 (4 MiB): the largest record must fit one message').default(4 * 1024 * 1024),
   projector: z.enum(['inline', 'external'], { message: 'must be inline or external' }).default('inline'),
   reflection: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   tlsCert: z.string().optional(),

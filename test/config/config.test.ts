@@ -40,6 +40,8 @@ describe('server config', () => {
     expect(configError(() => loadServerConfig({}, { KEEPER_PROJECTOR: 'sometimes' }))).to.contain('must be inline or external');
     expect(configError(() => loadServerConfig({}, { KEEPER_TLS_CERT: 'cert.pem' }))).to.contain('TLS needs both');
     expect(configError(() => loadServerConfig({}, { KEEPER_PROJECTOR: 'external' }))).to.contain('can only run the projector inline');
+    expect(configError(() => loadServerConfig({}, { KEEPER_MAX_MESSAGE_BYTES: '1048576' }))).to.contain('KEEPER_MAX_MESSAGE_BYTES (got "1048576"): must be at least 4194304');
+    expect(loadServerConfig({}, { KEEPER_MAX_MESSAGE_BYTES: '16777216' }).maxMessageBytes).to.equal(16 * 1024 * 1024);
   });
 
   it('has session defaults and validates the refresh reuse window and the session check interval', () => {

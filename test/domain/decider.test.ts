@@ -205,6 +205,34 @@ describe('domain: decide', function () {
     });
   });
 
+  describe(`a record of at most ${LIMITS.recordBytesMax} bytes (name and fields as JSON)`, function () {
+    const big = (count: number, char = 'x') => Array.from({ length: count }, (_, i) => field(`v${i}`, char.repeat(LIMITS.fieldValueMax)));
+    // 56 values of 64 KiB go over 3.5 MiB, 55 do not.
+    const fits = 55;
+
+    it('creates and restores a record up to the limit and refuses one above it (limit_exceeded)', function () {
+      expect(decide(createCommand({ fields: big(fits) }), undefined).type).to.equal('RecordCreated');
+      const error = domainErrorOf(() => decide(createCommand({ fields: big(fits + 1) }), undefined));
+      expect(error.code).to.equal('limit_exceeded');
+      expect(error.message).to.match(/would be \d+ bytes; at most 3670016/);
+      const state = deletedRecord();
+      expect(domainErrorOf(() => decide({ type: 'RestoreRecord', mutationId: randomUUID(), recordId: state.id, kind: 'note', name: 'n', fields: big(fits + 1), fromVersion: 1 }, state)).code).to.equal(
+        'limit_exceeded',
+      );
+    });
+
+    it('counts the record an update leaves, and characters JSON escapes as what they take', function () {
+      const state = liveRecord({ fields: big(fits) });
+      expect(domainErrorOf(() => decide(updateCommand(state.id, { setFields: [field('one more', 'x'.repeat(LIMITS.fieldValueMax))] }), state)).code).to.equal('limit_exceeded');
+      expect(decide(updateCommand(state.id, { removeFields: ['v0'], setFields: [field('instead', 'x'.repeat(LIMITS.fieldValueMax))] }), state).type).to.equal('RecordUpdated');
+      // A quote takes two bytes in JSON: half as many values of them reach the limit.
+      expect(domainErrorOf(() => decide(createCommand({ fields: big(Math.ceil(fits / 2) + 1, '"') }), undefined)).code).to.equal('limit_exceeded');
+      // A character of three UTF-8 bytes takes three.
+      expect(domainErrorOf(() => decide(createCommand({ fields: big(Math.ceil(fits / 3) + 1, '€') }), undefined)).code).to.equal('limit_exceeded');
+      expect(decide(createCommand({ fields: big(Math.floor(fits / 3), '€') }), undefined).type).to.equal('RecordCreated');
+    });
+  });
+
   describe('DeleteRecord', function () {
     it('deletes a live record', function () {
       const state = liveRecord();

@@ -217,6 +217,22 @@ for (const target of databaseTargets) {
         expect(await store.readStream(streamName('missing'), 1, 100)).to.deep.equal([]);
       });
 
+      it('reads no more events than fit in maxBytes of data, but always the first one', async function () {
+        const stream = streamName('bytes');
+        // Each event's data is about 10 kB as JSON text.
+        const events = Array.from({ length: 6 }, (_, n) => newEvent('Sized', { n, text: 'x'.repeat(10_000) }));
+        await store.append(stream, 0, events);
+
+        expect((await store.readStream(stream, 1, 100, 25_000)).map((e) => e.version)).to.deep.equal([1, 2]);
+        expect((await store.readStream(stream, 3, 100, 35_000)).map((e) => e.version)).to.deep.equal([3, 4, 5]);
+        // maxCount still applies, and one event larger than maxBytes comes alone.
+        expect((await store.readStream(stream, 1, 2, 1_000_000)).map((e) => e.version)).to.deep.equal([1, 2]);
+        const alone = await store.readStream(stream, 4, 100, 100);
+        expect(alone.map((e) => e.version)).to.deep.equal([4]);
+        expect(alone[0]!.data).to.deep.equal(events[3]!.data);
+        expect(await store.readStream(stream, 7, 100, 100)).to.deep.equal([]);
+      });
+
       it('keeps streams apart', async function () {
         const a = streamName('a');
         const b = streamName('b');

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DomainError } from '../../domain/errors.js';
 import { AuthError } from '../auth/errors.js';
 import { DuplicateEventId } from '../eventstore/port.js';
-import { MutationRejected } from '../vault/vault-service.js';
+import { MutationRejected, SnapshotMoved } from '../vault/vault-service.js';
 import { ImageRequestRejected } from '../images/upload-errors.js';
 import { BlobNotFound } from '../blobs/blob-store.js';
 
@@ -42,6 +42,7 @@ export function toGrpcStatus(error: unknown, logger: Logger): GrpcStatus {
   if (error instanceof ImageRequestRejected) return { code: imageCode(error), details: error.message };
   if (error instanceof BlobNotFound) return { code: status.NOT_FOUND, details: 'the image data is no longer stored' };
   if (error instanceof MutationRejected) return { code: domainCode(error.reason), details: error.message };
+  if (error instanceof SnapshotMoved) return { code: status.ABORTED, details: error.message };
   if (error instanceof DomainError) return { code: domainCode(error), details: error.message };
   if (error instanceof DuplicateEventId) {
     return { code: status.ALREADY_EXISTS, details: 'a mutation id of this push was already used for another change; use a new UUID per mutation' };
