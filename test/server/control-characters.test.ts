@@ -80,7 +80,7 @@ for (const target of databaseTargets) {
       expect(outcome.code, outcome.details).to.equal(status.OK);
       expect(PushResponse.decode(outcome.messages[0]!).result?.$case).to.equal('accepted');
       await server.projected();
-      const list = ListResponse.decode((await raw.call('/keeper.v1.VaultService/List', 'unary', [Buffer.alloc(0)], token)).messages[0]!);
+      const list = ListResponse.decode((await raw.call('/keeper.v1.VaultService/List', 'serverStream', [Buffer.alloc(0)], token)).messages[0]!);
       expect(list.records.flatMap((record) => record.fields.map((f) => f.value))).to.include(note);
     });
 

@@ -162,7 +162,7 @@ for (const target of databaseTargets) {
       const faulted = await push([create('fault', keep(secret('FAULT')))]);
       expect(faulted.code).to.equal(status.INTERNAL);
       expect((await push([{ mutationId: randomUUID(), change: { $case: 'setVaultKey', value: { keyId: randomUUID(), replacesKeyId: '', envelope: keep(secret('envelope')) } } }])).code).to.not.equal(status.INTERNAL);
-      expect((await call('/keeper.v1.VaultService/Pull', PullRequest.encode({ sinceVersion: 0 }).finish(), token, 'serverStream')).code).to.equal(status.OK);
+      expect((await call('/keeper.v1.VaultService/Pull', PullRequest.encode({ sinceVersion: 0, pageBytes: 0 }).finish(), token, 'serverStream')).code).to.equal(status.OK);
 
       // Images: an upload that is no image, and garbage after a header.
       const recordId = randomUUID();

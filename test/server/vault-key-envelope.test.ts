@@ -56,7 +56,7 @@ for (const target of databaseTargets) {
         expect(outcome.details, text).to.match(expected);
       }
       await server.projected();
-      const list = ListResponse.decode((await raw.call('/keeper.v1.VaultService/List', 'unary', [Buffer.alloc(0)], token)).messages[0]!);
+      const list = ListResponse.decode((await raw.call('/keeper.v1.VaultService/List', 'serverStream', [Buffer.alloc(0)], token)).messages[0]!);
       expect(list.vaultKey).to.equal(undefined);
     });
 
@@ -65,7 +65,7 @@ for (const target of databaseTargets) {
       const outcome = await setVaultKey(JSON.stringify(envelope));
       expect(outcome.code, outcome.details).to.equal(status.OK);
       await server.projected();
-      const list = ListResponse.decode((await raw.call('/keeper.v1.VaultService/List', 'unary', [Buffer.alloc(0)], token)).messages[0]!);
+      const list = ListResponse.decode((await raw.call('/keeper.v1.VaultService/List', 'serverStream', [Buffer.alloc(0)], token)).messages[0]!);
       expect(JSON.parse(list.vaultKey!.envelope)).to.deep.equal(envelope);
     });
   });
