@@ -36,15 +36,22 @@ export interface StatusResponse {
 }
 
 export interface Field {
+  /** 1 to 100 characters after trimming, unique within the record, no control characters. */
   name: string;
+  /** At most 65536 characters; tab and line breaks are the only control characters allowed. */
   value: string;
+  /** Shown masked by clients until asked for; clients seal these when the vault is encrypted. */
   sensitive: boolean;
 }
 
 export interface Record {
+  /** A UUID. */
   id: string;
+  /** login, card, note or custom. */
   kind: string;
+  /** 1 to 200 characters (up to 400 when sealed: "kpr1." ...). */
   name: string;
+  /** At most 100. */
   fields: Field[];
   createdAt: number;
   updatedAt: number;
@@ -56,7 +63,9 @@ export interface Record {
 
 /** The user's vault key wrapped by the secret word on the client (opaque to the server). */
 export interface VaultKey {
+  /** A UUID. */
   keyId: string;
+  /** At most 4096 characters. */
   envelope: string;
 }
 
@@ -85,6 +94,7 @@ export interface ListResponse {
 }
 
 export interface PullRequest {
+  /** 0 for everything; at most 2^53 - 1. */
   sinceVersion: number;
   /**
    * The largest response message wanted, in bytes; 0 for the server's default (1 MiB). The
@@ -152,7 +162,10 @@ export interface SetVaultKey {
 }
 
 export interface Mutation {
-  /** Chosen by the client (a UUID); it becomes the event id, so a retried push never duplicates. */
+  /**
+   * Chosen by the client (a UUID); it becomes the event id, so a retried push never duplicates.
+   * Unique within the user's log: reusing one for another change is ALREADY_EXISTS.
+   */
   mutationId: string;
   change:
     | { $case: "create"; value: CreateRecord }
@@ -164,8 +177,11 @@ export interface Mutation {
 }
 
 export interface PushRequest {
+  /** The version the client decided against (at most 2^53 - 1); anything else is a PushConflict. */
   expectedVersion: number;
+  /** Names the installation, recorded in each event; at most 100 characters, no control characters. */
   clientId: string;
+  /** 1 to 500, applied all or nothing. */
   mutations: Mutation[];
 }
 
@@ -2453,6 +2469,32 @@ export const PushResponse: MessageFns<PushResponse> = {
  * than that comes alone in its own message. One record (its name and fields as JSON, UTF-8) is at
  * most 3.5 MiB, so such a message always stays under 4 MiB. The server never sends more than
  * KEEPER_MAX_MESSAGE_BYTES.
+ *
+ * Every call needs "authorization: Bearer <access token>" (AuthService) and works on the caller's
+ * own log only: another user's record id is simply not found.
+ *
+ * Limits on what a client sends (src/domain/limits.ts):
+ * - Ids (record_id, mutation_id, key_id, conflict_of): UUIDs, compared in lower case.
+ * - kind: login, card, note or custom.
+ * - A record name: 1 to 200 characters after trimming (up to 400 when sealed on the client,
+ *   i.e. starting with "kpr1."), no control characters.
+ * - Fields: at most 100 per record, names unique within the record. A field name: 1 to 100
+ *   characters after trimming, no control characters. A value: at most 65536 characters (UTF-16
+ *   code units), no control characters but tab and line breaks.
+ * - One record (its name and fields as JSON) at most 3.5 MiB of UTF-8.
+ * - A push: 1 to 500 mutations, each mutation_id once; client_id at most 100 characters, no
+ *   control characters; a vault key envelope at most 4096 characters, in the client envelope
+ *   format (the server checks it).
+ * - Numbers (versions) at most 2^53 - 1.
+ * - Strings must be valid UTF-8.
+ * Errors are a status with one sentence naming the field ("mutations.0.name: ..."):
+ * INVALID_ARGUMENT for a broken rule or an undecodable message; NOT_FOUND (no such record);
+ * ALREADY_EXISTS (a record id already used, or a mutation id already used for another change);
+ * FAILED_PRECONDITION (the record is deleted, or the vault key changed); RESOURCE_EXHAUSTED
+ * without a "retry-after-ms" trailer for a size or count limit (retrying the same will not help);
+ * UNAUTHENTICATED (refresh the access token, or log in again when the session ended);
+ * UNAVAILABLE when the server cannot reach its database (retrying is safe: pushes are
+ * idempotent by mutation id).
  */
 export type VaultServiceService = typeof VaultServiceService;
 export const VaultServiceService = {
