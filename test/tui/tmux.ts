@@ -13,6 +13,11 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 const run = promisify(execFile);
 
+export interface PaneSize {
+  width: number;
+  height: number;
+}
+
 /** One tmux server of our own (its own socket), with panes of exactly the size asked for. */
 export class Tmux {
   private constructor(
@@ -33,13 +38,13 @@ export class Tmux {
     return stdout;
   }
 
-  /** Starts the real `keeper tui` in a fresh 80x24 pane, with only the environment given. */
-  async open(name: string, env: Record<string, string>, args: string[] = []): Promise<Pane> {
+  /** Starts the real `keeper tui` in a fresh pane (80x24 unless told), with only the environment given. */
+  async open(name: string, env: Record<string, string>, args: string[] = [], size: PaneSize = { width: 80, height: 24 }): Promise<Pane> {
     const vars = Object.entries({ PATH: process.env.PATH ?? '', LANG: 'C.UTF-8', TERM: 'screen', ...env }).map(([k, v]) => `${k}=${v}`);
     // tmux runs this with sh, which writes the exit status where exitStatus() looks for it.
     const statusFile = join(this.dir, `${name}.status`);
     const command = `${['env', '-i', ...vars, process.execPath, KEEPER, 'tui', ...args].map(shellQuote).join(' ')}; echo $? > ${shellQuote(statusFile)}`;
-    await this.tmux('new-session', '-d', '-x', '80', '-y', '24', '-s', name, command);
+    await this.tmux('new-session', '-d', '-x', String(size.width), '-y', String(size.height), '-s', name, command);
     return new Pane(this, name, statusFile);
   }
 
@@ -109,7 +114,7 @@ export interface TmuxSuite {
   server: TestServer;
   dir: string;
   /** A pane running `keeper tui` with `env`, closed after the suite. */
-  open(name: string, env: Record<string, string>, args?: string[]): Promise<Pane>;
+  open(name: string, env: Record<string, string>, args?: string[], size?: PaneSize): Promise<Pane>;
 }
 
 /**
@@ -121,8 +126,8 @@ export function tmuxSuite(dirPrefix: string): TmuxSuite {
   let tmux: Tmux | undefined;
   const panes: Pane[] = [];
   const suite = {
-    open: async (name: string, env: Record<string, string>, args: string[] = []) => {
-      const pane = await tmux!.open(name, env, args);
+    open: async (name: string, env: Record<string, string>, args: string[] = [], size?: PaneSize) => {
+      const pane = await tmux!.open(name, env, args, size);
       panes.push(pane);
       return pane;
     },

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { textWidth } from '../../src/client/tui/text.js';
 import { keeper } from '../support/cli.js';
+import { pgliteTarget } from '../support/databases.js';
+import { startTestServer } from '../support/server.js';
 import { tmuxSuite } from './tmux.js';
 
 const PASSWORD = 'correct horse battery';
@@ -56,5 +58,64 @@ describe('keeper tui text in a terminal (tmux)', function () {
     await tui.keys('Escape');
     await tui.keys('q');
     expect(await tui.exitStatus()).to.equal(0);
+  });
+
+  it('at 50x12 keeps names, long values and messages readable and Esc clears the filter; offline says where the local copy is; help aligns at 120x40', async () => {
+    // A server of its own, to be stopped for the offline start.
+    const own = await startTestServer(pgliteTarget);
+    let stopped = false;
+    const env = { KEEPER_SERVER: own.address, KEEPER_HOME: join(suite.dir, 'sky'), HOME: suite.dir };
+    try {
+      expect((await keeper(['register', '--login', 'sky'], env, `${PASSWORD}\n`)).code).to.equal(0);
+      expect((await keeper(['add', 'Household insurance', '--secret', `policy=HX-${'a1b2c3d4e5'.repeat(4)}`], env)).code).to.equal(0);
+      expect((await keeper(['add', 'Bank account', '--field', 'user=sky'], env)).code).to.equal(0);
+      const small = await suite.open('sky-small', env, ['--sync-every', '600'], { width: 50, height: 12 });
+      let screen = await small.waitFor(/Records \(2\)[\s\S]*online/);
+      expect(screen).to.contain('Household ins');
+      expectRowsIntact(screen, 50);
+
+      // The empty filter's hint says Esc clears the filter: one Esc does.
+      await small.keys('/');
+      await small.type('zzz');
+      await small.waitFor('Nothing matches');
+      await small.keys('Escape');
+      screen = await small.waitFor(/Records \(2\)[\s\S]*Household ins/);
+      expect(screen).to.contain('/ to filter');
+
+      // A revealed value long enough to fill its last line keeps its "(sensitive)".
+      await small.keys('Down', 'Enter', 'r');
+      screen = await small.waitFor('a1b2c3d4e5');
+      expect(screen).to.contain('(sensitive)');
+      expectRowsIntact(screen, 50);
+      await small.keys('Escape', 'q');
+      expect(await small.exitStatus()).to.equal(0);
+
+      await own.close();
+      stopped = true;
+      const large = await suite.open('sky-large', env, ['--sync-every', '600'], { width: 120, height: 40 });
+      screen = await large.waitFor('offline, local copy at version 2');
+      expect(screen).to.not.contain('not synced yet');
+      await large.waitFor('changes stay here and are pushed when it is back');
+      await large.keys('?');
+      screen = await large.waitFor('Filter box');
+      const rows = screen.split('\n');
+      const first = rows.find((row) => row.includes('Up/Down j/k'))!;
+      const typing = rows.find((row) => row.includes('typing'))!;
+      expect(typing).to.match(/narrows the list {2,}\S/);
+      expect(typing.indexOf('C-s')).to.equal(first.indexOf('Up/Down', first.indexOf('choose a record')));
+      await large.keys('Escape');
+
+      // Down to 50x12: the offline message wraps instead of being cut.
+      await large.resize(50, 12);
+      screen = await large.waitFor(/offline, local v2/);
+      const bottom = screen.replace(/\n$/, '').split('\n');
+      const lastBorder = Math.max(...bottom.map((row, i) => (row.startsWith('└') ? i : -1)));
+      const message = bottom.slice(lastBorder + 1, -1).join(' ').replace(/\s+/g, ' ');
+      expect(message).to.contain('changes stay here and are pushed when it is back');
+      await large.keys('q');
+      expect(await large.exitStatus()).to.equal(0);
+    } finally {
+      if (!stopped) await own.close();
+    }
   });
 });

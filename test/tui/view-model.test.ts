@@ -12,6 +12,8 @@ import {
   headerText,
   helpLines,
   listLine,
+  MESSAGE_ROWS,
+  messageLines,
   listModel,
   listTitle,
   MASK,
@@ -114,6 +116,15 @@ describe('TUI view model', () => {
       expect(textWidth(wide)).to.equal(34);
     });
 
+    it('keeps at least 12 columns of the name in a narrow list, dropping the time and then the kind', () => {
+      const [plain] = listModel(searchOver(vault), '').rows;
+      const row = { ...plain!, name: 'Household insurance' };
+      // 50 columns: the list box is 24 wide, 22 inside.
+      expect(listLine(row, 22, NOW)).to.equal(' Household ins… login ');
+      expect(listLine(row, 12, NOW)).to.equal(' Household …');
+      for (const width of [12, 22, 28, 34, 60]) expect(textWidth(listLine(row, width, NOW))).to.equal(width);
+    });
+
     it('shows the time for today and the date before', () => {
       expect(formatUpdated(at(2026, 3, 14, 8, 7), NOW)).to.equal('08:07');
       expect(formatUpdated(at(2026, 3, 13, 8, 7), NOW)).to.equal('2026-03-13');
@@ -160,6 +171,16 @@ describe('TUI view model', () => {
       }
     });
 
+    it('keeps "(sensitive)" when a revealed value fills its last line', () => {
+      const long = record(bank.id, 'Key', [['key', 'x'.repeat(68), true]]);
+      const lines = detailLines(long, { revealed: true, width: 40 }).filter((l) => l.field === 0).map((l) => stripTags(l.text));
+      expect(lines.join('\n')).to.contain('x'.repeat(20));
+      expect(lines[lines.length - 1]).to.match(/^ +\(sensitive\)$/);
+      for (const l of lines) expect(textWidth(l)).to.be.at.most(40);
+      const masked = detailLines(long, { revealed: false, width: 40 }).map((l) => stripTags(l.text));
+      expect(masked.some((l) => /^key +\*{8} \(sensitive\)$/.test(l))).to.equal(true);
+    });
+
     it('keeps hostile text from steering the terminal or blessed', () => {
       const evil = record(bank.id, '\u001b[2J{red-fg}boom{/red-fg}', [['x', 'a\u0007b']]);
       const lines = detailLines(evil, { revealed: true, width: 60 });
@@ -188,6 +209,24 @@ describe('TUI view model', () => {
       expect(textWidth(statusText(base, 20, NOW))).to.equal(20);
     });
 
+    it('says offline with the local copy\'s version when no sync has worked yet', () => {
+      const offline: StatusInfo = { ...base, connection: 'offline', syncedAt: undefined };
+      expect(statusText(offline, 120, NOW)).to.match(/^ ○ offline, local copy at version 12 · 2 pending · unlocked\s*$/);
+      expect(statusText(offline, 50, NOW)).to.match(/^ ○ offline, local v12 2p unlocked\s*$/);
+      expect(statusText({ ...base, connection: 'connecting', syncedAt: undefined }, 80, NOW)).to.contain('version 12 · not synced yet');
+    });
+
+    it('wraps a long message over up to three rows and points to m for the rest', () => {
+      const sentence = 'offline: cannot reach 127.0.0.1:41234; changes stay here and are pushed when it is back';
+      const rows = messageLines(sentence, 50);
+      expect(rows).to.deep.equal([' offline: cannot reach 127.0.0.1:41234; changes', ' stay here and are pushed when it is back']);
+      expect(messageLines(sentence, 120)).to.deep.equal([` ${sentence}`]);
+      const long = messageLines('word '.repeat(60), 50);
+      expect(long).to.have.length(MESSAGE_ROWS);
+      expect(long[MESSAGE_ROWS - 1]).to.match(/… m shows all$/);
+      for (const row of long) expect(textWidth(row)).to.be.at.most(50);
+    });
+
     it('uses plain ASCII on terminals without UTF-8', () => {
       expect(statusText(base, 80, NOW, ASCII_GLYPHS)).to.match(/^ \* online \| version 12 \|/);
     });
@@ -210,6 +249,18 @@ describe('TUI view model', () => {
       for (const l of lines) expect(textWidth(l)).to.be.at.most(76);
       expect(lines.length).to.be.lessThan(helpLines(60).length);
     });
+  });
+
+  it('aligns the second help column, with two spaces at least after every row of the first', () => {
+    for (const width of [76, 78]) {
+      const lines = helpLines(width).map(stripTags);
+      const start = lines[0]!.search(/ {2}\S/) + 2;
+      expect(start, lines[0]).to.be.greaterThan(30);
+      for (const l of lines) {
+        expect(textWidth(l)).to.be.at.most(width);
+        if (l.length > start) expect(l.slice(start - 2, start + 1), l).to.match(/^ {2}\S$/);
+      }
+    }
   });
 
   describe('layout and text', () => {

@@ -86,8 +86,9 @@ export const HELP: HelpSection[] = [
   {
     title: 'Filter box',
     keys: [
-      ['typing', 'narrows the list at once'],
-      ['Enter/Tab/Esc', 'back to the list'],
+      ['typing', 'narrows the list'],
+      ['Enter, Tab', 'to the list, kept'],
+      ['Esc', 'clear it, to the list'],
       ['C-u', 'clear the filter'],
     ],
   },

@@ -24,12 +24,13 @@ export function tooSmall(width: number, height: number): boolean {
 }
 
 /**
- * Header on the first line, message and status bar on the last two; between them the filter box
- * above the record list on the left and the open record on the right (the list gets 45%).
+ * Header on the first line, message and status bar at the bottom; between them the filter box
+ * above the record list on the left and the open record on the right (the list gets 45%). A long
+ * message takes `messageRows` rows (the body gives them up while it shows).
  */
-export function mainLayout(width: number, height: number): MainLayout {
+export function mainLayout(width: number, height: number, messageRows = 1): MainLayout {
   const bodyTop = 1;
-  const bodyHeight = Math.max(0, height - 3);
+  const bodyHeight = Math.max(0, height - 2 - messageRows);
   const listWidth = Math.max(24, Math.floor(width * 0.45));
   const filterHeight = 3;
   return {
@@ -37,7 +38,7 @@ export function mainLayout(width: number, height: number): MainLayout {
     filter: { top: bodyTop, left: 0, width: listWidth, height: filterHeight },
     list: { top: bodyTop + filterHeight, left: 0, width: listWidth, height: Math.max(0, bodyHeight - filterHeight) },
     detail: { top: bodyTop, left: listWidth, width: Math.max(0, width - listWidth), height: bodyHeight },
-    message: { top: height - 2, left: 0, width, height: 1 },
+    message: { top: height - 1 - messageRows, left: 0, width, height: messageRows },
     status: { top: height - 1, left: 0, width, height: 1 },
   };
 }

@@ -32,7 +32,17 @@ export interface MainKeyContext {
 export function mainKey(key: Key, c: MainKeyContext): void {
   const main = c.screen.main;
   if (main.focus === 'filter') {
-    if (['enter', 'tab', 'down', 'escape'].includes(key.full)) {
+    if (['enter', 'tab', 'down'].includes(key.full)) {
+      main.focus = 'list';
+      return;
+    }
+    if (key.full === 'escape') {
+      // Esc gives up the filter, as the list and its empty hint say; Enter keeps it.
+      if (main.filter.text) {
+        main.filter = line();
+        main.selectedId = undefined;
+        main.selectedIndex = 0;
+      }
       main.focus = 'list';
       return;
     }

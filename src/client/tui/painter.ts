@@ -8,7 +8,7 @@ import { formLines, formTitle, FORM_HINT } from './screens/record-form.js';
 import type { TuiSession } from './session.js';
 import type { MainState, Message, Mode, Overlay } from './state.js';
 import { clip, escapeTags, fit, sanitize, wrap } from './text.js';
-import { detailLines, emptyListText, headerText, helpLines, listLine, listTitle, messageLine, statusText, type DetailLine, type ImageRow, type ListModel, type StatusInfo } from './view-model.js';
+import { detailLines, emptyListText, headerText, helpLines, listLine, listTitle, messageLines, statusText, type DetailLine, type ImageRow, type ListModel, type StatusInfo } from './view-model.js';
 import type { Widgets } from './widgets.js';
 
 /** Everything a draw needs; the list and the open record are computed only when the vault shows. */
@@ -63,7 +63,9 @@ export class Painter {
       w.render();
       return;
     }
-    const layout = mainLayout(width, height);
+    const message = view.current;
+    const messageRows = message ? messageLines(message.text, width, g) : [''];
+    const layout = mainLayout(width, height, messageRows.length);
     w.place(w.header, layout.header);
     w.place(w.message, layout.message);
     w.place(w.status, layout.status);
@@ -73,9 +75,8 @@ export class Painter {
     const status =
       view.mode.kind === 'login' ? fit(' not logged in', width, g) : view.session.engine ? statusText(this.statusInfo(view), width, this.now(), g) : fit(' opening the vault', width, g);
     w.fill(w.status, [escapeTags(status)]);
-    const message = view.current;
-    const text = message ? escapeTags(messageLine(message.text, width, g)) : '';
-    w.fill(w.message, [message?.level === 'error' ? `{red-fg}${text}{/red-fg}` : message?.level === 'warn' ? `{yellow-fg}${text}{/yellow-fg}` : text]);
+    const color = message?.level === 'error' ? 'red-fg' : message?.level === 'warn' ? 'yellow-fg' : undefined;
+    w.fill(w.message, messageRows.map((row) => (color ? `{${color}}${escapeTags(row)}{/${color}}` : escapeTags(row))));
 
     if (view.mode.kind !== 'main' || !view.session.engine) {
       // Nothing of the vault stays on screen (or in blessed's buffers) behind these screens.

@@ -71,14 +71,21 @@ export function emptyListText(model: ListModel): string {
 
 const KIND_WIDTH = 6;
 
+/** A name gets at least this many columns; narrower rows drop the time, then the kind. */
+const NAME_MIN = 12;
+
 /** One row, exactly `width` columns: conflict mark, name, kind, when it changed. */
 export function listLine(row: ListRow, width: number, now: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
   const updated = formatUpdated(row.updatedAt, now);
   const updatedWidth = 10;
-  const nameWidth = Math.max(1, width - 1 - 1 - KIND_WIDTH - 1 - updatedWidth);
   const mark = row.conflictOf ? glyphs.conflict : ' ';
   const name = row.sealedName ? '(sealed)' : sanitize(row.name, glyphs);
-  const text = `${mark}${fit(name, nameWidth, glyphs)} ${padEnd(row.kind, KIND_WIDTH)} ${padStart(updated, updatedWidth)}`;
+  const full = width - 1 - 1 - KIND_WIDTH - 1 - updatedWidth;
+  const withKind = width - 1 - 1 - KIND_WIDTH;
+  let text: string;
+  if (full >= NAME_MIN) text = `${mark}${fit(name, full, glyphs)} ${padEnd(row.kind, KIND_WIDTH)} ${padStart(updated, updatedWidth)}`;
+  else if (withKind >= NAME_MIN) text = `${mark}${fit(name, withKind, glyphs)} ${padEnd(row.kind, KIND_WIDTH)}`;
+  else text = `${mark}${name}`;
   return fit(text, width, glyphs);
 }
 
@@ -169,6 +176,13 @@ export function detailLines(record: OpenedRecord, options: DetailOptions): Detai
       const escaped = escapeTags(selected ? padEnd(text, width) : text);
       lines.push({ text: selected ? `{inverse}${escaped}{/inverse}` : escaped, field: index });
     });
+    const last = valueLines[valueLines.length - 1] ?? '';
+    if (note && textWidth(`${' '.repeat(nameWidth)}  ${last}${note}`) > width) {
+      // A long value fills its last line: the mark goes under it rather than away.
+      const text = clip(`${' '.repeat(nameWidth)}  ${note.trim()}`, width, glyphs);
+      const escaped = escapeTags(selected ? padEnd(text, width) : text);
+      lines.push({ text: selected ? `{inverse}${escaped}{/inverse}` : escaped, field: index });
+    }
   });
   if (options.images) {
     lines.push({ text: '' });
@@ -284,17 +298,17 @@ export function statusText(info: StatusInfo, width: number, now: number, glyphs:
   const sep = ` ${glyphs.separator} `;
   const connection =
     info.connection === 'online' ? `${glyphs.online} online` : info.connection === 'offline' ? `${glyphs.offline} offline` : `${glyphs.offline} connecting`;
+  // Offline before any sync this run: the local copy is what there is, at its own version.
+  const localOnly = info.connection === 'offline' && !info.syncedAt;
   const synced = info.syncedAt ? `synced ${formatUpdated(info.syncedAt, now)}${sameMinuteSeconds(info.syncedAt, now)}` : 'not synced yet';
-  const parts = [
-    info.syncing ? `${connection}, syncing` : connection,
-    `version ${info.version}`,
-    synced,
-    `${info.pending} pending`,
-    info.lock === 'not encrypted' ? 'not encrypted' : info.lock,
-  ];
+  const where = localOnly ? [`${connection}, local copy at version ${info.version}`] : [info.syncing ? `${connection}, syncing` : connection, `version ${info.version}`, synced];
+  const parts = [...where, `${info.pending} pending`, info.lock === 'not encrypted' ? 'not encrypted' : info.lock];
   let text = ` ${parts.join(sep)}`;
   // Narrow terminals: drop the words before dropping facts.
-  if (textWidth(text) > width) text = ` ${[info.syncing ? `${connection}*` : connection, `v${info.version}`, synced.replace('synced ', ''), `${info.pending}p`, info.lock].join(' ')}`;
+  if (textWidth(text) > width) {
+    const short = localOnly ? [`${connection}, local v${info.version}`] : [info.syncing ? `${connection}*` : connection, `v${info.version}`, synced.replace('synced ', '')];
+    text = ` ${[...short, `${info.pending}p`, info.lock].join(' ')}`;
+  }
   return fit(text, width, glyphs);
 }
 
@@ -357,15 +371,28 @@ export function helpLines(width: number): string[] {
   }
   const left = blocks.slice(0, split).flat();
   const right = blocks.slice(split).flat();
+  // The right column starts where every left line has two spaces after it, so none runs into it.
+  const start = Math.max(columnWidth, ...left.map((l) => textWidth(stripTags(l)) + 2));
+  if (start + Math.max(...right.map((l) => textWidth(stripTags(l)))) > width) return blocks.flatMap((block) => [...block, '']).slice(0, -1);
   const out: string[] = [];
   for (let i = 0; i < Math.max(left.length, right.length); i++) {
     const l = left[i] ?? '';
-    out.push(`${l}${' '.repeat(Math.max(1, columnWidth - textWidth(stripTags(l))))}${right[i] ?? ''}`);
+    out.push(`${l}${' '.repeat(start - textWidth(stripTags(l)))}${right[i] ?? ''}`);
   }
   return out;
 }
 
-/** A sentence cut to the width of the message line. */
-export function messageLine(text: string, width: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
-  return clip(` ${sanitize(text, glyphs)}`, width, glyphs);
+/** The message area grows to this many rows for a long message; `m` has the whole of a longer one. */
+export const MESSAGE_ROWS = 3;
+
+/** A message wrapped to the width, on at most MESSAGE_ROWS rows (the last one saying `m` has the rest). */
+export function messageLines(text: string, width: number, glyphs: Glyphs = UNICODE_GLYPHS): string[] {
+  const rows = wrap(sanitize(text, glyphs), Math.max(1, width - 1)).map((row) => ` ${row}`);
+  if (rows.length <= MESSAGE_ROWS) return rows;
+  const more = `${glyphs.ellipsis} m shows all`;
+  // The last row is cut where the pointer to `m` still fits after it.
+  const last = clip(rows[MESSAGE_ROWS - 1]!, Math.max(1, width - textWidth(more) + textWidth(glyphs.ellipsis)), glyphs);
+  const kept = rows.slice(0, MESSAGE_ROWS - 1);
+  kept.push(`${last.endsWith(glyphs.ellipsis) ? last.slice(0, -glyphs.ellipsis.length) : last}${more}`);
+  return kept;
 }
