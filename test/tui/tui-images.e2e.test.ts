@@ -143,7 +143,8 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     expect(savedPathShown(screen)).to.equal(saved);
     expect(screen).to.match(/320x240 · ready/);
     await again.keys('i', 'v');
-    await again.waitFor(`no xdg-open here to open it with; the original is saved at ${saved.slice(0, 10)}`);
+    // (The message wraps onto the next row where the path begins.)
+    await again.waitFor(new RegExp(`no xdg-open here to open it with; the original is saved at\\s+${saved.slice(0, 10)}`));
 
     // Removed after a confirmation; the saved file stays.
     await again.keys('x');

@@ -14,7 +14,8 @@ function listRows(screen: string): string[] {
     .split('\n')
     .slice(5, 21)
     .map((line) => line.slice(1, 35).trim())
-    .filter(Boolean);
+    // (A long message takes rows from the body: the list's bottom border may be among these rows.)
+    .filter((row) => row && !/^─+$/.test(row));
 }
 
 async function closedPort(): Promise<number> {
