@@ -1,5 +1,6 @@
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
-import { DEFAULT_MAX_PIXELS, describeDecodeFailure, ImageRejected, inspectImage, type ImageLimits } from './inspect.js';
+import { WEB_SAFE_IMAGE_TYPES } from '../domain/image-types.js';
+import { DEFAULT_MAX_PIXELS, describeDecodeFailure, ImageRejected, inspectImage, type ImageInfo, type ImageLimits } from './inspect.js';
 import { BudgetUnreachable, fitJpeg, type PixelSource } from './jpeg-budget.js';
 
 export { sniffImageType } from './sniff.js';
@@ -38,15 +39,16 @@ export interface CompactOptions extends ImageLimits {
 }
 
 /**
- * A JPEG copy of at most maxBytes: the full dimensions at the highest quality step that fits,
- * otherwise fewer pixels (see fitJpeg). Upright by its EXIF orientation, transparency on white,
- * no metadata.
+ * A copy of at most maxBytes: the original itself when it already fits and may be shown as it is
+ * (see originalAsCompact), otherwise a JPEG at the full dimensions and the highest quality step
+ * that fits, or fewer pixels (see fitJpeg), upright by its EXIF orientation, transparency on
+ * white, no metadata. makeRenditions decodes the whole original for the cover either way.
  */
 export async function makeCompact(bytes: Uint8Array, options: CompactOptions = {}): Promise<Rendition> {
   const maxBytes = compactBudget(options.maxBytes);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const { width, height } = await inspectImage(bytes, { maxPixels });
-  return decoding(async () => compact(await uprightSource(bytes, maxPixels, width, height), maxBytes));
+  const info = await inspectImage(bytes, { maxPixels });
+  return decoding(async () => (await originalAsCompact(bytes, info, maxBytes)) ?? compact(await uprightSource(bytes, maxPixels, info.width, info.height), maxBytes));
 }
 
 /**
@@ -56,14 +58,31 @@ export async function makeCompact(bytes: Uint8Array, options: CompactOptions = {
 export async function makeRenditions(bytes: Uint8Array, options: CompactOptions = {}): Promise<{ cover: Rendition; compact: Rendition }> {
   const maxBytes = compactBudget(options.maxBytes);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const { width, height } = await inspectImage(bytes, { maxPixels });
+  const info = await inspectImage(bytes, { maxPixels });
   return decoding(async () => {
-    const source = await uprightSource(bytes, maxPixels, width, height);
+    const asItIs = await originalAsCompact(bytes, info, maxBytes);
+    if (asItIs) return { cover: await cover(sharp(bytes, inputOptions(maxPixels)).autoOrient().flatten({ background: WHITE })), compact: asItIs };
+    const source = await uprightSource(bytes, maxPixels, info.width, info.height);
     // Huge canvases are not held decoded; their cover decodes at a fraction of the size instead.
     const coverSource = source.raw ? source.pipeline() : sharp(bytes, inputOptions(maxPixels)).autoOrient().flatten({ background: WHITE });
     const [madeCover, madeCompact] = await Promise.all([cover(coverSource), compact(source, maxBytes)]);
     return { cover: madeCover, compact: madeCompact };
   });
+}
+
+/**
+ * An original that already fits the budget, in a format every browser shows, is its own compact
+ * copy (the same bytes, so the same blob address): re-encoding it could only make it bigger (a
+ * 67 B PNG became a 613 B JPEG, an 83 KB WebP 161 KB) or worse. Not when it carries metadata
+ * (the compact copy promises none: no location, no camera) or an EXIF orientation (it would show
+ * sideways wherever the tag is ignored); those are re-encoded upright and bare as before. Only
+ * small files get here, so the header read costs nothing next to a decode.
+ */
+async function originalAsCompact(bytes: Uint8Array, info: ImageInfo, maxBytes: number): Promise<Rendition | undefined> {
+  if (bytes.byteLength > maxBytes || !WEB_SAFE_IMAGE_TYPES.has(info.type)) return undefined;
+  const metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+  if (metadata.exif || metadata.xmp || metadata.iptc || (metadata.comments?.length ?? 0) > 0 || (metadata.orientation ?? 1) !== 1) return undefined;
+  return { bytes: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes), type: info.type, width: info.width, height: info.height };
 }
 
 async function cover(upright: Sharp): Promise<Rendition> {

@@ -168,7 +168,8 @@ describe('image renditions', function () {
     });
 
     it('keeps an image that fits at the first quality step as it is', async function () {
-      const small = await syntheticPhoto({ width: 800, height: 600, seed: 4 });
+      // EXIF makes it a copy to re-encode (an original without any would be its own compact copy).
+      const small = await sharp(await syntheticPhoto({ width: 800, height: 600, seed: 4 })).withExif({ IFD0: { Copyright: 'Keeper test' } }).jpeg({ quality: 90 }).toBuffer();
       const compact = await makeCompact(small);
       expect([compact.width, compact.height]).to.deep.equal([800, 600]);
       expect(compact.bytes.length).to.equal((await sharp(small).jpeg({ quality: 85, optimiseCoding: false }).toBuffer()).length);
@@ -195,6 +196,48 @@ describe('image renditions', function () {
       const [, , bottomBlue] = await meanColour(compact.bytes, { left: 50, top: 240, width: 100, height: 50 });
       expect(topRed).to.be.above(200);
       expect(bottomBlue).to.be.above(200);
+    });
+  });
+
+  describe('an original that already fits the budget', function () {
+    it('is its own compact copy when web-safe and bare: the same bytes, never a bigger JPEG', async function () {
+      const base = sharp(await syntheticPhoto({ width: 800, height: 600, seed: 9 }));
+      const originals: Array<[string, Buffer, string]> = [
+        ['a 1x1 PNG', await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer(), 'image/png'],
+        ['a WebP photo', await base.clone().webp({ quality: 80 }).toBuffer(), 'image/webp'],
+        ['a GIF', await base.clone().resize(160, 120).gif().toBuffer(), 'image/gif'],
+        ['a JPEG without metadata', await base.clone().jpeg({ quality: 80 }).toBuffer(), 'image/jpeg'],
+        ['a PNG with transparency', await sharp({ create: { width: 40, height: 30, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0.5 } } }).png().toBuffer(), 'image/png'],
+      ];
+      for (const [what, bytes, type] of originals) {
+        const info = await inspectImage(bytes);
+        for (const compact of [await makeCompact(bytes), (await makeRenditions(bytes)).compact]) {
+          expect(compact.bytes.equals(bytes), what).to.equal(true);
+          expect([compact.type, compact.width, compact.height], what).to.deep.equal([type, info.width, info.height]);
+        }
+        // The cover is still made, and small.
+        expect((await makeRenditions(bytes)).cover.type, what).to.equal('image/jpeg');
+      }
+    });
+
+    it('is re-encoded when it carries metadata or an orientation, is not web-safe, or is over the budget', async function () {
+      const base = sharp(await syntheticPhoto({ width: 400, height: 300, seed: 10 }));
+      const tagged = await base.clone().withExif({ IFD0: { Copyright: 'Secret Location Ltd' } }).jpeg().toBuffer();
+      const sideways = await twoToneJpeg(300, 200, '#ff0000', '#0000ff', { orientation: 6 });
+      const tiff = await base.clone().tiff().toBuffer();
+      const png = await base.clone().png().toBuffer();
+      for (const [what, bytes, maxBytes] of [['EXIF', tagged, undefined], ['orientation', sideways, undefined], ['TIFF', tiff, undefined], ['over the budget', png, 20_000]] as const) {
+        const compact = await makeCompact(bytes, maxBytes ? { maxBytes } : {});
+        expect(compact.type, what).to.equal('image/jpeg');
+        expect(compact.bytes.equals(bytes), what).to.equal(false);
+        expect(compact.bytes.length, what).to.be.at.most(maxBytes ?? 1_000_000);
+        expect((await sharp(compact.bytes).metadata()).exif, what).to.equal(undefined);
+      }
+    });
+
+    it('is still decoded whole for its cover, so a small file cut short is refused', async function () {
+      const jpeg = await sharp(await syntheticPhoto({ width: 400, height: 300, seed: 12 })).jpeg().toBuffer();
+      await expectRejected(makeRenditions(jpeg.subarray(0, jpeg.length >> 1)), 'corrupt', /cut short/);
     });
   });
 

@@ -117,6 +117,16 @@ describe('imaging worker', function () {
     expect(queue.store.size).to.equal(0);
   });
 
+  it('records a small web-safe original as its own compact copy: the same blob address, never a bigger copy', async function () {
+    const webp = await sharp(smallPhoto).webp({ quality: 80 }).toBuffer();
+    const job = jobFor(webp);
+    await queue.publish(job);
+    await waitFor('the renditions', () => ports.ready.has(job.imageId), 30_000);
+    const { cover, compact } = ports.ready.get(job.imageId)!;
+    expect(compact).to.deep.include({ address: job.original, type: 'image/webp', size: webp.length });
+    expect(cover).to.include({ type: 'image/jpeg', width: 120, height: 120 });
+  });
+
   it('records bad images as failed with the reason, at once and without retrying', async function () {
     const text = jobFor(Buffer.from('this is a shopping list, not a photo'), { type: 'image/png' });
     const truncated = jobFor(smallPhoto.subarray(0, Math.floor(smallPhoto.length * 0.6)));
@@ -154,7 +164,8 @@ describe('imaging worker', function () {
   });
 
   it('handles the same image twice without breaking: the same blobs, recorded once', async function () {
-    const first = jobFor(smallPhoto);
+    // Tagged, so its compact copy is made rather than the original itself.
+    const first = jobFor(await sharp(smallPhoto).withExif({ IFD0: { Copyright: 'Keeper test' } }).jpeg().toBuffer());
     const again = { ...first, jobId: randomUUID() };
     await queue.publish(first);
     await queue.publish(again);
