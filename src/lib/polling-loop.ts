@@ -14,6 +14,8 @@ export class PollingLoop {
     private readonly pass: () => Promise<number>,
     private readonly pollIntervalMs: number,
     private readonly onError: (error: unknown) => void = () => {},
+    /** After every pass that did not fail (ends an outage its onError reported). */
+    private readonly onSuccess: () => void = () => {},
   ) {}
 
   start(): void {
@@ -50,6 +52,7 @@ export class PollingLoop {
       let failed = false;
       try {
         found = await this.pass();
+        this.onSuccess();
       } catch (error) {
         failed = true;
         this.onError(error);

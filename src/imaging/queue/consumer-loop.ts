@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { processDelivery, type GivenUp, type InboundDelivery } from './delivery.js';
 import type { ConsumeOptions, JobConsumer, JobHandler, StopOptions } from './port.js';
 import type { QueueSettings } from './settings.js';
+import type { OutageLog } from '../../lib/outage-log.js';
 
 /** Where a consumer takes its messages from: the part of a queue adapter that differs. */
 export interface DeliverySource {
@@ -19,6 +20,8 @@ export interface ConsumerLoopOptions {
   pendingDeadLetters: Map<string, GivenUp>;
   /** Pause after take() failed (the broker is unreachable, say) before asking again. */
   retryDelayMs: number;
+  /** The queue's outage log: a failed take() counts there instead of logging a line of its own. */
+  outage: OutageLog;
 }
 
 interface Running {
@@ -66,7 +69,6 @@ export class ConsumerLoop implements JobConsumer {
 
   private async run(): Promise<void> {
     const signal = this.stopping.signal;
-    let failures = 0;
     while (!signal.aborted) {
       const free = this.options.concurrency - this.running.size;
       if (free <= 0) {
@@ -79,13 +81,10 @@ export class ConsumerLoop implements JobConsumer {
           if (signal.aborted) delivery.release();
           else this.start(delivery);
         }
-        if (failures > 0) this.loopOptions.logger.info({ failures }, 'taking resize jobs again');
-        failures = 0;
+        this.loopOptions.outage.succeeded();
       } catch (error) {
         if (signal.aborted) break;
-        // Once per outage at warn; the retries every retryDelayMs after it only at debug.
-        const level = failures++ === 0 ? 'warn' : 'debug';
-        this.loopOptions.logger[level]({ err: error, retryInMs: this.loopOptions.retryDelayMs }, 'could not take resize jobs; trying again');
+        this.loopOptions.outage.failed(error);
         await sleep(this.loopOptions.retryDelayMs, undefined, { signal }).catch(() => undefined);
       }
     }

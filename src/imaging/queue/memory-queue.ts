@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
+import { OutageLog } from '../../lib/outage-log.js';
 import { encodeResizeJob, type ResizeJob } from '../job.js';
 import { ConsumerLoop, ConsumerSet, type DeliverySource } from './consumer-loop.js';
 import type { GivenUp, InboundDelivery } from './delivery.js';
@@ -156,6 +157,7 @@ export class MemoryJobQueue implements JobQueue {
       logger: this.logger,
       pendingDeadLetters: this.pendingDeadLetters,
       retryDelayMs: 100,
+      outage: new OutageLog(this.logger, 'the in-process image job queue'),
     });
     return this.consumers.add(loop);
   }

@@ -2,6 +2,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiError, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
+import { OutageLog } from '../../lib/outage-log.js';
 import { decodeResizeJob, encodeResizeJob, type ResizeJob } from '../job.js';
 import { ConsumerLoop, ConsumerSet, type DeliverySource } from './consumer-loop.js';
 import { errorMessage, type GivenUp, type InboundDelivery } from './delivery.js';
@@ -66,6 +67,8 @@ export class NatsJobQueue implements JobQueue {
   private readonly retryDelayMs: number;
   private readonly consumers = new ConsumerSet();
   private readonly pendingDeadLetters = new Map<string, GivenUp>();
+  /** One for the relay's publishes, the consumers' pulls and the connection's own news alike. */
+  private readonly outage: OutageLog;
   private connection: Promise<Connection> | undefined;
   private closed = false;
 
@@ -81,6 +84,7 @@ export class NatsJobQueue implements JobQueue {
     this.reconnectWaitMs = options.reconnectWaitMs ?? 1_000;
     this.fetchExpiresMs = Math.max(1_000, options.fetchExpiresMs ?? 5_000);
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.outage = new OutageLog(this.logger, `the image job queue (NATS at ${this.safeUrl})`);
   }
 
   /** Connects and sets up the streams now rather than on first use; rejects with JobQueueUnavailable. */
@@ -89,6 +93,16 @@ export class NatsJobQueue implements JobQueue {
   }
 
   async publish(job: ResizeJob): Promise<void> {
+    try {
+      await this.publishOnce(job);
+      this.outage.succeeded();
+    } catch (error) {
+      if (error instanceof JobQueueUnavailable) this.outage.failed(error);
+      throw error;
+    }
+  }
+
+  private async publishOnce(job: ResizeJob): Promise<void> {
     const payload = encodeResizeJob(job);
     const connection = await this.connected();
     try {
@@ -112,6 +126,7 @@ export class NatsJobQueue implements JobQueue {
       logger: this.logger,
       pendingDeadLetters: this.pendingDeadLetters,
       retryDelayMs: this.retryDelayMs,
+      outage: this.outage,
     });
     return this.consumers.add(loop);
   }
@@ -196,11 +211,11 @@ export class NatsJobQueue implements JobQueue {
     for await (const status of connection.nc.status()) {
       if (status.type === 'disconnect') {
         connection.online = false;
-        this.logger.warn({ url: this.safeUrl }, 'lost the connection to NATS; reconnecting');
+        this.outage.failed(new Error('lost the connection; reconnecting'));
       } else if (status.type === 'reconnect') {
         connection.online = true;
         connection.consumer = undefined;
-        this.logger.info({ url: this.safeUrl }, 'reconnected to NATS');
+        this.outage.succeeded();
         await ensureTopology(connection.jsm, this.topologyOptions()).catch((error: unknown) =>
           this.logger.warn({ err: error }, 'could not check the NATS streams after reconnecting'),
         );

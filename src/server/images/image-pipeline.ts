@@ -5,7 +5,9 @@ import { inspectImageFile, sniffImageType } from '../../imaging/renditions.js';
 import { MemoryJobQueue } from '../../imaging/queue/memory-queue.js';
 import { NatsJobQueue } from '../../imaging/queue/nats-queue.js';
 import { natsNames } from '../../imaging/queue/nats-topology.js';
-import type { JobQueue } from '../../imaging/queue/port.js';
+import { JobQueueUnavailable, type JobQueue } from '../../imaging/queue/port.js';
+import { errorMessage } from '../../imaging/queue/delivery.js';
+import { OutageLog } from '../../lib/outage-log.js';
 import type { ImagingPorts } from '../../imaging/ports.js';
 import { startImagingWorker } from '../../imaging/worker.js';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -81,8 +83,14 @@ export interface RunningPipeline {
 
 /** Starts the relay and/or the worker over one queue; stop() stops them and closes the queue. */
 export function startImagePipeline(db: Database, vault: VaultService, blobs: BlobStore, options: PipelineOptions, logger: Logger): RunningPipeline {
+  // Retried every 250 ms while it fails: an outage is a few lines, not four a second. A queue that
+  // is unavailable says so itself (once for all its callers); the relay's own log is for the rest.
+  const relayOutage = new OutageLog(logger, 'queueing image jobs');
   const relay = options.relay
-    ? new JobRelay(db, options.queue, { onError: (err) => logger.warn({ err }, 'image jobs could not be queued yet; retrying') })
+    ? new JobRelay(db, options.queue, {
+        onError: (err) => (err instanceof JobQueueUnavailable ? logger.debug({ reason: errorMessage(err) }, 'image jobs wait for the queue') : relayOutage.failed(err)),
+        onSuccess: () => relayOutage.succeeded(),
+      })
     : undefined;
   relay?.start();
   const worker = options.worker

@@ -17,6 +17,8 @@ export interface JobRelayOptions {
   /** How often an idle relay looks for new uploads, and how long it waits after a failed publish. */
   pollIntervalMs?: number;
   onError?: (error: unknown) => void;
+  /** After a pass that worked, failed or not before. */
+  onSuccess?: () => void;
 }
 
 /**
@@ -37,7 +39,12 @@ export class JobRelay {
     private readonly options: JobRelayOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
-    this.loop = new PollingLoop(() => this.catchUp(), options.pollIntervalMs ?? 250, (error) => this.options.onError?.(error));
+    this.loop = new PollingLoop(
+      () => this.catchUp(),
+      options.pollIntervalMs ?? 250,
+      (error) => this.options.onError?.(error),
+      () => this.options.onSuccess?.(),
+    );
   }
 
   /** Publishes the jobs of one batch of the log; returns how many events it read (0 when caught up). */
