@@ -1,7 +1,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { commandSchema, type VaultCommand } from '../../domain/commands.js';
+import { storedCommandSchema, type VaultCommand } from '../../domain/commands.js';
 import type { RecordState } from '../../domain/decider.js';
 import { renditionInfoSchema, type ImageRendition, type ImageState } from '../../domain/images.js';
 import { fieldSchema, recordKindSchema } from '../../domain/record.js';
@@ -56,7 +56,7 @@ const payloadSchema = z.object({
   lastModifiedAt: z.number(),
   records: z.array(recordStateSchema),
   vaultKey: z.object({ keyId: z.string(), envelope: z.string() }).nullable(),
-  pending: z.array(commandSchema),
+  pending: z.array(storedCommandSchema),
   imageStates: z.array(imageStateSchema).default([]),
   imageFiles: z.record(z.string(), z.object({ original: z.string().optional(), cover: z.string().optional(), compact: z.string().optional() })).default({}),
   savedAt: z.number(),
