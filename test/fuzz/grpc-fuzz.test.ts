@@ -22,6 +22,7 @@ import { loadServices, messageArbitraries, mutated, type FuzzMethod, type ValueP
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 25);
 const PASSWORD = 'correct horse battery';
+const FORGED_TOKEN = `v4.public.${'A'.repeat(40)}`;
 const FORBIDDEN = new Set([status.INTERNAL, status.UNKNOWN, status.DATA_LOSS, status.UNAVAILABLE]);
 
 /** Watch streams until the server drains: cut short, which is fine. */
@@ -102,6 +103,7 @@ for (const { target, seconds } of runs) {
       const attackerLogin = `attacker-${randomUUID().slice(0, 8)}`;
       await (await server.client()).register(attackerLogin, PASSWORD);
       let attackerToken = await login(attackerLogin);
+      const tokensSent = [attackerToken, FORGED_TOKEN];
 
       const pools: ValuePools = {
         strings: [...recordIds, randomUUID(), bystanderLogin, attackerLogin, 'login', 'note', 'card', 'custom', 'scrypt', PASSWORD, '{}', 'keeper.v1.VaultService', '*', ''],
@@ -131,7 +133,7 @@ for (const { target, seconds } of runs) {
       await fc.assert(
         fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 8 }), async (sequence) => {
           for (const { method, credential, messages } of sequence) {
-            const token = credential === 'attacker' ? attackerToken : credential === 'garbage' ? `v4.public.${'A'.repeat(40)}` : undefined;
+            const token = credential === 'attacker' ? attackerToken : credential === 'garbage' ? FORGED_TOKEN : undefined;
             const outcome: RawOutcome = await raw.call(method.path, method.kind, messages.map((bytes) => Buffer.from(bytes)), token, deadlineFor(method));
             calls += 1;
             const name = status[outcome.code] ?? String(outcome.code);
@@ -140,7 +142,7 @@ for (const { target, seconds } of runs) {
           }
           // A fuzzed Logout or RevokeSessions may have ended the attacker's session: start another.
           const check = await raw.call('/keeper.v1.VaultService/Status', 'unary', [Buffer.alloc(0)], attackerToken);
-          if (check.code === status.UNAUTHENTICATED) attackerToken = await login(attackerLogin);
+          if (check.code === status.UNAUTHENTICATED) tokensSent.push((attackerToken = await login(attackerLogin)));
         }),
         { seed: SEED, numRuns: 100_000, interruptAfterTimeLimit: seconds * 1000, markInterruptAsFailure: false, endOnFailure: true },
       );
@@ -156,7 +158,7 @@ for (const { target, seconds } of runs) {
 
       // Nothing that was sent shows up in the log, nor the bystander's secrets.
       const log = await readFile(logFile, 'utf8');
-      const leaked = [...pools.sent, ...secretValues, PASSWORD].filter((value) => log.includes(value));
+      const leaked = [...pools.sent, ...secretValues, ...tokensSent, bystanderToken, PASSWORD].filter((value) => log.includes(value));
       expect(leaked, 'values found in the server log').to.deep.equal([]);
       expect(pools.sent.size).to.be.greaterThan(10);
     });
