@@ -75,6 +75,9 @@ const SECRET_KEYS = new Set(
 
 const REDACTED = '[redacted]';
 
+/** Keys whose values are an error's words (an outage's reason, say): scrubbed like a message. */
+const FREE_TEXT_KEYS = new Set(['reason', 'message', 'error']);
+
 /**
  * Every object handed to the logger passes through here: errors become LoggedError wherever they
  * sit, secret keys are redacted at any depth, and nothing deeper than a few levels is kept.
@@ -87,7 +90,9 @@ function safeLogObject(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.slice(0, 50).map((item) => safeLogObject(item, depth + 1));
   const safe: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    safe[key] = SECRET_KEYS.has(key.toLowerCase()) ? REDACTED : safeLogObject(item, depth + 1);
+    if (SECRET_KEYS.has(key.toLowerCase())) safe[key] = REDACTED;
+    else if (typeof item === 'string' && FREE_TEXT_KEYS.has(key.toLowerCase())) safe[key] = scrubMessage(item);
+    else safe[key] = safeLogObject(item, depth + 1);
   }
   return safe;
 }

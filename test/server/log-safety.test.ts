@@ -47,6 +47,7 @@ describe('log safety: the logger itself', () => {
       logger.warn(fsError, 'could not read');
       logger.error({ error: wrapped, nested: { deeper: { password, accessToken: token } } }, 'nested');
       logger.debug({ request: { refreshToken: token }, list: [{ password }], failure: driverError }, 'debug line');
+      logger.warn({ reason: driverError.message }, 'the database is unavailable; retrying');
       logger.flush();
 
       const log = await readFile(file, 'utf8');
