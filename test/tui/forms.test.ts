@@ -5,6 +5,7 @@ import { drawLine, editLine, line, type LineState } from '../../src/client/tui/l
 import { loginForm, loginKey, loginOutcome, secretKey, secretLines, secretPrompt, type LoginState } from '../../src/client/tui/screens/login.js';
 import { editRecordForm, formKey, formLines, formOutcome, newRecordForm, type FormState } from '../../src/client/tui/screens/record-form.js';
 import { historyKey, historyState } from '../../src/client/tui/screens/history.js';
+import { secretWordForm, secretWordKey, secretWordLines, secretWordOutcome } from '../../src/client/tui/screens/secret-word.js';
 import { stripTags } from '../../src/client/tui/text.js';
 import type { RecordVersion } from '../../src/client/sync/sync-engine.js';
 
@@ -214,6 +215,23 @@ describe('TUI input', () => {
       expect(shown).to.contain('the secret word is wrong; try again');
       expect(secretKey(prompt, key('enter')).action).to.equal('submit');
       expect(secretKey(secretPrompt('x'), key('enter')).action).to.equal(undefined);
+    });
+  });
+
+  describe('the secret word dialog', () => {
+    const typeWord = (state: ReturnType<typeof secretWordForm>, ...keys: string[]) => type(state, secretWordKey, ...keys);
+
+    it('asks for the new word twice to turn encryption on, and for the current one first to change it, all unseen', () => {
+      const on = typeWord(secretWordForm('encrypt'), 'river stone lamp', 'tab', 'river stone lamp');
+      expect(secretWordKey(on, key('enter')).action).to.equal('submit');
+      expect(secretWordOutcome(on)).to.deep.equal({ ok: true, mode: 'encrypt', current: '', next: 'river stone lamp' });
+      expect(secretWordLines(on, 66, { busy: false }).map(stripTags).join('\n')).to.not.contain('river');
+      const differ = secretWordOutcome(typeWord(secretWordForm('encrypt'), 'one word here', 'tab', 'one word herX'));
+      expect(differ).to.deep.include({ ok: false, error: 'the two new secret words differ; type them again' });
+      const change = typeWord(secretWordForm('change'), 'old one', 'enter', 'new words here', 'enter', 'new words here');
+      expect(secretWordOutcome(change)).to.deep.equal({ ok: true, mode: 'change', current: 'old one', next: 'new words here' });
+      expect(secretWordOutcome(secretWordForm('change'))).to.deep.include({ ok: false, error: 'type the current secret word' });
+      expect(secretWordKey(change, key('escape')).action).to.equal('cancel');
     });
   });
 

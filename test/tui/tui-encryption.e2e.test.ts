@@ -67,4 +67,65 @@ describe('keeper tui and encryption turned on elsewhere (tmux, 80x24)', function
     await tui.keys('q');
     expect(await tui.exitStatus()).to.equal(0);
   });
+
+  it('E turns encryption on and changes the word, refusing weak words with the reason (the client core rule)', async () => {
+    const env = { KEEPER_SERVER: suite.server.address, KEEPER_HOME: join(suite.dir, 'tess'), HOME: suite.dir };
+    expect((await keeper(['register', '--login', 'tess'], env, `${PASSWORD}\n`)).code).to.equal(0);
+    expect((await keeper(['add', 'Locker', '--secret', 'code=4711'], env)).code).to.equal(0);
+    const tui = await suite.open('tess', env, ['--sync-every', '600']);
+    await tui.waitFor(/Locker[\s\S]*· not encrypted/);
+
+    await tui.keys('E');
+    await tui.waitFor('Turn encryption on');
+    await tui.type('short');
+    await tui.keys('Tab');
+    await tui.type('short');
+    await tui.keys('Enter');
+    let screen = await tui.waitFor('the secret word is too short (5 characters): use at least 10');
+    expect(screen).to.not.contain('short\n');
+    await tui.type('moon river');
+    await tui.keys('Tab');
+    await tui.type('moon river');
+    await tui.keys('Enter');
+    await tui.waitFor('the secret word is too easy to guess: add more words');
+    await tui.type(WORD);
+    await tui.keys('Tab');
+    await tui.type(`${WORD}x`);
+    await tui.keys('Enter');
+    await tui.waitFor('the two new secret words differ; type them again');
+    await tui.type(WORD);
+    await tui.keys('Tab');
+    await tui.type(WORD);
+    await tui.keys('Enter');
+    screen = await tui.waitFor(/encryption is on: 1 record\(s\) re-written sealed[\s\S]*· unlocked/);
+    expect(screen).to.not.contain(WORD);
+    expect((await keeper(['status'], env, `${WORD}\n`)).stdout).to.match(/encryption on/);
+
+    await tui.keys('E');
+    await tui.waitFor('Change the secret word');
+    await tui.type('not the word');
+    await tui.keys('Tab');
+    await tui.type('a');
+    await tui.keys('Tab');
+    await tui.type('a');
+    await tui.keys('Enter');
+    await tui.waitFor('the secret word is too short (1 character)');
+    await tui.keys('Up');
+    await tui.type('not the word');
+    await tui.keys('Tab');
+    await tui.type('amber quarry lantern');
+    await tui.keys('Tab');
+    await tui.type('amber quarry lantern');
+    await tui.keys('Enter');
+    await tui.waitFor('the current secret word is wrong; nothing changed');
+    // The new word stays typed: Enter steps through its boxes and sends from the last.
+    await tui.type(WORD);
+    await tui.keys('Enter', 'Enter', 'Enter');
+    await tui.waitFor('secret word changed');
+    const shown = await keeper(['show', 'Locker', '--reveal'], env, 'amber quarry lantern\n');
+    expect(shown.code, shown.stderr).to.equal(0);
+    expect(shown.stdout).to.match(/code +4711/);
+    await tui.keys('q');
+    expect(await tui.exitStatus()).to.equal(0);
+  });
 });

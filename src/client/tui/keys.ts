@@ -79,6 +79,7 @@ export const HELP: HelpSection[] = [
       ['s', 'sync now'],
       ['m', 'messages'],
       ['L', 'lock now'],
+      ['E', 'encryption, its word'],
       ['?', 'this help'],
       ['q, C-c', 'save and quit'],
     ],

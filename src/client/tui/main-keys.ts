@@ -145,6 +145,9 @@ export function mainKey(key: Key, c: MainKeyContext): void {
     case 'L':
       c.act(() => c.access.lock('manual'));
       return;
+    case 'E':
+      c.access.openSecretWord();
+      return;
     case '?':
       c.screen.overlays.push({ kind: 'help', top: 0 });
       return;

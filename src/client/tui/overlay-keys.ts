@@ -5,7 +5,9 @@ import type { RecordActions } from './record-actions.js';
 import { deletedKey, historyKey, moveInList } from './screens/history.js';
 import { attachKey, imageMenuKey } from './screens/images.js';
 import { formKey } from './screens/record-form.js';
+import { secretWordKey } from './screens/secret-word.js';
 import { SCROLL_END, type Overlay, type Screen } from './state.js';
+import type { VaultAccess } from './vault-access.js';
 
 /** What the keys of the boxes over the main screen reach. */
 export interface OverlayKeyContext {
@@ -13,6 +15,7 @@ export interface OverlayKeyContext {
   notices: Notices;
   records: RecordActions;
   images: ImageActions;
+  access: VaultAccess;
   act: (work: () => Promise<void>) => void;
 }
 
@@ -73,6 +76,16 @@ export function overlayKey(overlay: Overlay, key: Key, c: OverlayKeyContext): vo
         if (action !== 'remove') close();
         c.images.imageAction(state.imageId, action);
       }
+      return;
+    }
+    case 'secret-word': {
+      if (overlay.busy) return;
+      const { state, action } = secretWordKey(overlay.state, key);
+      overlay.state = state;
+      if (action === 'cancel') {
+        close();
+        c.notices.say(state.mode === 'encrypt' ? 'encryption stays off' : 'the secret word stays as it was', 'info');
+      } else if (action === 'submit') c.act(() => c.access.setSecretWord(overlay));
       return;
     }
     case 'deleted': {

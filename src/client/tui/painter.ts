@@ -5,6 +5,7 @@ import { deletedLines, DELETED_HINT, historyLines, HISTORY_HINT } from './screen
 import { attachLines, attachTitle, IMAGE_MENU_HINT, imageMenuLines } from './screens/images.js';
 import { loginLines, loginTitle, secretLines } from './screens/login.js';
 import { formLines, formTitle, FORM_HINT } from './screens/record-form.js';
+import { secretWordLines, secretWordTitle } from './screens/secret-word.js';
 import type { TuiSession } from './session.js';
 import type { MainState, Message, Mode, Overlay } from './state.js';
 import { clip, escapeTags, fit, sanitize, wrap } from './text.js';
@@ -252,6 +253,12 @@ export class Painter {
         const { lines, focus } = formLines(overlay.form, width - 2, g);
         const hint = overlay.busy ? 'saving...' : FORM_HINT;
         overlay.top = this.paintBox(formTitle(overlay.form), lines, hint, { width, height: lines.length + 2 }, { top: overlay.top, focus });
+        return;
+      }
+      case 'secret-word': {
+        const width = Math.min(72, w.width - 2);
+        const lines = secretWordLines(overlay.state, width - 2, { busy: overlay.busy }, g);
+        this.paintBox(secretWordTitle(overlay.state), lines, '', { width, height: lines.length + 2 });
         return;
       }
       case 'attach': {

@@ -4,6 +4,7 @@ import type { DeletedState, HistoryState } from './screens/history.js';
 import type { AttachState, ImageMenuState } from './screens/images.js';
 import type { LoginState, SecretPromptState } from './screens/login.js';
 import type { FormState } from './screens/record-form.js';
+import type { SecretWordState } from './screens/secret-word.js';
 
 /** What the app is showing and where the user is in it; the painter draws exactly this. */
 
@@ -24,7 +25,8 @@ export type Overlay =
   | { kind: 'deleted'; state: DeletedState }
   | { kind: 'messages'; top: number }
   | { kind: 'attach'; state: AttachState; busy: boolean; progress?: string | undefined; error?: string | undefined }
-  | { kind: 'image'; state: ImageMenuState };
+  | { kind: 'image'; state: ImageMenuState }
+  | { kind: 'secret-word'; state: SecretWordState; busy: boolean };
 
 export type Level = 'info' | 'warn' | 'error';
 

@@ -1,4 +1,5 @@
 import { WrongSecretWord } from '../crypto/index.js';
+import { checkSecretWord } from '../secret-word-policy.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import type { AutoLock } from './auto-lock.js';
 import type { Clipboard } from './clipboard.js';
@@ -6,8 +7,9 @@ import { Cancelled, describe, WRONG_SECRET } from './failures.js';
 import { line } from './line-editor.js';
 import type { Notices } from './notices.js';
 import { loginForm, loginOutcome, secretPrompt } from './screens/login.js';
+import { refused, secretWordForm, secretWordOutcome } from './screens/secret-word.js';
 import type { TuiSession } from './session.js';
-import type { Level, Screen } from './state.js';
+import type { Level, Overlay, Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
 import type { VaultView } from './vault-view.js';
 
@@ -178,6 +180,49 @@ export class VaultAccess {
     }
     if (hadForm) this.say('the form was closed without saving when the screen locked', 'warn');
     await this.o.clipboard.clear();
+  }
+
+  /** E: the dialog that turns encryption on, or changes the word of an encrypted vault. */
+  openSecretWord(): void {
+    const engine = this.o.session.engine;
+    if (!engine) return;
+    this.o.screen.overlays.push({ kind: 'secret-word', state: secretWordForm(engine.encrypted ? 'change' : 'encrypt'), busy: false });
+  }
+
+  /** Sends the dialog: the client's rule for the new word first, then the engine does the change and syncs it. */
+  async setSecretWord(overlay: Extract<Overlay, { kind: 'secret-word' }>): Promise<void> {
+    const { session, screen } = this.o;
+    const outcome = secretWordOutcome(overlay.state);
+    if (!outcome.ok) {
+      overlay.state = { ...outcome.state, error: outcome.error };
+      return;
+    }
+    overlay.busy = true;
+    this.o.draw();
+    try {
+      const verdict = await checkSecretWord(outcome.next, session.user ? [session.user.login] : []);
+      if (!verdict.ok) {
+        overlay.state = refused(overlay.state, verdict.reason);
+        return;
+      }
+      try {
+        if (outcome.mode === 'encrypt') {
+          const { resealed } = await session.exclusive((engine) => engine.enableEncryption(outcome.next));
+          this.say(`encryption is on: ${resealed} record(s) re-written sealed; their earlier values stay readable in the server's history, so change any that matter`, 'warn');
+        } else {
+          await session.exclusive((engine) => engine.changeSecret(outcome.current, outcome.next));
+          this.say('secret word changed (the vault key was wrapped again; no record changed)', 'info');
+        }
+      } catch (error) {
+        const wrong = error instanceof WrongSecretWord;
+        overlay.state = refused({ ...overlay.state, current: line() }, wrong ? 'the current secret word is wrong; nothing changed' : describe(error, session.server), wrong);
+        return;
+      }
+    } finally {
+      overlay.busy = false;
+    }
+    screen.overlays = screen.overlays.filter((o) => o !== overlay);
+    this.o.view.changed();
   }
 
   private startTimers(): void {
