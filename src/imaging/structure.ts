@@ -163,15 +163,86 @@ class WebpCheck implements StructureCheck {
   }
 }
 
-/** A GIF's last byte is its trailer, 0x3B; a copy cut short almost never ends on one. */
+/**
+ * Walks the GIF's blocks: the screen descriptor and its colour table, then extensions and images
+ * (each a run of length-prefixed sub-blocks) up to the trailer byte. Bytes after the trailer are
+ * allowed; a block the walk does not know ends the check there (the decoder is the final word).
+ */
 class GifCheck implements StructureCheck {
-  private last = -1;
+  private readonly walk = new ByteWalk();
+  private ended = false;
+
+  constructor() {
+    // Header (6) and logical screen descriptor (7), whose packed byte says if a global colour table follows.
+    this.walk.read(13, (bytes) => this.walk.skip(colourTableBytes(bytes[10]!), () => this.block()));
+  }
 
   push(chunk: Uint8Array): void {
-    if (chunk.length > 0) this.last = chunk[chunk.length - 1]!;
+    this.walk.push(chunk);
   }
 
   finish(): string | undefined {
-    return this.last === 0x3b ? undefined : 'the GIF file is cut short: it does not end with its trailer byte';
+    return this.ended ? undefined : 'the GIF file is cut short: it ends before its trailer';
+  }
+
+  private block(): void {
+    this.walk.read(1, ([introducer]) => {
+      if (introducer === 0x21) this.walk.skip(1, () => this.subBlocks());
+      else if (introducer === 0x2c) this.walk.read(9, (descriptor) => this.walk.skip(colourTableBytes(descriptor[8]!) + 1, () => this.subBlocks()));
+      else this.ended = true; // 0x3B, the trailer; or a block this walk does not know
+    });
+  }
+
+  private subBlocks(): void {
+    this.walk.read(1, ([size]) => (size === 0 ? this.block() : this.walk.skip(size!, () => this.subBlocks())));
+  }
+}
+
+/** A colour table's length from a GIF packed byte: 3 * 2^(n+1) bytes when its top bit is set. */
+function colourTableBytes(packed: number): number {
+  return packed & 0x80 ? 3 * 2 ** ((packed & 0x07) + 1) : 0;
+}
+
+/** Reads or skips a given number of bytes across chunk boundaries, then calls what comes next. */
+class ByteWalk {
+  private need = 0;
+  private skipping = false;
+  private bytes: number[] = [];
+  private next: ((bytes: number[]) => void) | undefined;
+
+  read(count: number, then: (bytes: number[]) => void): void {
+    this.expect(count, false, then);
+  }
+
+  skip(count: number, then: () => void): void {
+    this.expect(count, true, () => then());
+  }
+
+  push(chunk: Uint8Array): void {
+    let i = 0;
+    for (;;) {
+      if (this.next && this.need === 0) {
+        const then = this.next;
+        this.next = undefined;
+        then(this.bytes);
+        continue;
+      }
+      if (!this.next || i >= chunk.length) return;
+      if (this.skipping) {
+        const take = Math.min(this.need, chunk.length - i);
+        this.need -= take;
+        i += take;
+      } else {
+        this.bytes.push(chunk[i++]!);
+        this.need -= 1;
+      }
+    }
+  }
+
+  private expect(count: number, skipping: boolean, then: (bytes: number[]) => void): void {
+    this.need = count;
+    this.skipping = skipping;
+    this.bytes = [];
+    this.next = then;
   }
 }

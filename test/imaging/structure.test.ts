@@ -43,7 +43,7 @@ describe('structural checks of an upload', () => {
       'progressive JPEG with restart markers and EXIF': /^the JPEG file is cut short: it ends before its end marker$/,
       png: /^the PNG file is cut short: it ends before its IEND chunk$/,
       webp: /^the WebP file is cut short: it has \d+ of the \d+ bytes its header declares$/,
-      gif: /^the GIF file is cut short: it does not end with its trailer byte$/,
+      gif: /^the GIF file is cut short: it ends before its trailer$/,
     };
     for (const [name, bytes] of Object.entries(files)) {
       for (const share of [0.1, 0.5, 0.9, 0.999]) {
@@ -64,6 +64,17 @@ describe('structural checks of an upload', () => {
     const withThumbnail = Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
     expect(check(withThumbnail, 4096)).to.equal(undefined);
     expect(check(withThumbnail.subarray(0, 200), 4096)).to.match(/cut short/);
+  });
+
+  it('takes bytes after a GIF trailer, and an animated GIF with its extensions', async () => {
+    expect(check(Buffer.concat([files.gif!, Buffer.from('padding')]), 5)).to.equal(undefined);
+    const frame = (colour: string) => sharp({ create: { width: 16, height: 16, channels: 3, background: colour } }).png().toBuffer();
+    const animated = await sharp([await frame('#f00'), await frame('#00f'), await frame('#0f0')], { join: { animated: true } }).gif({ loop: 0, delay: [100, 100, 100] }).toBuffer();
+    expect((await sharp(animated, { pages: -1 }).metadata()).pages).to.equal(3);
+    for (const gif of [animated, files.gif!]) {
+      expect(check(gif, 3)).to.equal(undefined);
+      expect(check(gif.subarray(0, -1), 3)).to.match(/cut short/);
+    }
   });
 
   it('has no check for types without a cheap one', () => {
