@@ -67,19 +67,17 @@ const pushSchema = z.object({
 
 /** `userId` is the caller: a vault key envelope must be made for them (its AAD binds it to them). */
 export function parsePushRequest(request: PushRequest, userId: string): { expectedVersion: number; clientId: string; commands: VaultCommand[] } {
-  const parsed = pushSchema
-    .superRefine((push, ctx) => {
-      push.mutations.forEach((command, index) => {
-        if (command.type === 'SetVaultKey' && canonicalUserId((JSON.parse(command.envelope) as { userId: string }).userId) !== canonicalUserId(userId)) {
-          ctx.addIssue({ code: 'custom', path: ['mutations', index, 'envelope', 'userId'], message: 'must be the id of the user pushing it' });
-        }
-      });
-    })
-    .parse({
-      expectedVersion: request.expectedVersion,
-      clientId: request.clientId,
-      mutations: request.mutations.map(mutationToCandidate),
-    });
+  const parsed = pushSchema.parse({
+    expectedVersion: request.expectedVersion,
+    clientId: request.clientId,
+    mutations: request.mutations.map(mutationToCandidate),
+  });
+  const foreign = parsed.mutations.findIndex(
+    (command) => command.type === 'SetVaultKey' && canonicalUserId((JSON.parse(command.envelope) as { userId: string }).userId) !== canonicalUserId(userId),
+  );
+  if (foreign >= 0) {
+    throw new z.ZodError([{ code: 'custom', path: ['mutations', foreign, 'envelope', 'userId'], message: 'must be the id of the user pushing it', input: undefined }]);
+  }
   return { expectedVersion: parsed.expectedVersion, clientId: parsed.clientId || 'unknown', commands: parsed.mutations };
 }
 
