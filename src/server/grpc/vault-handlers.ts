@@ -68,9 +68,7 @@ export function vaultHandlers(vault: VaultService, logger: Logger): VaultService
       const userId = verifiedUser(call);
       const request = pullSchema.parse(call.request);
       const pages = new Pages<WireEvent>(pageBytesFor(request.pageBytes), headWireBytes());
-      let to = 0;
       await vault.pull(userId, request.sinceVersion, async (events, toVersion) => {
-        to = toVersion;
         for (const event of events) {
           const wire: WireEvent = {
             id: event.id,
@@ -84,9 +82,11 @@ export function vaultHandlers(vault: VaultService, logger: Logger): VaultService
           const full = pages.add(wire, eventWireBytes(wire));
           if (full) await send({ toVersion, events: full });
         }
+        // What this read left goes out now rather than with the next read: the client works on
+        // it while the server reads on.
+        const rest = pages.take();
+        if (rest.length > 0) await send({ toVersion, events: rest });
       });
-      const rest = pages.take();
-      if (rest.length > 0) await send({ toVersion: to, events: rest });
     }),
   };
 }
