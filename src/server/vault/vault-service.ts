@@ -65,11 +65,12 @@ export class SnapshotMoved extends Error {
 export type SnapshotPart = { head: SnapshotHead } & ({ records: VaultRecord[] } | { images: ImageState[] });
 
 /**
- * How many rows to ask for next: twice what the last read returned when it was cut short by its
- * byte budget (so large rows are not read only to be dropped), up to the page size otherwise.
+ * How many rows to ask for next: one more than the last read returned when its byte budget cut it
+ * short (the database measures every row it is asked for, so large rows are not asked for only to
+ * be dropped), twice as many up to the page size otherwise.
  */
 function nextCount(asked: number, returned: number, most: number): number {
-  return returned < asked ? Math.max(1, returned * 2) : Math.min(most, asked * 2);
+  return returned < asked ? returned + 1 : Math.min(most, asked * 2);
 }
 
 /** The vault use cases, transport-free; every call is scoped to the authenticated user's stream. */
