@@ -115,19 +115,43 @@ export class KeeperClient {
     }
   }
 
+  /**
+   * One listing. A deadline for the whole stream would fail a large vault on a slow link, so the
+   * timeout is for each page instead: the server must send the next one within it.
+   */
   private listPages(metadata: Metadata): Promise<ListResponse> {
     return new Promise<ListResponse>((resolve, reject) => {
       const snapshot: ListResponse = { version: 0, lastModifiedAt: 0, records: [], images: [], vaultKey: undefined };
       const stream = this.grpc.vault.list({ pageBytes: this.pageBytes }, metadata);
+      let timer: NodeJS.Timeout | undefined;
+      const waitForPage = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          reject(Object.assign(new Error(`${status.DEADLINE_EXCEEDED} DEADLINE_EXCEEDED: no page of the listing within ${this.timeoutMs} ms`), {
+            code: status.DEADLINE_EXCEEDED,
+            details: `no page of the listing within ${this.timeoutMs} ms`,
+            metadata: new Metadata(),
+          }));
+          stream.cancel();
+        }, this.timeoutMs);
+      };
+      waitForPage();
       stream.on('data', (page: ListResponse) => {
+        waitForPage();
         snapshot.version = page.version;
         snapshot.lastModifiedAt = page.lastModifiedAt;
         if (page.vaultKey) snapshot.vaultKey = page.vaultKey;
         for (const record of page.records) snapshot.records.push(record);
         for (const image of page.images) snapshot.images.push(image);
       });
-      stream.on('error', reject);
-      stream.on('end', () => resolve(snapshot));
+      stream.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve(snapshot);
+      });
     });
   }
 
