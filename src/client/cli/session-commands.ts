@@ -2,6 +2,7 @@ import { CliError, EXIT } from '../../cli/exit-codes.js';
 import type { SessionInfo } from '../../gen/keeper/v1/auth.js';
 import type { Context } from './commands.js';
 import { formatTime, table } from './format.js';
+import { jsonText } from '../terminal-text.js';
 
 /** A session id as typed: the whole id, or a prefix long enough to be one user's only match. */
 const MIN_PREFIX = 8;
@@ -9,7 +10,7 @@ const MIN_PREFIX = 8;
 export async function sessionsCommand(ctx: Context, options: { json?: boolean }): Promise<void> {
   const sessions = await ctx.client.listSessions();
   if (options.json) {
-    ctx.out(JSON.stringify(sessions, null, 2));
+    ctx.out(jsonText(sessions, 2));
     return;
   }
   ctx.out(
