@@ -43,9 +43,12 @@ export function mainLayout(width: number, height: number, messageRows = 1): Main
   };
 }
 
-/** A box of about the wanted size, centred in the body (between header and message line), never larger than it. */
-export function overlayRect(width: number, height: number, want: { width: number; height: number }): Rect {
-  const bodyHeight = Math.max(3, height - 3);
+/**
+ * A box of about the wanted size, centred in the body (between the header and the message and
+ * status rows, `messageRows` of them for the message), never larger than it.
+ */
+export function overlayRect(width: number, height: number, want: { width: number; height: number }, messageRows = 1): Rect {
+  const bodyHeight = Math.max(3, height - 2 - messageRows);
   const w = Math.max(10, Math.min(want.width, width - 2));
   const h = Math.max(3, Math.min(want.height, bodyHeight));
   return { top: 1 + Math.floor((bodyHeight - h) / 2), left: Math.floor((width - w) / 2), width: w, height: h };

@@ -33,6 +33,9 @@ export interface PaintView {
  * nothing else; no key or data changes here.
  */
 export class Painter {
+  /** Rows the message takes in this draw: overlays stay above them. */
+  private messageRows = 1;
+
   constructor(
     private readonly w: Widgets,
     private readonly now: () => number,
@@ -66,6 +69,7 @@ export class Painter {
     }
     const message = view.current;
     const messageRows = message ? messageLines(message.text, width, g) : [''];
+    this.messageRows = messageRows.length;
     const layout = mainLayout(width, height, messageRows.length);
     w.place(w.header, layout.header);
     w.place(w.message, layout.message);
@@ -172,7 +176,7 @@ export class Painter {
     const g = w.glyphs;
     const innerWidth = Math.max(10, Math.min(want.width, w.width - 2)) - 2;
     const plainHint = hint ? wrap(hint, innerWidth) : [];
-    const rect = overlayRect(w.width, w.height, { width: want.width, height: want.height + plainHint.length });
+    const rect = overlayRect(w.width, w.height, { width: want.width, height: want.height + plainHint.length }, this.messageRows);
     w.place(w.overlay, rect);
     w.show([w.overlay], true);
     w.overlay.setFront();
@@ -275,14 +279,14 @@ export class Painter {
         return;
       }
       case 'history': {
-        const rect = overlayRect(w.width, w.height, full);
+        const rect = overlayRect(w.width, w.height, full, this.messageRows);
         const { lines, top } = historyLines(overlay.state, (v) => view.session.engine!.open(v.state), rect.width - 2, rect.height - 2 - wrap(HISTORY_HINT, rect.width - 2).length, g);
         overlay.state = { ...overlay.state, top };
         this.paintBox(overlay.title, lines, HISTORY_HINT, full);
         return;
       }
       case 'deleted': {
-        const rect = overlayRect(w.width, w.height, full);
+        const rect = overlayRect(w.width, w.height, full, this.messageRows);
         const { lines, top } = deletedLines(overlay.state, rect.width - 2, rect.height - 2 - wrap(DELETED_HINT, rect.width - 2).length, g);
         overlay.state = { ...overlay.state, top };
         this.paintBox('Deleted records', lines, DELETED_HINT, full);
