@@ -205,11 +205,14 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
     const env = { KEEPER_SERVER: server.address, KEEPER_HOME: home, HOME: dir };
     expect((await keeper(['register', '--login', 'leo'], env, `${PASSWORD}\n`)).code).to.equal(0);
     expect((await keeper(['add', 'Receipt', '--kind', 'note'], env)).code).to.equal(0);
-    // A PNG cut in half: its header passes the upload's checks, its pixels cannot be decoded.
+    // A PNG whose pixel data is damaged in the middle: its chunks are whole, so it passes the
+    // upload's structural checks, but its pixels cannot be decoded.
     const raw = Buffer.alloc(320 * 240 * 3);
     for (let i = 0; i < raw.length; i++) raw[i] = (i * 7919) % 251;
-    const whole = await sharp(raw, { raw: { width: 320, height: 240, channels: 3 } }).png().toBuffer();
-    const bytes = whole.subarray(0, Math.floor(whole.length / 2));
+    const bytes = Buffer.from(await sharp(raw, { raw: { width: 320, height: 240, channels: 3 } }).png().toBuffer());
+    const idat = bytes.indexOf('IDAT');
+    const idatLength = bytes.readUInt32BE(idat - 4);
+    for (let i = idat + 4 + Math.floor(idatLength / 2); i < idat + 4 + idatLength - 8; i++) bytes[i] = (i * 31) & 0xff;
     const picture = join(dir, 'torn.png');
     await writeFile(picture, bytes);
 
