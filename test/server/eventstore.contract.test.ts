@@ -231,6 +231,16 @@ for (const target of databaseTargets) {
         expect(alone.map((e) => e.version)).to.deep.equal([4]);
         expect(alone[0]!.data).to.deep.equal(events[3]!.data);
         expect(await store.readStream(stream, 7, 100, 100)).to.deep.equal([]);
+
+        // Small events too: never more data than maxBytes, escapes counted as what they take.
+        const small = streamName('small');
+        await store.append(small, 0, Array.from({ length: 40 }, (_, n) => newEvent('Small', { n, text: n % 2 ? '\u0001"\\'.repeat(20) : 'plain' })));
+        for (let from = 1; from <= 40; ) {
+          const page = await store.readStream(small, from, 100, 600);
+          expect(page.length).to.be.at.least(1);
+          if (page.length > 1) expect(page.reduce((bytes, e) => bytes + Buffer.byteLength(JSON.stringify(e.data)), 0)).to.be.at.most(600);
+          from = page.at(-1)!.version + 1;
+        }
       });
 
       it('keeps streams apart', async function () {

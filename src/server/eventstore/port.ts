@@ -69,7 +69,7 @@ export interface EventStore {
   /** Appends all events or none, if the stream is at `expectedVersion`. */
   append(streamId: string, expectedVersion: number, events: readonly NewEvent[]): Promise<AppendResult>;
   /**
-   * Events with version >= fromVersion, in order, at most maxCount; with maxBytes, only as many as
+   * Events with version >= fromVersion, in order, at most maxCount; with maxBytes, never more than
    * fit in that many bytes of event data (as JSON text), but always the first one.
    */
   readStream(streamId: string, fromVersion: number, maxCount: number, maxBytes?: number): Promise<StoredEvent[]>;

@@ -179,12 +179,15 @@ export class SqlEventStore implements EventStore {
             { name: 'keeper_read_stream_page' },
           )
         : // A running total of the data's size keeps the page (and the one text it comes back as,
-          // which PostgreSQL caps at 1 GB) within maxBytes, however large the events are.
+          // which PostgreSQL caps at 1 GB) within maxBytes, however large the events are. A small
+          // uncompressed value's text is at most 6 times its stored size (a character JSON writes
+          // as \u0001 is one byte stored), which bounds it without converting it; others are measured.
           await this.db.query<{ page: string }>(
             `SELECT coalesce(json_agg(json_build_array(version, event_id, type, data, metadata, floor(extract(epoch FROM created_at) * 1000)::bigint)
                                       ORDER BY version), '[]')::text AS page
              FROM (SELECT version, event_id, type, data, metadata, created_at,
-                          sum(octet_length(data::text)) OVER (ORDER BY version) AS running
+                          sum(CASE WHEN pg_column_compression(data) IS NULL AND pg_column_size(data) <= 8192 THEN 6 * pg_column_size(data)
+                                   ELSE octet_length(data::text) END) OVER (ORDER BY version) AS running
                    FROM (SELECT version, event_id, type, data, metadata, created_at FROM events
                          WHERE stream_id = $1 AND version >= $2 AND version < $2::bigint + $3::bigint ORDER BY version LIMIT $3) candidates) page
              WHERE version = $2 OR running <= $4`,
