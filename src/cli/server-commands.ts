@@ -10,6 +10,7 @@ import { VaultService } from '../server/vault/vault-service.js';
 import { TokenIssuer } from '../server/auth/tokens.js';
 import { SqlEventStore } from '../server/eventstore/sql.js';
 import { progressReporter } from './progress.js';
+import { logUnlessTransient } from '../server/sql/transient-errors.js';
 
 export type Out = (text: string) => void;
 
@@ -62,7 +63,7 @@ export async function serverCommand(flags: Record<string, unknown>): Promise<voi
 export async function projectorCommand(flags: Record<string, unknown> & { rebuild?: boolean }, out: Out): Promise<void> {
   const config = loadServerConfig({ ...flags, projector: flags.rebuild ? undefined : 'external' }, process.env);
   const logger = createLogger(config.logLevel, 'keeper-projector');
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, logger);
   const store = new SqlEventStore(db);
   try {
     if (flags.rebuild) {
@@ -73,7 +74,7 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
       out(`read model rebuilt from ${total} events`);
       return;
     }
-    const projector = new Projector(db, store, { onError: (err) => logger.error({ err }, 'projector batch failed; retrying') });
+    const projector = new Projector(db, store, { onError: logUnlessTransient(logger, 'projector batch failed; retrying') });
     projector.start();
     // The image job relay tails the log beside the projector; across processes only NATS carries jobs.
     const pipeline = config.natsUrl
@@ -99,7 +100,7 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
 export async function imagingCommand(flags: Record<string, unknown>): Promise<void> {
   const config = loadServerConfig({ ...flags, imaging: 'external' }, process.env);
   const logger = createLogger(config.logLevel, 'keeper-imaging');
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, logger);
   try {
     const images = imagePartsOf(config);
     const pipeline = startImagePipeline(

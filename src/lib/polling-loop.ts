@@ -1,14 +1,18 @@
 /**
  * Runs `pass` again and again: at once while it finds work (answers > 0), otherwise after
- * `pollIntervalMs` or when poked. A failed pass is reported and retried after the interval.
+ * `pollIntervalMs` or when poked. A failed pass is reported and retried after a wait that doubles
+ * with each failure in a row (up to MAX_BACKOFF_MS), so an outage is not hammered.
  * Used by the log tailers (projector, image job relay), which also hear about appends made in
  * their own process and poll for those of other processes.
  */
+const MAX_BACKOFF_MS = 5_000;
+
 export class PollingLoop {
   private running = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly caughtUpWaiters: Array<() => void> = [];
+  private failuresInARow = 0;
 
   constructor(
     private readonly pass: () => Promise<number>,
@@ -57,13 +61,14 @@ export class PollingLoop {
         failed = true;
         this.onError(error);
       }
+      this.failuresInARow = failed ? this.failuresInARow + 1 : 0;
       if (found === 0 && !failed) for (const resolve of waiters) resolve();
       else this.caughtUpWaiters.unshift(...waiters);
       if (!this.running) break;
       // A waiter that arrived during the pass (when there was no sleep to cut short) needs a pass of its own now.
       if (found > 0 || (!failed && this.caughtUpWaiters.length > 0)) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.pollIntervalMs);
+        const timer = setTimeout(done, this.delay());
         function done() {
           clearTimeout(timer);
           resolve();
@@ -73,5 +78,11 @@ export class PollingLoop {
       this.wake = undefined;
     }
     for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
+  }
+
+  private delay(): number {
+    if (this.failuresInARow === 0) return this.pollIntervalMs;
+    const ceiling = Math.max(this.pollIntervalMs, MAX_BACKOFF_MS);
+    return Math.min(ceiling, this.pollIntervalMs * 2 ** Math.min(this.failuresInARow - 1, 20));
   }
 }

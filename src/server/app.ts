@@ -17,6 +17,7 @@ import { migrate } from './sql/migrations.js';
 import { openPglite } from './sql/pglite.js';
 import { lockDataDir } from './sql/pglite-lock.js';
 import { openPostgres } from './sql/pg.js';
+import { logUnlessTransient } from './sql/transient-errors.js';
 import { VaultService } from './vault/vault-service.js';
 import { FileBlobStore } from './blobs/file-blob-store.js';
 import { collectBlobs, type CollectOptions } from './blobs/blob-collector.js';
@@ -33,10 +34,10 @@ export interface RunningApp {
 }
 
 /** Opens the configured database (real PostgreSQL, or PGlite under the data dir) and migrates it. */
-export async function openDatabase(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>): Promise<Database> {
+export async function openDatabase(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>, logger?: Logger): Promise<Database> {
   let db: Database;
   if (config.databaseUrl) {
-    db = await openPostgres({ url: config.databaseUrl });
+    db = await openPostgres({ url: config.databaseUrl, ...(logger ? { logger } : {}) });
   } else {
     const dir = resolve(config.dataDir, 'pglite');
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -119,7 +120,7 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
   const projector = parts.inlineProjector
     ? new Projector(db, store, {
         pollIntervalMs: parts.projectorPollMs ?? 250,
-        onError: (err) => logger.error({ err }, 'projector batch failed; retrying'),
+        onError: logUnlessTransient(logger, 'projector batch failed; retrying'),
       })
     : undefined;
   projector?.start();
@@ -192,7 +193,7 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
 export async function startServerApp(config: ServerConfig, logger: Logger): Promise<RunningApp> {
   const tls = readTlsFiles(config);
   captureGrpcLogs(logger);
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, logger);
   try {
     const app = await startServer(
       db,

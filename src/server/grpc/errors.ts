@@ -7,6 +7,10 @@ import { DuplicateEventId } from '../eventstore/port.js';
 import { MutationRejected, SnapshotMoved } from '../vault/vault-service.js';
 import { ImageRequestRejected } from '../images/upload-errors.js';
 import { BlobNotFound } from '../blobs/blob-store.js';
+import { isTransientDatabaseError } from '../sql/transient-errors.js';
+
+/** How long a client is asked to wait before retrying a call that met a transient database fault. */
+const TRANSIENT_RETRY_AFTER_MS = 500;
 
 /** A call that reached a handler without a verified user (the interceptor should make this impossible). */
 export class NotAuthenticated extends Error {
@@ -46,6 +50,12 @@ export function toGrpcStatus(error: unknown, logger: Logger): GrpcStatus {
   if (error instanceof DomainError) return { code: domainCode(error), details: error.message };
   if (error instanceof DuplicateEventId) {
     return { code: status.ALREADY_EXISTS, details: 'a mutation id of this push was already used for another change; use a new UUID per mutation' };
+  }
+  // Already logged once per incident by the database's outage log.
+  if (isTransientDatabaseError(error)) {
+    const metadata = new Metadata();
+    metadata.set('retry-after-ms', String(TRANSIENT_RETRY_AFTER_MS));
+    return { code: status.UNAVAILABLE, details: 'the server lost its database connection for a moment; retrying the call is safe', metadata };
   }
   logger.error({ err: error }, 'internal error');
   return { code: status.INTERNAL, details: 'internal server error' };
