@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import { ConfigError } from '../config/env.js';
 import { NotLoggedIn } from '../client/keeper-client.js';
 import { isServiceError } from '../client/grpc-channel.js';
+import { isServerBusy } from '../client/retry.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DomainError, type DomainErrorCode } from '../domain/errors.js';
 import { ImageTransferError } from '../client/images/image-transfer.js';
@@ -24,6 +25,9 @@ export function describeFailure(error: unknown, server?: string): { message: str
     const where = server ? ` at ${server}` : '';
     switch (error.code) {
       case status.UNAVAILABLE:
+        if (isServerBusy(error)) {
+          return { message: `the Keeper server${where} is unavailable for a moment (${error.details}); nothing was lost, try again shortly`, exitCode: EXIT.unavailable };
+        }
         return { message: `cannot reach the Keeper server${where}: is it running (keeper up)? (${error.details})`, exitCode: EXIT.unavailable };
       case status.DEADLINE_EXCEEDED:
         return { message: `the Keeper server${where} did not answer in time`, exitCode: EXIT.unavailable };

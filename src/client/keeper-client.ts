@@ -12,6 +12,7 @@ import type {
 } from '../gen/keeper/v1/images.js';
 import { bearer, callUnary, isServiceError, openClients, status, type ChannelOptions, type GrpcClients } from './grpc-channel.js';
 import type { SessionStore, StoredSession } from './session-store.js';
+import { retryUnavailable } from './retry.js';
 
 /** Asked for when there is no session, or the refresh token no longer works. */
 export class NotLoggedIn extends Error {
@@ -155,8 +156,9 @@ export class KeeperClient {
     });
   }
 
+  /** Retried on UNAVAILABLE: the mutation ids make a repeated push land once. */
   push(request: PushRequest): Promise<PushResponse> {
-    return this.withToken((metadata) => callUnary(this.grpc.vault.push.bind(this.grpc.vault), request, metadata, this.timeoutMs));
+    return retryUnavailable(() => this.withToken((metadata) => callUnary(this.grpc.vault.push.bind(this.grpc.vault), request, metadata, this.timeoutMs)));
   }
 
   /** Every batch of events after `sinceVersion`, handed to `onBatch` as it arrives. */

@@ -2,6 +2,7 @@ import { recordKindSchema, type Field, type RecordKind } from '../../domain/reco
 import type { ConflictNotice } from '../../domain/rebase.js';
 import { CliError, EXIT } from '../../cli/exit-codes.js';
 import { isServiceError, status as grpcStatus } from '../grpc-channel.js';
+import { isServerBusy } from '../retry.js';
 import type { KeeperClient } from '../keeper-client.js';
 import { NotLoggedIn } from '../keeper-client.js';
 import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
@@ -86,7 +87,8 @@ export async function syncIfOnline(ctx: Context, engine: SyncEngine): Promise<Sy
     return report;
   } catch (error) {
     if (!isOffline(error)) throw error;
-    ctx.warn(`keeper: offline (the server at ${ctx.server} cannot be reached): using the local copy at version ${engine.version}, ${engine.pendingCount} change(s) waiting`);
+    const why = isServerBusy(error) ? `the server at ${ctx.server} is unavailable for a moment` : `the server at ${ctx.server} cannot be reached`;
+    ctx.warn(`keeper: offline (${why}): using the local copy at version ${engine.version}, ${engine.pendingCount} change(s) waiting`);
     return undefined;
   }
 }
@@ -126,6 +128,7 @@ export async function statusCommand(ctx: Context): Promise<void> {
     serverLine = `version ${status.version}, changed ${formatTime(status.lastModifiedAt)}`;
   } catch (error) {
     if (!isOffline(error)) throw error;
+    if (isServerBusy(error)) serverLine = 'unavailable for a moment';
   }
   ctx.out(`server     ${ctx.server} (${serverLine})`);
   ctx.out(`user       ${session?.login ?? '-'}`);

@@ -2,6 +2,7 @@ import { describeFailure } from '../../cli/errors.js';
 import { WrongSecretWord } from '../crypto/index.js';
 import type { NotLoggedIn } from '../keeper-client.js';
 import { isUnreachable } from './session.js';
+import { isServerBusy } from '../retry.js';
 
 /** What went wrong, in the TUI's words: the errors it acts on and the sentences it shows. */
 
@@ -19,8 +20,15 @@ export const WRONG_SECRET = 'the secret word is wrong; try again';
 export function describe(error: unknown, server: string): string {
   if (error instanceof WrongSecretWord) return 'the secret word is wrong';
   // gRPC's own words for a dead connection run longer than the message line.
+  if (isServerBusy(error)) return `the Keeper server at ${server} is unavailable for a moment; try again shortly`;
   if (isUnreachable(error)) return `cannot reach the Keeper server at ${server}: is it running?`;
   return describeFailure(error, server).message;
+}
+
+/** What the status line says when a sync could not reach the server; the sync loop tries again by itself. */
+export function offlineNotice(error: unknown, server: string): string {
+  if (isServerBusy(error)) return `server unavailable for a moment (${server}), retrying; changes stay here and are pushed when it is back`;
+  return `offline: cannot reach ${server}; changes stay here and are pushed when it is back`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { WrongSecretWord } from '../crypto/index.js';
 import { NotLoggedIn } from '../keeper-client.js';
-import { Cancelled, describe, loginAgain } from './failures.js';
+import { Cancelled, describe, loginAgain, offlineNotice } from './failures.js';
 import type { Notices } from './notices.js';
 import { isUnreachable, type TuiSession } from './session.js';
 import { isLocked, type Screen } from './state.js';
@@ -111,7 +111,7 @@ export class SyncLoop {
       } else if (error instanceof NotLoggedIn) {
         this.o.toLogin(loginAgain(error));
       } else if (isUnreachable(error)) {
-        if (!wasOffline || why === 'user') this.o.notices.say(`offline: cannot reach ${session.server}; changes stay here and are pushed when it is back`, 'warn');
+        if (!wasOffline || why === 'user') this.o.notices.say(offlineNotice(error, session.server), 'warn');
       } else {
         this.o.notices.say(`sync failed: ${describe(error, session.server)}`, 'error');
         this.o.logger.warn({ err: error }, 'sync failed');
