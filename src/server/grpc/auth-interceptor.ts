@@ -1,6 +1,6 @@
 import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, status, type ServerInterceptor } from '@grpc/grpc-js';
 import { AuthError } from '../auth/errors.js';
-import { NotAuthenticated } from './errors.js';
+import { NotAuthenticated, unavailableForAMoment } from './errors.js';
 
 /** Metadata keys the interceptor sets after verifying the token; anything a client sends under them is dropped. */
 export const VERIFIED_USER_KEY = 'x-keeper-verified-user';
@@ -48,7 +48,7 @@ export function authInterceptor(
           (error: unknown) => {
             if (!(error instanceof AuthError)) {
               onFault(error);
-              call.sendStatus({ code: status.UNAVAILABLE, details: 'the server cannot check sessions right now; retrying is safe' });
+              call.sendStatus(unavailableForAMoment('the server cannot check sessions right now; retrying is safe'));
               return;
             }
             onRejected(error.message);

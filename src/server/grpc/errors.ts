@@ -12,6 +12,17 @@ import { isTransientDatabaseError } from '../sql/transient-errors.js';
 /** How long a client is asked to wait before retrying a call that met a transient database fault. */
 const TRANSIENT_RETRY_AFTER_MS = 500;
 
+/**
+ * UNAVAILABLE from a server that is up but cannot serve the call for a moment: the
+ * `retry-after-ms` trailer tells clients it is worth retrying soon (and tells them apart from a
+ * server they cannot reach at all).
+ */
+export function unavailableForAMoment(details: string): GrpcStatus {
+  const metadata = new Metadata();
+  metadata.set('retry-after-ms', String(TRANSIENT_RETRY_AFTER_MS));
+  return { code: status.UNAVAILABLE, details, metadata };
+}
+
 /** A call that reached a handler without a verified user (the interceptor should make this impossible). */
 export class NotAuthenticated extends Error {
   constructor() {
@@ -52,11 +63,7 @@ export function toGrpcStatus(error: unknown, logger: Logger): GrpcStatus {
     return { code: status.ALREADY_EXISTS, details: 'a mutation id of this push was already used for another change; use a new UUID per mutation' };
   }
   // Already logged once per incident by the database's outage log.
-  if (isTransientDatabaseError(error)) {
-    const metadata = new Metadata();
-    metadata.set('retry-after-ms', String(TRANSIENT_RETRY_AFTER_MS));
-    return { code: status.UNAVAILABLE, details: 'the server lost its database connection for a moment; retrying the call is safe', metadata };
-  }
+  if (isTransientDatabaseError(error)) return unavailableForAMoment('the server lost its database connection for a moment; retrying the call is safe');
   logger.error({ err: error }, 'internal error');
   return { code: status.INTERNAL, details: 'internal server error' };
 }

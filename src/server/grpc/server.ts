@@ -8,6 +8,7 @@ import { imageHandlers } from './image-handlers.js';
 import type { AuthService } from '../auth/service.js';
 import type { VaultService } from '../vault/vault-service.js';
 import { authInterceptor } from './auth-interceptor.js';
+import { logUnlessTransient } from '../sql/transient-errors.js';
 import { authHandlers } from './auth-handlers.js';
 import { vaultHandlers } from './vault-handlers.js';
 import { decodedSafely, decodedStrictly, refuseMalformedRequests } from './strict-decoding.js';
@@ -43,7 +44,7 @@ export async function startGrpcServer(
       authInterceptor(
         services.auth,
         (reason) => logger.debug({ reason }, 'rejected access token'),
-        (err) => logger.warn({ err }, 'could not check a session'),
+        logUnlessTransient(logger, 'could not check a session', 'warn'),
       ),
       refuseMalformedRequests((method, reason) => logger.debug({ method, reason }, 'refused a malformed request')),
     ],

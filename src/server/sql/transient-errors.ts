@@ -43,12 +43,12 @@ export function describeTransientFault(error: unknown): { code?: string; reason:
 }
 
 /**
- * The failure handler of a background loop (the projector): a transient database fault was
- * already reported by the database's outage log and the loop retries it, so only other failures
+ * The failure handler of a retried path (the projector, the session check): a transient database
+ * fault was already reported by the database's outage log and is retried, so only other failures
  * are logged here.
  */
-export function logUnlessTransient(logger: Logger, message: string): (error: unknown) => void {
+export function logUnlessTransient(logger: Logger, message: string, level: 'warn' | 'error' = 'error'): (error: unknown) => void {
   return (error) => {
-    if (!isTransientDatabaseError(error)) logger.error({ err: error }, message);
+    if (!isTransientDatabaseError(error)) logger[level]({ err: error }, message);
   };
 }
