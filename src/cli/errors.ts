@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { ZodError } from 'zod';
-import { ConfigError } from '../config/env.js';
+import { ConfigError, ServiceUnreachable } from '../config/env.js';
+import { UnusableDirectory } from '../lib/writable-dir.js';
 import { NotLoggedIn } from '../client/keeper-client.js';
 import { isServiceError } from '../client/grpc-channel.js';
 import { isServerBusy } from '../client/retry.js';
@@ -14,6 +15,8 @@ import { VaultLocked } from '../client/sync/sync-engine.js';
 export function describeFailure(error: unknown, server?: string): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT.usage };
+  if (error instanceof ServiceUnreachable) return { message: error.message, exitCode: EXIT.unavailable };
+  if (error instanceof UnusableDirectory) return { message: error.message, exitCode: error.outOfSpace ? EXIT.failure : EXIT.usage };
   if (error instanceof NotLoggedIn) return { message: error.message, exitCode: EXIT.unauthenticated };
   if (error instanceof WrongSecretWord) return { message: 'the secret word is wrong; nothing was changed', exitCode: EXIT.unauthenticated };
   if (error instanceof VaultLocked) return { message: error.message, exitCode: EXIT.unauthenticated };

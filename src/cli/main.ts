@@ -5,6 +5,7 @@ import { loadClientConfig } from '../config/client-config.js';
 import { KeeperClient } from '../client/keeper-client.js';
 import { SessionStore } from '../client/session-store.js';
 import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file.js';
+import { ensureWritableDirectory } from '../lib/writable-dir.js';
 import * as client from '../client/cli/commands.js';
 import { escapeControls, terminalSafe } from '../client/terminal-text.js';
 import { ACCEPTED_IMAGE_NAMES } from '../domain/image-types.js';
@@ -43,6 +44,7 @@ function clientAction<A extends unknown[]>(run: (ctx: client.Context, ...args: A
     const flags = program.opts();
     const config = loadClientConfig(flags, process.env);
     serverForErrors = config.server;
+    await ensureWritableDirectory(config.home, '--home / KEEPER_HOME');
     const id = await clientId(config.home);
     const keeper = new KeeperClient({ server: config.server, tls: config.tls, tlsCa: config.tlsCa }, new SessionStore(config.home, config.server), config.timeoutMs, id);
     try {

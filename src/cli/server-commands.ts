@@ -2,14 +2,14 @@ import { resolve } from 'node:path';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
 import { createLogger } from '../logging.js';
 import { Projector } from '../projections/projector.js';
-import { imagePartsOf, openDatabase, startServerApp, type RunningApp } from '../server/app.js';
+import { imagePartsOf, openBlobDirectory, openDatabase, startServerApp, type RunningApp } from '../server/app.js';
 import { collectBlobs } from '../server/blobs/blob-collector.js';
-import { FileBlobStore } from '../server/blobs/file-blob-store.js';
 import { openJobQueue, startImagePipeline } from '../server/images/image-pipeline.js';
 import { VaultService } from '../server/vault/vault-service.js';
 import { TokenIssuer } from '../server/auth/tokens.js';
 import { SqlEventStore } from '../server/eventstore/sql.js';
 import { progressReporter } from './progress.js';
+import { describeDatabaseUrl } from '../server/sql/startup-errors.js';
 import { logUnlessTransient } from '../server/sql/transient-errors.js';
 
 export type Out = (text: string) => void;
@@ -63,6 +63,8 @@ export async function serverCommand(flags: Record<string, unknown>): Promise<voi
 export async function projectorCommand(flags: Record<string, unknown> & { rebuild?: boolean }, out: Out): Promise<void> {
   const config = loadServerConfig({ ...flags, projector: flags.rebuild ? undefined : 'external' }, process.env);
   const logger = createLogger(config.logLevel, 'keeper-projector');
+  // Settings that are wrong are said before the (slower) database is opened.
+  const blobs = config.natsUrl && !flags.rebuild ? await openBlobDirectory(config.blobDir) : undefined;
   const db = await openDatabase(config, logger);
   const store = new SqlEventStore(db);
   try {
@@ -77,11 +79,11 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
     const projector = new Projector(db, store, { onError: logUnlessTransient(logger, 'projector batch failed; retrying') });
     projector.start();
     // The image job relay tails the log beside the projector; across processes only NATS carries jobs.
-    const pipeline = config.natsUrl
+    const pipeline = blobs
       ? startImagePipeline(
           db,
           new VaultService(db, store),
-          await FileBlobStore.open(config.blobDir),
+          blobs,
           { queue: openJobQueue(imagePartsOf(config).queueChoice, logger), relay: true, worker: false, concurrency: 1, maxPixels: config.imageMaxPixels },
           logger,
         )
@@ -100,13 +102,14 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
 export async function imagingCommand(flags: Record<string, unknown>): Promise<void> {
   const config = loadServerConfig({ ...flags, imaging: 'external' }, process.env);
   const logger = createLogger(config.logLevel, 'keeper-imaging');
+  const images = imagePartsOf(config);
+  const blobs = await openBlobDirectory(images.blobDir);
   const db = await openDatabase(config, logger);
   try {
-    const images = imagePartsOf(config);
     const pipeline = startImagePipeline(
       db,
       new VaultService(db, new SqlEventStore(db)),
-      await FileBlobStore.open(images.blobDir),
+      blobs,
       { queue: openJobQueue(images.queueChoice, logger), relay: false, worker: true, concurrency: images.concurrency, maxPixels: images.maxPixels },
       logger,
     );
@@ -121,10 +124,11 @@ export async function imagingCommand(flags: Record<string, unknown>): Promise<vo
 /** `keeper blobs-gc`: removes image bytes that no image refers to any more, and says how much. */
 export async function blobsGcCommand(flags: Record<string, unknown>, out: Out): Promise<void> {
   const config = loadServerConfig(flags, process.env);
+  const images = imagePartsOf(config);
+  const blobs = await openBlobDirectory(images.blobDir);
   const db = await openDatabase(config);
   try {
-    const images = imagePartsOf(config);
-    const report = await collectBlobs(db, await FileBlobStore.open(images.blobDir), images.gc);
+    const report = await collectBlobs(db, blobs, images.gc);
     out(
       `${report.blobs} blob(s), ${report.referenced} referenced: removed ${report.removed} (${report.removedBytes} bytes) and ${report.removedTemporary} unfinished upload(s)`,
     );
@@ -139,6 +143,5 @@ export async function keygenCommand(out: Out): Promise<void> {
 
 function describeDatabase(config: ServerConfig): string {
   if (!config.databaseUrl) return `PGlite (embedded) in ${resolve(config.dataDir, 'pglite')}`;
-  const url = new URL(config.databaseUrl);
-  return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+  return describeDatabaseUrl(config.databaseUrl);
 }

@@ -9,6 +9,17 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A service a setting points at cannot be reached now (the setting may well be right and the
+ * service down): one sentence naming the setting; the CLI exits 6 for it.
+ */
+export class ServiceUnreachable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceUnreachable';
+  }
+}
+
 /** Reads a file a setting names (a TLS certificate, key or CA), or says which setting and why not. */
 export function readSettingFile(path: string, setting: string): Buffer {
   try {

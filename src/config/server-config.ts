@@ -4,11 +4,16 @@ import { ConfigError, hostPort, logLevel, parseConfig, pick, splitHostPort } fro
 
 const positiveInt = (what: string) => z.coerce.number({ message: `must be a number of ${what}` }).int('must be a whole number').positive('must be above zero');
 
+/** The drivers parse these with WHATWG URL: a value it refuses would fail later as a bare "Invalid URL". */
+const isUrl = (value: string) => URL.canParse(value);
+const URL_PROBLEM = 'is not a valid URL (check the host and port, and percent-encode special characters in the user or password)';
+
 const schema = z.object({
   dataDir: z.string().min(1).default('.keeper'),
   databaseUrl: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .refine(isUrl, URL_PROBLEM)
     .optional(),
   listen: hostPort.default('127.0.0.1:7070'),
   tokenKey: z
@@ -30,6 +35,7 @@ const schema = z.object({
   natsUrl: z
     .string()
     .regex(/^(nats|tls):\/\//, 'must be a nats:// URL')
+    .refine(isUrl, URL_PROBLEM)
     .optional(),
   imaging: z.enum(['inline', 'external'], { message: 'must be inline or external' }).default('inline'),
   natsPrefix: z

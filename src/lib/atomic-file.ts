@@ -1,9 +1,10 @@
-import { mkdir, open, rename, readFile } from 'node:fs/promises';
+import { open, rename, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { makeDirectory } from './writable-dir.js';
 
 /** Writes a file so a crash leaves the old or the new content, never half of one: temp, fsync, rename. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(path));
   const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
   const handle = await open(temp, 'w', mode);
   try {

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
@@ -17,6 +16,8 @@ import { migrate } from './sql/migrations.js';
 import { openPglite } from './sql/pglite.js';
 import { lockDataDir } from './sql/pglite-lock.js';
 import { openPostgres } from './sql/pg.js';
+import { databaseStartupError } from './sql/startup-errors.js';
+import { ensureWritableDirectory, makeDirectory, UnusableDirectory } from '../lib/writable-dir.js';
 import { logUnlessTransient } from './sql/transient-errors.js';
 import { VaultService } from './vault/vault-service.js';
 import { FileBlobStore } from './blobs/file-blob-store.js';
@@ -37,16 +38,29 @@ export interface RunningApp {
 export async function openDatabase(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>, logger?: Logger): Promise<Database> {
   let db: Database;
   if (config.databaseUrl) {
-    db = await openPostgres({ url: config.databaseUrl, ...(logger ? { logger } : {}) });
+    try {
+      db = await openPostgres({ url: config.databaseUrl, ...(logger ? { logger } : {}) });
+    } catch (error) {
+      throw databaseStartupError(error, config.databaseUrl);
+    }
   } else {
+    await ensureWritableDirectory(config.dataDir, DATA_DIR_SETTING);
     const dir = resolve(config.dataDir, 'pglite');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await makeDirectory(dir);
+    } catch (error) {
+      throw new UnusableDirectory(DATA_DIR_SETTING, dir, error);
+    }
     const release = await lockDataDir(dir);
     try {
       const embedded = await openPglite(dir);
       db = { ...embedded, close: () => embedded.close().finally(release) };
     } catch (error) {
       await release();
+      // A full or read-only disk shows up as a file system error from deep inside the engine.
+      if (typeof (error as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((error as NodeJS.ErrnoException).code!)) {
+        throw new UnusableDirectory(DATA_DIR_SETTING, dir, error);
+      }
       throw error;
     }
   }
@@ -54,9 +68,18 @@ export async function openDatabase(config: Pick<ServerConfig, 'databaseUrl' | 'd
     await migrate(db);
   } catch (error) {
     await db.close();
-    throw error;
+    throw config.databaseUrl ? databaseStartupError(error, config.databaseUrl) : error;
   }
   return db;
+}
+
+const DATA_DIR_SETTING = '--data-dir / KEEPER_DATA_DIR';
+const BLOB_DIR_SETTING = '--blob-dir / KEEPER_BLOB_DIR';
+
+/** The blob store under the directory the setting names, checked writable first (with the setting's name if not). */
+export async function openBlobDirectory(dir: string): Promise<FileBlobStore> {
+  await ensureWritableDirectory(dir, BLOB_DIR_SETTING);
+  return FileBlobStore.open(dir);
 }
 
 /**
@@ -69,6 +92,7 @@ async function tokenKey(config: ServerConfig, logger: Logger): Promise<string> {
   const existing = await readFileIfExists(path);
   if (existing) return existing.trim();
   const key = await TokenIssuer.generateSecretKey();
+  await ensureWritableDirectory(config.dataDir, DATA_DIR_SETTING);
   await writeFileAtomic(path, key, 0o600);
   logger.info({ path }, 'created a new access-token key');
   return key;
@@ -115,7 +139,7 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
     onBackgroundError: (err) => logger.warn({ err }, "could not record sessions' last use; will retry"),
   });
   const vault = new VaultService(db, store);
-  const blobs = await FileBlobStore.open(parts.images.blobDir);
+  const blobs = await openBlobDirectory(parts.images.blobDir);
   const images = new ImageService(vault, blobs, sharpInspector(parts.images.maxPixels), { maxBytes: parts.images.maxBytes });
   const projector = parts.inlineProjector
     ? new Projector(db, store, {
@@ -192,6 +216,9 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
 /** The composition root of the server process: config in, a running server out. */
 export async function startServerApp(config: ServerConfig, logger: Logger): Promise<RunningApp> {
   const tls = readTlsFiles(config);
+  // Directories that cannot be used are said at once, before the (slower) database is opened.
+  if (!config.tokenKey) await ensureWritableDirectory(config.dataDir, DATA_DIR_SETTING);
+  await ensureWritableDirectory(config.blobDir, BLOB_DIR_SETTING);
   captureGrpcLogs(logger);
   const db = await openDatabase(config, logger);
   try {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { makeDirectory } from '../../lib/writable-dir.js';
 import { basename, dirname, extname, join } from 'node:path';
 import { ACCEPTED_IMAGE_NAMES, ACCEPTED_IMAGE_TYPES, imageExtension, imageTypeFromName } from '../../domain/image-types.js';
 import type { ImageRendition, ImageState } from '../../domain/images.js';
@@ -107,7 +108,7 @@ export async function downloadImage(client: KeeperClient, input: DownloadInput):
   const sealedParts: Buffer[] = [];
   let received = 0;
   const temp = join(dirname(input.target), `.${basename(input.target)}.${randomUUID()}.part`);
-  await mkdir(dirname(input.target), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(input.target));
   const file = await open(temp, 'w', 0o600);
   try {
     await client.downloadImage(

@@ -1,9 +1,10 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobNotFound, type BlobStore, type BlobWriter } from './blob-store.js';
+import { makeDirectory } from '../../lib/writable-dir.js';
 
 const ADDRESS = /^[0-9a-f]{64}$/;
 
@@ -20,7 +21,7 @@ export class FileBlobStore implements BlobStore {
 
   static async open(root: string): Promise<FileBlobStore> {
     const store = new FileBlobStore(root);
-    await mkdir(store.tmp, { recursive: true, mode: 0o700 });
+    await makeDirectory(store.tmp);
     return store;
   }
 
@@ -109,7 +110,7 @@ export class FileBlobStore implements BlobStore {
       return;
     }
     const dir = join(this.root, address.slice(0, 2), address.slice(2, 4));
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir);
     await rename(temp, target);
     const handle = await open(dir, 'r');
     try {

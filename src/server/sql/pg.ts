@@ -42,17 +42,20 @@ export async function openPostgres(options: PgOptions): Promise<Database> {
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
   });
-  const outage = options.logger ? new OutageLog(options.logger, 'the database (PostgreSQL)') : undefined;
+  const outageLog = options.logger ? new OutageLog(options.logger, 'the database (PostgreSQL)') : undefined;
+  // Only a database reached once can be lost: a first connection that fails is the caller's to say.
+  let reached = false;
   // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', (error) => outage?.failed(error));
+  pool.on('error', (error) => outageLog?.failed(error));
   /** Every call reports how it went, so the outage log knows when an incident starts and ends. */
   async function observed<T>(call: () => Promise<T>): Promise<T> {
     try {
       const value = await call();
-      outage?.succeeded();
+      reached = true;
+      outageLog?.succeeded();
       return value;
     } catch (error) {
-      if (isTransientDatabaseError(error)) outage?.failed(error);
+      if (reached && isTransientDatabaseError(error)) outageLog?.failed(error);
       throw error;
     }
   }
