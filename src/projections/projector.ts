@@ -2,8 +2,8 @@ import { evolve, type RecordState } from '../domain/decider.js';
 import { isRecordEvent, toVaultEvent, type ImageEvent, type RecordEvent, type VaultEvent } from '../domain/events.js';
 import { evolveImage, isImageEvent, type ImageState } from '../domain/images.js';
 import { readAllWith } from '../server/eventstore/sql.js';
-import { lockCheckpoint, moveCheckpoint } from '../server/eventstore/checkpoints.js';
-import { PollingLoop } from '../lib/polling-loop.js';
+import { eventsHeldBack, lockCheckpoint, moveCheckpoint } from '../server/eventstore/checkpoints.js';
+import { HELD_BACK, PollingLoop } from '../lib/polling-loop.js';
 import type { EventStore, LoggedEvent, LogPosition } from '../server/eventstore/port.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
 import {
@@ -47,7 +47,7 @@ export class Projector {
     private readonly options: ProjectorOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000;
-    this.loop = new PollingLoop(() => this.catchUp(), options.pollIntervalMs ?? 250, (error) => this.options.onError?.(error));
+    this.loop = new PollingLoop(() => this.tail(), options.pollIntervalMs ?? 250, (error) => this.options.onError?.(error));
   }
 
   /** Applies one batch; returns how many events it read (0 when caught up). */
@@ -72,6 +72,13 @@ export class Projector {
       total += applied;
       if (applied === 0) return total;
     }
+  }
+
+  /** The running loop's pass: caught up only when no committed event waits behind another transaction. */
+  private async tail(): Promise<number> {
+    const applied = await this.catchUp();
+    if (applied > 0) return applied;
+    return (await eventsHeldBack(this.db, READ_MODEL_CHECKPOINT)) ? HELD_BACK : 0;
   }
 
   /** Empties the read model and replays the whole log. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
+import pg from 'pg';
 import {
   DomainError,
   VaultState,
@@ -529,6 +530,33 @@ for (const target of databaseTargets) {
         await projector.stop();
       }
     });
+
+    // Only real PostgreSQL runs transactions side by side (PGlite has one connection).
+    if (target.name === 'PostgreSQL') {
+      it('idle() waits for events that committed behind a transaction still in flight elsewhere', async function () {
+        const users = newUsers(1);
+        const projector = new Projector(db, store);
+        const other = new pg.Client({ connectionString: process.env.KEEPER_DATABASE_URL });
+        await other.connect();
+        projector.start();
+        try {
+          await within(projector.idle(), 5_000, 'idle() before the appends');
+          await other.query('BEGIN');
+          // Taking an xid makes this transaction the snapshot's xmin: the gap-safe read stops before what commits after it.
+          await other.query('SELECT pg_current_xact_id()');
+          await act(users, 3);
+          const early = await Promise.race([projector.idle().then(() => 'idle'), sleep(500).then(() => 'waiting')]);
+          expect(early, 'idle() while the appended events are held back').to.equal('waiting');
+          expect(await storedVersions(db, users)).to.deep.equal([0]);
+          await other.query('COMMIT');
+          await within(projector.idle(), 5_000, 'idle() once the other transaction ended');
+          expect(await storedVersions(db, users)).to.deep.equal([users[0]!.state.version]);
+        } finally {
+          await other.end().catch(() => {});
+          await projector.stop();
+        }
+      });
+    }
 
     it('stop() on a projector that never started resolves at once', async function () {
       await new Projector(db, store).stop();

@@ -38,3 +38,18 @@ export async function moveCheckpoint(tx: SqlExecutor, name: string, position: Lo
     { name: 'keeper_checkpoint_move' },
   );
 }
+
+/**
+ * Whether committed events lie past the tailer's row that a gap-safe read did not return yet:
+ * they wait behind a transaction still in flight (the read stops at the snapshot's xmin, which
+ * any transaction in the database holds back), so the tailer is not caught up.
+ */
+export async function eventsHeldBack(sql: SqlExecutor, name: string): Promise<boolean> {
+  const rows = await sql.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM events e JOIN rm_checkpoints c ON c.projection = $1
+                    WHERE (e.transaction_id, e.global_position) > (c.commit_position, c.prepare_position)) AS held`,
+    [name],
+    { name: 'keeper_checkpoint_held_back' },
+  );
+  return rows[0]?.held === true;
+}
