@@ -86,3 +86,10 @@ export function withoutTombstone(state: RecordState): VaultRecord {
 export function streamIdForUser(userId: string): string {
   return `user-${userId}`;
 }
+
+const USER_STREAM = /^user-([0-9a-f-]{36})$/;
+
+/** The user a stream belongs to, or undefined for a stream that is not a user's vault. */
+export function userIdOfStream(streamId: string): string | undefined {
+  return USER_STREAM.exec(streamId)?.[1];
+}

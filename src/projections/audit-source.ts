@@ -1,4 +1,4 @@
-import { streamIdForUser } from '../domain/vault-state.js';
+import { streamIdForUser, userIdOfStream } from '../domain/vault-state.js';
 import type { LogPosition } from '../server/eventstore/port.js';
 import { SqlEventStore } from '../server/eventstore/sql.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
@@ -70,12 +70,7 @@ export interface AuditStats {
 }
 
 export const PROJECTION = 'vault-records';
-const USER_STREAM = /^user-([0-9a-f-]{36})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function userIdOfStream(streamId: string): string | undefined {
-  return USER_STREAM.exec(streamId)?.[1];
-}
 
 const num = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
 

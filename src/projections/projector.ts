@@ -1,5 +1,6 @@
 import { evolve, type RecordState } from '../domain/decider.js';
 import { isRecordEvent, toVaultEvent, type ImageEvent, type RecordEvent, type VaultEvent } from '../domain/events.js';
+import { userIdOfStream } from '../domain/vault-state.js';
 import { evolveImage, isImageEvent, type ImageState } from '../domain/images.js';
 import { readAllWith } from '../server/eventstore/sql.js';
 import { eventsHeldBack, lockCheckpoint, moveCheckpoint } from '../server/eventstore/checkpoints.js';
@@ -20,8 +21,6 @@ import {
   type UserVersionRow,
   type VaultKeyRow,
 } from './read-model.js';
-
-const USER_STREAM = /^user-([0-9a-f-]{36})$/;
 
 export interface ProjectorOptions {
   batchSize?: number;
@@ -115,11 +114,11 @@ export class Projector {
 async function applyBatch(tx: SqlExecutor, events: LoggedEvent[]): Promise<void> {
   const byUser = new Map<string, VaultEvent[]>();
   for (const event of events) {
-    const match = USER_STREAM.exec(event.streamId);
-    if (!match) continue;
-    const list = byUser.get(match[1]!) ?? [];
+    const userId = userIdOfStream(event.streamId);
+    if (!userId) continue;
+    const list = byUser.get(userId) ?? [];
     list.push(toVaultEvent(event));
-    byUser.set(match[1]!, list);
+    byUser.set(userId, list);
   }
   if (byUser.size === 0) return;
   const storedVersions = await readUserVersions(tx, [...byUser.keys()]);

@@ -1,4 +1,5 @@
 import { derivedId } from '../../lib/derived-id.js';
+import { userIdOfStream } from '../../domain/vault-state.js';
 import type { ResizeJob } from '../../imaging/job.js';
 import type { JobQueue } from '../../imaging/queue/port.js';
 import { readAllWith } from '../eventstore/sql.js';
@@ -10,7 +11,6 @@ import type { Database } from '../sql/database.js';
 const CHECKPOINT = 'image-jobs';
 /** The only events whose payload the relay reads; it passes over the rest by position. */
 const JOB_EVENT_TYPES = ['ImageAttached'];
-const USER_STREAM = /^user-([0-9a-f-]{36})$/;
 
 export interface JobRelayOptions {
   batchSize?: number;
@@ -93,7 +93,7 @@ export function jobsIn(events: readonly LoggedEvent[]): ResizeJob[] {
   const jobs: ResizeJob[] = [];
   for (const event of events) {
     if (event.type !== 'ImageAttached') continue;
-    const userId = USER_STREAM.exec(event.streamId)?.[1];
+    const userId = userIdOfStream(event.streamId);
     const data = event.data as { imageId?: string; encrypted?: boolean; original?: { address?: string; type?: string } };
     // A sealed image is ciphertext to the server: only its client can make its cover.
     if (!userId || data.encrypted || !data.imageId || !data.original?.address || !data.original.type) continue;
