@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createMutation } from '../../src/client/mutations.js';
+import { createMutation } from '../../src/wire/mutations.js';
 import { Rendition } from '../../src/gen/keeper/v1/images.js';
 import { syntheticPhoto } from '../../src/imaging/synthetic-photo.js';
 import { ratio } from './support/format.js';

@@ -139,7 +139,7 @@ for (const target of databaseTargets) {
       await a!.engine.sync();
       await a!.engine.create({ kind: 'note', name: 'once', fields: [] });
       // The push lands but the client never hears back: replay it by hand, then sync as usual.
-      const { commandToMutation } = await import('../../src/client/mutations.js');
+      const { commandToMutation } = await import('../../src/wire/mutations.js');
       await a!.client.push({ expectedVersion: 0, clientId: 'lost', mutations: a!.engine.pendingCommands.map(commandToMutation) });
       const report = await a!.engine.sync();
       expect(report.version).to.equal(1);

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { KEEPER } from '../support/cli.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
 import { SessionStore } from '../../src/client/session-store.js';
-import { createMutation } from '../../src/client/mutations.js';
+import { createMutation } from '../../src/wire/mutations.js';
 import { isServiceError, status } from '../../src/client/grpc-channel.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 

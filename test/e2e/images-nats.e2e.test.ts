@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { createMutation } from '../../src/client/mutations.js';
+import { createMutation } from '../../src/wire/mutations.js';
 import type { KeeperClient } from '../../src/client/keeper-client.js';
 import { Rendition } from '../../src/gen/keeper/v1/images.js';
 import { NatsJobQueue } from '../../src/imaging/queue/nats-queue.js';

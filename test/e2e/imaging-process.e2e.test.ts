@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createMutation } from '../../src/client/mutations.js';
+import { createMutation } from '../../src/wire/mutations.js';
 import { streamIdForUser } from '../../src/domain/vault-state.js';
 import { Rendition } from '../../src/gen/keeper/v1/images.js';
 import { NatsJobQueue } from '../../src/imaging/queue/nats-queue.js';

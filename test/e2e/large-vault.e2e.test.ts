@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { createMutation } from '../../src/client/mutations.js';
+import { createMutation } from '../../src/wire/mutations.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
 import { SessionStore } from '../../src/client/session-store.js';
 import { SyncEngine } from '../../src/client/sync/sync-engine.js';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { createMutation, updateMutation } from '../../src/client/mutations.js';
+import { createMutation, updateMutation } from '../../src/wire/mutations.js';
 import type { KeeperClient } from '../../src/client/keeper-client.js';
 import { LIMITS } from '../../src/domain/limits.js';
 import { VaultServiceClient, type ListResponse } from '../../src/gen/keeper/v1/vault.js';

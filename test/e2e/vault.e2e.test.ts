@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { Metadata, makeGenericClientConstructor, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { databaseTargets } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { createMutation, deleteMutation, updateMutation } from '../../src/client/mutations.js';
+import { createMutation, deleteMutation, updateMutation } from '../../src/wire/mutations.js';
 import { NotLoggedIn, type KeeperClient } from '../../src/client/keeper-client.js';
 import { bearer, callUnary, openClients } from '../../src/client/grpc-channel.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { KeeperClient } from '../../../src/client/keeper-client.js';
-import { createMutation } from '../../../src/client/mutations.js';
+import { createMutation } from '../../../src/wire/mutations.js';
 import { SessionStore } from '../../../src/client/session-store.js';
 import { closedLoop, type LoadResult, type LoadTiming, type Tick } from './load.js';
 import { smallRecord } from './payloads.js';

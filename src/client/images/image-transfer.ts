@@ -5,7 +5,8 @@ import { makeDirectory } from '../../lib/writable-dir.js';
 import { basename, dirname, extname, join } from 'node:path';
 import { ACCEPTED_IMAGE_NAMES, ACCEPTED_IMAGE_TYPES, imageExtension, imageTypeFromName } from '../../domain/image-types.js';
 import type { ImageRendition, ImageState } from '../../domain/images.js';
-import { Rendition, type DownloadHeader, type UploadImageResponse } from '../../gen/keeper/v1/images.js';
+import type { DownloadHeader, UploadImageResponse } from '../../gen/keeper/v1/images.js';
+import { renditionToWire } from '../../wire/images.js';
 import { sniffImageType } from '../../imaging/sniff.js';
 import { openBytes, openValue, sealBytes, sealValue, type VaultKey } from '../crypto/index.js';
 import type { KeeperClient } from '../keeper-client.js';
@@ -26,12 +27,6 @@ export class ImageTransferError extends Error {
     this.name = 'ImageTransferError';
   }
 }
-
-const WIRE_RENDITION: Record<ImageRendition, Rendition> = {
-  original: Rendition.RENDITION_ORIGINAL,
-  cover: Rendition.RENDITION_COVER,
-  compact: Rendition.RENDITION_COMPACT,
-};
 
 export interface UploadInput {
   recordId: string;
@@ -58,7 +53,7 @@ export async function uploadImage(client: KeeperClient, input: UploadInput): Pro
   if (!input.vaultKey) {
     const sha256 = await hashFile(input.path);
     return client.uploadImage(
-      { imageId, recordId: input.recordId, fileName, declaredType: imageTypeFromName(fileName) ?? 'application/octet-stream', size: info.size, sha256, encrypted: false, rendition: Rendition.RENDITION_ORIGINAL },
+      { imageId, recordId: input.recordId, fileName, declaredType: imageTypeFromName(fileName) ?? 'application/octet-stream', size: info.size, sha256, encrypted: false, rendition: renditionToWire('original') },
       () => withProgress(createReadStream(input.path, { highWaterMark: CHUNK_BYTES }), info.size, input.onProgress),
     );
   }
@@ -77,12 +72,12 @@ export async function uploadImage(client: KeeperClient, input: UploadInput): Pro
   const original = sealBytes(key, plain, imageContext(input.recordId, imageId, 'original'));
   plain.fill(0);
   const attached = await client.uploadImage(
-    { imageId, recordId: input.recordId, fileName: sealedName, declaredType: 'application/octet-stream', size: original.length, sha256: sha256Of(original), encrypted: true, rendition: Rendition.RENDITION_ORIGINAL },
+    { imageId, recordId: input.recordId, fileName: sealedName, declaredType: 'application/octet-stream', size: original.length, sha256: sha256Of(original), encrypted: true, rendition: renditionToWire('original') },
     () => withProgress(chunksOf(original), original.length, input.onProgress),
   );
   const sealedCover = sealBytes(key, cover.bytes, imageContext(input.recordId, imageId, 'cover'));
   return client.uploadImage(
-    { imageId, recordId: input.recordId, fileName: sealedName, declaredType: 'application/octet-stream', size: sealedCover.length, sha256: sha256Of(sealedCover), encrypted: true, rendition: Rendition.RENDITION_COVER },
+    { imageId, recordId: input.recordId, fileName: sealedName, declaredType: 'application/octet-stream', size: sealedCover.length, sha256: sha256Of(sealedCover), encrypted: true, rendition: renditionToWire('cover') },
     () => chunksOf(sealedCover),
   ).then((withCover) => ({ ...withCover, version: Math.max(withCover.version, attached.version) }));
 }
@@ -113,7 +108,7 @@ export async function downloadImage(client: KeeperClient, input: DownloadInput):
   try {
     await client.downloadImage(
       image.id,
-      WIRE_RENDITION[rendition],
+      renditionToWire(rendition),
       (h) => {
         header = h;
       },

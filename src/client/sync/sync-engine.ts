@@ -11,10 +11,12 @@ import type { Field, RecordKind, VaultRecord } from '../../domain/record.js';
 import { VaultState, withoutTombstone } from '../../domain/vault-state.js';
 import { createVaultKey, isSealed, rewrapVaultKey, unwrapVaultKey, wipe, type KdfCost, type KdfOptions, type VaultKey } from '../crypto/index.js';
 import type { KeeperClient } from '../keeper-client.js';
-import { commandToMutation } from '../mutations.js';
+import { commandToMutation } from '../../wire/mutations.js';
 import { CacheSetAside, LocalCache, type CachePayload, type ImageFiles } from './local-cache.js';
 import { openRecord, resealContent, sealFields, sealName, type OpenedRecord } from './record-crypto.js';
-import { eventFromWire, imageFromWire, recordFromWire } from './wire-events.js';
+import { eventFromWire } from '../../wire/events.js';
+import { imageFromWire } from '../../wire/images.js';
+import { recordFromWire } from '../../wire/records.js';
 
 export interface SyncEngineOptions {
   client: KeeperClient;

@@ -1,16 +1,15 @@
 import type { ServerReadableStream, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { blobAddressSchema, imageFileNameSchema, type ImageRendition } from '../../domain/images.js';
+import { blobAddressSchema, imageFileNameSchema } from '../../domain/images.js';
 import { recordIdSchema } from '../../domain/record.js';
 import { hasNoControlCharacters, NO_CONTROL_CHARACTERS } from '../../domain/text.js';
-import {
-  Rendition,
-  type DownloadImageRequest,
-  type DownloadImageResponse,
-  type ImageServiceServer,
-  type UploadImageRequest,
-  type UploadImageResponse,
+import type {
+  DownloadImageRequest,
+  DownloadImageResponse,
+  ImageServiceServer,
+  UploadImageRequest,
+  UploadImageResponse,
 } from '../../gen/keeper/v1/images.js';
 import type { ImageService, UploadHeader } from '../images/image-service.js';
 import { ImageRequestRejected } from '../images/upload-errors.js';
@@ -18,21 +17,10 @@ import { toGrpcStatus } from './errors.js';
 import { verifiedUser } from './auth-interceptor.js';
 import { unary } from './unary.js';
 import { drained } from './drained.js';
-import { imageToWire } from './wire.js';
-
-const RENDITIONS: Record<number, ImageRendition> = {
-  [Rendition.RENDITION_ORIGINAL]: 'original',
-  [Rendition.RENDITION_COVER]: 'cover',
-  [Rendition.RENDITION_COMPACT]: 'compact',
-};
-const WIRE_RENDITIONS: Record<ImageRendition, Rendition> = {
-  original: Rendition.RENDITION_ORIGINAL,
-  cover: Rendition.RENDITION_COVER,
-  compact: Rendition.RENDITION_COMPACT,
-};
+import { imageToWire, renditionFromWire, renditionToWire } from '../../wire/images.js';
 
 const renditionSchema = z.number().transform((value, ctx) => {
-  const rendition = RENDITIONS[value];
+  const rendition = renditionFromWire(value);
   if (!rendition) {
     ctx.addIssue({ code: 'custom', message: 'must be ORIGINAL, COVER or COMPACT' });
     return z.NEVER;
@@ -99,7 +87,7 @@ export function imageHandlers(images: ImageService, logger: Logger): ImageServic
               $case: 'header',
               value: {
                 imageId,
-                rendition: WIRE_RENDITIONS[rendition],
+                rendition: renditionToWire(rendition),
                 fileName: opened.image.fileName,
                 type: opened.info.type,
                 size: opened.info.size,

@@ -8,7 +8,10 @@ import type { VaultService } from '../vault/vault-service.js';
 import { unary } from './unary.js';
 import { serverStream } from './server-stream.js';
 import { verifiedUser } from './auth-interceptor.js';
-import { imageToWire, parsePushRequest, recordToWire } from './wire.js';
+import { parsePushRequest } from './push-request.js';
+import { eventToWire } from '../../wire/events.js';
+import { imageToWire } from '../../wire/images.js';
+import { recordToWire } from '../../wire/records.js';
 import { eventWireBytes, headWireBytes, imageWireBytes, Pages, recordWireBytes } from './pages.js';
 
 const pageBytes = z.number().int().nonnegative();
@@ -70,15 +73,7 @@ export function vaultHandlers(vault: VaultService, logger: Logger): VaultService
       const pages = new Pages<WireEvent>(pageBytesFor(request.pageBytes), headWireBytes());
       await vault.pull(userId, request.sinceVersion, async (events, toVersion) => {
         for (const event of events) {
-          const wire: WireEvent = {
-            id: event.id,
-            type: event.type,
-            version: event.version,
-            recordId: String(event.metadata.recordId ?? ''),
-            clientId: String(event.metadata.clientId ?? ''),
-            at: Number(event.metadata.at ?? 0),
-            data: JSON.stringify(event.data),
-          };
+          const wire = eventToWire(event);
           const full = pages.add(wire, eventWireBytes(wire));
           if (full) await send({ toVersion, events: full });
         }

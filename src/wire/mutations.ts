@@ -3,7 +3,7 @@ import type { VaultCommand } from '../domain/commands.js';
 import type { Field, RecordKind } from '../domain/record.js';
 import type { Mutation } from '../gen/keeper/v1/vault.js';
 
-/** A domain command as the wire mutation the server decides on (the inverse of the server's parse). */
+/** A domain command as the wire mutation the server decides on. */
 export function commandToMutation(command: VaultCommand): Mutation {
   const mutationId = command.mutationId;
   switch (command.type) {
@@ -38,6 +38,38 @@ export function commandToMutation(command: VaultCommand): Mutation {
         mutationId,
         change: { $case: 'setVaultKey', value: { keyId: command.keyId, replacesKeyId: command.replacesKeyId ?? '', envelope: command.envelope } },
       };
+  }
+}
+
+/**
+ * The inverse of commandToMutation, before validation: the server parses what this answers with
+ * the domain's command schema, so a malformed mutation is refused with a sentence, not mapped.
+ */
+export function mutationFromWire(mutation: Mutation): unknown {
+  const change = mutation.change;
+  switch (change?.$case) {
+    case 'create': {
+      const { conflictOf, ...rest } = change.value;
+      return { type: 'CreateRecord', mutationId: mutation.mutationId, ...rest, conflictOf: conflictOf || undefined };
+    }
+    case 'restore':
+      return { type: 'RestoreRecord', mutationId: mutation.mutationId, ...change.value };
+    case 'setVaultKey':
+      return {
+        type: 'SetVaultKey',
+        mutationId: mutation.mutationId,
+        keyId: change.value.keyId,
+        replacesKeyId: change.value.replacesKeyId || null,
+        envelope: change.value.envelope,
+      };
+    case 'update': {
+      const { recordId, name, kind, setFields, removeFields } = change.value;
+      return { type: 'UpdateRecord', mutationId: mutation.mutationId, recordId, name, kind, setFields, removeFields };
+    }
+    case 'delete':
+      return { type: 'DeleteRecord', mutationId: mutation.mutationId, recordId: change.value.recordId };
+    default:
+      return { type: undefined, mutationId: mutation.mutationId };
   }
 }
 
