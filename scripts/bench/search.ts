@@ -2,7 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { performance } from 'node:perf_hooks';
-import { foldCase, SearchIndex, type SearchableRecord, type SearchResult } from '../../src/domain/search.js';
+import { foldCase, SearchIndex, type SearchableRecord, type SearchResult } from '../../src/client/search/index.js';
 import { count, ratio, seconds } from './support/format.js';
 import { percentile } from './support/load.js';
 import type { Benchmark, BenchContext, ResultRow } from './types.js';

@@ -10,4 +10,3 @@ export * from './decider.js';
 export * from './vault-state.js';
 export * from './local-apply.js';
 export * from './rebase.js';
-export * from './search.js';

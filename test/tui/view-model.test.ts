@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { SearchIndex } from '../../src/domain/search.js';
+import { SearchIndex } from '../../src/client/search/index.js';
 import type { OpenedRecord } from '../../src/client/sync/record-crypto.js';
 import { HELP } from '../../src/client/tui/keys.js';
 import { mainLayout, overlayRect, scrollTop, tooSmall } from '../../src/client/tui/layout.js';

@@ -6,7 +6,7 @@ import { isRecordEvent, type VaultEvent } from '../../domain/events.js';
 import type { ImageRendition, ImageState } from '../../domain/images.js';
 import { applyLocally } from '../../domain/local-apply.js';
 import { rebase, type ConflictNotice } from '../../domain/rebase.js';
-import { SearchIndex, type SearchHit, type SearchableRecord } from '../../domain/search.js';
+import { SearchIndex, type SearchHit, type SearchableRecord } from '../search/index.js';
 import type { Field, RecordKind, VaultRecord } from '../../domain/record.js';
 import { VaultState, withoutTombstone } from '../../domain/vault-state.js';
 import { createVaultKey, isSealed, rewrapVaultKey, unwrapVaultKey, wipe, type KdfCost, type KdfOptions, type VaultKey } from '../crypto/index.js';

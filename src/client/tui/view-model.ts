@@ -5,7 +5,7 @@
  */
 import { IMAGE_RENDITIONS, type ImageRendition, type ImageState, type ImageStatus } from '../../domain/images.js';
 import type { Field, RecordKind } from '../../domain/record.js';
-import type { SearchHit } from '../../domain/search.js';
+import type { SearchHit } from '../search/index.js';
 import { maskField } from '../cli/format.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import { HELP } from './keys.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { SearchIndex, foldCase, type SearchIndexOptions, type SearchResult, type SearchableRecord } from '../../src/domain/index.js';
+import { SearchIndex, foldCase, type SearchIndexOptions, type SearchResult, type SearchableRecord } from '../../src/client/search/index.js';
 import { seededRandom } from '../../src/lib/seeded-random.js';
 
 /** The in-memory search: folding, ranking, limits, incremental changes, and exactness against a brute force. */

@@ -1,0 +1,3 @@
+export { SearchIndex } from './search-index.js';
+export { foldCase } from './fold.js';
+export type * from './types.js';
