@@ -1,5 +1,5 @@
 import { renditionInfoSchema, type ImageRendition, type ImageState, type RenditionInfo } from '../domain/images.js';
-import { Rendition, type Image as WireImage, type RenditionInfo as WireRenditionInfo } from '../gen/keeper/v1/images.js';
+import { Rendition, type DownloadHeader, type Image as WireImage, type RenditionInfo as WireRenditionInfo } from '../gen/keeper/v1/images.js';
 
 const TO_WIRE: Record<ImageRendition, Rendition> = {
   original: Rendition.RENDITION_ORIGINAL,
@@ -64,4 +64,17 @@ export function imageFromWire(image: WireImage): ImageState {
   if (image.compact) state.compact = renditionInfoFromWire(image.compact);
   if (image.failure) state.failure = image.failure;
   return state;
+}
+
+/** What a download says before its bytes: the client checks the bytes against size and sha256. */
+export function downloadHeaderToWire(download: { image: ImageState; rendition: ImageRendition; info: RenditionInfo }): DownloadHeader {
+  return {
+    imageId: download.image.id,
+    rendition: renditionToWire(download.rendition),
+    fileName: download.image.fileName,
+    type: download.info.type,
+    size: download.info.size,
+    sha256: download.info.address,
+    encrypted: download.image.encrypted,
+  };
 }

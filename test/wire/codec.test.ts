@@ -11,7 +11,7 @@ import { Rendition } from '../../src/gen/keeper/v1/images.js';
 import { Event as EventMessage, Mutation as MutationMessage, Record as RecordMessage } from '../../src/gen/keeper/v1/vault.js';
 import { Image as ImageMessage } from '../../src/gen/keeper/v1/images.js';
 import { eventFromWire, eventToWire } from '../../src/wire/events.js';
-import { imageFromWire, imageToWire, renditionFromWire, renditionToWire } from '../../src/wire/images.js';
+import { downloadHeaderToWire, imageFromWire, imageToWire, renditionFromWire, renditionToWire } from '../../src/wire/images.js';
 import { commandToMutation, mutationFromWire } from '../../src/wire/mutations.js';
 import { recordFromWire, recordToWire } from '../../src/wire/records.js';
 
@@ -156,6 +156,22 @@ describe('wire codec', () => {
     it('an unspecified or unknown rendition has no name', () => {
       expect(renditionFromWire(Rendition.RENDITION_UNSPECIFIED)).to.equal(undefined);
       expect(renditionFromWire(99)).to.equal(undefined);
+    });
+
+    it('a download header names each rendition and carries its address as the sha256 the client checks', () => {
+      const ready = image({ status: 'ready', cover: rendition('5'), compact: rendition('6', 'image/webp') });
+      for (const name of IMAGE_RENDITIONS) {
+        const info = ready[name]!;
+        expect(downloadHeaderToWire({ image: ready, rendition: name, info }), name).to.deep.equal({
+          imageId: ready.id,
+          rendition: renditionToWire(name),
+          fileName: ready.fileName,
+          type: info.type,
+          size: info.size,
+          sha256: info.address,
+          encrypted: false,
+        });
+      }
     });
 
     it('a listed image without its original is refused', () => {

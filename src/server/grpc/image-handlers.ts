@@ -17,7 +17,7 @@ import { toGrpcStatus } from './errors.js';
 import { verifiedUser } from './auth-interceptor.js';
 import { unary } from './unary.js';
 import { drained } from './drained.js';
-import { imageToWire, renditionFromWire, renditionToWire } from '../../wire/images.js';
+import { downloadHeaderToWire, imageToWire, renditionFromWire } from '../../wire/images.js';
 
 const renditionSchema = z.number().transform((value, ctx) => {
   const rendition = renditionFromWire(value);
@@ -82,20 +82,7 @@ export function imageHandlers(images: ImageService, logger: Logger): ImageServic
         const { imageId, rendition } = downloadSchema.parse(call.request);
         const opened = await images.download(userId, imageId, rendition);
         try {
-          const header: DownloadImageResponse = {
-            part: {
-              $case: 'header',
-              value: {
-                imageId,
-                rendition: renditionToWire(rendition),
-                fileName: opened.image.fileName,
-                type: opened.info.type,
-                size: opened.info.size,
-                sha256: opened.info.address,
-                encrypted: opened.image.encrypted,
-              },
-            },
-          };
+          const header: DownloadImageResponse = { part: { $case: 'header', value: downloadHeaderToWire(opened) } };
           if (!call.write(header)) await drained(call);
           for await (const chunk of opened.stream) {
             if (call.cancelled) return;
