@@ -62,6 +62,17 @@ async function waitForStatus(client: KeeperClient, recordId: string, imageId: st
   }
 }
 
+/** Waits until the worker has nothing left to do for the record's images, so no event of its races the test's pushes. */
+async function waitForImagesSettled(client: KeeperClient, recordId: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const busy = (await client.listImages(recordId)).filter((i) => i.status === 'processing');
+    if (busy.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`images ${busy.map((i) => i.id).join(', ')} are still processing`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 for (const target of databaseTargets) {
   describe(`images over gRPC (${target.name}, in-process queue)`, function () {
     this.timeout(180_000);
@@ -235,9 +246,12 @@ for (const target of databaseTargets) {
     it("answers NOT_FOUND alike from DeleteImage, ListImages and Download once the image's record is deleted", async () => {
       const create = createMutation({ kind: 'note', name: 'Old ID card', fields: [] });
       const cardId = create.change?.$case === 'create' ? create.change.value.recordId : '';
+      // The worker's renditions for earlier tests' uploads would otherwise race these pushes.
+      await waitForImagesSettled(alice, recordId);
       const created = await alice.push({ expectedVersion: (await alice.status()).version, clientId: 'test', mutations: [create] });
       const png = await sharp({ create: { width: 12, height: 12, channels: 3, background: '#abcdef' } }).png().toBuffer();
       const imageId = (await alice.uploadImage(header(cardId, png), () => chunks(png))).image!.id;
+      await waitForStatus(alice, cardId, imageId, 'ready');
       const afterUpload = (await alice.status()).version;
       expect(created.result?.$case).to.equal('accepted');
       await alice.push({ expectedVersion: afterUpload, clientId: 'test', mutations: [deleteMutation(cardId)] });
