@@ -19,7 +19,9 @@ export function databaseStartupError(error: unknown, url: string): unknown {
   const code = (error as { code?: unknown } | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (code === 'ENOTFOUND') return new ConfigError(`cannot connect to the database that ${where} names: its host is not known`);
-  if (/^Connection terminated/.test(message)) {
+  // Which of these a peer that hangs up at once causes depends on whether the startup message was
+  // written before the close was seen.
+  if (/^Connection terminated/.test(message) || code === 'ECONNRESET' || code === 'EPIPE') {
     return new ServiceUnreachable(`cannot connect to the database that ${where} names: the server there closed the connection during the handshake (is it PostgreSQL?)`);
   }
   if (code === 'ECONNREFUSED') return new ServiceUnreachable(`cannot connect to the database that ${where} names: connection refused (is PostgreSQL running there?)`);
