@@ -1,4 +1,5 @@
-import type { Field, VaultRecord } from '../../domain/record.js';
+import type { VaultRecord } from '../../domain/record.js';
+import { maskField } from '../core/masking.js';
 import { escapeControls } from '../terminal-text.js';
 
 export function formatTime(ms: number): string {
@@ -13,10 +14,6 @@ export function table(header: string[], cells: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
-}
-
-export function maskField(field: Field, reveal: boolean): string {
-  return field.sensitive && !reveal ? '********' : field.value;
 }
 
 export function formatRecord(record: VaultRecord, reveal: boolean): string {

@@ -1,10 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IMAGE_RENDITIONS, type ImageRendition, type ImageState } from '../../domain/images.js';
+import { IMAGE_RENDITIONS, type ImageRendition } from '../../domain/images.js';
 import { CliError, EXIT } from '../../cli/exit-codes.js';
-import { displayFileName, downloadImage, savedFileName, uploadImage, type Progress } from '../images/image-transfer.js';
-import type { SyncEngine } from '../sync/sync-engine.js';
-import { openEngine, resolveRecord, syncIfOnline, type Context } from './commands.js';
+import { displayFileName, savedFileName, type Progress } from '../images/image-transfer.js';
+import { openVault, syncIfOnline, type Context } from './commands.js';
 import { formatBytes } from '../../domain/byte-sizes.js';
 import { formatTime, table } from './format.js';
 import { escapeControls, jsonText } from '../terminal-text.js';
@@ -13,21 +12,14 @@ import { escapeControls, jsonText } from '../terminal-text.js';
 const PROGRESS_FROM_BYTES = 1024 * 1024;
 
 export async function imageAddCommand(ctx: Context, recordRef: string, file: string, options: { name?: string }): Promise<void> {
-  const engine = await openEngine(ctx);
-  await engine.sync();
-  const record = resolveRecord(engine, recordRef);
+  const handle = await openVault(ctx);
+  const engine = handle.vault;
+  await handle.syncOnline();
+  const record = handle.findRecord(recordRef);
   const size = (await stat(file).catch(() => null))?.size;
   if (size === undefined) throw new CliError(`cannot read ${file}: no such file`, EXIT.notFound);
-  const response = await transferring(() =>
-    uploadImage(ctx.client, {
-      recordId: record.id,
-      path: file,
-      fileName: options.name,
-      vaultKey: engine.encrypted ? engine.unlockedKey : null,
-      onProgress: progressBar(size, 'uploading'),
-    }),
-  );
-  await engine.sync();
+  const response = await transferring(() => handle.attachImage({ recordId: record.id, path: file, fileName: options.name, onProgress: progressBar(size, 'uploading') }));
+  await handle.syncOnline();
   const image = response.image;
   const state = image ? engine.image(image.id) : undefined;
   const what = state ? `${escapeControls(displayFileName(state, engine.unlockedKey))}, ${formatBytes(state.original.size)}` : file;
@@ -36,9 +28,10 @@ export async function imageAddCommand(ctx: Context, recordRef: string, file: str
 }
 
 export async function imageListCommand(ctx: Context, recordRef: string | undefined, options: { json?: boolean }): Promise<void> {
-  const engine = await openEngine(ctx);
-  await syncIfOnline(ctx, engine);
-  const images = recordRef === undefined ? engine.allImages() : engine.imagesOf(resolveRecord(engine, recordRef).id);
+  const handle = await openVault(ctx);
+  const engine = handle.vault;
+  await syncIfOnline(ctx, handle);
+  const images = recordRef === undefined ? engine.allImages() : engine.imagesOf(handle.findRecord(recordRef).id);
   if (options.json) {
     ctx.out(jsonText(images.map((image) => ({ ...image, fileName: displayFileName(image, engine.unlockedKey), files: engine.imageFilesOf(image.id) })), 2));
     return;
@@ -61,40 +54,27 @@ export async function imageListCommand(ctx: Context, recordRef: string | undefin
 
 export async function imageGetCommand(ctx: Context, imageRef: string, options: { rendition?: string; out?: string }): Promise<void> {
   const rendition = parseRendition(options.rendition ?? 'original');
-  const engine = await openEngine(ctx);
-  await engine.sync();
-  const image = resolveImage(engine, imageRef);
-  const name = savedFileName(image, rendition, engine.unlockedKey);
-  const target = options.out ? await targetPath(options.out, name) : join(ctx.home, 'images', image.id.slice(0, 8), name);
+  const handle = await openVault(ctx);
+  await handle.syncOnline();
+  const image = handle.findImage(imageRef);
+  const target = options.out ? await targetPath(options.out, savedFileName(image, rendition, handle.vault.unlockedKey)) : undefined;
   const size = rendition === 'original' ? image.original.size : ((rendition === 'cover' ? image.cover : image.compact)?.size ?? 0);
-  const path = await transferring(() =>
-    downloadImage(ctx.client, { image, rendition, target, vaultKey: engine.unlockedKey, onProgress: progressBar(size, 'downloading') }),
-  );
-  await engine.linkImageFile(image.id, rendition, path);
+  const path = await transferring(() => handle.saveImage({ image, rendition, target, onProgress: progressBar(size, 'downloading') }));
   ctx.out(path);
 }
 
 export async function imageRemoveCommand(ctx: Context, imageRef: string): Promise<void> {
-  const engine = await openEngine(ctx);
-  await engine.sync();
-  const image = resolveImage(engine, imageRef);
-  await ctx.client.deleteImage(image.id);
-  await engine.sync();
-  ctx.out(`removed image ${image.id} (${escapeControls(displayFileName(image, engine.unlockedKey))})`);
+  const handle = await openVault(ctx);
+  await handle.syncOnline();
+  const image = handle.findImage(imageRef);
+  await handle.removeImage(image.id);
+  await handle.syncOnline();
+  ctx.out(`removed image ${image.id} (${escapeControls(displayFileName(image, handle.vault.unlockedKey))})`);
 }
 
 function parseRendition(value: string): ImageRendition {
   if ((IMAGE_RENDITIONS as readonly string[]).includes(value)) return value as ImageRendition;
   throw new CliError(`--rendition ${value}: must be one of ${IMAGE_RENDITIONS.join(', ')}`, EXIT.usage);
-}
-
-/** An image by full id or a unique id prefix of 4+ characters. */
-function resolveImage(engine: SyncEngine, ref: string): ImageState {
-  const needle = ref.toLowerCase();
-  const matches = engine.allImages().filter((image) => image.id === needle || (needle.length >= 4 && image.id.startsWith(needle)));
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0) throw new CliError(`no image matches "${ref}" (give its id or an id prefix of 4+ characters; keeper image ls lists them)`, EXIT.notFound);
-  throw new CliError(`"${ref}" matches ${matches.length} images; give more of the id`, EXIT.usage);
 }
 
 /** `--out` may name a file or a directory (existing, or ending in a slash). */

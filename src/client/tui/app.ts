@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { NotLoggedIn } from '../keeper-client.js';
 import { AutoLock } from './auto-lock.js';
 import type { Clipboard } from './clipboard.js';
 import { Cancelled, describe, loginAgain } from './failures.js';
@@ -13,7 +12,7 @@ import { overlayKey, type OverlayKeyContext } from './overlay-keys.js';
 import { Painter } from './painter.js';
 import { RecordActions } from './record-actions.js';
 import { loginKey, secretKey } from './screens/login.js';
-import type { TuiSession } from './session.js';
+import { needsLogin, type TuiSession } from './session.js';
 import { screenState, type Screen } from './state.js';
 import { SyncLoop } from './sync-loop.js';
 import { VaultAccess } from './vault-access.js';
@@ -216,7 +215,7 @@ export class App {
       void this.quit();
       return;
     }
-    if (error instanceof NotLoggedIn) {
+    if (needsLogin(error)) {
       this.access.toLogin(loginAgain(error));
       return;
     }

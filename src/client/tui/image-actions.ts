@@ -1,14 +1,14 @@
 import { access } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { ImageRendition } from '../../domain/images.js';
-import { displayFileName, downloadImage, savedFileName, uploadImage } from '../images/image-transfer.js';
-import { NotLoggedIn } from '../keeper-client.js';
+import type { UploadImageResponse } from '../../gen/keeper/v1/images.js';
+import { displayFileName } from '../images/image-transfer.js';
 import { Cancelled, describe } from './failures.js';
 import type { Notices } from './notices.js';
 import type { FileOpener } from './opener.js';
 import { attachForm, attachOutcome, openablePath, unavailable, type ImageAction } from './screens/images.js';
-import type { TuiSession } from './session.js';
+import { needsLogin, type TuiSession } from './session.js';
 import type { Level, Overlay, Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
 import { RENDITION_NAMES } from './view-model.js';
@@ -81,8 +81,9 @@ export class ImageActions {
       this.say(outcome.error, 'error');
       return;
     }
-    const engine = session.engine;
-    if (!engine) return;
+    const vault = session.vault;
+    const engine = vault?.vault;
+    if (!vault || !engine) return;
     if (engine.encrypted && !engine.unlockedKey) {
       overlay.error = 'the vault is encrypted and locked: unlock it to attach images';
       return this.say(overlay.error, 'error');
@@ -94,13 +95,12 @@ export class ImageActions {
     overlay.error = undefined;
     overlay.progress = `uploading "${name}"...`;
     notices.progress(overlay.progress);
-    let response: Awaited<ReturnType<typeof uploadImage>>;
+    let response: UploadImageResponse;
     try {
-      response = await uploadImage(session.client, {
+      response = await vault.attachImage({
         recordId,
         path: outcome.path,
         fileName: outcome.fileName,
-        vaultKey: engine.encrypted ? engine.unlockedKey : null,
         onProgress: (done, total) => {
           overlay.progress = `uploading "${name}"... ${percent(done, total)} (${formatBytes(done)} of ${formatBytes(total)})`;
           notices.progress(overlay.progress);
@@ -109,7 +109,7 @@ export class ImageActions {
     } catch (error) {
       overlay.busy = false;
       overlay.progress = undefined;
-      if (error instanceof NotLoggedIn || error instanceof Cancelled) throw error;
+      if (needsLogin(error) || error instanceof Cancelled) throw error;
       overlay.error = `not attached: ${describe(error, session.server)}`;
       this.o.logger.info({ err: error }, 'attaching an image failed');
       this.say(overlay.error, 'error');
@@ -132,30 +132,26 @@ export class ImageActions {
   /** Downloads a rendition into KEEPER_HOME/images/<id>/ (as `keeper image get` does) and remembers the path. */
   private async saveImage(imageId: string, rendition: ImageRendition): Promise<void> {
     const { session, notices } = this.o;
-    const engine = session.engine;
-    const image = engine?.image(imageId);
-    if (!engine || !image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
+    const vault = session.vault;
+    const image = vault?.vault.image(imageId);
+    if (!vault || !image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
     const row = this.o.view.rowOf(image);
     const why = unavailable(row, rendition);
     if (why) return this.say(why, 'info');
     const what = `the ${RENDITION_NAMES[rendition]} of "${row.name}"`;
     const transfer = `${imageId}/${rendition}`;
     if (this.transfers.has(transfer)) return this.say(`${what} is being saved already`, 'info');
-    const target = join(session.home, 'images', image.id.slice(0, 8), savedFileName(image, rendition, engine.unlockedKey));
     this.transfers.add(transfer);
     notices.progress(`saving ${what}...`);
     let path: string;
     try {
-      path = await downloadImage(session.client, {
+      path = await vault.saveImage({
         image,
         rendition,
-        target,
-        vaultKey: engine.unlockedKey,
         onProgress: (done, total) => notices.progress(`saving ${what}... ${percent(done, total)} (${formatBytes(done)} of ${formatBytes(total)})`),
       });
-      await session.exclusive((e) => e.linkImageFile(image.id, rendition, path));
     } catch (error) {
-      if (error instanceof NotLoggedIn || error instanceof Cancelled) throw error;
+      if (needsLogin(error) || error instanceof Cancelled) throw error;
       this.o.logger.info({ err: error }, 'saving an image failed');
       return this.say(`${what} was not saved: ${describe(error, session.server)}`, 'error');
     } finally {
@@ -184,10 +180,10 @@ export class ImageActions {
 
   private confirmRemoveImage(imageId: string): void {
     const { session, screen, view, sync } = this.o;
-    const engine = session.engine;
-    const image = engine?.image(imageId);
-    if (!engine || !image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
-    const name = displayFileName(image, engine.unlockedKey);
+    const vault = session.vault;
+    const image = vault?.vault.image(imageId);
+    if (!vault || !image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
+    const name = displayFileName(image, vault.vault.unlockedKey);
     const recordName = view.nameOf(image.recordId, image.recordId.slice(0, 8));
     screen.overlays.push({
       kind: 'confirm',
@@ -196,7 +192,7 @@ export class ImageActions {
       yes: async () => {
         screen.overlays = screen.overlays.filter((o) => !(o.kind === 'image' && o.state.imageId === imageId));
         sync.own(imageId);
-        await session.client.deleteImage(imageId);
+        await vault.removeImage(imageId);
         this.say(`removed the image "${name}" from "${recordName}"`, 'info');
         await sync.syncNow('edit');
       },

@@ -1,14 +1,11 @@
 import type { Logger } from 'pino';
 import type { ClientConfig } from '../../config/client-config.js';
-import { loadUnlockedKey } from '../cli/vault-session.js';
-import { isServiceError, status as grpcStatus } from '../grpc-channel.js';
-import { KeeperClient, NotLoggedIn } from '../keeper-client.js';
+import { loadUnlockedKey } from '../core/unlocked-key-store.js';
+import { failureOf, isOffline, KeeperFailure } from '../core/failures.js';
+import { VaultHandle } from '../core/vault-handle.js';
+import { KeeperClient } from '../keeper-client.js';
 import { SessionStore, type StoredSession } from '../session-store.js';
-import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
-
-export function isUnreachable(error: unknown): boolean {
-  return isServiceError(error) && (error.code === grpcStatus.UNAVAILABLE || error.code === grpcStatus.DEADLINE_EXCEEDED);
-}
+import type { SyncEngine, SyncReport } from '../sync/sync-engine.js';
 
 export type Connection = 'connecting' | 'online' | 'offline';
 
@@ -22,21 +19,18 @@ export interface SessionOptions {
 }
 
 /**
- * The TUI's hold on the client core: the gRPC client and session file for one server, the sync
- * engine of the logged-in user, and what the status bar needs to know about syncing. Every use
- * of the engine goes through `exclusive`, one at a time, because a background sync and an edit
- * typed meanwhile must not interleave their cache writes.
+ * The TUI's hold on the client core: the gRPC client and session file for one server, the vault
+ * of the logged-in user, and what the status bar needs to know about syncing.
  */
 export class TuiSession {
   client: KeeperClient;
   server: string;
-  engine: SyncEngine | undefined;
+  vault: VaultHandle | undefined;
   user: StoredSession | undefined;
   connection: Connection = 'connecting';
   syncing = false;
   /** When the last sync succeeded (local clock). */
   syncedAt: number | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
 
   constructor(private readonly options: SessionOptions) {
@@ -45,9 +39,9 @@ export class TuiSession {
     this.now = options.now ?? Date.now;
   }
 
-  /** KEEPER_HOME: the local cache, logs, and the default place for saved images. */
-  get home(): string {
-    return this.options.config.home;
+  /** The open vault's replica, for reading (changes go through `exclusive`). */
+  get engine(): SyncEngine | undefined {
+    return this.vault?.vault;
   }
 
   private connect(server: string): KeeperClient {
@@ -81,43 +75,34 @@ export class TuiSession {
    * Opens the user's local replica (works offline). An encrypted cache asks `askSecret`; a
    * wrong word throws WrongSecretWord and changes nothing, so the caller may simply ask again.
    */
-  async openVault(askSecret: () => Promise<string>): Promise<SyncEngine> {
+  async openVault(askSecret: () => Promise<string>): Promise<VaultHandle> {
     const user = this.user ?? (await this.savedUser());
-    if (!user) throw new NotLoggedIn('not logged in: log in first');
+    if (!user) throw new KeeperFailure('not-logged-in', 'not logged in');
     await this.closeVault();
-    const vaultKey = await loadUnlockedKey(this.options.config.home, this.server, user.userId, this.options.sessionSecret);
-    this.engine = await SyncEngine.open({
-      client: this.client,
-      server: this.server,
-      home: this.options.config.home,
-      userId: user.userId,
-      clientId: this.options.clientId,
-      askSecret,
-      ...(vaultKey ? { vaultKey } : {}),
-    });
-    return this.engine;
+    const { home } = this.options.config;
+    const vaultKey = await loadUnlockedKey(home, this.server, user.userId, this.options.sessionSecret);
+    this.vault = await VaultHandle.open({ client: this.client, server: this.server, home, userId: user.userId, clientId: this.options.clientId, askSecret, vaultKey });
+    return this.vault;
   }
 
-  /** Runs `work` on the engine after everything queued before it. */
+  /** Runs `work` on the replica after everything queued before it. */
   exclusive<T>(work: (engine: SyncEngine) => Promise<T>): Promise<T> {
-    const engine = this.engine;
-    if (!engine) return Promise.reject(new NotLoggedIn('not logged in: log in first'));
-    const run = this.queue.then(() => work(engine));
-    this.queue = run.catch(() => undefined);
-    return run;
+    if (!this.vault) return Promise.reject(new KeeperFailure('not-logged-in', 'not logged in'));
+    return this.vault.exclusive(work);
   }
 
   /** Pull, rebase, push; keeps the online / offline state for the status bar. */
   async sync(): Promise<SyncReport> {
     this.syncing = true;
     try {
-      const report = await this.exclusive((engine) => engine.sync());
+      if (!this.vault) throw new KeeperFailure('not-logged-in', 'not logged in');
+      const report = await this.vault.syncOnline();
       this.connection = 'online';
       this.syncedAt = this.now();
       return report;
     } catch (error) {
-      if (isUnreachable(error)) this.connection = 'offline';
-      else if (!(error instanceof NotLoggedIn)) this.connection = 'online';
+      if (isOffline(error)) this.connection = 'offline';
+      else if (!needsLogin(error)) this.connection = 'online';
       this.options.logger.debug({ err: error }, 'sync failed');
       throw error;
     } finally {
@@ -125,16 +110,21 @@ export class TuiSession {
     }
   }
 
-  /** Saves the cache (when the key is at hand), forgets the key and lets go of the engine. */
+  /** Saves the cache (when the key is at hand), forgets the key and lets go of the vault. */
   async closeVault(): Promise<void> {
-    const engine = this.engine;
-    if (!engine) return;
-    await this.exclusive(() => engine.save());
-    engine.lock();
-    this.engine = undefined;
+    const vault = this.vault;
+    if (!vault) return;
+    await vault.close();
+    this.vault = undefined;
   }
 
   close(): void {
     this.client.close();
   }
+}
+
+/** The session is gone (never there, or ended): only logging in again helps. */
+export function needsLogin(error: unknown): boolean {
+  const kind = failureOf(error).kind;
+  return kind === 'not-logged-in' || kind === 'session-ended';
 }

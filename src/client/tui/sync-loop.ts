@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { WrongSecretWord } from '../crypto/index.js';
-import { NotLoggedIn } from '../keeper-client.js';
 import { Cancelled, describe, loginAgain, offlineNotice } from './failures.js';
 import type { Notices } from './notices.js';
-import { isUnreachable, type TuiSession } from './session.js';
+import { isOffline } from '../core/failures.js';
+import { needsLogin, type TuiSession } from './session.js';
 import { isLocked, type Screen } from './state.js';
 import { beforeSync, reportSync, type SyncWhy } from './sync-news.js';
 import type { VaultView } from './vault-view.js';
@@ -108,9 +108,9 @@ export class SyncLoop {
         this.again = true;
       } else if (error instanceof Cancelled) {
         this.o.quit();
-      } else if (error instanceof NotLoggedIn) {
+      } else if (needsLogin(error)) {
         this.o.toLogin(loginAgain(error));
-      } else if (isUnreachable(error)) {
+      } else if (isOffline(error)) {
         if (!wasOffline || why === 'user') this.o.notices.say(offlineNotice(error, session.server), 'warn');
       } else {
         this.o.notices.say(`sync failed: ${describe(error, session.server)}`, 'error');

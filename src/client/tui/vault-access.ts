@@ -87,7 +87,7 @@ export class VaultAccess {
     let engine: SyncEngine;
     for (;;) {
       try {
-        engine = await this.o.session.openVault(this.askSecret);
+        engine = (await this.o.session.openVault(this.askSecret)).vault;
         break;
       } catch (error) {
         if (!(error instanceof WrongSecretWord)) throw error;

@@ -6,7 +6,7 @@
 import { IMAGE_RENDITIONS, type ImageRendition, type ImageState, type ImageStatus } from '../../domain/images.js';
 import type { Field, RecordKind } from '../../domain/record.js';
 import type { SearchHit } from '../search/index.js';
-import { maskField } from '../cli/format.js';
+import { maskField } from '../core/masking.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import { HELP } from './keys.js';
 import { clip, escapeTags, fit, hardWrap, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
