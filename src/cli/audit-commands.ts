@@ -8,7 +8,7 @@ import { replayStream, UnreadableEvent, type ReplayBound } from '../projections/
 import { verifyReadModel, type Difference } from '../projections/verify.js';
 import type { Database } from '../server/sql/database.js';
 import { openAuditDatabase } from './audit-database.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT } from '../client/cli/exit-codes.js';
 import { progressReporter } from './progress.js';
 import { jsonText } from '../client/terminal-text.js';
 

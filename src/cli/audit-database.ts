@@ -5,7 +5,7 @@ import type { Database } from '../server/sql/database.js';
 import { openPglite } from '../server/sql/pglite.js';
 import { DataDirInUse, lockDataDir } from '../server/sql/pglite-lock.js';
 import { openPostgres } from '../server/sql/pg.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT } from '../client/cli/exit-codes.js';
 
 const READ_ONLY = '-c default_transaction_read_only=on';
 

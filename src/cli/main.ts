@@ -9,8 +9,8 @@ import { ensureWritableDirectory } from '../lib/writable-dir.js';
 import * as client from '../client/cli/commands.js';
 import { escapeControls, terminalSafe } from '../client/terminal-text.js';
 import { ACCEPTED_IMAGE_NAMES } from '../domain/image-types.js';
-import { describeFailure } from './errors.js';
-import { EXIT } from './exit-codes.js';
+import { describeFailure } from '../client/cli/errors.js';
+import { EXIT } from '../client/cli/exit-codes.js';
 
 // Every line goes out terminal-safe: names, values and messages may come from other devices.
 const out = (text: string) => process.stdout.write(`${terminalSafe(text)}\n`);

@@ -1,4 +1,4 @@
-import type { ResizeJob } from './job.js';
+import type { ResizeJob } from './queue/job.js';
 
 /** A stored rendition as ImageRenditionsReady records it. */
 export interface RenditionRecord {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { openAuditDatabase, readOnlyUrl } from '../../src/cli/audit-database.js';
-import { CliError } from '../../src/cli/exit-codes.js';
+import { CliError } from '../../src/client/cli/exit-codes.js';
 import { progressReporter } from '../../src/cli/progress.js';
 import { Projector } from '../../src/projections/projector.js';
 import { openDatabase } from '../../src/server/app.js';

@@ -7,7 +7,7 @@ import { UserStore } from '../../src/server/auth/users.js';
 import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import { VaultService } from '../../src/server/vault/vault-service.js';
 import { auditTargets, collector, settle, type AuditDatabases } from './support.js';
-import { CliError } from '../../src/cli/exit-codes.js';
+import { CliError } from '../../src/client/cli/exit-codes.js';
 
 const rendition = (seed: string, type = 'image/jpeg', width = 120, height = 120, size = 4000): RenditionInfo => ({
   address: seed.repeat(64).slice(0, 64),

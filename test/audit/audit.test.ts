@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { auditHistory, auditState, auditStats, auditVerify, parseAt } from '../../src/cli/audit-commands.js';
-import { CliError } from '../../src/cli/exit-codes.js';
+import { CliError } from '../../src/client/cli/exit-codes.js';
 import type { VaultCommand } from '../../src/domain/commands.js';
 import { streamIdForUser } from '../../src/domain/vault-state.js';
 import { withAuditSnapshot } from '../../src/projections/audit-source.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { escapeControls, jsonText, terminalSafe } from '../../src/client/terminal-text.js';
-import { sanitize, ASCII_GLYPHS } from '../../src/client/tui/text.js';
+import { sanitize, ASCII_GLYPHS } from '../../src/client/tui/kit/text.js';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { ACCEPTED_IMAGE_FORMATS, ACCEPTED_IMAGE_NAMES, ACCEPTED_IMAGE_TYPES } from '../../src/domain/image-types.js';
 import { ImageRejected, inspectImage } from '../../src/imaging/inspect.js';
 import { attachForm, attachLines } from '../../src/client/tui/screens/images.js';
-import { stripTags } from '../../src/client/tui/text.js';
+import { stripTags } from '../../src/client/tui/kit/text.js';
 import { keeper } from '../support/cli.js';
 
 const FORMAT_WORDS = /\b(JPEG|PNG|WebP|GIF|AVIF|HEIF|HEIC|TIFF|BMP)\b/g;

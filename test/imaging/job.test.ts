@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeResizeJob, encodeResizeJob } from '../../src/imaging/job.js';
+import { decodeResizeJob, encodeResizeJob } from '../../src/imaging/queue/job.js';
 import { MemoryJobQueue } from '../../src/imaging/queue/memory-queue.js';
 import { makeJob, testLogger } from './support/jobs.js';
 

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { ResizeJob } from '../../src/imaging/job.js';
+import type { ResizeJob } from '../../src/imaging/queue/job.js';
 import { NatsJobQueue, type NatsJobQueueOptions } from '../../src/imaging/queue/nats-queue.js';
 import { natsNames, type NatsNames } from '../../src/imaging/queue/nats-topology.js';
 import { JobQueueUnavailable, type JobConsumer } from '../../src/imaging/queue/port.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import type { ResizeJob } from '../../src/imaging/job.js';
+import type { ResizeJob } from '../../src/imaging/queue/job.js';
 import { PermanentJobError, type DeadLetter, type DeadLetterHandler, type DeadLetterKind, type JobConsumer, type JobHandler, type JobQueue } from '../../src/imaging/queue/port.js';
 import type { QueueSettingsInput } from '../../src/imaging/queue/settings.js';
 import { gate, makeJob, waitFor } from './support/jobs.js';

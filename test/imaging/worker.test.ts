@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import sharp from 'sharp';
-import type { ResizeJob } from '../../src/imaging/job.js';
+import type { ResizeJob } from '../../src/imaging/queue/job.js';
 import type { ImagingPorts, Renditions } from '../../src/imaging/ports.js';
 import { MemoryJobQueue } from '../../src/imaging/queue/memory-queue.js';
 import type { JobConsumer } from '../../src/imaging/queue/port.js';

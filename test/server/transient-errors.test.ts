@@ -5,7 +5,7 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { isTransientDatabaseError } from '../../src/server/sql/transient-errors.js';
 import { toGrpcStatus } from '../../src/server/grpc/errors.js';
 import { offlineNotice } from '../../src/client/tui/failures.js';
-import { describeFailure } from '../../src/cli/errors.js';
+import { describeFailure } from '../../src/client/cli/errors.js';
 
 function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import type { OpenedRecord } from '../../src/client/sync/record-crypto.js';
-import { key, keyFromBlessed, type Key } from '../../src/client/tui/keys.js';
-import { drawLine, editLine, line, type LineState } from '../../src/client/tui/line-editor.js';
+import { key, keyFromBlessed, type Key } from '../../src/client/tui/kit/keys.js';
+import { drawLine, editLine, line, type LineState } from '../../src/client/tui/kit/line-editor.js';
 import { loginForm, loginKey, loginOutcome, secretKey, secretLines, secretPrompt, type LoginState } from '../../src/client/tui/screens/login.js';
 import { editRecordForm, formKey, formLines, formOutcome, newRecordForm, type FormState } from '../../src/client/tui/screens/record-form.js';
 import { historyKey, historyState } from '../../src/client/tui/screens/history.js';
 import { secretWordForm, secretWordKey, secretWordLines, secretWordOutcome } from '../../src/client/tui/screens/secret-word.js';
-import { stripTags } from '../../src/client/tui/text.js';
+import { stripTags } from '../../src/client/tui/kit/text.js';
 import type { RecordVersion } from '../../src/client/sync/sync-engine.js';
 
 /** The TUI's input handling as pure state machines: text boxes, the record form, log in, unlock, history. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ImageState } from '../../src/domain/images.js';
 import type { OpenedRecord } from '../../src/client/sync/record-crypto.js';
-import { key } from '../../src/client/tui/keys.js';
+import { key } from '../../src/client/tui/kit/keys.js';
 import { findOpener } from '../../src/client/tui/opener.js';
 import {
   attachForm,
@@ -14,8 +14,8 @@ import {
   unavailable,
   type AttachState,
 } from '../../src/client/tui/screens/images.js';
-import { ASCII_GLYPHS, stripTags, textWidth } from '../../src/client/tui/text.js';
-import { detailLines, imageFacts, imageLines, imageRow, type ImageRow } from '../../src/client/tui/view-model.js';
+import { ASCII_GLYPHS, stripTags, textWidth } from '../../src/client/tui/kit/text.js';
+import { detailLines, imageFacts, imageLines, imageRow, type ImageRow } from '../../src/client/tui/kit/view-model.js';
 import { formatBytes } from '../../src/domain/byte-sizes.js';
 
 /** The images of the open record as the TUI shows them, and the image prompt and menu, as pure functions. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { textWidth } from '../../src/client/tui/text.js';
+import { textWidth } from '../../src/client/tui/kit/text.js';
 import { keeper } from '../support/cli.js';
 import { pgliteTarget } from '../support/databases.js';
 import { startTestServer } from '../support/server.js';

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { SearchIndex } from '../../src/client/search/index.js';
 import type { OpenedRecord } from '../../src/client/sync/record-crypto.js';
-import { HELP } from '../../src/client/tui/keys.js';
-import { mainLayout, overlayRect, scrollTop, tooSmall } from '../../src/client/tui/layout.js';
-import { ASCII_GLYPHS, clip, escapeTags, fit, sanitize, stripTags, textWidth, wrap } from '../../src/client/tui/text.js';
+import { HELP } from '../../src/client/tui/kit/keys.js';
+import { mainLayout, overlayRect, scrollTop, tooSmall } from '../../src/client/tui/kit/layout.js';
+import { ASCII_GLYPHS, clip, escapeTags, fit, sanitize, stripTags, textWidth, wrap } from '../../src/client/tui/kit/text.js';
 import {
   detailLines,
   emptyListText,
@@ -20,7 +20,7 @@ import {
   statusText,
   type SearchFn,
   type StatusInfo,
-} from '../../src/client/tui/view-model.js';
+} from '../../src/client/tui/kit/view-model.js';
 
 /** What the screen shows, as pure functions: list for a filter, open record, status bar, help. */
 

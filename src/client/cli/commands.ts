@@ -1,6 +1,6 @@
 import { recordKindSchema, type Field, type RecordKind } from '../../domain/record.js';
 import type { ConflictNotice } from '../../domain/rebase.js';
-import { CliError, EXIT } from '../../cli/exit-codes.js';
+import { CliError, EXIT } from './exit-codes.js';
 import type { KeeperClient } from '../keeper-client.js';
 import type { SyncEngine, SyncReport } from '../sync/sync-engine.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';

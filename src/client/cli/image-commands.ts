@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IMAGE_RENDITIONS, type ImageRendition } from '../../domain/images.js';
-import { CliError, EXIT } from '../../cli/exit-codes.js';
+import { CliError, EXIT } from './exit-codes.js';
 import { displayFileName, savedFileName, type Progress } from '../images/image-transfer.js';
 import { openVault, syncIfOnline, type Context } from './commands.js';
 import { formatBytes } from '../../domain/byte-sizes.js';

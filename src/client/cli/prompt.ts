@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { CliError, EXIT } from '../../cli/exit-codes.js';
+import { CliError, EXIT } from './exit-codes.js';
 
 let stdinLines: AsyncIterator<string> | undefined;
 

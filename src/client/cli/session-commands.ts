@@ -1,4 +1,4 @@
-import { CliError, EXIT } from '../../cli/exit-codes.js';
+import { CliError, EXIT } from './exit-codes.js';
 import type { SessionInfo } from '../../gen/keeper/v1/auth.js';
 import type { Context } from './commands.js';
 import { formatTime, table } from './format.js';

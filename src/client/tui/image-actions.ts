@@ -11,7 +11,7 @@ import { attachForm, attachOutcome, openablePath, unavailable, type ImageAction 
 import { needsLogin, type TuiSession } from './session.js';
 import type { Level, Overlay, Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
-import { RENDITION_NAMES } from './view-model.js';
+import { RENDITION_NAMES } from './kit/view-model.js';
 import { formatBytes } from '../../domain/byte-sizes.js';
 import type { VaultView } from './vault-view.js';
 

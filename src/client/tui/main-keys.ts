@@ -1,6 +1,6 @@
 import type { ImageActions } from './image-actions.js';
-import type { Key } from './keys.js';
-import { editLine, line } from './line-editor.js';
+import type { Key } from './kit/keys.js';
+import { editLine, line } from './kit/line-editor.js';
 import type { Notices } from './notices.js';
 import type { RecordActions } from './record-actions.js';
 import { moveInList } from './screens/history.js';

@@ -1,5 +1,5 @@
 import type { ImageActions } from './image-actions.js';
-import type { Key } from './keys.js';
+import type { Key } from './kit/keys.js';
 import type { Notices } from './notices.js';
 import type { RecordActions } from './record-actions.js';
 import { deletedKey, historyKey, moveInList } from './screens/history.js';

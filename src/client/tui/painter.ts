@@ -1,6 +1,6 @@
 import type { OpenedRecord } from '../sync/record-crypto.js';
-import { drawLine } from './line-editor.js';
-import { mainLayout, overlayRect, scrollTop, tooSmall, MIN_HEIGHT, MIN_WIDTH, type MainLayout } from './layout.js';
+import { drawLine } from './kit/line-editor.js';
+import { mainLayout, overlayRect, scrollTop, tooSmall, MIN_HEIGHT, MIN_WIDTH, type MainLayout } from './kit/layout.js';
 import { deletedLines, DELETED_HINT, historyLines, HISTORY_HINT } from './screens/history.js';
 import { attachLines, attachTitle, IMAGE_MENU_HINT, imageMenuLines } from './screens/images.js';
 import { loginLines, loginTitle, secretLines } from './screens/login.js';
@@ -8,8 +8,8 @@ import { formLines, formTitle, FORM_HINT } from './screens/record-form.js';
 import { secretWordLines, secretWordTitle } from './screens/secret-word.js';
 import type { TuiSession } from './session.js';
 import type { MainState, Message, Mode, Overlay } from './state.js';
-import { clip, escapeTags, fit, sanitize, wrap } from './text.js';
-import { detailLines, emptyListText, headerText, helpLines, listLine, listTitle, messageLines, statusText, type DetailLine, type ImageRow, type ListModel, type StatusInfo } from './view-model.js';
+import { clip, escapeTags, fit, sanitize, wrap } from './kit/text.js';
+import { detailLines, emptyListText, headerText, helpLines, listLine, listTitle, messageLines, statusText, type DetailLine, type ImageRow, type ListModel, type StatusInfo } from './kit/view-model.js';
 import type { Widgets } from './widgets.js';
 
 /** Everything a draw needs; the list and the open record are computed only when the vault shows. */

@@ -1,6 +1,6 @@
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import type { Clipboard } from './clipboard.js';
-import { line } from './line-editor.js';
+import { line } from './kit/line-editor.js';
 import type { Notices } from './notices.js';
 import { historyState } from './screens/history.js';
 import { editRecordForm, formOutcome, newRecordForm } from './screens/record-form.js';

@@ -1,5 +1,5 @@
-import type { ListModel } from './view-model.js';
-import { line, type LineState } from './line-editor.js';
+import type { ListModel } from './kit/view-model.js';
+import { line, type LineState } from './kit/line-editor.js';
 import type { DeletedState, HistoryState } from './screens/history.js';
 import type { AttachState, ImageMenuState } from './screens/images.js';
 import type { LoginState, SecretPromptState } from './screens/login.js';

@@ -4,7 +4,7 @@ import type { SyncEngine } from '../sync/sync-engine.js';
 import type { AutoLock } from './auto-lock.js';
 import type { Clipboard } from './clipboard.js';
 import { Cancelled, describe, WRONG_SECRET } from './failures.js';
-import { line } from './line-editor.js';
+import { line } from './kit/line-editor.js';
 import type { Notices } from './notices.js';
 import { loginForm, loginOutcome, secretPrompt } from './screens/login.js';
 import { refused, secretWordForm, secretWordOutcome } from './screens/secret-word.js';

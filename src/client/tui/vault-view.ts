@@ -3,7 +3,7 @@ import { displayFileName } from '../images/image-transfer.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import type { TuiSession } from './session.js';
 import type { CachedList, Screen } from './state.js';
-import { imageRow, listModel, type ImageRow, type ListModel } from './view-model.js';
+import { imageRow, listModel, type ImageRow, type ListModel } from './kit/view-model.js';
 
 /**
  * The vault as the main screen shows it, read from the session's engine: the (filtered) list, the

@@ -1,9 +1,9 @@
 import blessed from 'blessed';
-import { measureBlessedLikeKeeper } from './blessed-widths.js';
-import type { Key } from './keys.js';
-import { keyFromBlessed } from './keys.js';
-import type { Rect } from './layout.js';
-import { ASCII_GLYPHS, UNICODE_GLYPHS, type Glyphs } from './text.js';
+import { measureBlessedLikeKeeper } from './kit/blessed-widths.js';
+import type { Key } from './kit/keys.js';
+import { keyFromBlessed } from './kit/keys.js';
+import type { Rect } from './kit/layout.js';
+import { ASCII_GLYPHS, UNICODE_GLYPHS, type Glyphs } from './kit/text.js';
 
 type Box = blessed.Widgets.BoxElement;
 

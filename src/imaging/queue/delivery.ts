@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { decodeResizeJob, type ResizeJob } from '../job.js';
+import { decodeResizeJob, type ResizeJob } from './job.js';
 import { PermanentJobError, type DeadLetter, type DeadLetterHandler, type DeadLetterKind, type JobHandler } from './port.js';
 import { backoffDelay, type QueueSettings } from './settings.js';
 

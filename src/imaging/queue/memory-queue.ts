@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
 import { OutageLog } from '../../lib/outage-log.js';
-import { encodeResizeJob, type ResizeJob } from '../job.js';
+import { encodeResizeJob, type ResizeJob } from './job.js';
 import { ConsumerLoop, ConsumerSet, type DeliverySource } from './consumer-loop.js';
 import type { GivenUp, InboundDelivery } from './delivery.js';
 import { JobQueueUnavailable, type ConsumeOptions, type DeadLetter, type JobConsumer, type JobHandler, type JobQueue } from './port.js';

@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, JetStreamApiError, type Consumer, type Jet
 import type { Logger } from 'pino';
 import { createLogger } from '../../logging.js';
 import { OutageLog } from '../../lib/outage-log.js';
-import { decodeResizeJob, encodeResizeJob, type ResizeJob } from '../job.js';
+import { decodeResizeJob, encodeResizeJob, type ResizeJob } from './job.js';
 import { ConsumerLoop, ConsumerSet, type DeliverySource } from './consumer-loop.js';
 import { errorMessage, type GivenUp, type InboundDelivery } from './delivery.js';
 import { DEFAULT_NATS_NAMES, ensureTopology, type NatsNames } from './nats-topology.js';

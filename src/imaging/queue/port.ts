@@ -1,4 +1,4 @@
-import type { ResizeJob } from '../job.js';
+import type { ResizeJob } from './job.js';
 
 /**
  * The resize job queue. Two adapters keep the same semantics: NATS JetStream (nats-queue.ts) for

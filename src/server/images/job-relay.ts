@@ -1,6 +1,6 @@
 import { derivedId } from '../../lib/derived-id.js';
 import { userIdOfStream } from '../../domain/vault-state.js';
-import type { ResizeJob } from '../../imaging/job.js';
+import type { ResizeJob } from '../../imaging/queue/job.js';
 import type { JobQueue } from '../../imaging/queue/port.js';
 import { readAllWith } from '../eventstore/sql.js';
 import { PollingLoop } from '../../lib/polling-loop.js';

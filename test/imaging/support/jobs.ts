@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
-import type { ResizeJob } from '../../../src/imaging/job.js';
+import type { ResizeJob } from '../../../src/imaging/queue/job.js';
 
 export function makeJob(overrides: Partial<ResizeJob> = {}): ResizeJob {
   return {

@@ -4,10 +4,10 @@
  */
 import type { RecordVersion } from '../../sync/sync-engine.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
-import type { Key } from '../keys.js';
-import { scrollTop } from '../layout.js';
-import { escapeTags, fit, sanitize, UNICODE_GLYPHS, type Glyphs } from '../text.js';
-import { detailLines, formatDateTime, versionLine } from '../view-model.js';
+import type { Key } from '../kit/keys.js';
+import { scrollTop } from '../kit/layout.js';
+import { escapeTags, fit, sanitize, UNICODE_GLYPHS, type Glyphs } from '../kit/text.js';
+import { detailLines, formatDateTime, versionLine } from '../kit/view-model.js';
 
 export interface HistoryState {
   recordId: string;

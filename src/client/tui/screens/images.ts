@@ -5,10 +5,10 @@
  */
 import { homedir } from 'node:os';
 import type { ImageRendition } from '../../../domain/images.js';
-import type { Key } from '../keys.js';
-import { drawLine, editLine, line, type LineState } from '../line-editor.js';
-import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../text.js';
-import { RENDITION_NAMES, type ImageRow } from '../view-model.js';
+import type { Key } from '../kit/keys.js';
+import { drawLine, editLine, line, type LineState } from '../kit/line-editor.js';
+import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../kit/text.js';
+import { RENDITION_NAMES, type ImageRow } from '../kit/view-model.js';
 import { formatBytes } from '../../../domain/byte-sizes.js';
 import { ACCEPTED_IMAGE_NAMES } from '../../../domain/image-types.js';
 

@@ -3,9 +3,9 @@
  * and the secret-word prompt, as pure state machines with the lines to draw.
  */
 import { hostPort } from '../../../config/env.js';
-import type { Key } from '../keys.js';
-import { drawLine, editLine, line, type LineState } from '../line-editor.js';
-import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../text.js';
+import type { Key } from '../kit/keys.js';
+import { drawLine, editLine, line, type LineState } from '../kit/line-editor.js';
+import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../kit/text.js';
 
 export interface LoginState {
   mode: 'login' | 'register';

@@ -7,9 +7,9 @@
 import { RECORD_KINDS } from '../../../domain/limits.js';
 import type { Field, RecordKind } from '../../../domain/record.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
-import type { Key } from '../keys.js';
-import { drawLine, editLine, line, type LineState } from '../line-editor.js';
-import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../text.js';
+import type { Key } from '../kit/keys.js';
+import { drawLine, editLine, line, type LineState } from '../kit/line-editor.js';
+import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../kit/text.js';
 
 export interface FormField {
   name: LineState;

@@ -4,9 +4,9 @@
  * strength rule is the client core's (secret-word-policy.ts); it runs when the dialog is sent.
  */
 import { SECRET_WORD_MIN_LENGTH } from '../../secret-word-policy.js';
-import type { Key } from '../keys.js';
-import { drawLine, editLine, line, type LineState } from '../line-editor.js';
-import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../text.js';
+import type { Key } from '../kit/keys.js';
+import { drawLine, editLine, line, type LineState } from '../kit/line-editor.js';
+import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../kit/text.js';
 
 export interface SecretWordState {
   /** Turn encryption on, or change the word of an encrypted vault. */

@@ -3,14 +3,14 @@
  * lines of the open record (masked or revealed) and its images, the status bar, the history and
  * the help. No blessed here: the results are tagged strings that fit the width they are given.
  */
-import { IMAGE_RENDITIONS, type ImageRendition, type ImageState, type ImageStatus } from '../../domain/images.js';
-import type { Field, RecordKind } from '../../domain/record.js';
-import type { SearchHit } from '../search/index.js';
-import { maskField } from '../core/masking.js';
-import type { OpenedRecord } from '../sync/record-crypto.js';
+import { IMAGE_RENDITIONS, type ImageRendition, type ImageState, type ImageStatus } from '../../../domain/images.js';
+import type { Field, RecordKind } from '../../../domain/record.js';
+import type { SearchHit } from '../../search/index.js';
+import { maskField } from '../../core/masking.js';
+import type { OpenedRecord } from '../../sync/record-crypto.js';
 import { HELP } from './keys.js';
 import { clip, escapeTags, fit, hardWrap, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
-import { formatBytes } from '../../domain/byte-sizes.js';
+import { formatBytes } from '../../../domain/byte-sizes.js';
 
 /** The list shows at most this many matches; a narrower filter finds the rest. */
 export const LIST_LIMIT = 1000;

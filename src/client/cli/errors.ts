@@ -1,5 +1,5 @@
-import { ConfigError, ServiceUnreachable } from '../config/env.js';
-import { failureOf, type FailureKind, type KeeperFailure } from '../client/core/failures.js';
+import { ConfigError, ServiceUnreachable } from '../../config/env.js';
+import { failureOf, type FailureKind, type KeeperFailure } from '../core/failures.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /** Turns any failure into one sentence and an exit code (README's table); never a stack trace. */

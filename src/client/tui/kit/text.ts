@@ -5,7 +5,7 @@
  */
 
 import stringWidth from 'string-width';
-import { escapeControls } from '../terminal-text.js';
+import { escapeControls } from '../../terminal-text.js';
 
 /** Glyphs drawn by the UI itself; plain ASCII where the terminal is not UTF-8. */
 export interface Glyphs {
