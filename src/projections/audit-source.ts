@@ -3,7 +3,8 @@ import type { LogPosition } from '../server/eventstore/port.js';
 import { SqlEventStore } from '../server/eventstore/sql.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
 import type { ImageState } from '../domain/images.js';
-import { readAllImageStates } from './read-model.js';
+import type { RecordState } from '../domain/decider.js';
+import { readAllImageStates, readAllRecordStates } from './read-model.js';
 
 /**
  * Everything the audit tool reads, inside one READ ONLY, REPEATABLE READ transaction: the event
@@ -21,18 +22,11 @@ export interface AuditUser {
   login: string | null;
 }
 
-/** A read-model row as stored, loosely typed: a hand-edited row may hold anything. */
-export interface ReadModelRow {
-  recordId: string;
-  kind: string;
-  name: string;
-  fields: unknown;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-  deletedAt: number | null;
-  conflictOf: string | null;
-}
+/**
+ * A read-model row as the audit reads it, loosely typed: a hand-edited row may hold any kind and
+ * any fields, and the check must say so rather than trust the record type.
+ */
+export type ReadModelRow = Omit<RecordState, 'kind' | 'fields'> & { kind: string; fields: unknown };
 
 export interface ReadModelVersion {
   version: number;
@@ -148,37 +142,7 @@ export class AuditSource {
 
   /** All of a user's read-model rows, deleted ones included. */
   async readModelRecords(userId: string): Promise<Map<string, ReadModelRow>> {
-    const rows = await this.tx.query<{
-      record_id: string;
-      kind: string;
-      name: string;
-      fields: unknown;
-      created_at: Date;
-      updated_at: Date;
-      version: number;
-      deleted_at: Date | null;
-      conflict_of: string | null;
-    }>(
-      `SELECT record_id::text AS record_id, kind, name, fields, created_at, updated_at, version, deleted_at, conflict_of::text AS conflict_of
-       FROM rm_records WHERE user_id = $1::uuid`,
-      [userId],
-    );
-    return new Map(
-      rows.map((row) => [
-        row.record_id,
-        {
-          recordId: row.record_id,
-          kind: row.kind,
-          name: row.name,
-          fields: row.fields,
-          createdAt: row.created_at.getTime(),
-          updatedAt: row.updated_at.getTime(),
-          version: row.version,
-          deletedAt: row.deleted_at ? row.deleted_at.getTime() : null,
-          conflictOf: row.conflict_of,
-        },
-      ]),
-    );
+    return new Map((await readAllRecordStates(this.tx, userId)).map((record) => [record.id, record]));
   }
 
   /** Each user's version in rm_user_versions (one user's when `userId` is given). */

@@ -149,6 +149,12 @@ export async function readUserVersion(tx: SqlExecutor, userId: string): Promise<
   return rows[0]?.version ?? 0;
 }
 
+/** Every stored record state of one user (deleted ones included), for checking the read model. */
+export async function readAllRecordStates(tx: SqlExecutor, userId: string): Promise<RecordState[]> {
+  const rows = await tx.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM rm_records WHERE user_id = $1 ORDER BY record_id`, [userId]);
+  return rows.map(fromRow);
+}
+
 /** The stored states (deleted ones included) of the given records. */
 export async function readRecordStates(tx: SqlExecutor, userId: string, recordIds: string[]): Promise<Map<string, RecordState>> {
   const rows = await tx.query<RecordRow>(
