@@ -10,9 +10,9 @@ import { maskField } from '../core/masking.js';
 import { checkSecretWord } from '../secret-word-policy.js';
 import { promptLine, promptSecret } from './prompt.js';
 import { escapeControls, jsonText } from '../terminal-text.js';
-import { forgetUnlockedKey, loadUnlockedKey, saveUnlockedKey } from '../core/unlocked-key-store.js';
+import { forgetUnlockedKey, saveUnlockedKey } from '../core/unlocked-key-store.js';
 import { failureOf, isOffline, KeeperFailure } from '../core/failures.js';
-import { VaultHandle } from '../core/vault-handle.js';
+import { openLoggedInVault, type VaultHandle } from '../core/vault-handle.js';
 
 export type Out = (text: string) => void;
 
@@ -65,9 +65,7 @@ async function loggedInUser(ctx: Context): Promise<{ userId: string; login: stri
  * `askSecret` replaces the plain prompt, for a command that wants to keep the word it was given.
  */
 export async function openVault(ctx: Context, askSecret: () => Promise<string> = () => promptSecret('secret word')): Promise<VaultHandle> {
-  const user = await loggedInUser(ctx);
-  const vaultKey = await loadUnlockedKey(ctx.home, ctx.server, user.userId, ctx.sessionSecret);
-  const handle = await VaultHandle.open({ client: ctx.client, server: ctx.server, home: ctx.home, userId: user.userId, clientId: ctx.clientId, askSecret, vaultKey });
+  const handle = await openLoggedInVault({ client: ctx.client, server: ctx.server, home: ctx.home, clientId: ctx.clientId, askSecret, unlockSecret: ctx.sessionSecret });
   for (const notice of handle.notices) ctx.warn(`keeper: ${notice}`);
   return handle;
 }

@@ -8,6 +8,7 @@ import type { OpenedRecord } from '../sync/record-crypto.js';
 import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
 import { failureOf, isOffline, KeeperFailure } from './failures.js';
 import { findAnyRecordId, findImage, findRecord } from './lookups.js';
+import { loadUnlockedKey } from './unlocked-key-store.js';
 
 export interface VaultHandleOptions {
   client: KeeperClient;
@@ -147,4 +148,15 @@ export class VaultHandle {
       vault.lock();
     });
   }
+}
+
+/**
+ * The vault of whoever is logged in with this client, opened with the key `keeper unlock` left
+ * (when `unlockSecret` opens it) or else asking `askSecret` when the vault is encrypted.
+ */
+export async function openLoggedInVault(options: Omit<VaultHandleOptions, 'userId' | 'vaultKey'> & { unlockSecret?: string | undefined }): Promise<VaultHandle> {
+  const user = await options.client.currentSession();
+  if (!user) throw new KeeperFailure('not-logged-in', 'not logged in');
+  const vaultKey = await loadUnlockedKey(options.home, options.server, user.userId, options.unlockSecret);
+  return VaultHandle.open({ ...options, userId: user.userId, vaultKey });
 }

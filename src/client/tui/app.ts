@@ -12,7 +12,7 @@ import { overlayKey, type OverlayKeyContext } from './overlay-keys.js';
 import { Painter } from './painter.js';
 import { RecordActions } from './record-actions.js';
 import { loginKey, secretKey } from './screens/login.js';
-import { needsLogin, type TuiSession } from './session.js';
+import { needsLogin, type TuiAccount } from './account.js';
 import { screenState, type Screen } from './state.js';
 import { SyncLoop } from './sync-loop.js';
 import { VaultAccess } from './vault-access.js';
@@ -20,7 +20,7 @@ import { VaultView } from './vault-view.js';
 import type { Widgets } from './widgets.js';
 
 export interface AppOptions {
-  session: TuiSession;
+  account: TuiAccount;
   widgets: Widgets;
   clipboard: Clipboard;
   /** Idle time before the screen locks; 0 never locks. */
@@ -35,7 +35,7 @@ export interface AppOptions {
 
 /**
  * The terminal UI: which screen is up and what each key does there. Data and rules come from
- * the client core (sync engine, search, crypto) through the session; the painter draws the
+ * the client core (sync engine, search, crypto) through the account; the painter draws the
  * state with the pure view functions. The app wires its parts together, sends each key to the
  * screen that owns it, and turns any failure into a message.
  */
@@ -57,20 +57,20 @@ export class App {
   constructor(private readonly o: AppOptions) {
     this.now = o.now ?? Date.now;
     this.painter = new Painter(o.widgets, this.now);
-    const { session, logger, clipboard } = o;
+    const { account, logger, clipboard } = o;
     const screen = this.screen;
     const draw = () => this.draw();
     const act = (work: () => Promise<void>) => this.act(work);
     const quitting = () => this.quitting;
     const notices = (this.notices = new Notices({ now: this.now, draw, quitting }));
-    const view = (this.view = new VaultView(session, screen));
+    const view = (this.view = new VaultView(account, screen));
     this.autoLock = new AutoLock({
       ms: o.autoLockMs,
       armed: () => screen.mode.kind === 'main' && !this.quitting,
       lock: () => this.act(() => this.access.lock('idle')),
     });
     const sync = (this.sync = new SyncLoop({
-      session,
+      account,
       screen,
       view,
       notices,
@@ -83,23 +83,23 @@ export class App {
       toLogin: (problem) => this.access.toLogin(problem),
       wrongSecret: () => this.access.wrongSecret(),
     }));
-    const access = (this.access = new VaultAccess({ session, screen, view, notices, sync, autoLock: this.autoLock, clipboard, draw, act }));
+    const access = (this.access = new VaultAccess({ account, screen, view, notices, sync, autoLock: this.autoLock, clipboard, draw, act }));
     this.keys = {
       screen,
       view,
       notices,
       sync,
       access,
-      records: new RecordActions({ session, screen, view, notices, sync, clipboard, draw }),
-      images: new ImageActions({ session, screen, view, notices, sync, opener: o.opener ?? new FileOpener(findOpener(process.env)), logger, act }),
+      records: new RecordActions({ account, screen, view, notices, sync, clipboard, draw }),
+      images: new ImageActions({ account, screen, view, notices, sync, opener: o.opener ?? new FileOpener(findOpener(process.env)), logger, act }),
       listHeight: () => Math.max(1, mainLayout(o.widgets.width, o.widgets.height).list.height - 2),
       act,
       quit: () => void this.quit(),
     };
   }
 
-  private get session(): TuiSession {
-    return this.o.session;
+  private get account(): TuiAccount {
+    return this.o.account;
   }
 
   /** Runs until the user quits. */
@@ -120,7 +120,7 @@ export class App {
     this.notices.say('saving the local copy and quitting...', 'info');
     this.draw();
     try {
-      await this.session.closeVault();
+      await this.account.closeVault();
     } catch (error) {
       this.o.logger.error({ err: error }, 'saving the local copy on quit failed');
     }
@@ -129,7 +129,7 @@ export class App {
     } catch (error) {
       this.o.logger.warn({ err: error }, 'emptying the clipboard on quit failed');
     }
-    this.session.close();
+    this.account.close();
     this.destroyed = true;
     this.o.widgets.destroy();
     this.finished();
@@ -222,10 +222,10 @@ export class App {
     this.o.logger.warn({ err: error }, 'action failed');
     if (this.screen.mode.kind === 'starting') {
       // Nothing is open to fall back to: the connect screen lets the user try again or quit.
-      this.access.toLogin(`the vault could not be opened: ${describe(error, this.session.server)}`);
+      this.access.toLogin(`the vault could not be opened: ${describe(error, this.account.server)}`);
       return;
     }
-    this.notices.say(describe(error, this.session.server), 'error');
+    this.notices.say(describe(error, this.account.server), 'error');
   }
 
   // ---- drawing ------------------------------------------------------------------------------
@@ -235,14 +235,14 @@ export class App {
     if (this.destroyed) return;
     try {
       const screen = this.screen;
-      if (screen.mode.kind === 'main' && this.session.engine) this.view.reconcileSelection();
+      if (screen.mode.kind === 'main' && this.account.engine) this.view.reconcileSelection();
       this.painter.paint({
         mode: screen.mode,
         overlays: screen.overlays,
         main: screen.main,
         messages: this.notices.messages,
         current: this.notices.current,
-        session: this.session,
+        account: this.account,
         list: () => this.view.listModel(),
         selected: () => this.view.selected(),
         images: () => this.view.shownImages(),

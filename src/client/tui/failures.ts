@@ -12,7 +12,7 @@ export class Cancelled extends Error {
 
 export const WRONG_SECRET = 'the secret word is wrong; try again';
 
-/** An error as one sentence for the message line, about the server the session talks to. */
+/** An error as one sentence for the message line, about the server the account is on. */
 export function describe(error: unknown, server: string): string {
   const failure = failureOf(error, server);
   switch (failure.kind) {

@@ -8,7 +8,7 @@ import { Cancelled, describe } from './failures.js';
 import type { Notices } from './notices.js';
 import type { FileOpener } from './opener.js';
 import { attachForm, attachOutcome, openablePath, unavailable, type ImageAction } from './screens/images.js';
-import { needsLogin, type TuiSession } from './session.js';
+import { needsLogin, type TuiAccount } from './account.js';
 import type { Level, Overlay, Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
 import { RENDITION_NAMES } from './kit/view-model.js';
@@ -16,7 +16,7 @@ import { formatBytes } from '../../domain/byte-sizes.js';
 import type { VaultView } from './vault-view.js';
 
 export interface ImageActionsOptions {
-  session: TuiSession;
+  account: TuiAccount;
   screen: Screen;
   view: VaultView;
   notices: Notices;
@@ -62,8 +62,8 @@ export class ImageActions {
   }
 
   startAttach(): void {
-    const { session, view } = this.o;
-    const engine = session.engine;
+    const { account, view } = this.o;
+    const engine = account.engine;
     const record = view.selected();
     if (!engine || !record) return this.say('there is no record to attach an image to: choose one first', 'info');
     // Never send a picture of an encrypted vault in the clear.
@@ -73,7 +73,7 @@ export class ImageActions {
 
   /** Uploads the file the prompt names (sealed first in an encrypted vault), then syncs so the image shows. */
   async attach(overlay: Extract<Overlay, { kind: 'attach' }>): Promise<void> {
-    const { session, screen, notices, sync } = this.o;
+    const { account, screen, notices, sync } = this.o;
     const outcome = attachOutcome(overlay.state);
     if (!outcome.ok) {
       overlay.state = { ...overlay.state, row: outcome.row };
@@ -81,7 +81,7 @@ export class ImageActions {
       this.say(outcome.error, 'error');
       return;
     }
-    const vault = session.vault;
+    const vault = account.vault;
     const engine = vault?.vault;
     if (!vault || !engine) return;
     if (engine.encrypted && !engine.unlockedKey) {
@@ -110,7 +110,7 @@ export class ImageActions {
       overlay.busy = false;
       overlay.progress = undefined;
       if (needsLogin(error) || error instanceof Cancelled) throw error;
-      overlay.error = `not attached: ${describe(error, session.server)}`;
+      overlay.error = `not attached: ${describe(error, account.server)}`;
       this.o.logger.info({ err: error }, 'attaching an image failed');
       this.say(overlay.error, 'error');
       return;
@@ -131,8 +131,8 @@ export class ImageActions {
 
   /** Downloads a rendition into KEEPER_HOME/images/<id>/ (as `keeper image get` does) and remembers the path. */
   private async saveImage(imageId: string, rendition: ImageRendition): Promise<void> {
-    const { session, notices } = this.o;
-    const vault = session.vault;
+    const { account, notices } = this.o;
+    const vault = account.vault;
     const image = vault?.vault.image(imageId);
     if (!vault || !image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
     const row = this.o.view.rowOf(image);
@@ -153,7 +153,7 @@ export class ImageActions {
     } catch (error) {
       if (needsLogin(error) || error instanceof Cancelled) throw error;
       this.o.logger.info({ err: error }, 'saving an image failed');
-      return this.say(`${what} was not saved: ${describe(error, session.server)}`, 'error');
+      return this.say(`${what} was not saved: ${describe(error, account.server)}`, 'error');
     } finally {
       this.transfers.delete(transfer);
     }
@@ -163,7 +163,7 @@ export class ImageActions {
   /** Shows where the image is saved and hands the file to xdg-open when there is one; never waits for it. */
   private async openImage(imageId: string): Promise<void> {
     const { opener } = this.o;
-    const image = this.o.session.engine?.image(imageId);
+    const image = this.o.account.engine?.image(imageId);
     if (!image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
     const row = this.o.view.rowOf(image);
     const saved = openablePath(row);
@@ -179,8 +179,8 @@ export class ImageActions {
   }
 
   private confirmRemoveImage(imageId: string): void {
-    const { session, screen, view, sync } = this.o;
-    const vault = session.vault;
+    const { account, screen, view, sync } = this.o;
+    const vault = account.vault;
     const image = vault?.vault.image(imageId);
     if (!vault || !image) return this.say('that image is gone (removed, or its record deleted)', 'warn');
     const name = displayFileName(image, vault.vault.unlockedKey);

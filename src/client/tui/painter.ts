@@ -6,7 +6,7 @@ import { attachLines, attachTitle, IMAGE_MENU_HINT, imageMenuLines } from './scr
 import { loginLines, loginTitle, secretLines } from './screens/login.js';
 import { formLines, formTitle, FORM_HINT } from './screens/record-form.js';
 import { secretWordLines, secretWordTitle } from './screens/secret-word.js';
-import type { TuiSession } from './session.js';
+import type { TuiAccount } from './account.js';
 import type { MainState, Message, Mode, Overlay } from './state.js';
 import { clip, escapeTags, fit, sanitize, wrap } from './kit/text.js';
 import { detailLines, emptyListText, headerText, helpLines, listLine, listTitle, messageLines, statusText, type DetailLine, type ImageRow, type ListModel, type StatusInfo } from './kit/view-model.js';
@@ -19,7 +19,7 @@ export interface PaintView {
   main: MainState;
   messages: readonly Message[];
   current: Message | undefined;
-  session: Pick<TuiSession, 'engine' | 'user' | 'server' | 'connection' | 'syncing' | 'syncedAt'>;
+  account: Pick<TuiAccount, 'engine' | 'user' | 'server' | 'connection' | 'syncing' | 'syncedAt'>;
   list: () => ListModel;
   selected: () => OpenedRecord | undefined;
   /** The open record's images. */
@@ -42,12 +42,12 @@ export class Painter {
   ) {}
 
   private statusInfo(view: PaintView): StatusInfo {
-    const engine = view.session.engine;
+    const engine = view.account.engine;
     return {
-      connection: view.session.connection,
-      syncing: view.session.syncing,
+      connection: view.account.connection,
+      syncing: view.account.syncing,
       version: engine?.version ?? 0,
-      syncedAt: view.session.syncedAt,
+      syncedAt: view.account.syncedAt,
       pending: engine?.pendingCount ?? 0,
       lock: !engine?.encrypted ? 'not encrypted' : engine.unlocked ? 'unlocked' : 'locked',
     };
@@ -75,15 +75,15 @@ export class Painter {
     w.place(w.message, layout.message);
     w.place(w.status, layout.status);
     w.show([w.message, w.status], true);
-    const user = view.session.user;
-    w.fill(w.header, [escapeTags(headerText(user && view.mode.kind === 'main' ? `${user.login} @ ${view.session.server}` : view.session.server, width, g))]);
+    const user = view.account.user;
+    w.fill(w.header, [escapeTags(headerText(user && view.mode.kind === 'main' ? `${user.login} @ ${view.account.server}` : view.account.server, width, g))]);
     const status =
-      view.mode.kind === 'login' ? fit(' not logged in', width, g) : view.session.engine ? statusText(this.statusInfo(view), width, this.now(), g) : fit(' opening the vault', width, g);
+      view.mode.kind === 'login' ? fit(' not logged in', width, g) : view.account.engine ? statusText(this.statusInfo(view), width, this.now(), g) : fit(' opening the vault', width, g);
     w.fill(w.status, [escapeTags(status)]);
     const color = message?.level === 'error' ? 'red-fg' : message?.level === 'warn' ? 'yellow-fg' : undefined;
     w.fill(w.message, messageRows.map((row) => (color ? `{${color}}${escapeTags(row)}{/${color}}` : escapeTags(row))));
 
-    if (view.mode.kind !== 'main' || !view.session.engine) {
+    if (view.mode.kind !== 'main' || !view.account.engine) {
       // Nothing of the vault stays on screen (or in blessed's buffers) behind these screens.
       w.show(panes, false);
       for (const box of panes) w.fill(box, []);
@@ -106,7 +106,7 @@ export class Painter {
     const w = this.w;
     const g = w.glyphs;
     const main = view.main;
-    const engine = view.session.engine!;
+    const engine = view.account.engine!;
     const filterWidth = layout.filter.width - 2;
     w.focusBorder(w.filter, main.focus === 'filter');
     w.fill(w.filter, [
@@ -280,7 +280,7 @@ export class Painter {
       }
       case 'history': {
         const rect = overlayRect(w.width, w.height, full, this.messageRows);
-        const { lines, top } = historyLines(overlay.state, (v) => view.session.engine!.open(v.state), rect.width - 2, rect.height - 2 - wrap(HISTORY_HINT, rect.width - 2).length, g);
+        const { lines, top } = historyLines(overlay.state, (v) => view.account.engine!.open(v.state), rect.width - 2, rect.height - 2 - wrap(HISTORY_HINT, rect.width - 2).length, g);
         overlay.state = { ...overlay.state, top };
         this.paintBox(overlay.title, lines, HISTORY_HINT, full);
         return;

@@ -4,13 +4,13 @@ import { line } from './kit/line-editor.js';
 import type { Notices } from './notices.js';
 import { historyState } from './screens/history.js';
 import { editRecordForm, formOutcome, newRecordForm } from './screens/record-form.js';
-import type { TuiSession } from './session.js';
+import type { TuiAccount } from './account.js';
 import type { Level, Overlay, Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
 import type { VaultView } from './vault-view.js';
 
 export interface RecordActionsOptions {
-  session: TuiSession;
+  account: TuiAccount;
   screen: Screen;
   view: VaultView;
   notices: Notices;
@@ -39,7 +39,7 @@ export class RecordActions {
   }
 
   async saveForm(overlay: Extract<Overlay, { kind: 'form' }>): Promise<void> {
-    const { session, screen } = this.o;
+    const { account, screen } = this.o;
     const outcome = formOutcome(overlay.form);
     if (!outcome.ok) {
       overlay.form = { ...overlay.form, row: outcome.row };
@@ -54,12 +54,12 @@ export class RecordActions {
     overlay.busy = true;
     try {
       if (outcome.kind === 'create') {
-        const id = await session.exclusive((engine) => engine.create(outcome.record));
+        const id = await account.exclusive((engine) => engine.create(outcome.record));
         screen.main.selectedId = id;
         screen.main.filter = line();
         this.say(`added "${outcome.record.name}"`, 'info');
       } else {
-        await session.exclusive((engine) => engine.update(outcome.recordId, outcome.changes));
+        await account.exclusive((engine) => engine.update(outcome.recordId, outcome.changes));
         screen.main.selectedId = outcome.recordId;
         this.say(`saved "${outcome.changes.name ?? overlay.form.original?.name ?? ''}"`, 'info');
       }
@@ -72,7 +72,7 @@ export class RecordActions {
   }
 
   confirmDelete(): void {
-    const { session, screen } = this.o;
+    const { account, screen } = this.o;
     const record = this.o.view.selected();
     if (!record) return this.say('there is no record to delete: choose one first', 'info');
     screen.overlays.push({
@@ -80,7 +80,7 @@ export class RecordActions {
       title: 'Delete',
       text: `Delete "${record.name}"? The history keeps it: u lists deleted records to restore.`,
       yes: async () => {
-        await session.exclusive((engine) => engine.delete(record.id));
+        await account.exclusive((engine) => engine.delete(record.id));
         screen.main.focus = 'list';
         this.o.view.changed();
         this.say(`deleted "${record.name}"`, 'info');
@@ -90,29 +90,29 @@ export class RecordActions {
   }
 
   async openHistory(recordId: string | undefined): Promise<void> {
-    const { session, screen } = this.o;
+    const { account, screen } = this.o;
     if (!recordId) return this.say('there is no record to show the history of: choose one first', 'info');
     this.say('reading the history from the server...', 'info');
     this.o.draw();
-    const versions = await session.exclusive((engine) => engine.history(recordId));
+    const versions = await account.exclusive((engine) => engine.history(recordId));
     if (versions.length === 0) return this.say('the server has no history for this record yet (it is not synced)', 'info');
-    const last = session.engine!.open(versions[versions.length - 1]!.state);
+    const last = account.engine!.open(versions[versions.length - 1]!.state);
     this.o.notices.clear();
     screen.overlays.push({ kind: 'history', title: `History of "${last.unreadable.includes('name') ? recordId.slice(0, 8) : last.name}"`, state: historyState(recordId, versions) });
   }
 
   confirmRestore(overlay: Extract<Overlay, { kind: 'history' }>): void {
-    const { session, screen } = this.o;
+    const { account, screen } = this.o;
     const version = overlay.state.versions[overlay.state.selected];
     if (!version) return;
     if (version.state.deletedAt !== null) return this.say(`version ${version.version} is the deletion itself: choose an earlier version to restore`, 'info');
-    const name = session.engine!.open(version.state).name;
+    const name = account.engine!.open(version.state).name;
     screen.overlays.push({
       kind: 'confirm',
       title: 'Restore',
       text: `Restore "${name}" as it was at version ${version.version}? This adds a new version; nothing is lost.`,
       yes: async () => {
-        await session.exclusive((engine) => engine.restore(overlay.state.recordId, version.version));
+        await account.exclusive((engine) => engine.restore(overlay.state.recordId, version.version));
         screen.overlays = [];
         screen.main.selectedId = overlay.state.recordId;
         screen.main.filter = line();
@@ -126,7 +126,7 @@ export class RecordActions {
   async openDeleted(): Promise<void> {
     this.say('reading the deleted records from the server...', 'info');
     this.o.draw();
-    const records = await this.o.session.exclusive(async (engine) => (await engine.deletedRecords()).map((r) => engine.open(r)));
+    const records = await this.o.account.exclusive(async (engine) => (await engine.deletedRecords()).map((r) => engine.open(r)));
     this.o.notices.clear();
     this.o.screen.overlays.push({ kind: 'deleted', state: { records, selected: 0, top: 0 } });
   }

@@ -5,7 +5,7 @@ import { App } from './app.js';
 import { Clipboard, findClipboardTool } from './clipboard.js';
 import { loadTuiConfig } from './config.js';
 import { FileOpener, findOpener } from './opener.js';
-import { TuiSession } from './session.js';
+import { TuiAccount } from './account.js';
 import { Widgets } from './widgets.js';
 
 export interface RunTuiOptions {
@@ -24,9 +24,9 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
   const tuiConfig = loadTuiConfig(options.flags, options.env);
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new Error('the terminal UI needs a terminal: run keeper tui in one, not through a pipe');
   const logger = createLogger(options.config.logLevel, 'keeper-tui', join(options.config.home, 'logs', 'tui.log'));
-  const session = new TuiSession({ config: options.config, clientId: options.clientId, sessionSecret: options.env.KEEPER_SESSION || undefined, logger });
+  const account = new TuiAccount({ config: options.config, clientId: options.clientId, sessionSecret: options.env.KEEPER_SESSION || undefined, logger });
   const widgets = new Widgets();
-  const app = new App({ session, widgets, clipboard: new Clipboard(findClipboardTool(options.env)), autoLockMs: tuiConfig.autoLockMs, syncEveryMs: tuiConfig.syncEveryMs, opener: new FileOpener(findOpener(options.env)), logger });
+  const app = new App({ account, widgets, clipboard: new Clipboard(findClipboardTool(options.env)), autoLockMs: tuiConfig.autoLockMs, syncEveryMs: tuiConfig.syncEveryMs, opener: new FileOpener(findOpener(options.env)), logger });
 
   const stderrWrite = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string | Uint8Array) => {

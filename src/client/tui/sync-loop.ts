@@ -3,7 +3,7 @@ import { WrongSecretWord } from '../crypto/index.js';
 import { Cancelled, describe, loginAgain, offlineNotice } from './failures.js';
 import type { Notices } from './notices.js';
 import { isOffline } from '../core/failures.js';
-import { needsLogin, type TuiSession } from './session.js';
+import { needsLogin, type TuiAccount } from './account.js';
 import { isLocked, type Screen } from './state.js';
 import { beforeSync, reportSync, type SyncWhy } from './sync-news.js';
 import type { VaultView } from './vault-view.js';
@@ -15,7 +15,7 @@ const SYNC_WHILE_PROCESSING_MS = 2_000;
 const WATCH_PROCESSING_MS = 120_000;
 
 export interface SyncLoopOptions {
-  session: TuiSession;
+  account: TuiAccount;
   screen: Screen;
   view: VaultView;
   notices: Notices;
@@ -78,22 +78,22 @@ export class SyncLoop {
   }
 
   async syncNow(why: SyncWhy): Promise<void> {
-    const { session, screen } = this.o;
-    const engine = session.engine;
+    const { account, screen } = this.o;
+    const engine = account.engine;
     if (!engine || isLocked(screen.mode) || this.o.quitting()) return;
     if (this.running) {
       this.again = true;
       return;
     }
     this.running = true;
-    const wasOffline = session.connection === 'offline';
+    const wasOffline = account.connection === 'offline';
     const before = beforeSync(engine, screen.main, screen.overlays);
     this.o.draw();
     try {
-      const report = await session.sync();
+      const report = await account.sync();
       reportSync(report, before, {
-        engine: session.engine!,
-        server: session.server,
+        engine: account.engine!,
+        server: account.server,
         why,
         wasOffline,
         main: screen.main,
@@ -111,9 +111,9 @@ export class SyncLoop {
       } else if (needsLogin(error)) {
         this.o.toLogin(loginAgain(error));
       } else if (isOffline(error)) {
-        if (!wasOffline || why === 'user') this.o.notices.say(offlineNotice(error, session.server), 'warn');
+        if (!wasOffline || why === 'user') this.o.notices.say(offlineNotice(error, account.server), 'warn');
       } else {
-        this.o.notices.say(`sync failed: ${describe(error, session.server)}`, 'error');
+        this.o.notices.say(`sync failed: ${describe(error, account.server)}`, 'error');
         this.o.logger.warn({ err: error }, 'sync failed');
       }
     } finally {
@@ -132,7 +132,7 @@ export class SyncLoop {
 
   /** Syncs again soon while an image attached from here is still being processed, so "ready" shows without waiting. */
   private watchProcessing(): void {
-    const engine = this.o.session.engine;
+    const engine = this.o.account.engine;
     clearTimeout(this.imageTimer);
     this.imageTimer = undefined;
     if (!engine || this.o.quitting() || isLocked(this.o.screen.mode)) return;

@@ -8,13 +8,13 @@ import { line } from './kit/line-editor.js';
 import type { Notices } from './notices.js';
 import { loginForm, loginOutcome, secretPrompt } from './screens/login.js';
 import { refused, secretWordForm, secretWordOutcome } from './screens/secret-word.js';
-import type { TuiSession } from './session.js';
+import type { TuiAccount } from './account.js';
 import type { Level, Overlay, Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
 import type { VaultView } from './vault-view.js';
 
 export interface VaultAccessOptions {
-  session: TuiSession;
+  account: TuiAccount;
   screen: Screen;
   view: VaultView;
   notices: Notices;
@@ -40,21 +40,21 @@ export class VaultAccess {
   }
 
   async start(): Promise<void> {
-    const user = await this.o.session.savedUser();
+    const user = await this.o.account.savedUser();
     if (!user) return this.toLogin();
     await this.openVault();
   }
 
   toLogin(problem?: string): void {
-    const { session, screen } = this.o;
+    const { account, screen } = this.o;
     this.stopTimers();
     screen.overlays = [];
-    screen.mode = { kind: 'login', form: loginForm(session.server, session.user?.login ?? ''), busy: false };
+    screen.mode = { kind: 'login', form: loginForm(account.server, account.user?.login ?? ''), busy: false };
     if (problem) this.say(problem, 'error');
   }
 
   async submitLogin(): Promise<void> {
-    const { session, screen } = this.o;
+    const { account, screen } = this.o;
     if (screen.mode.kind !== 'login' || screen.mode.busy) return;
     const mode = screen.mode;
     const outcome = loginOutcome(mode.form);
@@ -67,12 +67,12 @@ export class VaultAccess {
     this.say(outcome.register ? 'registering...' : 'logging in...', 'info');
     this.o.draw();
     try {
-      session.useServer(outcome.server);
-      await session.logIn(outcome.login, outcome.password, outcome.register);
+      account.useServer(outcome.server);
+      await account.logIn(outcome.login, outcome.password, outcome.register);
     } catch (error) {
       mode.busy = false;
       mode.form = { ...mode.form, password: line(), repeat: line(), row: 2 };
-      this.say(describe(error, session.server), 'error');
+      this.say(describe(error, account.server), 'error');
       return;
     }
     this.say(outcome.register ? `registered and logged in as ${outcome.login}` : `logged in as ${outcome.login}`, 'info');
@@ -87,7 +87,7 @@ export class VaultAccess {
     let engine: SyncEngine;
     for (;;) {
       try {
-        engine = (await this.o.session.openVault(this.askSecret)).vault;
+        engine = (await this.o.account.openVault(this.askSecret)).vault;
         break;
       } catch (error) {
         if (!(error instanceof WrongSecretWord)) throw error;
@@ -123,7 +123,7 @@ export class VaultAccess {
   }
 
   submitSecret(): void {
-    const { session, screen } = this.o;
+    const { account, screen } = this.o;
     if (screen.mode.kind !== 'secret') return;
     const mode = screen.mode;
     const secret = mode.prompt.secret.text;
@@ -134,9 +134,9 @@ export class VaultAccess {
     }
     this.o.act(async () => {
       try {
-        await session.exclusive((engine) => engine.unlock(secret));
+        await account.exclusive((engine) => engine.unlock(secret));
       } catch (error) {
-        mode.prompt = { ...mode.prompt, busy: false, error: error instanceof WrongSecretWord ? WRONG_SECRET : describe(error, session.server) };
+        mode.prompt = { ...mode.prompt, busy: false, error: error instanceof WrongSecretWord ? WRONG_SECRET : describe(error, account.server) };
         return;
       }
       this.unlocked();
@@ -156,8 +156,8 @@ export class VaultAccess {
    * brings it back.
    */
   async lock(why: 'idle' | 'manual'): Promise<void> {
-    const { session, screen } = this.o;
-    const engine = session.engine;
+    const { account, screen } = this.o;
+    const engine = account.engine;
     if (!engine || screen.mode.kind !== 'main') return;
     const hadForm = screen.overlays.some((o) => o.kind === 'form');
     screen.overlays = [];
@@ -170,7 +170,7 @@ export class VaultAccess {
       // Whether the key is at hand or not: an encrypted vault opens only with its word.
       screen.mode = { kind: 'secret', purpose: 'unlock', prompt: secretPrompt(`${reason} Type the secret word to unlock.`) };
       this.o.draw();
-      await session.exclusive(async (e) => {
+      await account.exclusive(async (e) => {
         if (!e.unlocked) return;
         await e.save();
         e.lock();
@@ -184,14 +184,14 @@ export class VaultAccess {
 
   /** E: the dialog that turns encryption on, or changes the word of an encrypted vault. */
   openSecretWord(): void {
-    const engine = this.o.session.engine;
+    const engine = this.o.account.engine;
     if (!engine) return;
     this.o.screen.overlays.push({ kind: 'secret-word', state: secretWordForm(engine.encrypted ? 'change' : 'encrypt'), busy: false });
   }
 
   /** Sends the dialog: the client's rule for the new word first, then the engine does the change and syncs it. */
   async setSecretWord(overlay: Extract<Overlay, { kind: 'secret-word' }>): Promise<void> {
-    const { session, screen } = this.o;
+    const { account, screen } = this.o;
     const outcome = secretWordOutcome(overlay.state);
     if (!outcome.ok) {
       overlay.state = { ...outcome.state, error: outcome.error };
@@ -200,22 +200,22 @@ export class VaultAccess {
     overlay.busy = true;
     this.o.draw();
     try {
-      const verdict = await checkSecretWord(outcome.next, session.user ? [session.user.login] : []);
+      const verdict = await checkSecretWord(outcome.next, account.user ? [account.user.login] : []);
       if (!verdict.ok) {
         overlay.state = refused(overlay.state, verdict.reason);
         return;
       }
       try {
         if (outcome.mode === 'encrypt') {
-          const { resealed } = await session.exclusive((engine) => engine.enableEncryption(outcome.next));
+          const { resealed } = await account.exclusive((engine) => engine.enableEncryption(outcome.next));
           this.say(`encryption is on: ${resealed} record(s) re-written sealed; their earlier values stay readable in the server's history, so change any that matter`, 'warn');
         } else {
-          await session.exclusive((engine) => engine.changeSecret(outcome.current, outcome.next));
+          await account.exclusive((engine) => engine.changeSecret(outcome.current, outcome.next));
           this.say('secret word changed (the vault key was wrapped again; no record changed)', 'info');
         }
       } catch (error) {
         const wrong = error instanceof WrongSecretWord;
-        overlay.state = refused({ ...overlay.state, current: line() }, wrong ? 'the current secret word is wrong; nothing changed' : describe(error, session.server), wrong);
+        overlay.state = refused({ ...overlay.state, current: line() }, wrong ? 'the current secret word is wrong; nothing changed' : describe(error, account.server), wrong);
         return;
       }
     } finally {

@@ -1,12 +1,12 @@
 import type { ImageState } from '../../domain/images.js';
 import { displayFileName } from '../images/image-transfer.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
-import type { TuiSession } from './session.js';
+import type { TuiAccount } from './account.js';
 import type { CachedList, Screen } from './state.js';
 import { imageRow, listModel, type ImageRow, type ListModel } from './kit/view-model.js';
 
 /**
- * The vault as the main screen shows it, read from the session's engine: the (filtered) list, the
+ * The vault as the main screen shows it, read from the account's vault: the (filtered) list, the
  * open record, its images, and names for messages. It keeps the searched list until the data or
  * the filter changes, and keeps the selection in line with the list.
  */
@@ -16,7 +16,7 @@ export class VaultView {
   private dataVersion = 0;
 
   constructor(
-    private readonly session: TuiSession,
+    private readonly account: TuiAccount,
     private readonly screen: Screen,
   ) {}
 
@@ -31,7 +31,7 @@ export class VaultView {
   }
 
   listModel(): ListModel {
-    const engine = this.session.engine!;
+    const engine = this.account.engine!;
     const main = this.screen.main;
     const key = `${this.dataVersion}\u0000${main.filter.text}`;
     if (this.list?.key !== key) this.list = { key, model: listModel((query, options) => engine.search(query, options), main.filter.text) };
@@ -40,14 +40,14 @@ export class VaultView {
 
   /** The open record, decrypted. */
   selected(): OpenedRecord | undefined {
-    const engine = this.session.engine;
+    const engine = this.account.engine;
     const id = this.screen.main.selectedId;
     const record = engine && id ? engine.record(id) : undefined;
     return record ? engine!.open(record) : undefined;
   }
 
   nameOf(recordId: string, fallback: string): string {
-    const engine = this.session.engine;
+    const engine = this.account.engine;
     const record = engine?.record(recordId);
     if (!record) return fallback;
     const opened = engine!.open(record);
@@ -56,20 +56,20 @@ export class VaultView {
 
   /** The open record's images as the detail pane shows them. */
   shownImages(): ImageRow[] {
-    const engine = this.session.engine;
+    const engine = this.account.engine;
     const id = this.screen.main.selectedId;
     if (!engine || !id || !engine.record(id)) return [];
     return engine.imagesOf(id).map((image) => this.rowOf(image));
   }
 
   rowOf(image: ImageState): ImageRow {
-    const engine = this.session.engine!;
+    const engine = this.account.engine!;
     return imageRow(image, displayFileName(image, engine.unlockedKey), engine.imageFilesOf(image.id));
   }
 
   /** One image as a row, or undefined when it is gone. */
   imageRow(imageId: string): ImageRow | undefined {
-    const image = this.session.engine?.image(imageId);
+    const image = this.account.engine?.image(imageId);
     return image ? this.rowOf(image) : undefined;
   }
 
@@ -92,7 +92,7 @@ export class VaultView {
     main.imageIndex = Math.max(0, Math.min(main.imageIndex, images - 1));
     if (main.focus === 'images' && images === 0) main.focus = 'list';
     // A menu of an image removed meanwhile (here or elsewhere) has nothing left to act on.
-    this.screen.overlays = this.screen.overlays.filter((o) => o.kind !== 'image' || this.session.engine!.image(o.state.imageId) !== undefined);
+    this.screen.overlays = this.screen.overlays.filter((o) => o.kind !== 'image' || this.account.engine!.image(o.state.imageId) !== undefined);
     const record = this.selected();
     if (record) main.shownName = record.unreadable.includes('name') ? undefined : record.name;
   }

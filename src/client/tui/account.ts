@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { ClientConfig } from '../../config/client-config.js';
-import { loadUnlockedKey } from '../core/unlocked-key-store.js';
 import { failureOf, isOffline, KeeperFailure } from '../core/failures.js';
-import { VaultHandle } from '../core/vault-handle.js';
+import { openLoggedInVault, type VaultHandle } from '../core/vault-handle.js';
 import { KeeperClient } from '../keeper-client.js';
 import { SessionStore, type StoredSession } from '../session-store.js';
 import type { SyncEngine, SyncReport } from '../sync/sync-engine.js';
@@ -19,10 +18,10 @@ export interface SessionOptions {
 }
 
 /**
- * The TUI's hold on the client core: the gRPC client and session file for one server, the vault
+ * The account the TUI works with: the gRPC client and saved login for one server, the vault
  * of the logged-in user, and what the status bar needs to know about syncing.
  */
-export class TuiSession {
+export class TuiAccount {
   client: KeeperClient;
   server: string;
   vault: VaultHandle | undefined;
@@ -76,12 +75,10 @@ export class TuiSession {
    * wrong word throws WrongSecretWord and changes nothing, so the caller may simply ask again.
    */
   async openVault(askSecret: () => Promise<string>): Promise<VaultHandle> {
-    const user = this.user ?? (await this.savedUser());
-    if (!user) throw new KeeperFailure('not-logged-in', 'not logged in');
     await this.closeVault();
     const { home } = this.options.config;
-    const vaultKey = await loadUnlockedKey(home, this.server, user.userId, this.options.sessionSecret);
-    this.vault = await VaultHandle.open({ client: this.client, server: this.server, home, userId: user.userId, clientId: this.options.clientId, askSecret, vaultKey });
+    this.vault = await openLoggedInVault({ client: this.client, server: this.server, home, clientId: this.options.clientId, askSecret, unlockSecret: this.options.sessionSecret });
+    this.user ??= await this.client.currentSession();
     return this.vault;
   }
 
