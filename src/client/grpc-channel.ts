@@ -17,7 +17,48 @@ export interface GrpcClients {
   close(): void;
 }
 
+interface PooledChannel {
+  clients: Omit<GrpcClients, 'close'>;
+  channel: Channel;
+  users: number;
+}
+
+/**
+ * One channel (one HTTP/2 connection, one resolver and balancer) per server address in the
+ * process, whatever the number of users on it: a process holding many logged-in users (the HTTP
+ * agent, the bot) would otherwise open a connection per user.
+ */
+const pool = new Map<string, PooledChannel>();
+
+/** The channels open now (for tests and diagnostics). */
+export function openChannelCount(): number {
+  return pool.size;
+}
+
+/** The service clients on the shared channel to this server; `close` lets go of this use of it. */
 export function openClients(options: ChannelOptions): GrpcClients {
+  const key = JSON.stringify([options.server, options.tls, options.tlsCa ?? null]);
+  let pooled = pool.get(key);
+  if (!pooled) {
+    pooled = connect(options);
+    pool.set(key, pooled);
+  }
+  pooled.users++;
+  const entry = pooled;
+  let closed = false;
+  return {
+    ...entry.clients,
+    close() {
+      if (closed) return;
+      closed = true;
+      if (--entry.users > 0) return;
+      pool.delete(key);
+      entry.channel.close();
+    },
+  };
+}
+
+function connect(options: ChannelOptions): PooledChannel {
   const creds: ChannelCredentials = options.tls
     ? credentials.createSsl(options.tlsCa ? readSettingFile(options.tlsCa, '--tls-ca / KEEPER_TLS_CA') : null)
     : credentials.createInsecure();
@@ -26,18 +67,15 @@ export function openClients(options: ChannelOptions): GrpcClients {
   // Channelz (gRPC's live introspection) is not used, and its per-call bookkeeping costs every call.
   // The receive limit stays gRPC's default (4 MiB): the server pages List and Pull well below it.
   const channelOptions = { 'grpc-node.flow_control_window': 4 * 1024 * 1024, 'grpc.enable_channelz': 0 };
-  // One channel (one connection, one resolver and balancer) carries all three services.
   const channel = new Channel(options.server, creds, channelOptions);
   const shared = { channelOverride: channel };
-  const auth = new AuthServiceClient(options.server, creds, shared);
-  const vault = new VaultServiceClient(options.server, creds, shared);
-  const images = new ImageServiceClient(options.server, creds, shared);
   return {
-    auth,
-    vault,
-    images,
-    close() {
-      channel.close();
+    channel,
+    users: 0,
+    clients: {
+      auth: new AuthServiceClient(options.server, creds, shared),
+      vault: new VaultServiceClient(options.server, creds, shared),
+      images: new ImageServiceClient(options.server, creds, shared),
     },
   };
 }

@@ -34,6 +34,8 @@ export class KeeperClient {
   private readonly grpc: GrpcClients;
   private session: StoredSession | undefined;
   private loaded = false;
+  /** The refresh under way: parallel calls of this user wait for it instead of racing their own. */
+  private refreshing: Promise<StoredSession> | undefined;
 
   /**
    * @param clientId names this installation in the server's session list (`keeper sessions`).
@@ -286,16 +288,29 @@ export class KeeperClient {
     }
   }
 
+  /**
+   * A fresh session in place of `stale`: the one another call already renewed, the refresh under
+   * way, or a new refresh. One refresh at a time per user, so parallel calls never race one.
+   */
+  private async renew(stale: StoredSession): Promise<StoredSession> {
+    const current = await this.currentSession();
+    if (current && current.accessToken !== stale.accessToken && current.accessExpiresAt - REFRESH_MARGIN_MS >= Date.now()) return current;
+    this.refreshing ??= this.refresh(current ?? stale).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
   private async withToken<T>(call: (metadata: Metadata) => Promise<T>): Promise<T> {
     let session = await this.currentSession();
     if (!session) throw new NotLoggedIn();
-    if (session.accessExpiresAt - REFRESH_MARGIN_MS < Date.now()) session = await this.refresh(session);
+    if (session.accessExpiresAt - REFRESH_MARGIN_MS < Date.now()) session = await this.renew(session);
     try {
       return await call(bearer(session.accessToken));
     } catch (error) {
       // The token may have expired in flight or the server's clock runs ahead: renew once.
       if (isServiceError(error) && error.code === status.UNAUTHENTICATED) {
-        session = await this.refresh(session);
+        session = await this.renew(session);
         return call(bearer(session.accessToken));
       }
       throw error;
