@@ -14,10 +14,13 @@ import { bearer, callUnary, isServiceError, openClients, status, type ChannelOpt
 import type { SessionStore, StoredSession } from './session-store.js';
 import { retryUnavailable } from './retry.js';
 
-/** Asked for when there is no session, or the refresh token no longer works. */
+/**
+ * There is no session, or it ended (`why`: logged out, revoked, expired, in the server's words).
+ * Said in no face's words: each face tells its user how to log in.
+ */
 export class NotLoggedIn extends Error {
-  constructor(message = 'not logged in: run `keeper login` first') {
-    super(message);
+  constructor(readonly why?: string) {
+    super(why === undefined ? 'not logged in' : `session ended (${why})`);
     this.name = 'NotLoggedIn';
   }
 }
@@ -282,7 +285,7 @@ export class KeeperClient {
         this.session = undefined;
         // The server's "session ended: <why>" (logged out, revoked...) is said once, as the why.
         const why = error.details.replace(/^session ended: /, '');
-        throw new NotLoggedIn(`session ended (${why}): run \`keeper login\` again`);
+        throw new NotLoggedIn(why);
       }
       throw error;
     }

@@ -72,10 +72,7 @@ export class KeeperFailure extends Error {
 export function failureOf(error: unknown, server?: string): KeeperFailure {
   if (error instanceof KeeperFailure) return error;
   const made = (kind: FailureKind, message: string, detail: FailureDetail = {}) => new KeeperFailure(kind, message, detail, { cause: error });
-  if (error instanceof NotLoggedIn) {
-    const ended = /^session ended \(([^)]*)\)/.exec(error.message);
-    return ended ? made('session-ended', `session ended (${ended[1]})`, { why: ended[1] }) : made('not-logged-in', 'not logged in');
-  }
+  if (error instanceof NotLoggedIn) return error.why === undefined ? made('not-logged-in', error.message) : made('session-ended', error.message, { why: error.why });
   if (error instanceof WrongSecretWord) return made('wrong-secret', 'the secret word is wrong; nothing was changed');
   if (error instanceof VaultLocked) return made('locked', error.message);
   if (error instanceof KeeperCryptoError) return made(CRYPTO_KIND[error.code] ?? 'failed', error.message);
