@@ -15,6 +15,7 @@ import { count, seconds } from './support/format.js';
 import { openBenchSchema } from './support/postgres.js';
 import { BENCH_PASSWORD, startBenchServer } from './support/server.js';
 import type { Benchmark, BenchContext, ResultRow } from './types.js';
+import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
 
 const RECORDS = 10_000;
 const APPEND_BATCH = 1000;
@@ -187,7 +188,7 @@ async function device(ctx: BenchContext, serverAddress: string, name: string, us
   const client = new KeeperClient({ server: proxy.address, tls: false }, new SessionStore(home, proxy.address));
   ctx.defer(() => client.close());
   const login = await proxy.measure(() => client.login(LOGIN, BENCH_PASSWORD));
-  const engine = await SyncEngine.open({ client, server: proxy.address, home, userId: userId ?? login.result.userId, clientId: `bench-${name}` });
+  const engine = await SyncEngine.open({ transport: grpcVaultTransport(client), server: proxy.address, home, userId: userId ?? login.result.userId, clientId: `bench-${name}` });
   return { name, proxy, client, engine, login: login.bytes };
 }
 

@@ -12,6 +12,7 @@ import { WrongSecretWord } from '../../src/client/crypto/index.js';
 import { streamIdForUser } from '../../src/domain/vault-state.js';
 import { uploadImage } from '../../src/client/images/image-transfer.js';
 import sharp from 'sharp';
+import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
 
 const PASSWORD = 'correct horse battery';
 const WEAK_KDF = { allowWeakForTests: true, cost: { N: 2 ** 10 } };
@@ -46,7 +47,7 @@ for (const target of databaseTargets) {
         const session = i === 0 ? await client.register(login, PASSWORD) : await client.login(login, PASSWORD);
         const open = (options: { askSecret?: () => Promise<string> } = {}) =>
           SyncEngine.open({
-            client,
+            transport: grpcVaultTransport(client),
             server: server.address,
             home,
             userId: session.userId,
@@ -118,7 +119,7 @@ for (const target of databaseTargets) {
       expect(reopened.record(id)?.name).to.equal('Offline note');
 
       const down = new KeeperClient({ server: '127.0.0.1:9', tls: false }, new SessionStore(a!.home, server.address), 2000);
-      const offline = await SyncEngine.open({ client: down, server: server.address, home: a!.home, userId: (await a!.client.currentSession())!.userId, clientId: 'x' });
+      const offline = await SyncEngine.open({ transport: grpcVaultTransport(down), server: server.address, home: a!.home, userId: (await a!.client.currentSession())!.userId, clientId: 'x' });
       let failed = false;
       try {
         await offline.sync();

@@ -15,6 +15,7 @@ import { readSnapshot } from '../../src/projections/read-model.js';
 import type { VaultEvent } from '../../src/domain/events.js';
 import type { RecordKind, VaultRecord } from '../../src/domain/record.js';
 import { VaultState } from '../../src/domain/vault-state.js';
+import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
 
 /**
  * A model-based property test of sync: random local edits (create, update / remove fields,
@@ -143,7 +144,7 @@ describe('sync converges and loses no edit, whatever the devices do (property, P
       // One login (bcrypt is the slow part of a run); the other devices start with its tokens.
       if (index === 0) world.userId = (await client.register(login, PASSWORD)).userId;
       else await sessions.save((await world.devices[0]!.client.currentSession())!);
-      const engine = await SyncEngine.open({ client, server: server.address, home, userId: world.userId, clientId: `device-${index}` });
+      const engine = await SyncEngine.open({ transport: grpcVaultTransport(client), server: server.address, home, userId: world.userId, clientId: `device-${index}` });
       world.devices.push({ index, engine, client, home, offline: false, unsynced: new Map() });
     }
     return world;
@@ -237,7 +238,7 @@ describe('sync converges and loses no edit, whatever the devices do (property, P
         if (d.offline || d.engine.pendingCount > 0) return;
         d.home = await mkdtemp(join(tmpdir(), 'keeper-prop-'));
         world.homes.push(d.home);
-        d.engine = await SyncEngine.open({ client: d.client, server: server.address, home: d.home, userId: world.userId, clientId: `device-${d.index}` });
+        d.engine = await SyncEngine.open({ transport: grpcVaultTransport(d.client), server: server.address, home: d.home, userId: world.userId, clientId: `device-${d.index}` });
         world.stats.reinstalls++;
         return;
       }

@@ -13,6 +13,7 @@ import { eventFromWire } from '../../src/wire/events.js';
 import type { ConflictNotice } from '../../src/domain/rebase.js';
 import type { Field, VaultRecord } from '../../src/domain/record.js';
 import { VaultState } from '../../src/domain/vault-state.js';
+import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -58,7 +59,7 @@ for (const target of databaseTargets) {
         const client = new KeeperClient({ server: server.address, tls: false }, new SessionStore(home, server.address));
         clients.push(client);
         const session = devices.length === 0 ? await client.register(login, PASSWORD) : await client.login(login, PASSWORD);
-        const engine = await SyncEngine.open({ client, server: server.address, home, userId: session.userId, clientId: `device-${name}` });
+        const engine = await SyncEngine.open({ transport: grpcVaultTransport(client), server: server.address, home, userId: session.userId, clientId: `device-${name}` });
         devices.push({ name, engine, client });
       }
       return devices as [Device, Device, Device];

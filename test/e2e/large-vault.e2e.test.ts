@@ -14,6 +14,7 @@ import { ListRequest, ListResponse, PullRequest, PullResponse } from '../../src/
 import { databaseTargets, type DatabaseTarget } from '../support/databases.js';
 import { RawGrpcClient } from '../support/raw-grpc.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
 
 const MiB = 1024 * 1024;
 /** gRPC's default receive limit, which every client here keeps. */
@@ -117,7 +118,7 @@ for (const target of databaseTargets) {
       const client = new KeeperClient({ server: server.address, tls: false }, new SessionStore(home, server.address));
       const session = await client.login(login, 'correct horse battery');
       try {
-        const engine = await SyncEngine.open({ client, server: server.address, home, userId: session.userId, clientId: 'new-device' });
+        const engine = await SyncEngine.open({ transport: grpcVaultTransport(client), server: server.address, home, userId: session.userId, clientId: 'new-device' });
         const report = await engine.sync();
         expect(report).to.include({ transfer: 'snapshot', version });
         expect(digest(engine.records())).to.equal(digest(written));

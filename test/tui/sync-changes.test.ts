@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { pgliteTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { SyncEngine } from '../../src/client/sync/sync-engine.js';
+import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
 
 /**
  * The core's answer to "what did that pull change?" (SyncReport.changed), which the TUI uses to
@@ -33,7 +34,7 @@ describe('sync report: records changed elsewhere', function () {
     const [a, b] = [await server.client(), await server.client()];
     const session = await a.register(login, 'correct horse battery');
     await b.login(login, 'correct horse battery');
-    const open = (client: typeof a, clientId: string, home: string) => SyncEngine.open({ client, server: server.address, home, userId: session.userId, clientId });
+    const open = (client: typeof a, clientId: string, home: string) => SyncEngine.open({ transport: grpcVaultTransport(client), server: server.address, home, userId: session.userId, clientId });
     const first = await open(a, 'device-a', await home());
     const second = await open(b, 'device-b', await home());
 

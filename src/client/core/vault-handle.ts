@@ -9,6 +9,7 @@ import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
 import { failureOf, isOffline, KeeperFailure } from './failures.js';
 import { findAnyRecordId, findImage, findRecord } from './lookups.js';
 import { loadUnlockedKey } from './unlocked-key-store.js';
+import { grpcVaultTransport } from './vault/grpc-transport.js';
 
 export interface VaultHandleOptions {
   client: KeeperClient;
@@ -43,7 +44,7 @@ export class VaultHandle {
   /** Opens the local replica (works offline); an encrypted one asks `askSecret` when the key is not at hand. */
   static async open(options: VaultHandleOptions): Promise<VaultHandle> {
     const vault = await SyncEngine.open({
-      client: options.client,
+      transport: grpcVaultTransport(options.client),
       server: options.server,
       home: options.home,
       userId: options.userId,

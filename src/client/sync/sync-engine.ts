@@ -10,16 +10,13 @@ import { SearchIndex, type SearchHit, type SearchableRecord } from '../search/in
 import type { Field, RecordKind, VaultRecord } from '../../domain/record.js';
 import { VaultState, withoutTombstone } from '../../domain/vault-state.js';
 import { createVaultKey, isSealed, rewrapVaultKey, unwrapVaultKey, wipe, type KdfCost, type KdfOptions, type VaultKey } from '../crypto/index.js';
-import type { KeeperClient } from '../keeper-client.js';
-import { commandToMutation } from '../../wire/mutations.js';
+import type { VaultTransport } from '../core/vault/transport.js';
 import { CacheSetAside, LocalCache, type CachePayload, type ImageFiles } from './local-cache.js';
 import { openRecord, resealContent, sealFields, sealName, type OpenedRecord } from './record-crypto.js';
-import { eventFromWire } from '../../wire/events.js';
-import { imageFromWire } from '../../wire/images.js';
-import { recordFromWire } from '../../wire/records.js';
 
 export interface SyncEngineOptions {
-  client: KeeperClient;
+  /** Where the user's log lives: a Keeper server over gRPC, or an in-memory log in tests. */
+  transport: VaultTransport;
   server: string;
   home: string;
   userId: string;
@@ -261,9 +258,8 @@ export class SyncEngine {
   private async fullReplay(): Promise<{ state: VaultState; versions: Map<string, RecordVersion[]> }> {
     const state = new VaultState();
     const versions = new Map<string, RecordVersion[]>();
-    await this.options.client.pull(0, (batch) => {
-      for (const wire of batch.events) {
-        const event = eventFromWire(wire);
+    await this.options.transport.pull(0, (events) => {
+      for (const event of events) {
         state.apply(event);
         if (event.type === 'VaultKeySet') continue;
         const after = state.get(event.data.recordId);
@@ -350,7 +346,7 @@ export class SyncEngine {
   async sync(): Promise<SyncReport> {
     const report: SyncReport = { transfer: 'none', pulled: 0, pushed: 0, version: this.synced.version, conflicts: [], changed: [] };
     try {
-      const status = await this.options.client.status();
+      const status = await this.options.transport.status();
       // A snapshot is the cheap start, but only the log shows which pending edits already landed.
       if (this.synced.version === 0 && this.synced.records.size === 0 && status.version > 0 && this.pending.length === 0) {
         await this.coldStart(report);
@@ -367,14 +363,8 @@ export class SyncEngine {
         if (attempt >= MAX_PUSH_ATTEMPTS) throw new Error('the vault kept changing during this sync; your changes are kept, sync again');
         if (this.encrypted && !this.key && this.pending.some((c) => c.type !== 'DeleteRecord')) throw new VaultLocked('sync your changes');
         const batch = this.pending.slice(0, PUSH_BATCH);
-        const response = await this.options.client.push({
-          expectedVersion: this.synced.version,
-          clientId: this.options.clientId,
-          mutations: batch.map(commandToMutation),
-        });
-        const result = response.result;
-        if (result?.$case === 'accepted') report.pushed += batch.length;
-        else if (result?.$case !== 'conflict') throw new Error('the server gave an empty answer to a push');
+        const outcome = await this.options.transport.push({ expectedVersion: this.synced.version, clientId: this.options.clientId, commands: batch });
+        if (outcome.accepted) report.pushed += batch.length;
         // Either way, take the server's events from the synced version: our own accepted
         // events come back (and leave the queue as landed), anyone else's are rebased on.
         await this.pullAndRebase(report);
@@ -462,16 +452,9 @@ export class SyncEngine {
   }
 
   private async coldStart(report: SyncReport): Promise<void> {
-    const snapshot = await this.options.client.list();
-    const vaultKey = snapshot.vaultKey ? { keyId: snapshot.vaultKey.keyId, envelope: snapshot.vaultKey.envelope } : null;
-    if (vaultKey && !this.key) this.key = await this.askForKey(vaultKey.envelope);
-    this.synced = VaultState.fromSnapshot({
-      version: snapshot.version,
-      lastModifiedAt: snapshot.lastModifiedAt,
-      records: snapshot.records.map(recordFromWire),
-      images: snapshot.images.map(imageFromWire),
-      vaultKey,
-    });
+    const snapshot = await this.options.transport.list();
+    if (snapshot.vaultKey && !this.key) this.key = await this.askForKey(snapshot.vaultKey.envelope);
+    this.synced = VaultState.fromSnapshot(snapshot);
     report.transfer = 'snapshot';
     this.index = undefined;
     // The read model may lag the log: take the tail from the version it reflects.
@@ -481,8 +464,8 @@ export class SyncEngine {
 
   private async pullAndRebase(report: SyncReport): Promise<void> {
     const events: VaultEvent[] = [];
-    await this.options.client.pull(this.synced.version, (batch) => {
-      for (const wire of batch.events) events.push(eventFromWire(wire));
+    await this.options.transport.pull(this.synced.version, (batch) => {
+      for (const event of batch) events.push(event);
     });
     if (events.length === 0) return;
     if (!this.synced.vaultKey && !this.key) {
@@ -538,9 +521,8 @@ export class SyncEngine {
     if (!missing) return;
     const upTo = this.synced.version;
     const past = new VaultState();
-    await this.options.client.pull(0, (batch) => {
-      for (const wire of batch.events) {
-        const event = eventFromWire(wire);
+    await this.options.transport.pull(0, (batch) => {
+      for (const event of batch) {
         if (event.version <= upTo) past.apply(event);
       }
     });
