@@ -15,7 +15,7 @@ import { count, seconds } from './support/format.js';
 import { openBenchSchema } from './support/postgres.js';
 import { BENCH_PASSWORD, startBenchServer } from './support/server.js';
 import type { Benchmark, BenchContext, ResultRow } from './types.js';
-import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
+import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 
 const RECORDS = 10_000;
 const APPEND_BATCH = 1000;

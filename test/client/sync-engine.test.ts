@@ -12,7 +12,7 @@ import { WrongSecretWord } from '../../src/client/crypto/index.js';
 import { streamIdForUser } from '../../src/domain/vault-state.js';
 import { uploadImage } from '../../src/client/images/image-transfer.js';
 import sharp from 'sharp';
-import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
+import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 
 const PASSWORD = 'correct horse battery';
 const WEAK_KDF = { allowWeakForTests: true, cost: { N: 2 ** 10 } };

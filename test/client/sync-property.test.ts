@@ -15,7 +15,7 @@ import { readSnapshot } from '../../src/projections/read-model.js';
 import type { VaultEvent } from '../../src/domain/events.js';
 import type { RecordKind, VaultRecord } from '../../src/domain/record.js';
 import { VaultState } from '../../src/domain/vault-state.js';
-import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
+import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 
 /**
  * A model-based property test of sync: random local edits (create, update / remove fields,

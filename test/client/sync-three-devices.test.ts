@@ -13,7 +13,7 @@ import { eventFromWire } from '../../src/wire/events.js';
 import type { ConflictNotice } from '../../src/domain/rebase.js';
 import type { Field, VaultRecord } from '../../src/domain/record.js';
 import { VaultState } from '../../src/domain/vault-state.js';
-import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
+import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 
 const PASSWORD = 'correct horse battery';
 

@@ -14,7 +14,7 @@ import { ListRequest, ListResponse, PullRequest, PullResponse } from '../../src/
 import { databaseTargets, type DatabaseTarget } from '../support/databases.js';
 import { RawGrpcClient } from '../support/raw-grpc.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
+import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 
 const MiB = 1024 * 1024;
 /** gRPC's default receive limit, which every client here keeps. */

@@ -1,7 +1,7 @@
 import { decide, decideVaultKey } from '../../src/domain/decider.js';
 import type { VaultEvent, VaultEventData } from '../../src/domain/events.js';
 import { VaultState } from '../../src/domain/vault-state.js';
-import type { PushBatch, PushOutcome, VaultSnapshot, VaultTransport } from '../../src/client/core/vault/transport.js';
+import type { PushBatch, PushOutcome, VaultSnapshot, VaultTransport } from '../../src/client/sync/transport.js';
 
 /**
  * One user's log in memory, answering as the Keeper server does for sync: a push lands whole at

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { pgliteTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { SyncEngine } from '../../src/client/sync/sync-engine.js';
-import { grpcVaultTransport } from '../../src/client/core/vault/grpc-transport.js';
+import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 
 /**
  * The core's answer to "what did that pull change?" (SyncReport.changed), which the TUI uses to

@@ -9,7 +9,7 @@ import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
 import { failureOf, isOffline, KeeperFailure } from './failures.js';
 import { findAnyRecordId, findImage, findRecord } from './lookups.js';
 import { loadUnlockedKey } from './unlocked-key-store.js';
-import { grpcVaultTransport } from './vault/grpc-transport.js';
+import { grpcVaultTransport } from '../sync/grpc-transport.js';
 
 export interface VaultHandleOptions {
   client: KeeperClient;

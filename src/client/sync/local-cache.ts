@@ -1,26 +1,14 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { storedCommandSchema, type VaultCommand } from '../../domain/commands.js';
-import type { RecordState } from '../../domain/decider.js';
-import { renditionInfoSchema, type ImageRendition, type ImageState } from '../../domain/images.js';
+import { storedCommandSchema } from '../../domain/commands.js';
+import { renditionInfoSchema } from '../../domain/images.js';
 import { fieldSchema, recordKindSchema } from '../../domain/record.js';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { checksumUnwrap, checksumWrap, decryptCache, encryptCache, type VaultKey } from '../crypto/index.js';
+import type { CachePayload, ReplicaStore, StoredReplica } from './replica-store.js';
 
-/** What a client keeps between runs: the replica, what it has not pushed yet, and its image links. */
-export interface CachePayload {
-  version: number;
-  lastModifiedAt: number;
-  records: RecordState[];
-  vaultKey: { keyId: string; envelope: string } | null;
-  pending: VaultCommand[];
-  /** The replica's images (detached ones included), like its records. */
-  imageStates: ImageState[];
-  /** Image id -> the files this client downloaded of it, by rendition: the link survives restarts and re-syncs. */
-  imageFiles: ImageFiles;
-  savedAt: number;
-}
+export type { CachePayload, ImageFiles } from './replica-store.js';
 
 const recordStateSchema = z.object({
   id: z.string(),
@@ -48,8 +36,6 @@ const imageStateSchema = z.object({
   version: z.number().int(),
   detachedAt: z.number().nullable(),
 });
-
-export type ImageFiles = Record<string, Partial<Record<ImageRendition, string>>>;
 
 const payloadSchema = z.object({
   version: z.number().int().nonnegative(),
@@ -91,7 +77,7 @@ export class CacheSetAside extends Error {
  * the vault key (AES-256-GCM); otherwise it carries a SHA-256 checksum. Either way truncation or
  * tampering is detected and the file is set aside, never trusted and never a crash.
  */
-export class LocalCache {
+export class LocalCache implements ReplicaStore {
   readonly path: string;
 
   constructor(
@@ -100,6 +86,16 @@ export class LocalCache {
     private readonly userId: string,
   ) {
     this.path = join(home, 'cache', `${server.replace(/[^A-Za-z0-9.-]/g, '_')}-${userId}.json`);
+  }
+
+  get location(): string {
+    return this.path;
+  }
+
+  async open(): Promise<StoredReplica | undefined> {
+    const header = await this.readHeader();
+    if (!header) return undefined;
+    return { encrypted: header.encrypted, vaultKey: header.vaultKey, read: (key) => this.readBody(header, key) };
   }
 
   private get context(): string {

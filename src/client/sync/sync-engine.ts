@@ -10,15 +10,17 @@ import { SearchIndex, type SearchHit, type SearchableRecord } from '../search/in
 import type { Field, RecordKind, VaultRecord } from '../../domain/record.js';
 import { VaultState, withoutTombstone } from '../../domain/vault-state.js';
 import { createVaultKey, isSealed, rewrapVaultKey, unwrapVaultKey, wipe, type KdfCost, type KdfOptions, type VaultKey } from '../crypto/index.js';
-import type { VaultTransport } from '../core/vault/transport.js';
-import { CacheSetAside, LocalCache, type CachePayload, type ImageFiles } from './local-cache.js';
+import type { VaultTransport } from './transport.js';
+import { CacheSetAside, LocalCache } from './local-cache.js';
+import type { CachePayload, ImageFiles, ReplicaStore } from './replica-store.js';
 import { openRecord, resealContent, sealFields, sealName, type OpenedRecord } from './record-crypto.js';
 
-export interface SyncEngineOptions {
+/** Where the replica is kept: a given store, or the file for this user and server under `home`. */
+export type ReplicaPlace = { store: ReplicaStore } | { home: string; server: string };
+
+export type SyncEngineOptions = ReplicaPlace & {
   /** Where the user's log lives: a Keeper server over gRPC, or an in-memory log in tests. */
   transport: VaultTransport;
-  server: string;
-  home: string;
   userId: string;
   clientId: string;
   /** Asked when the vault is encrypted and no key is at hand; a wrong answer changes nothing. */
@@ -28,7 +30,7 @@ export interface SyncEngineOptions {
   /** KDF cost for new envelopes and the weak-params switch, for tests only. */
   kdf?: KdfOptions & { cost?: Partial<KdfCost> };
   now?: () => number;
-}
+};
 
 export interface SyncReport {
   /** What crossed the wire: nothing (versions equal), events, or a snapshot for a cold start. */
@@ -78,7 +80,7 @@ export class SyncEngine {
   private key: VaultKey | null;
   /** Records touched by pending commands, as the user sees them (undefined = gone). */
   private overlay = new Map<string, RecordState | undefined>();
-  private readonly cache: LocalCache;
+  private readonly cache: ReplicaStore;
   private readonly now: () => number;
   /** Messages for the user from opening (a cache set aside, say). */
   readonly notices: string[] = [];
@@ -87,7 +89,7 @@ export class SyncEngine {
   private readonly staleInIndex = new Set<string>();
 
   private constructor(private readonly options: SyncEngineOptions) {
-    this.cache = new LocalCache(options.home, options.server, options.userId);
+    this.cache = 'store' in options ? options.store : new LocalCache(options.home, options.server, options.userId);
     this.key = options.vaultKey ?? null;
     this.now = options.now ?? Date.now;
   }
@@ -123,8 +125,9 @@ export class SyncEngine {
     return this.key !== null;
   }
 
+  /** Where the replica is kept (the cache file's path, or "memory"). */
   get cachePath(): string {
-    return this.cache.path;
+    return this.cache.location;
   }
 
   /** The vault key while unlocked (for `keeper unlock` to hand to later commands). */
@@ -426,15 +429,14 @@ export class SyncEngine {
   // ---- internals ---------------------------------------------------------------------------
 
   private async load(): Promise<void> {
-    let header;
     try {
-      header = await this.cache.readHeader();
-      if (!header) return;
-      if (header.encrypted && !this.key) {
-        if (!header.vaultKey) throw new CacheSetAside('encrypted without a key envelope', this.cache.path);
-        this.key = await this.askForKey(header.vaultKey.envelope);
+      const stored = await this.cache.open();
+      if (!stored) return;
+      if (stored.encrypted && !this.key) {
+        if (!stored.vaultKey) throw new CacheSetAside('encrypted without a key envelope', this.cache.location);
+        this.key = await this.askForKey(stored.vaultKey.envelope);
       }
-      const payload = await this.cache.readBody(header, header.encrypted ? this.key : null);
+      const payload = await stored.read(stored.encrypted ? this.key : null);
       this.synced = VaultState.fromSnapshot({ ...payload, images: payload.imageStates });
       this.pending = payload.pending;
       this.imageFiles = payload.imageFiles;

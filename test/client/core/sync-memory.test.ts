@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
+import { MemoryReplicaStore } from '../../../src/client/sync/memory-replica-store.js';
 import { SyncEngine } from '../../../src/client/sync/sync-engine.js';
-import type { VaultTransport } from '../../../src/client/core/vault/transport.js';
+import type { VaultTransport } from '../../../src/client/sync/transport.js';
 import { MemoryLog } from '../../support/memory-transport.js';
 
 const USER = '00000000-0000-4000-8000-000000000001';
@@ -13,15 +11,8 @@ const USER = '00000000-0000-4000-8000-000000000001';
  * (The gRPC suites in test/client run the same engine against a real server.)
  */
 describe('sync over an in-memory log', () => {
-  const homes: string[] = [];
-  after(async () => {
-    await Promise.all(homes.map((home) => rm(home, { recursive: true, force: true })));
-  });
-
-  async function device(log: MemoryLog, name: string, transport: VaultTransport = log.transport()): Promise<SyncEngine> {
-    const home = await mkdtemp(join(tmpdir(), 'keeper-memory-sync-'));
-    homes.push(home);
-    return SyncEngine.open({ transport, server: 'memory', home, userId: USER, clientId: name });
+  function device(log: MemoryLog, name: string, transport: VaultTransport = log.transport(), store = new MemoryReplicaStore()): Promise<SyncEngine> {
+    return SyncEngine.open({ transport, store, userId: USER, clientId: name });
   }
 
   function names(engine: SyncEngine): string[] {
@@ -135,6 +126,24 @@ describe('sync over an in-memory log', () => {
     expect(names(laptop)).to.deep.equal(['Kept']);
     expect(laptop.version).to.equal(1);
     expect(laptop.notices.join(' ')).to.match(/behind this client's 2/);
+  });
+
+  it('keeps the replica and its waiting edits in the store across a reopen, with no server in reach', async () => {
+    const log = new MemoryLog();
+    const store = new MemoryReplicaStore();
+    const laptop = await device(log, 'laptop', log.transport(), store);
+    await laptop.create({ kind: 'note', name: 'Synced', fields: [] });
+    await laptop.sync();
+    log.down = new Error('unreachable');
+    await laptop.create({ kind: 'note', name: 'Waiting', fields: [] });
+    const reopened = await device(log, 'laptop', log.transport(), store);
+    expect(reopened.cachePath).to.equal('memory');
+    expect(names(reopened)).to.deep.equal(['Synced', 'Waiting']);
+    expect(reopened.pendingCount).to.equal(1);
+    expect(reopened.version).to.equal(1);
+    log.down = undefined;
+    await reopened.sync();
+    expect(log.events.map((e) => e.data)).to.have.length(2);
   });
 
   it('converges three devices editing different records at once', async () => {

@@ -1,8 +1,8 @@
-import type { ListResponse, PullResponse, PushRequest, PushResponse, StatusResponse } from '../../../gen/keeper/v1/vault.js';
-import { eventFromWire } from '../../../wire/events.js';
-import { imageFromWire } from '../../../wire/images.js';
-import { commandToMutation } from '../../../wire/mutations.js';
-import { recordFromWire } from '../../../wire/records.js';
+import type { ListResponse, PullResponse, PushRequest, PushResponse, StatusResponse } from '../../gen/keeper/v1/vault.js';
+import { eventFromWire } from '../../wire/events.js';
+import { imageFromWire } from '../../wire/images.js';
+import { commandToMutation } from '../../wire/mutations.js';
+import { recordFromWire } from '../../wire/records.js';
 import type { VaultTransport } from './transport.js';
 
 /** The calls of the gRPC client the adapter needs (the per-user client has them, with its token). */

@@ -1,7 +1,7 @@
-import type { VaultCommand } from '../../../domain/commands.js';
-import type { RecordState } from '../../../domain/decider.js';
-import type { VaultEvent } from '../../../domain/events.js';
-import type { ImageState } from '../../../domain/images.js';
+import type { VaultCommand } from '../../domain/commands.js';
+import type { RecordState } from '../../domain/decider.js';
+import type { VaultEvent } from '../../domain/events.js';
+import type { ImageState } from '../../domain/images.js';
 
 /** The vault as the server lists it: live records and their images, at one version. */
 export interface VaultSnapshot {

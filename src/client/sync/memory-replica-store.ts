@@ -1,0 +1,23 @@
+import type { VaultKey } from '../crypto/index.js';
+import type { CachePayload, ReplicaStore, StoredReplica } from './replica-store.js';
+
+/**
+ * A replica kept in process memory, for a process holding many users (the HTTP agent, the bot).
+ * Nothing reaches a disk, so nothing is sealed at rest: sealed values stay sealed as they came,
+ * and an encrypted vault can be opened locked (its body needs no key here).
+ */
+export class MemoryReplicaStore implements ReplicaStore {
+  readonly location = 'memory';
+  private kept: { payload: CachePayload; encrypted: boolean } | undefined;
+
+  async open(): Promise<StoredReplica | undefined> {
+    const kept = this.kept;
+    if (!kept) return undefined;
+    return { encrypted: kept.encrypted, vaultKey: kept.payload.vaultKey, read: async () => structuredClone(kept.payload) };
+  }
+
+  async write(payload: CachePayload, key: VaultKey | null): Promise<void> {
+    if (payload.vaultKey && !key) throw new Error('an encrypted vault is only kept once unlocked');
+    this.kept = { payload: structuredClone(payload), encrypted: key !== null };
+  }
+}
