@@ -95,7 +95,7 @@ export class LocalCache implements ReplicaStore {
   async open(): Promise<StoredReplica | undefined> {
     const header = await this.readHeader();
     if (!header) return undefined;
-    return { encrypted: header.encrypted, vaultKey: header.vaultKey, read: (key) => this.readBody(header, key) };
+    return { encrypted: header.encrypted, vaultKey: header.vaultKey, readableLocked: !header.encrypted, read: (key) => this.readBody(header, key) };
   }
 
   private get context(): string {

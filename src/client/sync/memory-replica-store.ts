@@ -13,7 +13,7 @@ export class MemoryReplicaStore implements ReplicaStore {
   async open(): Promise<StoredReplica | undefined> {
     const kept = this.kept;
     if (!kept) return undefined;
-    return { encrypted: kept.encrypted, vaultKey: kept.payload.vaultKey, read: async () => structuredClone(kept.payload) };
+    return { encrypted: kept.encrypted, vaultKey: kept.payload.vaultKey, readableLocked: true, read: async () => structuredClone(kept.payload) };
   }
 
   async write(payload: CachePayload, key: VaultKey | null): Promise<void> {

@@ -23,7 +23,9 @@ export interface CachePayload {
 export interface StoredReplica {
   encrypted: boolean;
   vaultKey: { keyId: string; envelope: string } | null;
-  /** The body; an encrypted one needs the vault key (a store in process memory may not). */
+  /** The body can be read without the vault key (a store in process memory): a locked replica opens with it. */
+  readableLocked: boolean;
+  /** The body; an encrypted one needs the vault key unless `readableLocked`. */
   read(key: VaultKey | null): Promise<CachePayload>;
 }
 

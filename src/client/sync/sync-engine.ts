@@ -12,7 +12,7 @@ import { VaultState, withoutTombstone } from '../../domain/vault-state.js';
 import { createVaultKey, isSealed, rewrapVaultKey, unwrapVaultKey, wipe, type KdfCost, type KdfOptions, type VaultKey } from '../crypto/index.js';
 import type { VaultTransport } from './transport.js';
 import { CacheSetAside, LocalCache } from './local-cache.js';
-import type { CachePayload, ImageFiles, ReplicaStore } from './replica-store.js';
+import type { CachePayload, ImageFiles, ReplicaStore, StoredReplica } from './replica-store.js';
 import { openRecord, resealContent, sealFields, sealName, type OpenedRecord } from './record-crypto.js';
 
 /** Where the replica is kept: a given store, or the file for this user and server under `home`. */
@@ -23,7 +23,10 @@ export type SyncEngineOptions = ReplicaPlace & {
   transport: VaultTransport;
   userId: string;
   clientId: string;
-  /** Asked when the vault is encrypted and no key is at hand; a wrong answer changes nothing. */
+  /**
+   * Asked when the vault is encrypted and no key is at hand; a wrong answer changes nothing.
+   * Without it an encrypted vault opens locked: names and what is not sealed, until `unlock`.
+   */
   askSecret?: () => Promise<string>;
   /** An already unlocked vault key (e.g. from `keeper unlock`'s session). */
   vaultKey?: VaultKey;
@@ -87,6 +90,8 @@ export class SyncEngine {
   /** Search over the plaintext view, built on first use and then kept current record by record. */
   private index: SearchIndex | undefined;
   private readonly staleInIndex = new Set<string>();
+  /** An encrypted replica kept where it cannot be read without the key: read at `unlock`. */
+  private unread: StoredReplica | undefined;
 
   private constructor(private readonly options: SyncEngineOptions) {
     this.cache = 'store' in options ? options.store : new LocalCache(options.home, options.server, options.userId);
@@ -158,10 +163,15 @@ export class SyncEngine {
     return openRecord(this.key, record);
   }
 
+  /** Opens the vault key with the secret word; the replica decrypts in place (and a kept one unread so far is read now). */
   async unlock(secret: string): Promise<void> {
     if (!this.synced.vaultKey) throw new Error('the vault is not encrypted: there is nothing to unlock');
     this.key = await unwrapVaultKey(JSON.parse(this.synced.vaultKey.envelope), secret, this.options.userId, this.options.kdf ?? {});
     this.index = undefined;
+    const unread = this.unread;
+    this.unread = undefined;
+    // What the store kept is the replica, waiting edits included; what was listed meanwhile comes again with the next sync.
+    if (unread) await this.adoptStored(unread);
   }
 
   /** Forgets the key and every decrypted value held for search. */
@@ -434,12 +444,29 @@ export class SyncEngine {
       if (!stored) return;
       if (stored.encrypted && !this.key) {
         if (!stored.vaultKey) throw new CacheSetAside('encrypted without a key envelope', this.cache.location);
-        this.key = await this.askForKey(stored.vaultKey.envelope);
+        if (this.options.askSecret) this.key = await this.askForKey(stored.vaultKey.envelope);
+        else if (!stored.readableLocked) {
+          // Opened locked where the kept replica is sealed as a whole: it waits for the key (and is
+          // never overwritten meanwhile: nothing is saved while locked), the server's list serves.
+          this.unread = stored;
+          this.synced.vaultKey = stored.vaultKey;
+          return;
+        }
       }
+      await this.adoptStored(stored);
+    } catch (error) {
+      if (!(error instanceof CacheSetAside)) throw error;
+      this.notices.push(error.message);
+    }
+  }
+
+  private async adoptStored(stored: StoredReplica): Promise<void> {
+    try {
       const payload = await stored.read(stored.encrypted ? this.key : null);
       this.synced = VaultState.fromSnapshot({ ...payload, images: payload.imageStates });
       this.pending = payload.pending;
       this.imageFiles = payload.imageFiles;
+      this.index = undefined;
       this.recomputeOverlay();
     } catch (error) {
       if (!(error instanceof CacheSetAside)) throw error;
@@ -455,7 +482,8 @@ export class SyncEngine {
 
   private async coldStart(report: SyncReport): Promise<void> {
     const snapshot = await this.options.transport.list();
-    if (snapshot.vaultKey && !this.key) this.key = await this.askForKey(snapshot.vaultKey.envelope);
+    // Without a way to ask, an encrypted vault is taken locked: its sealed values stay sealed.
+    if (snapshot.vaultKey && !this.key && this.options.askSecret) this.key = await this.askForKey(snapshot.vaultKey.envelope);
     this.synced = VaultState.fromSnapshot(snapshot);
     report.transfer = 'snapshot';
     this.index = undefined;
@@ -476,7 +504,7 @@ export class SyncEngine {
       // (taking the events first would leave it encrypted without a key, with nothing left to ask).
       let envelope: string | undefined;
       for (const event of events) if (event.type === 'VaultKeySet') envelope = event.data.envelope;
-      if (envelope !== undefined) this.key = await this.askForKey(envelope);
+      if (envelope !== undefined && this.options.askSecret) this.key = await this.askForKey(envelope);
     }
     await this.loadMissingTombstones(events);
     if (report.transfer === 'none') report.transfer = 'events';
