@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KeeperClient } from '../../src/client/keeper-client.js';
-import { SessionStore } from '../../src/client/session-store.js';
+import { FileTokenStore } from '../../src/client/token-store.js';
 import { SyncEngine, type SyncReport } from '../../src/client/sync/sync-engine.js';
 import type { Field } from '../../src/domain/record.js';
 import { streamIdForUser } from '../../src/domain/vault-state.js';
@@ -185,7 +185,7 @@ async function device(ctx: BenchContext, serverAddress: string, name: string, us
   ctx.defer(() => proxy.close());
   const home = await mkdtemp(join(tmpdir(), `keeper-bench-sync-${name}-`));
   ctx.defer(() => rm(home, { recursive: true, force: true }));
-  const client = new KeeperClient({ server: proxy.address, tls: false }, new SessionStore(home, proxy.address));
+  const client = new KeeperClient({ server: proxy.address, tls: false }, new FileTokenStore(home, proxy.address));
   ctx.defer(() => client.close());
   const login = await proxy.measure(() => client.login(LOGIN, BENCH_PASSWORD));
   const engine = await SyncEngine.open({ transport: grpcVaultTransport(client), server: proxy.address, home, userId: userId ?? login.result.userId, clientId: `bench-${name}` });
@@ -198,7 +198,7 @@ async function probeClient(ctx: BenchContext, serverAddress: string, from: Keepe
   ctx.defer(() => proxy.close());
   const home = await mkdtemp(join(tmpdir(), 'keeper-bench-sync-probe-'));
   ctx.defer(() => rm(home, { recursive: true, force: true }));
-  const sessions = new SessionStore(home, proxy.address);
+  const sessions = new FileTokenStore(home, proxy.address);
   await sessions.save((await from.currentSession())!);
   const client = new KeeperClient({ server: proxy.address, tls: false }, sessions);
   ctx.defer(() => client.close());

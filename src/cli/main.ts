@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadClientConfig } from '../config/client-config.js';
 import { KeeperClient } from '../client/keeper-client.js';
-import { SessionStore } from '../client/session-store.js';
+import { FileTokenStore } from '../client/token-store.js';
 import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file.js';
 import { ensureWritableDirectory } from '../lib/writable-dir.js';
 import * as client from '../client/cli/commands.js';
@@ -46,7 +46,7 @@ function clientAction<A extends unknown[]>(run: (ctx: client.Context, ...args: A
     serverForErrors = config.server;
     await ensureWritableDirectory(config.home, '--home / KEEPER_HOME');
     const id = await clientId(config.home);
-    const keeper = new KeeperClient({ server: config.server, tls: config.tls, tlsCa: config.tlsCa }, new SessionStore(config.home, config.server), config.timeoutMs, id);
+    const keeper = new KeeperClient({ server: config.server, tls: config.tls, tlsCa: config.tlsCa }, new FileTokenStore(config.home, config.server), config.timeoutMs, id);
     try {
       await run(
         {

@@ -11,7 +11,7 @@ import type {
   UploadImageResponse,
 } from '../gen/keeper/v1/images.js';
 import { bearer, callUnary, isServiceError, openClients, status, type ChannelOptions, type GrpcClients } from './grpc-channel.js';
-import type { SessionStore, StoredSession } from './session-store.js';
+import type { StoredSession, TokenStore } from './token-store.js';
 import { retryUnavailable } from './retry.js';
 
 /**
@@ -45,7 +45,7 @@ export class KeeperClient {
    */
   constructor(
     channel: ChannelOptions,
-    private readonly sessions: SessionStore,
+    private readonly sessions: TokenStore,
     private readonly timeoutMs = 15_000,
     private readonly clientId = '',
     /** The largest List and Pull message wanted, in bytes (0: the server's default, 1 MiB). */

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Server, ServerCredentials, status, type ServerWritableStream } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { KeeperClient } from '../../src/client/keeper-client.js';
-import { SessionStore } from '../../src/client/session-store.js';
+import { FileTokenStore } from '../../src/client/token-store.js';
 import { VaultServiceService, type ListRequest, type ListResponse, type Record as WireRecord } from '../../src/gen/keeper/v1/vault.js';
 
 /**
@@ -49,7 +49,7 @@ describe('KeeperClient.list over a paged List', function () {
   });
 
   async function client(timeoutMs: number, pageBytes = 0): Promise<KeeperClient> {
-    const sessions = new SessionStore(home, address);
+    const sessions = new FileTokenStore(home, address);
     const far = Date.now() + 3600_000;
     await sessions.save({ userId: randomUUID(), login: 'scripted', accessToken: 'token', accessExpiresAt: far, refreshToken: 'refresh', refreshExpiresAt: far });
     return new KeeperClient({ server: address, tls: false }, sessions, timeoutMs, '', pageBytes);

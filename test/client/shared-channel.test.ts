@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { databaseTargets } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
-import { SessionStore } from '../../src/client/session-store.js';
+import { FileTokenStore, MemoryTokenStore } from '../../src/client/token-store.js';
 import { openChannelCount } from '../../src/client/grpc-channel.js';
 import { VaultHandle } from '../../src/client/core/vault-handle.js';
 
@@ -35,7 +35,7 @@ for (const target of databaseTargets) {
       const users = await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {
           const dir = await home();
-          const client = new KeeperClient({ server: server.address, tls: false }, new SessionStore(dir, server.address), 15_000, `device-${i}`);
+          const client = new KeeperClient({ server: server.address, tls: false }, new MemoryTokenStore(), 15_000, `device-${i}`);
           const session = await client.register(`many-${randomUUID().slice(0, 8)}`, PASSWORD);
           return { client, dir, session };
         }),
@@ -62,7 +62,7 @@ for (const target of databaseTargets) {
 
     it('renews an expired access token once for any number of parallel calls of one user', async () => {
       const dir = await home();
-      const store = new SessionStore(dir, server.address);
+      const store = new FileTokenStore(dir, server.address);
       const client = new KeeperClient({ server: server.address, tls: false }, store, 15_000, 'laptop');
       try {
         const session = await client.register(`renew-${randomUUID().slice(0, 8)}`, PASSWORD);

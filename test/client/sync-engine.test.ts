@@ -7,7 +7,7 @@ import { databaseTargets } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { SyncEngine, VaultLocked } from '../../src/client/sync/sync-engine.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
-import { SessionStore } from '../../src/client/session-store.js';
+import { FileTokenStore } from '../../src/client/token-store.js';
 import { WrongSecretWord } from '../../src/client/crypto/index.js';
 import { streamIdForUser } from '../../src/domain/vault-state.js';
 import { uploadImage } from '../../src/client/images/image-transfer.js';
@@ -43,7 +43,7 @@ for (const target of databaseTargets) {
       for (let i = 0; i < count; i++) {
         const home = await mkdtemp(join(tmpdir(), 'keeper-sync-'));
         homes.push(home);
-        const client = new KeeperClient({ server: server.address, tls: false }, new SessionStore(home, server.address));
+        const client = new KeeperClient({ server: server.address, tls: false }, new FileTokenStore(home, server.address));
         const session = i === 0 ? await client.register(login, PASSWORD) : await client.login(login, PASSWORD);
         const open = (options: { askSecret?: () => Promise<string> } = {}) =>
           SyncEngine.open({
@@ -118,7 +118,7 @@ for (const target of databaseTargets) {
       expect(reopened.pendingCount).to.equal(1);
       expect(reopened.record(id)?.name).to.equal('Offline note');
 
-      const down = new KeeperClient({ server: '127.0.0.1:9', tls: false }, new SessionStore(a!.home, server.address), 2000);
+      const down = new KeeperClient({ server: '127.0.0.1:9', tls: false }, new FileTokenStore(a!.home, server.address), 2000);
       const offline = await SyncEngine.open({ transport: grpcVaultTransport(down), server: server.address, home: a!.home, userId: (await a!.client.currentSession())!.userId, clientId: 'x' });
       let failed = false;
       try {

@@ -8,7 +8,7 @@ import { pgliteTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { SyncEngine } from '../../src/client/sync/sync-engine.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
-import { SessionStore } from '../../src/client/session-store.js';
+import { FileTokenStore } from '../../src/client/token-store.js';
 import { commandToMutation } from '../../src/wire/mutations.js';
 import { eventFromWire } from '../../src/wire/events.js';
 import { readSnapshot } from '../../src/projections/read-model.js';
@@ -139,7 +139,7 @@ describe('sync converges and loses no edit, whatever the devices do (property, P
     for (let index = 0; index < deviceCount; index++) {
       const home = await mkdtemp(join(tmpdir(), 'keeper-prop-'));
       world.homes.push(home);
-      const sessions = new SessionStore(home, server.address);
+      const sessions = new FileTokenStore(home, server.address);
       const client = new KeeperClient({ server: server.address, tls: false }, sessions);
       // One login (bcrypt is the slow part of a run); the other devices start with its tokens.
       if (index === 0) world.userId = (await client.register(login, PASSWORD)).userId;

@@ -7,7 +7,7 @@ import { databaseTargets } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { SyncEngine, type SyncReport } from '../../src/client/sync/sync-engine.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
-import { SessionStore } from '../../src/client/session-store.js';
+import { FileTokenStore } from '../../src/client/token-store.js';
 import { commandToMutation } from '../../src/wire/mutations.js';
 import { eventFromWire } from '../../src/wire/events.js';
 import type { ConflictNotice } from '../../src/domain/rebase.js';
@@ -56,7 +56,7 @@ for (const target of databaseTargets) {
       for (const name of ['A', 'B', 'C']) {
         const home = await mkdtemp(join(tmpdir(), 'keeper-3dev-'));
         homes.push(home);
-        const client = new KeeperClient({ server: server.address, tls: false }, new SessionStore(home, server.address));
+        const client = new KeeperClient({ server: server.address, tls: false }, new FileTokenStore(home, server.address));
         clients.push(client);
         const session = devices.length === 0 ? await client.register(login, PASSWORD) : await client.login(login, PASSWORD);
         const engine = await SyncEngine.open({ transport: grpcVaultTransport(client), server: server.address, home, userId: session.userId, clientId: `device-${name}` });

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { KEEPER } from '../support/cli.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
-import { SessionStore } from '../../src/client/session-store.js';
+import { FileTokenStore } from '../../src/client/token-store.js';
 import { createMutation } from '../../src/wire/mutations.js';
 import { isServiceError, status } from '../../src/client/grpc-channel.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
@@ -119,7 +119,7 @@ function started(child: Child, message: string): Promise<Record<string, unknown>
     for (const address of [inlineAddress, externalAddress]) {
       for (let i = 0; i < USERS_PER_SERVER; i++) {
         const home = await mkdtemp(join(dataDir, 'client-'));
-        const client = new KeeperClient({ server: address, tls: false }, new SessionStore(home, address), 10_000);
+        const client = new KeeperClient({ server: address, tls: false }, new FileTokenStore(home, address), 10_000);
         clients.push(client);
         const session = await client.register(`faults-${randomUUID().slice(0, 8)}`, 'correct horse battery');
         users.push({ client, userId: session.userId, acknowledged: [], version: 0 });

@@ -6,7 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { createMutation } from '../../src/wire/mutations.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
-import { SessionStore } from '../../src/client/session-store.js';
+import { FileTokenStore } from '../../src/client/token-store.js';
 import { SyncEngine } from '../../src/client/sync/sync-engine.js';
 import { LIMITS, PAGING } from '../../src/domain/limits.js';
 import type { Field } from '../../src/domain/record.js';
@@ -115,7 +115,7 @@ for (const target of databaseTargets) {
     it('cold-starts a new device through the sync engine (List, then Pull of the tail)', async () => {
       const home = await mkdtemp(join(tmpdir(), 'keeper-large-'));
       homes.push(home);
-      const client = new KeeperClient({ server: server.address, tls: false }, new SessionStore(home, server.address));
+      const client = new KeeperClient({ server: server.address, tls: false }, new FileTokenStore(home, server.address));
       const session = await client.login(login, 'correct horse battery');
       try {
         const engine = await SyncEngine.open({ transport: grpcVaultTransport(client), server: server.address, home, userId: session.userId, clientId: 'new-device' });

@@ -6,7 +6,7 @@ import { defaultImageParts, startServer, type ImageParts, type RunningApp } from
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 import { createLogger } from '../../src/logging.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
-import { SessionStore } from '../../src/client/session-store.js';
+import { FileTokenStore } from '../../src/client/token-store.js';
 import type { Database } from '../../src/server/sql/database.js';
 import type { DatabaseTarget } from './databases.js';
 
@@ -66,7 +66,7 @@ export async function startTestServer(
       const home = await mkdtemp(join(tmpdir(), 'keeper-client-'));
       homes.push(home);
       const channel = options.tls ? { server: app.grpc.address, tls: true, tlsCa: options.tls.ca } : { server: app.grpc.address, tls: false };
-      const client = new KeeperClient(channel, new SessionStore(home, app.grpc.address), 10_000);
+      const client = new KeeperClient(channel, new FileTokenStore(home, app.grpc.address), 10_000);
       clients.push(client);
       return client;
     },

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { KeeperClient } from '../../../src/client/keeper-client.js';
 import { createMutation } from '../../../src/wire/mutations.js';
-import { SessionStore } from '../../../src/client/session-store.js';
+import { FileTokenStore } from '../../../src/client/token-store.js';
 import { closedLoop, type LoadResult, type LoadTiming, type Tick } from './load.js';
 import { smallRecord } from './payloads.js';
 
@@ -24,7 +24,7 @@ export type PushLoadMessage =
   | { kind: 'done'; result: LoadResult; versions: number[]; conflicts: number };
 
 async function main(input: PushLoadInput): Promise<void> {
-  const clients = input.homes.map((home) => new KeeperClient({ server: input.address, tls: false }, new SessionStore(home, input.address)));
+  const clients = input.homes.map((home) => new KeeperClient({ server: input.address, tls: false }, new FileTokenStore(home, input.address)));
   const versions = [...input.versions];
   let conflicts = 0;
   let n = 0;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeeperClient } from '../../../src/client/keeper-client.js';
-import { SessionStore } from '../../../src/client/session-store.js';
+import { FileTokenStore } from '../../../src/client/token-store.js';
 import { createLogger } from '../../../src/logging.js';
 import { defaultImageParts, startServer, type RunningApp } from '../../../src/server/app.js';
 import { TokenIssuer } from '../../../src/server/auth/tokens.js';
@@ -65,7 +65,7 @@ export async function startBenchServer(ctx: BenchContext, db: Database, options:
     async client() {
       const home = await mkdtemp(join(tmpdir(), 'keeper-bench-'));
       homes.push(home);
-      const client = new KeeperClient({ server: app.grpc.address, tls: false }, new SessionStore(home, app.grpc.address));
+      const client = new KeeperClient({ server: app.grpc.address, tls: false }, new FileTokenStore(home, app.grpc.address));
       clients.push(client);
       return { client, home };
     },

@@ -3,7 +3,7 @@ import type { ClientConfig } from '../../config/client-config.js';
 import { failureOf, isOffline, KeeperFailure } from '../core/failures.js';
 import { openLoggedInVault, type VaultHandle } from '../core/vault-handle.js';
 import { KeeperClient } from '../keeper-client.js';
-import { SessionStore, type StoredSession } from '../session-store.js';
+import { FileTokenStore, type StoredSession } from '../token-store.js';
 import type { SyncEngine, SyncReport } from '../sync/sync-engine.js';
 
 export type Connection = 'connecting' | 'online' | 'offline';
@@ -45,7 +45,7 @@ export class TuiAccount {
 
   private connect(server: string): KeeperClient {
     const { config } = this.options;
-    return new KeeperClient({ server, tls: config.tls, tlsCa: config.tlsCa }, new SessionStore(config.home, server), config.timeoutMs, this.options.clientId);
+    return new KeeperClient({ server, tls: config.tls, tlsCa: config.tlsCa }, new FileTokenStore(config.home, server), config.timeoutMs, this.options.clientId);
   }
 
   /** Talks to another server from now on (the connect screen's address box). */

@@ -14,8 +14,18 @@ export const sessionSchema = z.object({
 
 export type StoredSession = z.infer<typeof sessionSchema>;
 
-/** The tokens of the user logged in to one server, in a file only the owner can read. */
-export class SessionStore {
+/**
+ * Where a client keeps one user's tokens between calls. The per-user client renews them through
+ * it; a process holding many users gives each its own store.
+ */
+export interface TokenStore {
+  load(): Promise<StoredSession | undefined>;
+  save(session: StoredSession): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/** The tokens of the user logged in to one server (the CLI's and the TUI's), in a file only the owner can read. */
+export class FileTokenStore implements TokenStore {
   private readonly path: string;
 
   constructor(home: string, server: string) {
@@ -40,5 +50,22 @@ export class SessionStore {
 
   async clear(): Promise<void> {
     await rm(this.path, { force: true });
+  }
+}
+
+/** Tokens held in process memory only (the HTTP agent, the bot): gone with the process, never on disk. */
+export class MemoryTokenStore implements TokenStore {
+  private session: StoredSession | undefined;
+
+  async load(): Promise<StoredSession | undefined> {
+    return this.session && { ...this.session };
+  }
+
+  async save(session: StoredSession): Promise<void> {
+    this.session = sessionSchema.parse(session);
+  }
+
+  async clear(): Promise<void> {
+    this.session = undefined;
   }
 }
