@@ -200,6 +200,11 @@ export class SyncEngine {
     return { total: result.total, hits: result.hits.map((hit) => ({ ...hit, record: this.open(this.record(hit.id)!) })) };
   }
 
+  /** Lets go of the search index (an idle replica in a process holding many); the next search builds it again. */
+  forgetSearch(): void {
+    this.index = undefined;
+  }
+
   // ---- local edits -------------------------------------------------------------------------
 
   async create(input: { kind: RecordKind; name: string; fields: Field[]; sealAll?: boolean; recordId?: string }): Promise<string> {
