@@ -136,7 +136,8 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
   const auth = await AuthService.create(db, {
     accessTokenSecretKey: parts.tokenKey,
     config: parts.auth ?? {},
-    onBackgroundError: (err) => logger.warn({ err }, "could not record sessions' last use; will retry"),
+    // A lost database is told once by its outage log; anything else here is worth a line of its own.
+    onBackgroundError: logUnlessTransient(logger, "could not record sessions' last use; will retry", 'warn'),
   });
   const vault = new VaultService(db, store);
   const blobs = await openBlobDirectory(parts.images.blobDir);

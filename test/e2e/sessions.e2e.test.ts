@@ -82,7 +82,9 @@ for (const target of databaseTargets) {
       expect(await elsewhere.revokeSessions({ sessionId: deviceSession.sessionId })).to.equal(1);
       const stopped = await device.status().catch((error: unknown) => error);
       expect(stopped).to.be.instanceOf(NotLoggedIn);
-      expect((stopped as Error).message).to.equal('session ended (it was revoked from another session): run `keeper login` again');
+      // The core says why in no face's words; each face adds how to log in again.
+      expect((stopped as NotLoggedIn).why).to.equal('it was revoked from another session');
+      expect((stopped as Error).message).to.equal('session ended (it was revoked from another session)');
       expect(await device.currentSession()).to.equal(undefined);
       await elsewhere.status();
     });

@@ -8,7 +8,7 @@ import { imageHandlers } from './image-handlers.js';
 import type { AuthService } from '../auth/service.js';
 import type { VaultService } from '../vault/vault-service.js';
 import { authInterceptor } from './auth-interceptor.js';
-import { logUnlessTransient } from '../sql/transient-errors.js';
+import { describeTransientFault, logUnlessTransient } from '../sql/transient-errors.js';
 import { authHandlers } from './auth-handlers.js';
 import { vaultHandlers } from './vault-handlers.js';
 import { decodedSafely, decodedStrictly, refuseMalformedRequests } from './strict-decoding.js';
@@ -61,8 +61,13 @@ export async function startGrpcServer(
   server.addService(decodedStrictly(ImageServiceService), imageHandlers(services.images, logger));
   const health = new ServingHealth(options.healthProbe, {
     ...(options.healthIntervalMs !== undefined ? { intervalMs: options.healthIntervalMs } : {}),
+    // One line per change, with the fault's code and sentence: a lost database is an incident, not a stack.
     onChange: (serving, err) =>
-      serving ? logger.info('health: SERVING (the database answers)') : err ? logger.warn({ err }, 'health: NOT_SERVING (the database does not answer)') : undefined,
+      serving
+        ? logger.info('health: SERVING (the database answers)')
+        : err
+          ? logger.warn({ fault: describeTransientFault(err) }, 'health: NOT_SERVING (the database does not answer)')
+          : undefined,
   });
   // The standard services decode with proto-loader: a request it cannot read is refused too.
   const guarded: Pick<Server, 'addService'> = { addService: (service, implementation) => server.addService(decodedSafely(service), implementation) };
