@@ -8,7 +8,7 @@ import { CliError, EXIT } from '../../src/client/cli/exit-codes.js';
 import { ConfigError } from '../../src/config/env.js';
 import { NotLoggedIn } from '../../src/client/keeper-client.js';
 import { KeeperCryptoError, WrongSecretWord } from '../../src/client/crypto/index.js';
-import { VaultLocked } from '../../src/client/sync/sync-engine.js';
+import { VaultLocked } from '../../src/client/sync/key-ring.js';
 import { ImageTransferError } from '../../src/client/images/image-transfer.js';
 import { DomainError } from '../../src/domain/errors.js';
 

@@ -7,7 +7,7 @@ import { editRecordForm, formKey, formLines, formOutcome, newRecordForm, type Fo
 import { historyKey, historyState } from '../../src/client/tui/screens/history.js';
 import { secretWordForm, secretWordKey, secretWordLines, secretWordOutcome } from '../../src/client/tui/screens/secret-word.js';
 import { stripTags } from '../../src/client/tui/kit/text.js';
-import type { RecordVersion } from '../../src/client/sync/sync-engine.js';
+import type { RecordVersion } from '../../src/client/sync/history.js';
 
 /** The TUI's input handling as pure state machines: text boxes, the record form, log in, unlock, history. */
 

@@ -2,7 +2,8 @@ import { recordKindSchema, type Field, type RecordKind } from '../../domain/reco
 import type { ConflictNotice } from '../../domain/rebase.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { KeeperClient } from '../keeper-client.js';
-import type { SyncEngine, SyncReport } from '../sync/sync-engine.js';
+import type { SyncEngine } from '../sync/sync-engine.js';
+import type { SyncReport } from '../sync/sync-protocol.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import { describeConflict } from '../sync/conflict-notices.js';
 import { formatRecord, formatTime, table } from './format.js';

@@ -7,7 +7,7 @@ import { isServiceError } from '../grpc-channel.js';
 import { ImageTransferError } from '../images/image-transfer.js';
 import { NotLoggedIn } from '../keeper-client.js';
 import { isServerBusy } from '../retry.js';
-import { VaultLocked } from '../sync/sync-engine.js';
+import { VaultLocked } from '../sync/key-ring.js';
 
 /**
  * What went wrong, as every face needs to know it: the kind decides what a face does (the CLI's

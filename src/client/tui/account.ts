@@ -4,7 +4,8 @@ import { failureOf, isOffline, KeeperFailure } from '../core/failures.js';
 import { openLoggedInVault, type VaultHandle } from '../core/vault-handle.js';
 import { KeeperClient } from '../keeper-client.js';
 import { FileTokenStore, type StoredSession } from '../token-store.js';
-import type { SyncEngine, SyncReport } from '../sync/sync-engine.js';
+import type { SyncEngine } from '../sync/sync-engine.js';
+import type { SyncReport } from '../sync/sync-protocol.js';
 
 export type Connection = 'connecting' | 'online' | 'offline';
 

@@ -1,7 +1,8 @@
 import type { ImageStatus } from '../../domain/images.js';
 import { displayFileName } from '../images/image-transfer.js';
 import { describeConflict } from '../sync/conflict-notices.js';
-import type { SyncEngine, SyncReport } from '../sync/sync-engine.js';
+import type { SyncEngine } from '../sync/sync-engine.js';
+import type { SyncReport } from '../sync/sync-protocol.js';
 import type { Level, MainState, Overlay } from './state.js';
 
 /** What a sync brought that the user should hear about, said on the message line. */

@@ -5,7 +5,7 @@ import { failureOf, FAILURE_KINDS, KeeperFailure } from '../../../src/client/cor
 import { NotLoggedIn } from '../../../src/client/keeper-client.js';
 import { loginAgain, describe as tuiSentence } from '../../../src/client/tui/failures.js';
 import { WrongSecretWord } from '../../../src/client/crypto/index.js';
-import { VaultLocked } from '../../../src/client/sync/sync-engine.js';
+import { VaultLocked } from '../../../src/client/sync/key-ring.js';
 import { DomainError } from '../../../src/domain/errors.js';
 
 function grpcError(code: status, details: string, trailers: Record<string, string> = {}): Error {

@@ -80,6 +80,33 @@ describe('a replica opened locked', () => {
     }
   });
 
+  it('from its file: edits made while locked follow the kept ones at unlock, and are pushed', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'keeper-locked-'));
+    try {
+      const place = { home, server: 'memory-log' };
+      const { log, id } = await encryptedVault(place);
+      const engine = await SyncEngine.open({ ...place, transport: log.transport(), userId: USER, clientId: 'laptop', kdf: WEAK_KDF });
+      await engine.sync();
+      const note = await engine.create({ kind: 'note', name: 'Groceries', fields: [{ name: 'text', value: 'eggs', sensitive: false }] });
+      await engine.update(id, { name: 'Mail (work)' });
+      expect(engine.pendingCount).to.equal(2);
+
+      await engine.unlock(SECRET);
+      expect(engine.pendingCount).to.equal(2);
+      expect(engine.record(note)?.name).to.equal('Groceries');
+      expect(engine.record(id)?.name).to.equal('Mail (work)');
+      await engine.sync();
+      expect(engine.pendingCount).to.equal(0);
+
+      const elsewhere = await SyncEngine.open({ store: new MemoryReplicaStore(), transport: log.transport(), userId: USER, clientId: 'phone', kdf: WEAK_KDF });
+      await elsewhere.sync();
+      expect(elsewhere.record(note)?.fields).to.deep.equal([{ name: 'text', value: 'eggs', sensitive: false }]);
+      expect(elsewhere.record(id)?.name).to.equal('Mail (work)');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a sealed change while locked, and keeps the record as it was', async () => {
     const store = new MemoryReplicaStore();
     const { log, id } = await encryptedVault({ store });

@@ -2,7 +2,7 @@
  * The history of one record (every version from the log, newest first, the chosen one shown
  * below) and the list of deleted records, as pure models with the lines to draw.
  */
-import type { RecordVersion } from '../../sync/sync-engine.js';
+import type { RecordVersion } from '../../sync/history.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { Key } from '../kit/keys.js';
 import { scrollTop } from '../kit/layout.js';

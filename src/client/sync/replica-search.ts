@@ -1,0 +1,54 @@
+import type { VaultRecord } from '../../domain/record.js';
+import { SearchIndex, type SearchHit, type SearchableRecord } from '../search/index.js';
+import type { OpenedRecord } from './record-crypto.js';
+
+export type ReplicaSearchResult = { total: number; hits: Array<SearchHit & { record: OpenedRecord }> };
+
+/**
+ * Search over a replica's plaintext view: built on first use, then kept current record by record
+ * (the replica reports which records it touched), and let go of when the replica idles or locks,
+ * since it holds decrypted values.
+ */
+export class ReplicaSearch {
+  private index: SearchIndex | undefined;
+  private readonly stale = new Set<string>();
+
+  constructor(
+    private readonly records: () => VaultRecord[],
+    private readonly record: (id: string) => VaultRecord | undefined,
+    private readonly open: (record: VaultRecord) => OpenedRecord,
+  ) {}
+
+  /** A record's view changed: the index re-reads it before the next search. */
+  touched(recordId: string): void {
+    if (this.index) this.stale.add(recordId);
+  }
+
+  /** Drops the index (and every value it took); the next search builds it again. */
+  forget(): void {
+    this.index = undefined;
+    this.stale.clear();
+  }
+
+  search(query: string, options: { limit?: number } = {}): ReplicaSearchResult {
+    if (!this.index) this.index = SearchIndex.build(this.records().map((record) => searchable(this.open(record))));
+    for (const id of this.stale) {
+      const record = this.record(id);
+      if (record) this.index.upsert(searchable(this.open(record)));
+      else this.index.remove(id);
+    }
+    this.stale.clear();
+    const result = this.index.search(query, options);
+    return { total: result.total, hits: result.hits.map((hit) => ({ ...hit, record: this.open(this.record(hit.id)!) })) };
+  }
+}
+
+/** What search may read: sealed values it cannot open are left out, never indexed as ciphertext. */
+function searchable(record: OpenedRecord): SearchableRecord {
+  const unreadable = new Set(record.unreadable);
+  return {
+    id: record.id,
+    name: unreadable.has('name') ? '' : record.name,
+    fields: record.fields.map((field) => ({ name: field.name, value: unreadable.has(field.name) ? '' : field.value })),
+  };
+}
