@@ -98,7 +98,7 @@ export const replicasBenchmark: Benchmark = {
       {
         benchmark: `first search of a fresh ${RECORDS}-record replica`,
         figure: `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
-        baseline: `${count(result.users)} replicas, one search each`,
+        baseline: `${count(result.users - 1)} fresh replicas, one search each (code warmed on another)`,
         ratio: '-',
         target: `p99 < ${TARGET_FIRST_SEARCH_MS} ms`,
         verdict: p99 < TARGET_FIRST_SEARCH_MS ? 'PASS' : 'FAIL',

@@ -52,6 +52,22 @@ for (const adapter of adapters) {
       expect(await stored!.read(null)).to.deep.equal(written);
     });
 
+    it('keeps what was written, whatever the writer changes in its lists afterwards, and hands out lists of its own', async () => {
+      const written = payload();
+      const expected = structuredClone(written);
+      await store.write(written, null);
+      written.pending.push({ type: 'DeleteRecord', mutationId: randomUUID(), recordId: randomUUID() });
+      written.records.length = 0;
+      const [imageId] = Object.keys(written.imageFiles);
+      written.imageFiles[imageId!]!.cover = '/tmp/cover.jpg';
+      written.imageFiles[randomUUID()] = { original: '/tmp/y.jpg' };
+      const first = await (await store.open())!.read(null);
+      expect(first).to.deep.equal(expected);
+      first.pending.length = 0;
+      first.imageFiles[imageId!]!.compact = '/tmp/compact.jpg';
+      expect(await (await store.open())!.read(null)).to.deep.equal(expected);
+    });
+
     it('keeps an encrypted vault only with its key, says so before the body is read, and reads it with the key', async () => {
       const vaultKey = { keyId: randomUUID(), envelope: '{"v":1}' };
       const written = payload(vaultKey);

@@ -44,10 +44,19 @@ const openMs = performance.now() - started;
 const rssOpen = settle();
 const records = engines.reduce((sum, e) => sum + e.records().length, 0);
 
-// The first search of each freshly opened replica builds its index; then the user goes idle and the index is let go.
+// The first search of each freshly opened replica builds its index; then the user goes idle and
+// the index is let go. The process's code is warmed first on the first replica (searched again
+// and again, its index dropped each time), which is then left out: a long-running agent compiles
+// its search once, not per user, and what is measured is a fresh replica, not a cold process.
+const WARM_UP_SEARCHES = 50;
+for (let i = 0; i < WARM_UP_SEARCHES; i++) {
+  engines[0]!.search(input.queries[i % input.queries.length]!, { limit: 50 });
+  engines[0]!.forgetSearch();
+}
 const firstSearchMs: number[] = [];
 let hits = 0;
 for (const [i, engine] of engines.entries()) {
+  if (i === 0) continue;
   const query = input.queries[i % input.queries.length]!;
   const t = performance.now();
   hits += engine.search(query, { limit: 50 }).total;

@@ -1,4 +1,5 @@
 import type { VaultRecord } from '../../domain/record.js';
+import { isSealed } from '../crypto/index.js';
 import { SearchIndex, type SearchHit, type SearchableRecord } from '../search/index.js';
 import type { OpenedRecord } from './record-crypto.js';
 
@@ -17,6 +18,7 @@ export class ReplicaSearch {
     private readonly records: () => VaultRecord[],
     private readonly record: (id: string) => VaultRecord | undefined,
     private readonly open: (record: VaultRecord) => OpenedRecord,
+    private readonly unlocked: () => boolean,
   ) {}
 
   /** A record's view changed: the index re-reads it before the next search. */
@@ -31,20 +33,28 @@ export class ReplicaSearch {
   }
 
   search(query: string, options: { limit?: number } = {}): ReplicaSearchResult {
-    if (!this.index) this.index = SearchIndex.build(this.records().map((record) => searchable(this.open(record))));
+    if (!this.index) this.index = SearchIndex.build(this.records().map((record) => this.searchable(record)));
     for (const id of this.stale) {
       const record = this.record(id);
-      if (record) this.index.upsert(searchable(this.open(record)));
+      if (record) this.index.upsert(this.searchable(record));
       else this.index.remove(id);
     }
     this.stale.clear();
     const result = this.index.search(query, options);
     return { total: result.total, hits: result.hits.map((hit) => ({ ...hit, record: this.open(this.record(hit.id)!) })) };
   }
+
+  /** A record with nothing sealed is read as it is: the first search of a fresh replica copies nothing it does not need to. */
+  private searchable(record: VaultRecord): SearchableRecord {
+    const sealedName = isSealed(record.name);
+    if (!sealedName && !record.fields.some((field) => isSealed(field.value))) return record;
+    if (this.unlocked()) return openedSearchable(this.open(record));
+    return { id: record.id, name: sealedName ? '' : record.name, fields: record.fields.map((field) => (isSealed(field.value) ? { name: field.name, value: '' } : field)) };
+  }
 }
 
 /** What search may read: sealed values it cannot open are left out, never indexed as ciphertext. */
-function searchable(record: OpenedRecord): SearchableRecord {
+function openedSearchable(record: OpenedRecord): SearchableRecord {
   const unreadable = new Set(record.unreadable);
   return {
     id: record.id,

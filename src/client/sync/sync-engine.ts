@@ -64,6 +64,7 @@ export class SyncEngine {
       () => this.replica.records(),
       (id) => this.replica.record(id),
       (record) => this.open(record),
+      () => this.keys.key !== null,
     );
     this.images = new ReplicaImages(this.replica);
   }
