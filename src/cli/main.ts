@@ -19,6 +19,7 @@ const warn = (text: string) => process.stderr.write(`${terminalSafe(text)}\n`);
 const serverCommands = () => import('./server-commands.js');
 const auditCommands = () => import('./audit-commands.js');
 const tuiCommand = () => import('../client/tui/run.js');
+const agentCommand = () => import('./agent-command.js');
 const sessionCommands = () => import('../client/cli/session-commands.js');
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 let serverForErrors: string | undefined;
@@ -106,6 +107,20 @@ program
 serverOptions(program.command('projector').description('run the projector that builds the read model'))
   .option('--rebuild', 'empty the read model, replay the whole log into it, and exit')
   .action(async (flags) => (await serverCommands()).projectorCommand(flags, out));
+program
+  .command('agent')
+  .description('run the local HTTP agent: a JSON API for many logged-in users over the Keeper server')
+  .option('--listen <host:port>', 'where the agent listens (KEEPER_AGENT_LISTEN, default 127.0.0.1:7071; beyond loopback TLS is required)')
+  .option('--allowed-hosts <list>', 'more Host header values to accept, comma-separated (KEEPER_AGENT_ALLOWED_HOSTS)')
+  .option('--allowed-origins <list>', 'browser origins allowed to call the API, comma-separated (KEEPER_AGENT_ALLOWED_ORIGINS; none by default)')
+  .option('--idle-lock-minutes <n>', 'an unlocked vault unused this long locks itself (KEEPER_AGENT_IDLE_LOCK_MINUTES, default 15)')
+  .option('--token-idle-minutes <n>', 'an agent token unused this long ends (KEEPER_AGENT_TOKEN_IDLE_MINUTES, default 60)')
+  .option('--token-hours <n>', 'an agent token ends this long after login (KEEPER_AGENT_TOKEN_HOURS, default 24)')
+  .option('--max-users <n>', 'replicas held in memory at most (KEEPER_AGENT_MAX_USERS, default 2000)')
+  .option('--agent-tls-cert <file>', "the agent's PEM certificate (KEEPER_AGENT_TLS_CERT)")
+  .option('--agent-tls-key <file>', "the agent's PEM private key (KEEPER_AGENT_TLS_KEY)")
+  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (KEEPER_LOG_LEVEL, default warn)')
+  .action(async (flags) => (await agentCommand()).agentCommand({ ...program.opts(), ...flags }, out));
 program.command('keygen').description('print a new access-token signing key for KEEPER_TOKEN_KEY').action(async () => (await serverCommands()).keygenCommand(out));
 
 const audit = program

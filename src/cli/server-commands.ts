@@ -9,25 +9,12 @@ import { VaultService } from '../server/vault/vault-service.js';
 import { TokenIssuer } from '../server/auth/tokens.js';
 import { SqlEventStore } from '../server/eventstore/sql.js';
 import { progressReporter } from './progress.js';
+import { untilSignal } from './until-signal.js';
 import { describeDatabaseUrl } from '../server/sql/startup-errors.js';
 import { logUnlessTransient } from '../server/sql/transient-errors.js';
 
 export type Out = (text: string) => void;
 
-/** Resolves when the process is asked to stop (Ctrl-C or a service manager's TERM). */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      // A second Ctrl-C while stopping means "now": exit without waiting for a clean stop.
-      if (stopping) process.exit(130);
-      stopping = true;
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 async function runUntilStopped(app: RunningApp): Promise<void> {
   await untilSignal();

@@ -5,6 +5,7 @@ import type { UploadImageResponse } from '../../gen/keeper/v1/images.js';
 import { downloadImage, savedFileName, uploadImage, type Progress } from '../images/image-transfer.js';
 import type { KeeperClient } from '../keeper-client.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
+import type { ReplicaStore } from '../sync/replica-store.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import type { SyncReport } from '../sync/sync-protocol.js';
 import { failureOf, isOffline, KeeperFailure } from './failures.js';
@@ -23,6 +24,8 @@ export interface VaultHandleOptions {
   askSecret?: (() => Promise<string>) | undefined;
   /** An already unlocked vault key (from `keeper unlock`'s file). */
   vaultKey?: VaultKey | undefined;
+  /** Where the replica is kept; the file for this user and server under `home` unless given. */
+  store?: ReplicaStore | undefined;
 }
 
 /** A sync that reached the server, or the reason the local copy is all there is for now. */
@@ -46,8 +49,7 @@ export class VaultHandle {
   static async open(options: VaultHandleOptions): Promise<VaultHandle> {
     const vault = await SyncEngine.open({
       transport: grpcVaultTransport(options.client),
-      server: options.server,
-      home: options.home,
+      ...(options.store ? { store: options.store } : { server: options.server, home: options.home }),
       userId: options.userId,
       clientId: options.clientId,
       ...(options.askSecret ? { askSecret: options.askSecret } : {}),

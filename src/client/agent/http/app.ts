@@ -1,0 +1,91 @@
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyError } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { KeeperFailure, failureOf } from '../../core/failures.js';
+import type { AgentApp, AgentContext } from './context.js';
+import { installGuards, type GuardOptions } from './guards.js';
+import { sendProblem } from './problems.js';
+import { eventRoutes } from './event-routes.js';
+import { recordRoutes } from './record-routes.js';
+import { sessionRoutes } from './session-routes.js';
+import { vaultRoutes } from './vault-routes.js';
+
+export interface AgentAppOptions extends GuardOptions {
+  context: AgentContext;
+  logger: Logger;
+  /** Largest JSON body taken, in bytes. */
+  bodyLimit?: number;
+  /** The agent's certificate and key: required beyond loopback (checked by the config). */
+  https?: { cert: Buffer; key: Buffer } | undefined;
+}
+
+/** Fastify's own refusals (bad JSON, a body too large, a wrong content type), as failures with a sentence. */
+function frameworkFailure(error: FastifyError): KeeperFailure | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new KeeperFailure('invalid', 'the body is not valid JSON');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new KeeperFailure('too-large', 'the body is larger than this agent takes');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new KeeperFailure('invalid', 'send the body as application/json');
+    default:
+      return error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? new KeeperFailure('invalid', 'the request is malformed') : undefined;
+  }
+}
+
+/**
+ * The agent's HTTP API over the client core: every body validated by a zod schema, which also
+ * makes the OpenAPI document; every failure a problem+json with one sentence; no request line,
+ * query or body in any log line.
+ */
+export async function buildAgentApp(options: AgentAppOptions): Promise<AgentApp> {
+  const app = Fastify({
+    loggerInstance: options.logger as unknown as import('fastify').FastifyBaseLogger,
+    // Fastify's request lines carry the URL with its query (a search is a query): logged here instead, without it.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    trustProxy: false,
+    return503OnClosing: true,
+    // (Typed as plain HTTP either way: the routes do not care which.)
+    ...(options.https ? ({ https: options.https } as object) : {}),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Keeper agent', version: '1.0.0', description: "A local JSON API over Keeper's client core: many logged-in users, search in memory, decryption in the agent." },
+      components: { securitySchemes: { agentToken: { type: 'http', scheme: 'bearer' } } },
+      security: [{ agentToken: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  installGuards(app, options);
+  app.addHook('onResponse', async (request, reply) => {
+    // The route's pattern, never the URL: ids are fine, queries are not.
+    request.log.info({ method: request.method, route: request.routeOptions.url ?? '(none)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'request';
+      const sentence = error.validation.map((issue) => `${where}${issue.instancePath.replaceAll('/', '.')}: ${issue.message}`).join('; ');
+      return sendProblem(reply, new KeeperFailure('invalid', sentence));
+    }
+    const failure = frameworkFailure(error) ?? failureOf(error);
+    if (failure.kind === 'failed') request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+    return sendProblem(reply, failure);
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, new KeeperFailure('not-found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)));
+
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  sessionRoutes(app, options.context);
+  vaultRoutes(app, options.context);
+  recordRoutes(app, options.context);
+  eventRoutes(app, options.context);
+  return app;
+}

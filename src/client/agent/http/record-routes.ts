@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { KeeperFailure } from '../../core/failures.js';
+import type { VaultHandle } from '../../core/vault-handle.js';
+import type { AgentUser } from '../users/agent-users.js';
+import { callerOf, type AgentApp, type AgentContext } from './context.js';
+import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, recordAnswer, recordListAnswer, recordParams, restoreBody, revealQuery, searchAnswer } from './schemas.js';
+import { syncViewOf, viewOf, wantsReveal } from './views.js';
+import type { VaultRecord } from '../../../domain/record.js';
+
+const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 409: problemAnswer, 423: problemAnswer, 503: problemAnswer };
+
+/** A page position: the last record shown, by its (folded) name and id. */
+const cursorSchema = z.tuple([z.string(), z.string()]);
+
+function encodeCursor(record: { key: string; id: string }): string {
+  return Buffer.from(JSON.stringify([record.key, record.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new KeeperFailure('invalid', 'the cursor is not one this agent gave out; start from the first page');
+  }
+}
+
+function order(a: { key: string; id: string }, b: { key: string; id: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** The record a request names, live in the user's replica; another user's id is simply not found. */
+function liveRecord(handle: VaultHandle, id: string): VaultRecord {
+  const record = handle.vault.record(id);
+  if (!record) throw new KeeperFailure('not-found', `no record ${id}`);
+  return record;
+}
+
+/** Pushes an edit now when the server is reachable; otherwise it waits in the replica and the answer says stale. */
+async function pushEdit(user: AgentUser): Promise<void> {
+  await user.syncNow();
+}
+
+/** Records: list (paged), search in memory, read, create, change, delete, history, restore. */
+export function recordRoutes(app: AgentApp, context: AgentContext): void {
+  app.get('/v1/records', { schema: { summary: 'list records (by name, paged) or search them with ?q=', tags: ['records'], querystring: listQuery, response: { 200: z.union([recordListAnswer, searchAnswer]), ...problems } } }, async (request) => {
+    const { user } = callerOf(context, request);
+    const handle = await user.vault();
+    user.refreshSoon();
+    const { q, kind, limit, cursor } = request.query;
+    const reveal = wantsReveal(request.query.reveal);
+    const vault = handle.vault;
+    if (q !== undefined && q.trim() !== '') {
+      if (cursor !== undefined) throw new KeeperFailure('invalid', 'a search is not paged: give a limit instead of a cursor');
+      const result = await handle.exclusive(async (v) => v.search(q, { limit: kind ? undefined : limit }));
+      const hits = result.hits.filter((hit) => !kind || hit.record.kind === kind).slice(0, limit);
+      return {
+        hits: hits.map((hit) => ({ record: viewOf(hit.record, reveal), matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) })),
+        total: kind ? result.hits.filter((hit) => hit.record.kind === kind).length : result.total,
+        sync: syncViewOf(user, handle),
+      };
+    }
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const all = vault
+      .records()
+      .filter((record) => !kind || record.kind === kind)
+      .map((record) => ({ record: vault.open(record), id: record.id }))
+      .map((entry) => ({ ...entry, key: entry.record.unreadable.includes('name') ? '\uffff' : entry.record.name.toLowerCase() }))
+      .sort(order);
+    const from = after ? all.findIndex((entry) => order(entry, { key: after[0], id: after[1] }) > 0) : 0;
+    const page = from < 0 ? [] : all.slice(from, from + limit);
+    const last = page.at(-1);
+    const more = from >= 0 && from + limit < all.length;
+    return { records: page.map((entry) => viewOf(entry.record, reveal)), total: all.length, nextCursor: more && last ? encodeCursor(last) : null, sync: syncViewOf(user, handle) };
+  });
+
+  app.get('/v1/records/:id', { schema: { summary: 'one record (sensitive values masked unless ?reveal=1)', tags: ['records'], params: recordParams, querystring: revealQuery, response: { 200: recordAnswer, ...problems } } }, async (request) => {
+    const { user } = callerOf(context, request);
+    const handle = await user.vault();
+    user.refreshSoon();
+    const record = liveRecord(handle, request.params.id);
+    return { record: viewOf(handle.vault.open(record), wantsReveal(request.query.reveal)), sync: syncViewOf(user, handle) };
+  });
+
+  app.post('/v1/records', { schema: { summary: 'create a record', tags: ['records'], body: createBody, response: { 201: recordAnswer, ...problems } } }, async (request, reply) => {
+    const { user } = callerOf(context, request);
+    const handle = await user.vault();
+    const body = request.body;
+    const id = await handle.exclusive((vault) => vault.create({ kind: body.kind, name: body.name, fields: body.fields, ...(body.sealAll ? { sealAll: true } : {}) }));
+    await pushEdit(user);
+    const record = liveRecord(handle, id);
+    return reply.code(201).header('location', `/v1/records/${id}`).send({ record: viewOf(handle.vault.open(record), false), sync: syncViewOf(user, handle) });
+  });
+
+  app.patch('/v1/records/:id', { schema: { summary: 'change a record field by field', tags: ['records'], params: recordParams, body: changeBody, response: { 200: recordAnswer, ...problems } } }, async (request) => {
+    const { user } = callerOf(context, request);
+    const handle = await user.vault();
+    const { id } = request.params;
+    const body = request.body;
+    await handle.exclusive(async (vault) => {
+      liveRecord(handle, id);
+      await vault.update(id, {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.kind !== undefined ? { kind: body.kind } : {}),
+        ...(body.setFields ? { setFields: body.setFields } : {}),
+        ...(body.removeFields ? { removeFields: body.removeFields } : {}),
+      });
+    });
+    await pushEdit(user);
+    return { record: viewOf(handle.vault.open(liveRecord(handle, id)), false), sync: syncViewOf(user, handle) };
+  });
+
+  app.delete('/v1/records/:id', { schema: { summary: 'delete a record (its history stays; it can be restored)', tags: ['records'], params: recordParams, response: { 204: z.null(), ...problems } } }, async (request, reply) => {
+    const { user } = callerOf(context, request);
+    const handle = await user.vault();
+    const { id } = request.params;
+    await handle.exclusive(async (vault) => {
+      liveRecord(handle, id);
+      await vault.delete(id);
+    });
+    await pushEdit(user);
+    return reply.code(204).send(null);
+  });
+
+  app.get('/v1/records/:id/history', { schema: { summary: "a record's versions, from the server's log", tags: ['records'], params: recordParams, querystring: revealQuery, response: { 200: historyAnswer, ...problems } } }, async (request) => {
+    const { user } = callerOf(context, request);
+    const handle = await user.vault();
+    const reveal = wantsReveal(request.query.reveal);
+    const versions = await handle.exclusive((vault) => vault.history(request.params.id));
+    if (versions.length === 0) throw new KeeperFailure('not-found', `no record ${request.params.id}`);
+    return {
+      versions: versions.map((v) => ({ version: v.version, at: new Date(v.at).toISOString(), type: v.type, clientId: v.clientId, record: viewOf(handle.vault.open(v.state), reveal) })),
+    };
+  });
+
+  app.post('/v1/records/:id/restore', { schema: { summary: 'put a record back as it was at a version', tags: ['records'], params: recordParams, body: restoreBody, response: { 200: recordAnswer, ...problems } } }, async (request) => {
+    const { user } = callerOf(context, request);
+    const handle = await user.vault();
+    const { id } = request.params;
+    await handle.exclusive((vault) => vault.restore(id, request.body.version));
+    await pushEdit(user);
+    return { record: viewOf(handle.vault.open(liveRecord(handle, id)), false), sync: syncViewOf(user, handle) };
+  });
+
+  app.get('/v1/deleted-records', { schema: { summary: 'deleted records that can be restored', tags: ['records'], response: { 200: recordListAnswer, ...problems } } }, async (request) => {
+    const { user } = callerOf(context, request);
+    const handle = await user.vault();
+    const deleted = await handle.exclusive((vault) => vault.deletedRecords());
+    return { records: deleted.map((record) => viewOf(handle.vault.open(record), false)), total: deleted.length, nextCursor: null, sync: syncViewOf(user, handle) };
+  });
+}

@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import type { OpenedRecord } from '../../sync/record-crypto.js';
+import type { AgentUser } from '../users/agent-users.js';
+import type { VaultHandle } from '../../core/vault-handle.js';
+import type { recordView, syncView } from './schemas.js';
+
+/**
+ * A record as the API shows it: values the vault cannot open (locked) are null and say so, never
+ * their ciphertext; sensitive values are null and "masked" unless the caller asked to reveal.
+ */
+export function viewOf(record: OpenedRecord, reveal: boolean): z.output<typeof recordView> {
+  const unreadable = new Set(record.unreadable);
+  const view: z.output<typeof recordView> = {
+    id: record.id,
+    kind: record.kind,
+    name: unreadable.has('name') ? null : record.name,
+    fields: record.fields.map((field) => {
+      if (unreadable.has(field.name)) return { name: field.name, value: null, sensitive: field.sensitive, hidden: 'locked' as const };
+      if (field.sensitive && !reveal) return { name: field.name, value: null, sensitive: true, hidden: 'masked' as const };
+      return { name: field.name, value: field.value, sensitive: field.sensitive, hidden: null };
+    }),
+    createdAt: new Date(record.createdAt).toISOString(),
+    updatedAt: new Date(record.updatedAt).toISOString(),
+    version: record.version,
+    sealed: record.sealed,
+  };
+  if (record.conflictOf !== undefined) view.conflictOf = record.conflictOf;
+  return view;
+}
+
+export function syncViewOf(user: AgentUser, handle: VaultHandle): z.output<typeof syncView> {
+  return {
+    version: handle.vault.version,
+    pending: handle.vault.pendingCount,
+    stale: user.sync.stale,
+    lastSyncAt: user.sync.lastSyncAt === null ? null : new Date(user.sync.lastSyncAt).toISOString(),
+    problem: user.sync.problem,
+  };
+}
+
+export function wantsReveal(value: string | undefined): boolean {
+  return value === '1' || value === 'true';
+}

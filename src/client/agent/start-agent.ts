@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../../config/agent-config.js';
+import { readSettingFile } from '../../config/env.js';
+import { AttemptLimiter } from '../../lib/attempt-limiter.js';
+import { AgentUsers } from './users/agent-users.js';
+import { buildAgentApp } from './http/app.js';
+import type { AgentApp, AgentLimits } from './http/context.js';
+
+export interface RunningAgent {
+  /** host:port it listens on (the port chosen when 0 was asked). */
+  address: string;
+  app: AgentApp;
+  users: AgentUsers;
+  stop(): Promise<void>;
+}
+
+const MINUTE = 60_000;
+
+/** The agent's composition root: users over the configured server, the HTTP API over them, listening. */
+export async function startAgent(config: AgentConfig, logger: Logger, overrides: { refreshMs?: number; clientId?: string } = {}): Promise<RunningAgent> {
+  const users = new AgentUsers({
+    channel: { server: config.server, tls: config.tls, tlsCa: config.tlsCa },
+    home: join(config.home, 'agent'),
+    timeoutMs: config.timeoutMs,
+    clientId: overrides.clientId ?? 'keeper-agent',
+    tokens: { idleMs: config.tokenIdleMinutes * MINUTE, absoluteMs: config.tokenAbsoluteHours * 60 * MINUTE },
+    idleLockMs: config.idleLockMinutes * MINUTE,
+    maxOpen: config.maxUsers,
+    refreshMs: overrides.refreshMs ?? 2_000,
+  });
+  const perAccount = { free: 5, windowMs: 15 * MINUTE, baseDelayMs: 1_000, maxDelayMs: 5 * MINUTE, maxKeys: 100_000 };
+  const perCaller = { free: 50, windowMs: 15 * MINUTE, baseDelayMs: 1_000, maxDelayMs: 5 * MINUTE, maxKeys: 10_000 };
+  const limits: AgentLimits = {
+    loginPerName: new AttemptLimiter(perAccount),
+    loginPerCaller: new AttemptLimiter(perCaller),
+    registerPerCaller: new AttemptLimiter({ free: 1_000, windowMs: 60 * MINUTE, baseDelayMs: 1_000, maxDelayMs: 10 * MINUTE, maxKeys: 10_000 }),
+    unlockPerUser: new AttemptLimiter(perAccount),
+    unlockPerCaller: new AttemptLimiter(perCaller),
+  };
+  const hosts = new Set<string>();
+  const app = await buildAgentApp({
+    context: { users, server: config.server, limits },
+    logger,
+    allowedHosts: hosts,
+    allowedOrigins: config.allowedOrigins,
+    https: config.tlsCert && config.tlsKey ? { cert: readSettingFile(config.tlsCert, 'KEEPER_AGENT_TLS_CERT'), key: readSettingFile(config.tlsKey, 'KEEPER_AGENT_TLS_KEY') } : undefined,
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : config.port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  // Only now is the port known (0 asks for any): until then no Host is accepted.
+  for (const host of [`${hostForUrl}:${port}`, ...config.allowedHosts]) hosts.add(host.toLowerCase());
+  if (config.loopback) for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) hosts.add(host);
+  return {
+    address: `${hostForUrl}:${port}`,
+    app,
+    users,
+    async stop() {
+      await app.close();
+      await users.close();
+    },
+  };
+}

@@ -1,0 +1,270 @@
+import { EventEmitter } from 'node:events';
+import type { ChannelOptions } from '../../grpc-channel.js';
+import { KeeperClient } from '../../keeper-client.js';
+import { failureOf, KeeperFailure } from '../../core/failures.js';
+import { VaultHandle, type SyncOutcome } from '../../core/vault-handle.js';
+import { MemoryTokenStore } from '../../token-store.js';
+import type { ReplicaStore } from '../../sync/replica-store.js';
+import { AgentTokens, type AgentTokenLifetimes } from './agent-tokens.js';
+
+export interface AgentUsersOptions {
+  channel: ChannelOptions;
+  /** Where evicted replicas are kept between uses (encrypted when the vault is). */
+  home: string;
+  timeoutMs: number;
+  /** Names this agent in each user's server session list. */
+  clientId: string;
+  tokens: AgentTokenLifetimes;
+  /** An unlocked vault unused this long locks itself. */
+  idleLockMs: number;
+  /** Replicas held open at most; beyond, the least recently used one is closed (kept in its store, locked). */
+  maxOpen: number;
+  /** How old the last sync may be before a request starts another in the background. */
+  refreshMs: number;
+  /** The store for a user's replica; the file cache under `home` unless given (tests keep it in memory). */
+  storeFor?: ((userId: string) => ReplicaStore) | undefined;
+  now?: () => number;
+}
+
+/** What a caller's request is for: one user, seen through one of that user's tokens. */
+export interface Caller {
+  user: AgentUser;
+  token: string;
+}
+
+export interface SyncState {
+  /** The last sync did not reach the server: reads are from the replica as last synced. */
+  stale: boolean;
+  lastSyncAt: number | null;
+  /** Why the last sync did not reach the server, in one sentence. */
+  problem: string | null;
+}
+
+/**
+ * One logged-in user in the agent: the gRPC client with the user's server tokens (in memory),
+ * and the replica, opened on first use and closed again when it idles out of the map's room.
+ * Changes are announced on `events` ('changed') for the user's event streams.
+ */
+export class AgentUser {
+  readonly events = new EventEmitter();
+  private handle: VaultHandle | undefined;
+  private opening: Promise<VaultHandle> | undefined;
+  private syncing: Promise<SyncOutcome> | undefined;
+  private lockTimer: NodeJS.Timeout | undefined;
+  lastUsedAt: number;
+  readonly sync: SyncState = { stale: false, lastSyncAt: null, problem: null };
+
+  constructor(
+    readonly userId: string,
+    readonly login: string,
+    readonly client: KeeperClient,
+    private readonly options: AgentUsersOptions,
+    private readonly now: () => number,
+    /** Makes room among the open replicas before this one opens. */
+    private readonly room: (user: AgentUser) => Promise<void>,
+  ) {
+    this.lastUsedAt = now();
+    this.events.setMaxListeners(0);
+  }
+
+  get isOpen(): boolean {
+    return this.handle !== undefined;
+  }
+
+  /** The replica, opened (and first synced) when it is not held; a server out of reach leaves it stale, not failed. */
+  async vault(): Promise<VaultHandle> {
+    this.touch();
+    if (this.handle) return this.handle;
+    this.opening ??= this.openHandle().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  /** Syncs now (one at a time per user: callers arriving meanwhile share the one under way). */
+  async syncNow(): Promise<SyncOutcome> {
+    const handle = await this.vault();
+    this.syncing ??= this.runSync(handle).finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  /** Starts a sync in the background when the last one is older than the refresh interval. */
+  refreshSoon(): void {
+    if (this.syncing || !this.handle) return;
+    if (this.sync.lastSyncAt !== null && this.now() - this.sync.lastSyncAt < this.options.refreshMs) return;
+    this.syncNow().catch(() => undefined);
+  }
+
+  async unlock(secret: string): Promise<void> {
+    const handle = await this.vault();
+    if (!handle.vault.encrypted) throw new KeeperFailure('invalid', 'the vault is not encrypted: there is nothing to unlock');
+    await handle.unlock(secret);
+    this.armLock();
+    this.events.emit('changed', { reason: 'unlocked', version: handle.vault.version });
+  }
+
+  async lock(): Promise<void> {
+    clearTimeout(this.lockTimer);
+    this.lockTimer = undefined;
+    if (!this.handle) return;
+    await this.handle.lock();
+    this.events.emit('changed', { reason: 'locked', version: this.handle.vault.version });
+  }
+
+  /** Closes the replica (saved, the key wiped); the user stays logged in and the next call reopens it, locked. */
+  async evict(): Promise<void> {
+    clearTimeout(this.lockTimer);
+    this.lockTimer = undefined;
+    const handle = this.handle;
+    this.handle = undefined;
+    if (handle) await handle.close();
+  }
+
+  /** Counts as use: restarts the idle lock. */
+  touch(): void {
+    this.lastUsedAt = this.now();
+    if (this.handle?.vault.unlocked) this.armLock();
+  }
+
+  private armLock(): void {
+    clearTimeout(this.lockTimer);
+    this.lockTimer = setTimeout(() => void this.lock().catch(() => undefined), this.options.idleLockMs);
+    this.lockTimer.unref();
+  }
+
+  private async openHandle(): Promise<VaultHandle> {
+    await this.room(this);
+    const store = this.options.storeFor?.(this.userId);
+    const handle = await VaultHandle.open({
+      client: this.client,
+      server: this.options.channel.server,
+      home: this.options.home,
+      userId: this.userId,
+      clientId: this.options.clientId,
+      store,
+    });
+    this.handle = handle;
+    await this.runSync(handle);
+    return handle;
+  }
+
+  private async runSync(handle: VaultHandle): Promise<SyncOutcome> {
+    const before = handle.vault.version;
+    try {
+      const outcome = await handle.sync();
+      this.sync.lastSyncAt = this.now();
+      this.sync.stale = !outcome.online;
+      this.sync.problem = outcome.online ? null : outcome.failure.message;
+      if (outcome.online && (outcome.report.version !== before || outcome.report.changed.length > 0)) {
+        this.events.emit('changed', { reason: 'synced', version: outcome.report.version, changed: outcome.report.changed });
+      }
+      return outcome;
+    } catch (error) {
+      this.sync.lastSyncAt = this.now();
+      throw failureOf(error, this.options.channel.server);
+    }
+  }
+}
+
+/**
+ * Every user logged in through the agent, and the agent tokens that stand for them: several
+ * callers may share a user; the user's server session ends with its last caller.
+ */
+export class AgentUsers {
+  private readonly users = new Map<string, AgentUser>();
+  readonly tokens: AgentTokens;
+  private readonly now: () => number;
+  private sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: AgentUsersOptions) {
+    this.now = options.now ?? Date.now;
+    this.tokens = new AgentTokens(options.tokens, this.now);
+    this.sweeper = setInterval(() => void this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.users.size;
+  }
+
+  get openCount(): number {
+    let open = 0;
+    for (const user of this.users.values()) if (user.isOpen) open++;
+    return open;
+  }
+
+  /** Logs in over gRPC and hands out a new agent token for the user. */
+  login(login: string, password: string): Promise<{ user: AgentUser; token: string; expiresAt: number }> {
+    return this.enter(login, (client) => client.login(login, password));
+  }
+
+  register(login: string, password: string): Promise<{ user: AgentUser; token: string; expiresAt: number }> {
+    return this.enter(login, (client) => client.register(login, password));
+  }
+
+  /** The caller a token stands for, or undefined when it is unknown or ended. */
+  caller(token: string): Caller | undefined {
+    const grant = this.tokens.use(token);
+    const user = grant && this.users.get(grant.userId);
+    return user && { user, token };
+  }
+
+  /** Ends one caller's token; with the user's last caller the server session ends and the replica closes. */
+  async logout(caller: Caller): Promise<void> {
+    this.tokens.revoke(caller.token);
+    if (this.tokens.countOf(caller.user.userId) > 0) return;
+    await this.drop(caller.user);
+  }
+
+  /** Locks and closes every replica and ends every server session (within the call timeout). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.users.values()].map((user) => this.drop(user)));
+  }
+
+  /** Room for one more open replica: the least recently used open one beyond the cap is closed. */
+  async makeRoom(keep: AgentUser): Promise<void> {
+    const open = [...this.users.values()].filter((user) => user.isOpen && user !== keep);
+    const excess = open.length + 1 - this.options.maxOpen;
+    if (excess <= 0) return;
+    open.sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    await Promise.all(open.slice(0, excess).map((user) => user.evict()));
+  }
+
+  private async enter(login: string, start: (client: KeeperClient) => Promise<{ userId: string; login: string }>) {
+    const client = new KeeperClient(this.options.channel, new MemoryTokenStore(), this.options.timeoutMs, this.options.clientId);
+    let session: { userId: string; login: string };
+    try {
+      session = await start(client);
+    } catch (error) {
+      client.close();
+      throw failureOf(error, this.options.channel.server);
+    }
+    let user = this.users.get(session.userId);
+    if (user) {
+      // The user is held already with a server session of its own: the one just opened only proved the password.
+      await client.logout().catch(() => undefined);
+      client.close();
+    } else {
+      user = new AgentUser(session.userId, session.login, client, this.options, this.now, (opening) => this.makeRoom(opening));
+      this.users.set(session.userId, user);
+    }
+    const { token, expiresAt } = this.tokens.issue(user.userId);
+    return { user, token, expiresAt };
+  }
+
+  private async drop(user: AgentUser): Promise<void> {
+    this.users.delete(user.userId);
+    this.tokens.revokeUser(user.userId);
+    await user.evict().catch(() => undefined);
+    user.events.emit('ended');
+    await user.client.logout().catch(() => undefined);
+    user.client.close();
+  }
+
+  /** Users whose every token ended (idle or too old) are logged out. */
+  private async sweep(): Promise<void> {
+    for (const userId of this.tokens.sweep()) {
+      const user = this.users.get(userId);
+      if (user) await this.drop(user);
+    }
+  }
+}
