@@ -11,6 +11,8 @@ export interface RunningAgent {
   /** host:port it listens on (the port chosen when 0 was asked). */
   address: string;
   app: AgentApp;
+  /** Every route served (for the OpenAPI check). */
+  routes: ReadonlyArray<{ method: string; url: string }>;
   users: AgentUsers;
   stop(): Promise<void>;
 }
@@ -39,7 +41,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     unlockPerCaller: new AttemptLimiter(perCaller),
   };
   const hosts = new Set<string>();
-  const app = await buildAgentApp({
+  const { app, routes } = await buildAgentApp({
     context: { users, server: config.server, limits },
     logger,
     allowedHosts: hosts,
@@ -56,10 +58,12 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   return {
     address: `${hostForUrl}:${port}`,
     app,
+    routes,
     users,
     async stop() {
-      await app.close();
+      // Users first: their event streams end with them, and the server waits for every open request.
       await users.close();
+      await app.close();
     },
   };
 }

@@ -40,7 +40,7 @@ function frameworkFailure(error: FastifyError): KeeperFailure | undefined {
  * makes the OpenAPI document; every failure a problem+json with one sentence; no request line,
  * query or body in any log line.
  */
-export async function buildAgentApp(options: AgentAppOptions): Promise<AgentApp> {
+export async function buildAgentApp(options: AgentAppOptions): Promise<{ app: AgentApp; routes: Array<{ method: string; url: string }> }> {
   const app = Fastify({
     loggerInstance: options.logger as unknown as import('fastify').FastifyBaseLogger,
     // Fastify's request lines carry the URL with its query (a search is a query): logged here instead, without it.
@@ -82,10 +82,14 @@ export async function buildAgentApp(options: AgentAppOptions): Promise<AgentApp>
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new KeeperFailure('not-found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)));
 
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   sessionRoutes(app, options.context);
   vaultRoutes(app, options.context);
   recordRoutes(app, options.context);
   eventRoutes(app, options.context);
-  return app;
+  return { app, routes };
 }

@@ -26,7 +26,9 @@ export function eventRoutes(app: AgentApp, context: AgentContext): void {
     const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
     user.events.on('changed', onChanged);
     user.events.once('ended', onEnded);
+    const unfollow = user.follow();
     const stop = () => {
+      unfollow();
       clearInterval(heartbeat);
       user.events.off('changed', onChanged);
       user.events.off('ended', onEnded);

@@ -27,13 +27,15 @@ export function vaultRoutes(app: AgentApp, context: AgentContext): void {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     const outcome = await user.syncNow();
-    const report = outcome.online ? outcome.report : undefined;
+    // Asked to sync and could not: that is the answer (the replica still serves reads, marked stale).
+    if (!outcome.online) throw outcome.failure;
+    const report = outcome.report;
     return {
-      online: outcome.online,
-      pulled: report?.pulled ?? 0,
-      pushed: report?.pushed ?? 0,
-      conflicts: report?.conflicts.length ?? 0,
-      changed: report?.changed ?? [],
+      online: true,
+      pulled: report.pulled,
+      pushed: report.pushed,
+      conflicts: report.conflicts.length,
+      changed: report.changed,
       sync: syncViewOf(user, handle),
     };
   });

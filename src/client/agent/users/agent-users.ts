@@ -51,6 +51,8 @@ export class AgentUser {
   private opening: Promise<VaultHandle> | undefined;
   private syncing: Promise<SyncOutcome> | undefined;
   private lockTimer: NodeJS.Timeout | undefined;
+  private followers = 0;
+  private follower: NodeJS.Timeout | undefined;
   lastUsedAt: number;
   readonly sync: SyncState = { stale: false, lastSyncAt: null, problem: null };
 
@@ -69,6 +71,11 @@ export class AgentUser {
 
   get isOpen(): boolean {
     return this.handle !== undefined;
+  }
+
+  /** Someone listens to this user's events: the replica is in use even when no request comes. */
+  get isFollowed(): boolean {
+    return this.followers > 0;
   }
 
   /** The replica, opened (and first synced) when it is not held; a server out of reach leaves it stale, not failed. */
@@ -91,6 +98,33 @@ export class AgentUser {
     if (this.syncing || !this.handle) return;
     if (this.sync.lastSyncAt !== null && this.now() - this.sync.lastSyncAt < this.options.refreshMs) return;
     this.syncNow().catch(() => undefined);
+  }
+
+  /**
+   * A caller wants to hear of changes as they happen (an event stream): while anyone follows, the
+   * replica is kept current by syncing every refresh interval. Returns the way to stop following.
+   */
+  follow(): () => void {
+    this.followers++;
+    this.follower ??= setInterval(() => {
+      if (this.handle) this.refreshSoon();
+    }, this.options.refreshMs);
+    this.follower.unref();
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      this.followers--;
+      if (this.followers > 0) return;
+      clearInterval(this.follower);
+      this.follower = undefined;
+    };
+  }
+
+  stopFollowing(): void {
+    clearInterval(this.follower);
+    this.follower = undefined;
+    this.followers = 0;
   }
 
   async unlock(secret: string): Promise<void> {
@@ -154,7 +188,8 @@ export class AgentUser {
       this.sync.stale = !outcome.online;
       this.sync.problem = outcome.online ? null : outcome.failure.message;
       if (outcome.online && (outcome.report.version !== before || outcome.report.changed.length > 0)) {
-        this.events.emit('changed', { reason: 'synced', version: outcome.report.version, changed: outcome.report.changed });
+        // After a snapshot anything may have changed: `all` says so instead of listing every record.
+        this.events.emit('changed', { reason: 'synced', version: outcome.report.version, changed: outcome.report.changed, all: outcome.report.transfer === 'snapshot' });
       }
       return outcome;
     } catch (error) {
@@ -222,7 +257,7 @@ export class AgentUsers {
 
   /** Room for one more open replica: the least recently used open one beyond the cap is closed. */
   async makeRoom(keep: AgentUser): Promise<void> {
-    const open = [...this.users.values()].filter((user) => user.isOpen && user !== keep);
+    const open = [...this.users.values()].filter((user) => user.isOpen && !user.isFollowed && user !== keep);
     const excess = open.length + 1 - this.options.maxOpen;
     if (excess <= 0) return;
     open.sort((a, b) => a.lastUsedAt - b.lastUsedAt);
@@ -253,6 +288,7 @@ export class AgentUsers {
 
   private async drop(user: AgentUser): Promise<void> {
     this.users.delete(user.userId);
+    user.stopFollowing();
     this.tokens.revokeUser(user.userId);
     await user.evict().catch(() => undefined);
     user.events.emit('ended');
