@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
+import sharp from 'sharp';
 import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 import { MemoryReplicaStore } from '../../src/client/sync/memory-replica-store.js';
 import { SyncEngine } from '../../src/client/sync/sync-engine.js';
@@ -47,6 +48,33 @@ function openEvents(base: string, token: string): { events: Array<{ event: strin
   req.on('error', () => undefined);
   req.end();
   return { events, ready, close: () => req.destroy() };
+}
+
+/** Sends raw bytes (a picture) as the body. */
+function send(base: string, method: string, path: string, token: string, bytes: Buffer, type: string): Promise<{ status: number; headers: Record<string, unknown>; body: any; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { method, headers: { authorization: `Bearer ${token}`, 'content-type': type, 'content-length': String(bytes.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(bytes);
+  });
+}
+
+async function fetchBytes(base: string, path: string, token: string): Promise<{ status: number; type: string | undefined; bytes: Buffer }> {
+  const response = await fetch(new URL(path, base), { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, type: response.headers.get('content-type') ?? undefined, bytes: Buffer.from(await response.arrayBuffer()) };
 }
 
 describe('the HTTP agent with vaults (PGlite)', function () {
@@ -169,6 +197,45 @@ describe('the HTTP agent with vaults (PGlite)', function () {
       // The stream ends with the user's last caller.
       expect((await call(agent.base, 'DELETE', '/v1/sessions/current', { token: user.token })).status).to.equal(204);
       stream.close();
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('takes a picture as a stream, lists it, hands back its bytes, and refuses what is not a picture or not the caller\'s', async () => {
+    const agent = await startTestAgent(server.address);
+    try {
+      const ann = await register(agent);
+      const bob = await register(agent);
+      const record = (await call(agent.base, 'POST', '/v1/records', { token: ann.token, body: { kind: 'note', name: 'Passport', fields: [] } })).body.record;
+      const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#39c' } }).png().toBuffer();
+      const uploaded = await send(agent.base, 'POST', `/v1/records/${record.id}/images?name=scan.png`, ann.token, png, 'image/png');
+      expect(uploaded.status, uploaded.text).to.equal(201);
+      const image = uploaded.body.image;
+      expect(image).to.include({ recordId: record.id, fileName: 'scan.png', type: 'image/png', size: png.length, width: 64, height: 48, encrypted: false });
+      const listed = await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: ann.token });
+      expect(listed.body.images.map((i: { id: string }) => i.id)).to.deep.equal([image.id]);
+      const original = await fetchBytes(agent.base, `/v1/images/${image.id}/original`, ann.token);
+      expect(original.status).to.equal(200);
+      expect(original.type).to.equal('image/png');
+      expect(Buffer.compare(original.bytes, png)).to.equal(0);
+
+      // Bob knows the ids: nothing of Ann's reaches him.
+      expect((await fetchBytes(agent.base, `/v1/images/${image.id}/original`, bob.token)).status).to.equal(404);
+      expect((await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: bob.token })).status).to.equal(404);
+      expect((await send(agent.base, 'POST', `/v1/records/${record.id}/images?name=x.png`, bob.token, png, 'image/png')).status).to.equal(404);
+      expect((await call(agent.base, 'DELETE', `/v1/images/${image.id}`, { token: bob.token })).status).to.equal(404);
+
+      const notAPicture = await send(agent.base, 'POST', `/v1/records/${record.id}/images?name=notes.png`, ann.token, Buffer.from('just some text, not a picture'), 'image/png');
+      expect(notAPicture.status).to.be.oneOf([400, 415]);
+      expect(notAPicture.headers['content-type']).to.match(/^application\/problem\+json/);
+      const noName = await send(agent.base, 'POST', `/v1/records/${record.id}/images`, ann.token, png, 'image/png');
+      expect(noName.status).to.equal(400);
+      expect(noName.body.detail).to.match(/name/);
+      expect((await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: ann.token })).body.images).to.have.length(1);
+
+      expect((await call(agent.base, 'DELETE', `/v1/images/${image.id}`, { token: ann.token })).status).to.equal(204);
+      expect((await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: ann.token })).body.images).to.deep.equal([]);
     } finally {
       await agent.close();
     }

@@ -1,3 +1,4 @@
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../../config/agent-config.js';
@@ -40,12 +41,17 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     unlockPerUser: new AttemptLimiter(perAccount),
     unlockPerCaller: new AttemptLimiter(perCaller),
   };
+  // Pictures pass through the spool in the clear: whatever a crash left there goes first.
+  const spool = join(config.home, 'agent', 'spool');
+  await rm(spool, { recursive: true, force: true });
+  await mkdir(spool, { recursive: true, mode: 0o700 });
   const hosts = new Set<string>();
   const { app, routes } = await buildAgentApp({
     context: { users, server: config.server, limits },
     logger,
     allowedHosts: hosts,
     allowedOrigins: config.allowedOrigins,
+    spool,
     https: config.tlsCert && config.tlsKey ? { cert: readSettingFile(config.tlsCert, 'KEEPER_AGENT_TLS_CERT'), key: readSettingFile(config.tlsKey, 'KEEPER_AGENT_TLS_KEY') } : undefined,
   });
   await app.listen({ host: config.host, port: config.port });

@@ -7,6 +7,7 @@ import type { AgentApp, AgentContext } from './context.js';
 import { installGuards, type GuardOptions } from './guards.js';
 import { sendProblem } from './problems.js';
 import { eventRoutes } from './event-routes.js';
+import { imageRoutes } from './image-routes.js';
 import { recordRoutes } from './record-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { vaultRoutes } from './vault-routes.js';
@@ -16,6 +17,10 @@ export interface AgentAppOptions extends GuardOptions {
   logger: Logger;
   /** Largest JSON body taken, in bytes. */
   bodyLimit?: number;
+  /** A private directory where uploads and downloads pass through. */
+  spool: string;
+  /** Largest picture taken, in bytes (the server has its own limit too). */
+  uploadLimit?: number;
   /** The agent's certificate and key: required beyond loopback (checked by the config). */
   https?: { cert: Buffer; key: Buffer } | undefined;
 }
@@ -91,5 +96,6 @@ export async function buildAgentApp(options: AgentAppOptions): Promise<{ app: Ag
   vaultRoutes(app, options.context);
   recordRoutes(app, options.context);
   eventRoutes(app, options.context);
+  imageRoutes(app, { ...options.context, spool: options.spool, uploadLimit: options.uploadLimit ?? 30 * 1024 * 1024 });
   return { app, routes };
 }
