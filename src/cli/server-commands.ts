@@ -10,6 +10,8 @@ import { TokenIssuer } from '../server/auth/tokens.js';
 import { SqlEventStore } from '../server/eventstore/sql.js';
 import { progressReporter } from './progress.js';
 import { untilSignal } from './until-signal.js';
+import { loadAgentConfig } from '../config/agent-config.js';
+import { startAgent, type RunningAgent } from '../client/agent/start-agent.js';
 import { describeDatabaseUrl } from '../server/sql/startup-errors.js';
 import { logUnlessTransient } from '../server/sql/transient-errors.js';
 
@@ -24,16 +26,29 @@ async function runUntilStopped(app: RunningApp): Promise<void> {
 /** `keeper up`: the whole system in one process, on the embedded defaults unless configured. */
 export async function upCommand(flags: Record<string, unknown>, out: Out): Promise<void> {
   const config = loadServerConfig(flags, process.env);
-  const app = await startServerApp(config, createLogger(config.logLevel, 'keeper'));
+  const logger = createLogger(config.logLevel, 'keeper');
+  const app = await startServerApp(config, logger);
+  // The agent talks to this server over gRPC like any client; its settings are its own (KEEPER_AGENT_*).
+  const agentConfig = loadAgentConfig({ server: app.grpc.address, logLevel: config.logLevel }, process.env);
+  let agent: RunningAgent;
+  try {
+    agent = await startAgent(agentConfig, logger.child({ part: 'agent' }));
+  } catch (error) {
+    await app.stop();
+    throw error;
+  }
   out('Keeper is up.');
   out(`  gRPC server   ${app.grpc.address}${config.tlsCert ? ' (TLS)' : ' (plaintext, loopback only is safe)'}`);
   out(`  event store   ${describeDatabase(config)}`);
   out(`  read model    same database, projector ${config.projector}`);
   out(`  images        ${resolve(config.blobDir)}, jobs ${config.natsUrl ? 'on NATS JetStream' : 'in-process'}, worker ${config.imaging}`);
   out(`  token key     ${config.tokenKey ? 'KEEPER_TOKEN_KEY' : resolve(config.dataDir, 'token.key')}`);
+  out(`  HTTP agent    ${agentConfig.tlsCert ? 'https' : 'http'}://${agent.address} (API at /v1/openapi.json)`);
   out('');
   out(`Try: keeper register --server ${app.grpc.address}   (Ctrl-C stops Keeper)`);
-  await runUntilStopped(app);
+  await untilSignal();
+  await agent.stop();
+  await app.stop();
   out('Keeper stopped.');
 }
 

@@ -194,12 +194,18 @@ describe('keeper up (embedded system)', function () {
     const env = { KEEPER_HOME: join(dir, 'home') };
     // One port for both runs: the client keeps its session per server address.
     const port = await freePort();
-    const start = () => spawn(process.execPath, [KEEPER, 'up', '--listen', `127.0.0.1:${port}`], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const start = () =>
+      spawn(process.execPath, [KEEPER, 'up', '--listen', `127.0.0.1:${port}`], { cwd: dir, env: { PATH: process.env.PATH ?? '', KEEPER_AGENT_LISTEN: '127.0.0.1:0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let up: ChildProcess | undefined;
     try {
       up = start();
-      let address = await waitForOutput(up, /gRPC server\s+(\S+)/);
+      const banner = await waitForOutput(up, /(gRPC server[\s\S]*HTTP agent\s+http:\/\/\S+)/);
+      let address = /gRPC server\s+(\S+)/.exec(banner)![1]!;
       expect(address).to.match(/^127\.0\.0\.1:\d+$/);
+      // The HTTP agent runs inside `keeper up` too, over the same server.
+      const agent = /HTTP agent\s+(http:\/\/\S+)/.exec(banner)![1]!;
+      const login = await fetch(`${agent}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'nobody-here', password: 'wrong password' }) });
+      expect(login.status).to.equal(401);
       const registered = await keeper(['register', '--login', 'frank'], { ...env, KEEPER_SERVER: address }, 'correct horse battery\n');
       expect(registered.code, registered.stderr).to.equal(0);
       expect((await keeper(['add', 'Diary', '--kind', 'note'], { ...env, KEEPER_SERVER: address })).code).to.equal(0);

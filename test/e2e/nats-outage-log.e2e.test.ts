@@ -41,7 +41,7 @@ const WARN = 40;
 
   it('says once that the queue went away, once that it is back, not a line per retry, and no stacks', async () => {
     server = spawn(process.execPath, [KEEPER, 'up', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'), '--nats-url', nats.url], {
-      env: { PATH: process.env.PATH ?? '', KEEPER_LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH ?? '', KEEPER_LOG_LEVEL: 'warn', KEEPER_AGENT_LISTEN: '127.0.0.1:0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let pending = '';
