@@ -1,29 +1,21 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { generateVaultKey, sealValue } from '../../src/client/crypto/index.js';
-import { createMutation } from '../../src/wire/mutations.js';
-import type { Field } from '../../src/domain/record.js';
-import type { StoredSession } from '../../src/client/token-store.js';
-import { seededRandom } from '../../src/lib/seeded-random.js';
 import { count } from './support/format.js';
 import { percentile } from './support/load.js';
 import { openBenchSchema } from './support/postgres.js';
-import { BENCH_PASSWORD, startBenchServer } from './support/server.js';
+import { startBenchServer } from './support/server.js';
+import { SEED_WORDS, seedVaults } from './support/seed-vaults.js';
 import type { Benchmark, ResultRow } from './types.js';
-import { randomUUID } from 'node:crypto';
 
 const USERS = Number(process.env.KEEPER_BENCH_REPLICA_USERS ?? 1000);
 const RECORDS = 200;
 const FIELDS = 8;
-/** Of the eight fields, this many are sealed on the client (real AES-256-GCM values of real size). */
 const SEALED_FIELDS = 2;
 const TARGET_RSS_MB = 600;
 const TARGET_FIRST_SEARCH_MS = 5;
-const WORDS = ['mail', 'bank', 'visa', 'router', 'github', 'server', 'office', 'phone', 'alpha', 'delta', 'orbit', 'lantern', 'cobble', 'ferry', 'quartz', 'zebra'];
 
 /**
  * An agent's load: N users' replicas open in one process over one shared gRPC channel, each user
@@ -38,41 +30,13 @@ export const replicasBenchmark: Benchmark = {
   async run(ctx) {
     const { db } = await openBenchSchema(ctx, 'replicas', 20);
     const server = await startBenchServer(ctx, db, { imaging: false });
-    const random = seededRandom(0x5eed_0004);
-    const word = () => WORDS[Math.floor(random() * WORDS.length)]!;
-    ctx.progress(`registering ${count(USERS)} users and pushing ${count(RECORDS)} records each`);
-    const sessions: StoredSession[] = [];
-    const pending: Array<Promise<void>> = [];
-    for (let u = 0; u < USERS; u++) {
-      const work = (async () => {
-        const { client: user } = await server.client();
-        const session = await user.register(`replica-${u}-${randomBytes(3).toString('hex')}`, BENCH_PASSWORD);
-        const key = generateVaultKey();
-        const mutations = Array.from({ length: RECORDS }, (_, r) => {
-          const recordId = randomUUID();
-          const fields: Field[] = Array.from({ length: FIELDS }, (_, f) => {
-            const value = `${word()}-${word()}-${Math.floor(random() * 1e6)}`;
-            const sealed = f >= FIELDS - SEALED_FIELDS;
-            return { name: `field-${f}`, value: sealed ? sealValue(key, value, { recordId, field: `field-${f}` }) : value, sensitive: sealed };
-          });
-          return createMutation({ recordId, kind: 'login', name: `${word()} ${word()} ${r}`, fields });
-        });
-        await user.push({ expectedVersion: 0, clientId: 'bench-setup', mutations });
-        sessions.push(await user.currentSession().then((s) => s ?? session));
-        user.close();
-      })();
-      pending.push(work);
-      if (pending.length >= 8) await Promise.all(pending.splice(0));
-      if ((u + 1) % 100 === 0) ctx.progress(`  ${u + 1} users`);
-    }
-    await Promise.all(pending);
-    ctx.progress('waiting for the read model to catch up');
-    await server.app.projector?.idle();
+    const seeded = await seedVaults(ctx, server, { users: USERS, records: RECORDS, fields: FIELDS, sealedFields: SEALED_FIELDS, prefix: 'replica', seed: 0x5eed_0004 });
+    const sessions = seeded.map((user) => user.session);
 
     const dir = await mkdtemp(join(tmpdir(), 'keeper-bench-replicas-'));
     ctx.defer(() => rm(dir, { recursive: true, force: true }));
     const inputPath = join(dir, 'input.json');
-    await writeFile(inputPath, JSON.stringify({ address: server.address, sessions, queries: WORDS.map((w) => w.slice(0, 4)) }), { mode: 0o600 });
+    await writeFile(inputPath, JSON.stringify({ address: server.address, sessions, queries: SEED_WORDS.map((w) => w.slice(0, 4)) }), { mode: 0o600 });
     ctx.progress(`opening ${count(USERS)} replicas in a child process`);
     const result = await runChild(inputPath, (line) => ctx.progress(`  ${line}`));
 

@@ -1,6 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { KeeperFailure, failureOf } from '../../core/failures.js';
 import type { AgentApp, AgentContext } from './context.js';
@@ -57,7 +57,10 @@ export async function buildAgentApp(options: AgentAppOptions): Promise<{ app: Ag
     ...(options.https ? ({ https: options.https } as object) : {}),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Answers are built by typed code from the same schemas (the compiler checks their shape);
+  // checking every answer again at run time cost more than the rest of a read, so they are
+  // written as they are. Bodies coming in are checked by the schemas, always.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -6,6 +6,8 @@ import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, recordAnswer, recordListAnswer, recordParams, restoreBody, revealQuery, searchAnswer } from './schemas.js';
 import { syncViewOf, viewOf, wantsReveal } from './views.js';
 import type { VaultRecord } from '../../../domain/record.js';
+import { isSealed } from '../../crypto/index.js';
+import type { OpenedRecord } from '../../sync/record-crypto.js';
 
 const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 409: problemAnswer, 423: problemAnswer, 503: problemAnswer };
 
@@ -26,6 +28,14 @@ function decodeCursor(cursor: string): [string, string] {
 
 function order(a: { key: string; id: string }, b: { key: string; id: string }): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** A record's place in the name order: its name in lower case, opened only when sealed. */
+function sortKey(open: (record: VaultRecord) => OpenedRecord, record: VaultRecord): string {
+  const name: string = record.name;
+  if (!isSealed(name as unknown)) return name.toLowerCase();
+  const opened = open(record);
+  return opened.unreadable.includes('name') ? '\uffff' : opened.name.toLowerCase();
 }
 
 /** The record a request names, live in the user's replica; another user's id is simply not found. */
@@ -60,17 +70,17 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       };
     }
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    // Only the page is opened (decrypted): the order needs names alone, and a sealed name sorts last while locked.
     const all = vault
       .records()
       .filter((record) => !kind || record.kind === kind)
-      .map((record) => ({ record: vault.open(record), id: record.id }))
-      .map((entry) => ({ ...entry, key: entry.record.unreadable.includes('name') ? '\uffff' : entry.record.name.toLowerCase() }))
+      .map((record) => ({ record, id: record.id, key: sortKey(vault.open.bind(vault), record) }))
       .sort(order);
     const from = after ? all.findIndex((entry) => order(entry, { key: after[0], id: after[1] }) > 0) : 0;
     const page = from < 0 ? [] : all.slice(from, from + limit);
     const last = page.at(-1);
     const more = from >= 0 && from + limit < all.length;
-    return { records: page.map((entry) => viewOf(entry.record, reveal)), total: all.length, nextCursor: more && last ? encodeCursor(last) : null, sync: syncViewOf(user, handle) };
+    return { records: page.map((entry) => viewOf(vault.open(entry.record), reveal)), total: all.length, nextCursor: more && last ? encodeCursor(last) : null, sync: syncViewOf(user, handle) };
   });
 
   app.get('/v1/records/:id', { schema: { summary: 'one record (sensitive values masked unless ?reveal=1)', tags: ['records'], params: recordParams, querystring: revealQuery, response: { 200: recordAnswer, ...problems } } }, async (request) => {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Gate } from '../../../lib/gate.js';
 import type { ChannelOptions } from '../../grpc-channel.js';
 import { KeeperClient } from '../../keeper-client.js';
 import { failureOf, KeeperFailure } from '../../core/failures.js';
@@ -6,6 +7,11 @@ import { VaultHandle, type SyncOutcome } from '../../core/vault-handle.js';
 import { MemoryTokenStore } from '../../token-store.js';
 import type { ReplicaStore } from '../../sync/replica-store.js';
 import { AgentTokens, type AgentTokenLifetimes } from './agent-tokens.js';
+
+const LOGINS_AT_ONCE = 8;
+const SWEEP_MS = 30_000;
+/** A user this long without a request keeps no search index (it is built again on the next search). */
+const SEARCH_IDLE_MS = 60_000;
 
 export interface AgentUsersOptions {
   channel: ChannelOptions;
@@ -121,6 +127,11 @@ export class AgentUser {
     };
   }
 
+  /** Lets go of what search built (decrypted values among it) when the user has been idle a while. */
+  restIfIdle(idleMs: number): void {
+    if (this.handle && this.now() - this.lastUsedAt >= idleMs) this.handle.vault.forgetSearch();
+  }
+
   stopFollowing(): void {
     clearInterval(this.follower);
     this.follower = undefined;
@@ -208,11 +219,17 @@ export class AgentUsers {
   readonly tokens: AgentTokens;
   private readonly now: () => number;
   private sweeper: NodeJS.Timeout;
+  /**
+   * The server counts attempts in flight from one address as possible guesses, and every login
+   * through the agent comes from its address: logins reach the server a few at a time (bcrypt
+   * keeps the server's cores busy anyway), the rest wait here.
+   */
+  private readonly logins = new Gate(LOGINS_AT_ONCE);
 
   constructor(private readonly options: AgentUsersOptions) {
     this.now = options.now ?? Date.now;
     this.tokens = new AgentTokens(options.tokens, this.now);
-    this.sweeper = setInterval(() => void this.sweep(), 60_000);
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
 
@@ -268,7 +285,7 @@ export class AgentUsers {
     const client = new KeeperClient(this.options.channel, new MemoryTokenStore(), this.options.timeoutMs, this.options.clientId);
     let session: { userId: string; login: string };
     try {
-      session = await start(client);
+      session = await this.logins.run(() => start(client));
     } catch (error) {
       client.close();
       throw failureOf(error, this.options.channel.server);
@@ -296,8 +313,9 @@ export class AgentUsers {
     user.client.close();
   }
 
-  /** Users whose every token ended (idle or too old) are logged out. */
+  /** Users whose every token ended (idle or too old) are logged out; idle users' search indexes go. */
   private async sweep(): Promise<void> {
+    for (const user of this.users.values()) user.restIfIdle(SEARCH_IDLE_MS);
     for (const userId of this.tokens.sweep()) {
       const user = this.users.get(userId);
       if (user) await this.drop(user);
