@@ -35,6 +35,9 @@ const LIST_ATTEMPTS = 5;
  */
 export class KeeperClient {
   private readonly grpc: GrpcClients;
+  private readonly channel: ChannelOptions;
+  /** Image transfers' own connection, opened on the first transfer. */
+  private bulkClients: GrpcClients | undefined;
   private session: StoredSession | undefined;
   private loaded = false;
   /** The refresh under way: parallel calls of this user wait for it instead of racing their own. */
@@ -52,10 +55,17 @@ export class KeeperClient {
     private readonly pageBytes = 0,
   ) {
     this.grpc = openClients(channel);
+    this.channel = channel;
   }
 
   close(): void {
     this.grpc.close();
+    this.bulkClients?.close();
+  }
+
+  private get bulk(): GrpcClients {
+    this.bulkClients ??= openClients({ ...this.channel, purpose: 'bulk' });
+    return this.bulkClients;
   }
 
   async currentSession(): Promise<StoredSession | undefined> {
@@ -189,7 +199,7 @@ export class KeeperClient {
       (metadata) =>
         new Promise<UploadImageResponse>((resolve, reject) => {
           let settled = false;
-          const call = this.grpc.images.uploadImage(metadata, (error, response) => {
+          const call = this.bulk.images.uploadImage(metadata, (error, response) => {
             settled = true;
             if (error) reject(error);
             else resolve(response);
@@ -218,7 +228,7 @@ export class KeeperClient {
     return this.withToken(
       (metadata) =>
         new Promise<void>((resolve, reject) => {
-          const stream = this.grpc.images.downloadImage({ imageId, rendition }, metadata);
+          const stream = this.bulk.images.downloadImage({ imageId, rendition }, metadata);
           let writing = Promise.resolve();
           let failed = false;
           stream.on('data', (message: { part?: { $case: 'header'; value: DownloadHeader } | { $case: 'chunk'; value: Buffer } }) => {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import sharp from 'sharp';
 import { databaseTargets } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
@@ -57,6 +58,30 @@ for (const target of databaseTargets) {
       for (const { client } of users.slice(0, -1)) client.close();
       expect(openChannelCount()).to.equal(before + 1);
       users[users.length - 1]!.client.close();
+      expect(openChannelCount()).to.equal(before);
+    });
+
+    it('keeps image transfers on a connection of their own, shared by every user too', async () => {
+      const before = openChannelCount();
+      const dir = await home();
+      const picture = join(dir, 'dot.png');
+      await writeFile(picture, await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123' } }).png().toBuffer());
+      const users = await Promise.all(
+        [0, 1].map(async (i) => {
+          const client = new KeeperClient({ server: server.address, tls: false }, new MemoryTokenStore(), 15_000, `device-${i}`);
+          const session = await client.register(`bulk-${randomUUID().slice(0, 8)}`, PASSWORD);
+          const handle = await VaultHandle.open({ client, server: server.address, home: dir, userId: session.userId, clientId: `device-${i}` });
+          const recordId = await handle.vault.create({ kind: 'note', name: 'with a picture', fields: [] });
+          await handle.syncOnline();
+          return { client, handle, recordId };
+        }),
+      );
+      expect(openChannelCount()).to.equal(before + 1);
+      for (const { handle, recordId } of users) await handle.attachImage({ recordId, path: picture });
+      // One data connection and one bulk connection, whatever the number of users.
+      expect(openChannelCount()).to.equal(before + 2);
+      for (const { handle } of users) expect((await handle.syncOnline()).version).to.be.greaterThan(1);
+      for (const { client } of users) client.close();
       expect(openChannelCount()).to.equal(before);
     });
 

@@ -99,7 +99,7 @@ export function imageRoutes(app: AgentApp, context: AgentContext & { spool: stri
         const file = await open(path, 'wx', 0o600);
         await pipeline(body, capped(context.uploadLimit), file.createWriteStream());
         if ((await stat(path)).size === 0) throw new KeeperFailure('invalid', 'the body is empty: send the picture');
-        const attached = await handle.attachImage({ recordId, path, fileName: request.query.name });
+        const attached = await user.transfer((held) => held.attachImage({ recordId, path, fileName: request.query.name }));
         await user.syncNow();
         const image = attached.image ? handle.vault.image(attached.image.id) : undefined;
         if (!image) throw new KeeperFailure('failed', 'the picture was attached but is not in the replica yet; list the images again');
@@ -121,7 +121,7 @@ export function imageRoutes(app: AgentApp, context: AgentContext & { spool: stri
     await mkdir(context.spool, { recursive: true, mode: 0o700 });
     const path = join(context.spool, `download-${randomUUID()}`);
     try {
-      await handle.saveImage({ image, rendition, target: path });
+      await user.transfer((held) => held.saveImage({ image, rendition, target: path }));
     } catch (error) {
       await rm(path, { force: true });
       throw error;

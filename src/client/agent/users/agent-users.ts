@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Gate } from '../../../lib/gate.js';
+import { PriorityGate } from '../../../lib/priority-gate.js';
 import type { ChannelOptions } from '../../grpc-channel.js';
 import { KeeperClient } from '../../keeper-client.js';
 import { failureOf, KeeperFailure } from '../../core/failures.js';
@@ -9,6 +10,8 @@ import type { ReplicaStore } from '../../sync/replica-store.js';
 import { AgentTokens, type AgentTokenLifetimes } from './agent-tokens.js';
 
 const LOGINS_AT_ONCE = 8;
+const CALLS_AT_ONCE = 32;
+const TRANSFERS_AT_ONCE = 4;
 const SWEEP_MS = 30_000;
 /** A user this long without a request keeps no search index (it is built again on the next search). */
 const SEARCH_IDLE_MS = 60_000;
@@ -70,6 +73,8 @@ export class AgentUser {
     private readonly now: () => number,
     /** Makes room among the open replicas before this one opens. */
     private readonly room: (user: AgentUser) => Promise<void>,
+    /** The agent's calls to the server, data before image transfers. */
+    private readonly calls: PriorityGate,
   ) {
     this.lastUsedAt = now();
     this.events.setMaxListeners(0);
@@ -191,10 +196,15 @@ export class AgentUser {
     return handle;
   }
 
+  /** An image transfer: it waits while the server is busy with users' data, a few at a time. */
+  transfer<T>(work: (handle: VaultHandle) => Promise<T>): Promise<T> {
+    return this.vault().then((handle) => this.calls.run('bulk', () => work(handle)));
+  }
+
   private async runSync(handle: VaultHandle): Promise<SyncOutcome> {
     const before = handle.vault.version;
     try {
-      const outcome = await handle.sync();
+      const outcome = await this.calls.run('data', () => handle.sync());
       this.sync.lastSyncAt = this.now();
       this.sync.stale = !outcome.online;
       this.sync.problem = outcome.online ? null : outcome.failure.message;
@@ -225,6 +235,8 @@ export class AgentUsers {
    * keeps the server's cores busy anyway), the rest wait here.
    */
   private readonly logins = new Gate(LOGINS_AT_ONCE);
+  /** Every call the agent makes to the server for its users' data and pictures. */
+  private readonly calls = new PriorityGate(CALLS_AT_ONCE, TRANSFERS_AT_ONCE);
 
   constructor(private readonly options: AgentUsersOptions) {
     this.now = options.now ?? Date.now;
@@ -296,7 +308,7 @@ export class AgentUsers {
       await client.logout().catch(() => undefined);
       client.close();
     } else {
-      user = new AgentUser(session.userId, session.login, client, this.options, this.now, (opening) => this.makeRoom(opening));
+      user = new AgentUser(session.userId, session.login, client, this.options, this.now, (opening) => this.makeRoom(opening), this.calls);
       this.users.set(session.userId, user);
     }
     const { token, expiresAt } = this.tokens.issue(user.userId);
