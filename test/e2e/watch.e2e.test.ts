@@ -117,33 +117,34 @@ for (const target of databaseTargets) {
 
     it('ends watch streams when the server stops, without holding the stop up', async () => {
       const own = await startTestServer(target);
-      let closed = false;
       const grpc = openClients({ server: own.address, tls: false });
       try {
         const client = await own.client();
         const session = await client.register(`watch-${randomUUID().slice(0, 8)}`, PASSWORD);
         const streams = [0, 1, 2].map(() => grpc.vault.watch({ sinceVersion: 0 }, bearer(session.accessToken)));
+        const received = streams.map(() => [] as WatchResponse[]);
         const outcomes = streams.map(
-          (stream) =>
+          (stream, index) =>
             new Promise<{ messages: WatchResponse[]; code: number; details: string }>((resolve) => {
-              const messages: WatchResponse[] = [];
+              const messages = received[index]!;
               stream.on('data', (message: WatchResponse) => messages.push(message));
               stream.on('error', (error: ServiceError) => resolve({ messages, code: error.code, details: error.details }));
               stream.on('end', () => resolve({ messages, code: status.OK, details: '' }));
             }),
         );
-        await eventually('three watches', () => (own.app.watches.size === 3 ? true : undefined));
+        // Open, and past their first message: from here on a watch only waits.
+        await eventually('three open watches', () => (received.every((messages) => messages.length === 1) ? true : undefined));
+        expect(own.app.watches.size).to.equal(3);
         const started = Date.now();
-        await own.close();
-        closed = true;
-        // Without the drain, the server would wait for its forced shutdown (5 s).
-        expect(Date.now() - started).to.be.lessThan(2_500);
+        await own.app.stop();
+        // Without the drain, the server would wait for its forced shutdown (5 s) or longer.
+        expect(Date.now() - started, 'ms to stop').to.be.lessThan(2_500);
         for (const outcome of await Promise.all(outcomes)) {
           expect(outcome).to.deep.equal({ messages: [{ version: 0, lastModifiedAt: 0 }], code: status.UNAVAILABLE, details: 'the server is stopping; watch again' });
         }
       } finally {
         grpc.close();
-        if (!closed) await own.close();
+        await own.close();
       }
     });
 
@@ -187,7 +188,9 @@ for (const target of databaseTargets) {
   describe(`Watch with short-lived access tokens (${target.name})`, function () {
     let server: TestServer;
     before(async () => {
-      server = await startTestServer(target, { accessTtlSeconds: 1 });
+      // Two seconds, not one: a token's life starts at the whole second before it was issued, so a
+      // one-second token renewed late in a second could expire before the reopened call is checked.
+      server = await startTestServer(target, { accessTtlSeconds: 2 });
     });
     after(async () => server?.close());
 
@@ -202,7 +205,7 @@ for (const target of databaseTargets) {
         await watch.reaches(0);
         const opened = (await laptop.currentSession())!.accessToken;
         // Past the token's expiry (whole seconds): the server checks it again before telling.
-        await new Promise((resolve) => setTimeout(resolve, 2_100));
+        await new Promise((resolve) => setTimeout(resolve, 3_100));
         await pushNote(phone, 0);
         expect((await watch.reaches(1, 3_000)).version).to.equal(1);
         expect((await laptop.currentSession())!.accessToken).to.not.equal(opened);
