@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
 import { createLogger } from '../logging.js';
 import { Projector } from '../projections/projector.js';
-import { imagePartsOf, openBlobDirectory, openDatabase, startServerApp, type RunningApp } from '../server/app.js';
+import { imagePartsOf, openBlobDirectory, openDatabase, startServerApp, versionNotifierFor, type RunningApp } from '../server/app.js';
+import { publishAppends } from '../server/watch/publish-appends.js';
 import { collectBlobs } from '../server/blobs/blob-collector.js';
 import { openJobQueue, startImagePipeline } from '../server/images/image-pipeline.js';
 import { VaultService } from '../server/vault/vault-service.js';
@@ -107,10 +108,14 @@ export async function imagingCommand(flags: Record<string, unknown>): Promise<vo
   const images = imagePartsOf(config);
   const blobs = await openBlobDirectory(images.blobDir);
   const db = await openDatabase(config, logger);
+  const store = new SqlEventStore(db);
+  // Renditions made here are news to the servers' watchers.
+  const notifier = versionNotifierFor(config, db, logger);
+  const stopPublishing = publishAppends(store, notifier);
   try {
     const pipeline = startImagePipeline(
       db,
-      new VaultService(db, new SqlEventStore(db)),
+      new VaultService(db, store),
       blobs,
       { queue: openJobQueue(images.queueChoice, logger), relay: false, worker: true, concurrency: images.concurrency, maxPixels: images.maxPixels },
       logger,
@@ -119,6 +124,8 @@ export async function imagingCommand(flags: Record<string, unknown>): Promise<vo
     await untilSignal();
     await pipeline.stop();
   } finally {
+    stopPublishing();
+    await notifier.close();
     await db.close();
   }
 }

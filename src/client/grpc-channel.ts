@@ -72,10 +72,14 @@ function connect(options: ChannelOptions): PooledChannel {
   // Channelz (gRPC's live introspection) is not used, and its per-call bookkeeping costs every call.
   // The receive limit stays gRPC's default (4 MiB): the server pages List and Pull well below it.
   // A bulk channel keeps its own subchannels (grpc-js would otherwise share the connection of a
-  // channel to the same address).
+  // channel to the same address). A Watch call hears nothing for as long as the vault stays as it
+  // is: pinging while a call is open tells a server that went away without a word (a host or
+  // network gone) from a quiet one, so the watch is opened again instead of waiting forever.
   const channelOptions = {
     'grpc-node.flow_control_window': 4 * 1024 * 1024,
     'grpc.enable_channelz': 0,
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
     ...(options.purpose === 'bulk' ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
   };
   const channel = new Channel(options.server, creds, channelOptions);

@@ -13,6 +13,7 @@ import type {
 import { bearer, callUnary, isServiceError, openClients, status, type ChannelOptions, type GrpcClients } from './grpc-channel.js';
 import type { StoredSession, TokenStore } from './token-store.js';
 import { retryUnavailable } from './retry.js';
+import { keepWatching, type VaultVersion, type VersionWatch, type WatchOptions } from './version-watch.js';
 
 /**
  * There is no session, or it ended (`why`: logged out, revoked, expired, in the server's words).
@@ -176,6 +177,23 @@ export class KeeperClient {
     return retryUnavailable(() => this.withToken((metadata) => callUnary(this.grpc.vault.push.bind(this.grpc.vault), request, metadata, this.timeoutMs)));
   }
 
+  /**
+   * Tells `onVersion` the vault's version now, then each time it moves, until closed: a poke to
+   * pull, carrying no changes. Rides the shared channel; survives server restarts and an access
+   * token running out (see keepWatching), and gives up only through `options.onError`.
+   */
+  watch(onVersion: (version: VaultVersion) => void, options: WatchOptions = {}): VersionWatch {
+    let session: StoredSession | undefined;
+    return keepWatching(
+      async (sinceVersion, renewed) => {
+        session = renewed && session ? await this.renew(session) : await this.usableSession();
+        return this.grpc.vault.watch({ sinceVersion }, bearer(session.accessToken));
+      },
+      onVersion,
+      options,
+    );
+  }
+
   /** Every batch of events after `sinceVersion`, handed to `onBatch` as it arrives. */
   pull(sinceVersion: number, onBatch: (batch: PullResponse) => void): Promise<void> {
     return this.withToken(
@@ -314,10 +332,15 @@ export class KeeperClient {
     return this.refreshing;
   }
 
-  private async withToken<T>(call: (metadata: Metadata) => Promise<T>): Promise<T> {
-    let session = await this.currentSession();
+  /** The session, renewed first when its access token is about to run out. */
+  private async usableSession(): Promise<StoredSession> {
+    const session = await this.currentSession();
     if (!session) throw new NotLoggedIn();
-    if (session.accessExpiresAt - REFRESH_MARGIN_MS < Date.now()) session = await this.renew(session);
+    return session.accessExpiresAt - REFRESH_MARGIN_MS < Date.now() ? this.renew(session) : session;
+  }
+
+  private async withToken<T>(call: (metadata: Metadata) => Promise<T>): Promise<T> {
+    let session = await this.usableSession();
     try {
       return await call(bearer(session.accessToken));
     } catch (error) {

@@ -25,10 +25,17 @@ import { collectBlobs, type CollectOptions } from './blobs/blob-collector.js';
 import { ImageService } from './images/image-service.js';
 import type { JobQueue } from '../imaging/queue/port.js';
 import { openJobQueue, sharpInspector, startImagePipeline, type QueueChoice, type RunningPipeline } from './images/image-pipeline.js';
+import type { VersionNotifier } from './watch/port.js';
+import { InProcessVersionNotifier } from './watch/in-process-notifier.js';
+import { PgVersionNotifier } from './watch/pg-notifier.js';
+import { publishAppends } from './watch/publish-appends.js';
+import { VersionWatches } from './watch/version-watches.js';
 
 export interface RunningApp {
   grpc: RunningGrpcServer;
   db: Database;
+  /** The Watch calls open in this process. */
+  watches: VersionWatches;
   projector: Projector | undefined;
   images: RunningPipeline;
   stop(): Promise<void>;
@@ -112,6 +119,11 @@ export interface ServerParts {
   reflection?: boolean;
   /** How often the health service probes the database (default 5 s). */
   healthIntervalMs?: number;
+  /**
+   * How this process tells other server processes on the database of its appends, and hears of
+   * theirs, for Watch (the caller's to close, after stop). Without one, only this process's own.
+   */
+  notifier?: VersionNotifier;
 }
 
 export interface ImageParts {
@@ -165,6 +177,9 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
   );
   // An upload in this process wakes the relay at once; other processes' appends are polled for.
   const stopPoking = store.onAppended(() => pipeline.relay?.poke());
+  const notifier = parts.notifier ?? new InProcessVersionNotifier();
+  const stopPublishing = publishAppends(store, notifier);
+  const watches = new VersionWatches(notifier, (userId) => vault.status(userId));
   const gcTimer =
     parts.images.gcIntervalMs > 0
       ? setInterval(() => {
@@ -178,6 +193,9 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
   const stopBackground = async () => {
     clearInterval(gcTimer);
     stopPoking();
+    stopPublishing();
+    // Ends the watches even when the gRPC server never started (no-op after its stop did).
+    watches.drain();
     await pipeline.stop();
     await projector?.stop();
   };
@@ -193,7 +211,7 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
         ...(parts.healthIntervalMs !== undefined ? { healthIntervalMs: parts.healthIntervalMs } : {}),
         ...(parts.tls ? { tls: parts.tls } : {}),
       },
-      { auth, vault, images },
+      { auth, vault, images, watches },
       logger,
     );
   } catch (error) {
@@ -205,6 +223,7 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
   return {
     grpc,
     db,
+    watches,
     projector,
     images: pipeline,
     async stop() {
@@ -222,6 +241,7 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
   await ensureWritableDirectory(config.blobDir, BLOB_DIR_SETTING);
   captureGrpcLogs(logger);
   const db = await openDatabase(config, logger);
+  const notifier = versionNotifierFor(config, db, logger);
   try {
     const app = await startServer(
       db,
@@ -240,6 +260,7 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
         inlineProjector: config.projector === 'inline',
         reflection: config.reflection === 'on',
         images: imagePartsOf(config),
+        notifier,
         ...(tls ? { tls } : {}),
       },
       logger,
@@ -248,13 +269,23 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
       ...app,
       async stop() {
         await app.stop();
+        await notifier.close();
         await db.close();
       },
     };
   } catch (error) {
+    await notifier.close();
     await db.close();
     throw error;
   }
+}
+
+/**
+ * PostgreSQL's NOTIFY and LISTEN when other processes may append to the same database (replicas,
+ * `keeper imaging`); in-process for PGlite, which no other process can open.
+ */
+export function versionNotifierFor(config: Pick<ServerConfig, 'databaseUrl'>, db: Database, logger: Logger): VersionNotifier {
+  return config.databaseUrl ? new PgVersionNotifier({ url: config.databaseUrl, db, logger }) : new InProcessVersionNotifier();
 }
 
 /**

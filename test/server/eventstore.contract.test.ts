@@ -641,7 +641,7 @@ for (const target of databaseTargets) {
     });
 
     describe('onAppended', function () {
-      it('is called after commit with the stream id, only for appends that land, until unsubscribed', async function () {
+      it('is called after commit with the stream id and its new version, only for appends that land, until unsubscribed', async function () {
         const stream = streamName('listened');
         const calls: string[] = [];
         const reads: Promise<number>[] = [];
@@ -651,7 +651,11 @@ for (const target of databaseTargets) {
           reads.push(store.readStream(streamId, 1, 100).then((events) => events.length));
         });
         const otherCalls: string[] = [];
-        const unsubscribeOther = store.onAppended((streamId) => otherCalls.push(streamId));
+        const versions: number[] = [];
+        const unsubscribeOther = store.onAppended((streamId, version) => {
+          otherCalls.push(streamId);
+          versions.push(version);
+        });
         const otherInstanceCalls: string[] = [];
         const otherInstance = new SqlEventStore(db);
         const unsubscribeOtherInstance = otherInstance.onAppended((streamId) => otherInstanceCalls.push(streamId));
@@ -679,6 +683,7 @@ for (const target of databaseTargets) {
           await store.append(stream, 3, [newEvent('D')]);
           expect(calls).to.have.length(2);
           expect(otherCalls).to.have.length(3);
+          expect(versions).to.deep.equal([1, 3, 4]);
         } finally {
           unsubscribe();
           unsubscribeOther();

@@ -25,6 +25,7 @@ const METHODS: Array<{ path: string; kind: MethodKind }> = [
   { path: '/keeper.v1.VaultService/List', kind: 'serverStream' },
   { path: '/keeper.v1.VaultService/Pull', kind: 'serverStream' },
   { path: '/keeper.v1.VaultService/Push', kind: 'unary' },
+  { path: '/keeper.v1.VaultService/Watch', kind: 'serverStream' },
   { path: '/keeper.v1.ImageService/UploadImage', kind: 'clientStream' },
   { path: '/keeper.v1.ImageService/DownloadImage', kind: 'serverStream' },
   { path: '/keeper.v1.ImageService/ListImages', kind: 'unary' },
@@ -131,6 +132,9 @@ describe('malformed requests over gRPC', function () {
 
     const pull = Buffer.concat([PullRequest.encode({ sinceVersion: 0, pageBytes: 0 }).finish(), hugeUint64(1)]);
     expect((await raw.call('/keeper.v1.VaultService/Pull', 'serverStream', [pull], token)).code).to.equal(status.INVALID_ARGUMENT);
+    // Refused before it could start following: no message, and no wait for the deadline.
+    const watch = await raw.call('/keeper.v1.VaultService/Watch', 'serverStream', [hugeUint64(1)], token, 5_000);
+    expect([watch.code, watch.messages.length]).to.deep.equal([status.INVALID_ARGUMENT, 0]);
 
     // RestoreRecord.from_version is field 5 of the restore inside mutation 1 of the push.
     const restoreChange = new BinaryWriter().uint32(10).string(randomUUID()).uint32(18).string('note').uint32(26).string('n').uint32(40).uint64(2n ** 60n).finish();

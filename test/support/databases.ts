@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import type { Database } from '../../src/server/sql/database.js';
 import { openPglite } from '../../src/server/sql/pglite.js';
 import { openPostgres } from '../../src/server/sql/pg.js';
 import { migrate } from '../../src/server/sql/migrations.js';
+import type { VersionNotifier } from '../../src/server/watch/port.js';
+import { InProcessVersionNotifier } from '../../src/server/watch/in-process-notifier.js';
+import { PgVersionNotifier } from '../../src/server/watch/pg-notifier.js';
 
 export interface DatabaseTarget {
   name: string;
@@ -11,6 +15,14 @@ export interface DatabaseTarget {
   open(): Promise<Database>;
   /** Drops what open() created. */
   dispose(db: Database): Promise<void>;
+  /**
+   * The notifier a server over `db` uses for Watch, as the composition root picks it: LISTEN and
+   * NOTIFY on real PostgreSQL (its connection named `applicationName`), in-process on PGlite and
+   * when left out.
+   */
+  notifier?(db: Database, options?: { applicationName?: string; logger?: Logger }): VersionNotifier;
+  /** Another pool on the same database and schema, as a second server process has (real PostgreSQL only). */
+  reopen?(db: Database): Promise<Database>;
 }
 
 const pgUrl = process.env.KEEPER_DATABASE_URL;
@@ -24,6 +36,9 @@ export const pgliteTarget: DatabaseTarget = {
   },
   async dispose(db) {
     await db.close();
+  },
+  notifier() {
+    return new InProcessVersionNotifier();
   },
 };
 
@@ -45,6 +60,14 @@ export const postgresTarget: DatabaseTarget | undefined = pgUrl
         await client.connect();
         await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schemas.get(db)!)} CASCADE`);
         await client.end();
+      },
+      notifier(db, options = {}) {
+        return new PgVersionNotifier({ url: pgUrl, db, applicationName: options.applicationName ?? 'keeper-test-listen', ...(options.logger ? { logger: options.logger } : {}) });
+      },
+      async reopen(db) {
+        const schema = schemas.get(db);
+        if (!schema) throw new Error('reopen takes a database this target opened');
+        return openPostgres({ url: pgUrl, schema, maxConnections: 20 });
       },
     }
   : undefined;

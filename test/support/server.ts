@@ -9,10 +9,13 @@ import { KeeperClient } from '../../src/client/keeper-client.js';
 import { FileTokenStore } from '../../src/client/token-store.js';
 import type { Database } from '../../src/server/sql/database.js';
 import type { DatabaseTarget } from './databases.js';
+import type { VersionNotifier } from '../../src/server/watch/port.js';
+import { InProcessVersionNotifier } from '../../src/server/watch/in-process-notifier.js';
 
 export interface TestServer {
   app: RunningApp;
   db: Database;
+  notifier: VersionNotifier;
   address: string;
   tokenKey: string;
   blobDir: string;
@@ -34,11 +37,23 @@ export async function startTestServer(
     tls?: { cert: Buffer; key: Buffer; ca: string };
     /** Where the server logs (silent by default). */
     logger?: Logger;
+    /**
+     * Another server's database to share (as a replica; real PostgreSQL): this server gets a pool
+     * of its own on it, and leaves the database to its owner.
+     */
+    replicaOf?: TestServer;
+    /** Names this server's LISTEN connection in pg_stat_activity (real PostgreSQL). */
+    listenName?: string;
+    /** The access-token signing key (a replica's default: the one it shares the database with). */
+    tokenKey?: string;
   } = {},
 ): Promise<TestServer> {
-  const db = await target.open();
+  if (options.replicaOf && !target.reopen) throw new Error(`${target.name} cannot be shared by replicas`);
+  const db = options.replicaOf ? await target.reopen!(options.replicaOf.db) : await target.open();
+  const logger = options.logger ?? createLogger('silent', 'test');
+  const notifier = target.notifier?.(db, { logger, ...(options.listenName ? { applicationName: options.listenName } : {}) }) ?? new InProcessVersionNotifier();
   const blobDir = await mkdtemp(join(tmpdir(), 'keeper-blobs-'));
-  const tokenKey = await TokenIssuer.generateSecretKey();
+  const tokenKey = options.tokenKey ?? options.replicaOf?.tokenKey ?? (await TokenIssuer.generateSecretKey());
   const app = await startServer(
     db,
     {
@@ -50,15 +65,17 @@ export async function startTestServer(
       inlineProjector: options.inlineProjector ?? true,
       projectorPollMs: 20,
       images: defaultImageParts(blobDir, options.images),
+      notifier,
       ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
     },
-    options.logger ?? createLogger('silent', 'test'),
+    logger,
   );
   const homes: string[] = [];
   const clients: KeeperClient[] = [];
   return {
     app,
     db,
+    notifier,
     address: app.grpc.address,
     tokenKey,
     blobDir: options.images?.blobDir ?? blobDir,
@@ -74,7 +91,9 @@ export async function startTestServer(
     async close() {
       for (const client of clients) client.close();
       await app.stop();
-      await target.dispose(db);
+      await notifier.close();
+      if (options.replicaOf) await db.close();
+      else await target.dispose(db);
       await Promise.all([...homes, blobDir].map((dir) => rm(dir, { recursive: true, force: true })));
     },
   };

@@ -76,6 +76,9 @@ export interface EventStore {
   /** Events after `after` in global order, never past a transaction that may still commit. */
   readAll(after: LogPosition, maxCount: number): Promise<LoggedEvent[]>;
   streamInfo(streamId: string): Promise<StreamInfo>;
-  /** Called after every append made through this instance commits (wakes in-process tailers). */
-  onAppended(listener: (streamId: string) => void): () => void;
+  /**
+   * Called after every append made through this instance commits, with the stream's new version
+   * (wakes in-process tailers, and publishes the version to watchers).
+   */
+  onAppended(listener: (streamId: string, version: number) => void): () => void;
 }

@@ -75,7 +75,7 @@ const APPEND_GROUP_SQL = `
  * version, which also holds its row lock until commit and so serialises appends to one stream.
  */
 export class SqlEventStore implements EventStore {
-  private readonly listeners = new Set<(streamId: string) => void>();
+  private readonly listeners = new Set<(streamId: string, version: number) => void>();
   private readonly appends: GroupCommit<AppendRequest, AppendResult>;
 
   constructor(
@@ -102,7 +102,7 @@ export class SqlEventStore implements EventStore {
       for (const listener of this.listeners) {
         // The events are committed: a failing listener must not turn the append into an error.
         try {
-          listener(streamId);
+          listener(streamId, result.nextVersion);
         } catch {
           // Listeners only wake tailers, which also poll; nothing is lost.
         }
@@ -217,7 +217,7 @@ export class SqlEventStore implements EventStore {
     return row ? { version: row.version, updatedAt: row.updated_at } : { version: 0, updatedAt: null };
   }
 
-  onAppended(listener: (streamId: string) => void): () => void {
+  onAppended(listener: (streamId: string, version: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -33,8 +33,7 @@ export function authInterceptor(
         metadata.remove(VERIFIED_USER_KEY);
         metadata.remove(VERIFIED_SESSION_KEY);
         if (isPublic) return next(metadata);
-        const header = metadata.get('authorization')[0];
-        const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+        const token = bearerToken(metadata);
         if (!token) {
           call.sendStatus({ code: status.UNAUTHENTICATED, details: 'missing access token: log in first' });
           return;
@@ -60,6 +59,12 @@ export function authInterceptor(
     const responder = new ResponderBuilder().withStart((next) => next(listener)).build();
     return new ServerInterceptingCall(call, responder);
   };
+}
+
+/** The access token of "authorization: Bearer <token>", or '' without one. */
+export function bearerToken(metadata: { get(key: string): unknown[] }): string {
+  const header = metadata.get('authorization')[0];
+  return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
 }
 
 /** The user and session the interceptor verified. */

@@ -7,6 +7,7 @@ import type { ImageService } from '../images/image-service.js';
 import { imageHandlers } from './image-handlers.js';
 import type { AuthService } from '../auth/service.js';
 import type { VaultService } from '../vault/vault-service.js';
+import type { VersionWatches } from '../watch/version-watches.js';
 import { authInterceptor } from './auth-interceptor.js';
 import { describeTransientFault, logUnlessTransient } from '../sql/transient-errors.js';
 import { authHandlers } from './auth-handlers.js';
@@ -36,7 +37,7 @@ export interface RunningGrpcServer {
 
 export async function startGrpcServer(
   options: GrpcServerOptions,
-  services: { auth: AuthService; vault: VaultService; images: ImageService },
+  services: { auth: AuthService; vault: VaultService; images: ImageService; watches: VersionWatches },
   logger: Logger,
 ): Promise<RunningGrpcServer> {
   const server = new Server({
@@ -55,9 +56,13 @@ export async function startGrpcServer(
     // Channelz (gRPC's live introspection) is not used here, and its per-call bookkeeping costs
     // every push.
     'grpc.enable_channelz': 0,
+    // A Watch call is idle for as long as the vault does not change: pinging its connection keeps
+    // NAT and proxy mappings open, and finds clients that are gone without a word.
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
   });
   server.addService(decodedStrictly(AuthServiceService), authHandlers(services.auth, logger));
-  server.addService(decodedStrictly(VaultServiceService), vaultHandlers(services.vault, logger));
+  server.addService(decodedStrictly(VaultServiceService), vaultHandlers(services.vault, services.watches, services.auth, logger));
   server.addService(decodedStrictly(ImageServiceService), imageHandlers(services.images, logger));
   const health = new ServingHealth(options.healthProbe, {
     ...(options.healthIntervalMs !== undefined ? { intervalMs: options.healthIntervalMs } : {}),
@@ -90,8 +95,10 @@ export async function startGrpcServer(
     port,
     stop: () =>
       new Promise<void>((resolve) => {
-        // Health checkers see NOT_SERVING (and Watch streams end) before the listener closes.
+        // Health checkers see NOT_SERVING, and Watch streams (health's and the vault's) end, before
+        // the listener closes: a Watch never ends by itself, and would hold the shutdown up.
         health.drain();
+        services.watches.drain();
         const force = setTimeout(() => server.forceShutdown(), 5000);
         server.tryShutdown(() => {
           clearTimeout(force);

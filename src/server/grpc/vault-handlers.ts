@@ -5,9 +5,11 @@ import type { Image as WireImage } from '../../gen/keeper/v1/images.js';
 import { pageBytesFor } from '../../domain/limits.js';
 import type { SnapshotHead } from '../../projections/read-model.js';
 import type { VaultService } from '../vault/vault-service.js';
+import type { VersionWatches } from '../watch/version-watches.js';
 import { unary } from './unary.js';
 import { serverStream } from './server-stream.js';
-import { verifiedUser } from './auth-interceptor.js';
+import { verifiedUser, type AccessVerifier } from './auth-interceptor.js';
+import { watchHandler } from './watch-handler.js';
 import { parsePushRequest } from './push-request.js';
 import { eventToWire } from '../../wire/events.js';
 import { imageToWire } from '../../wire/images.js';
@@ -20,8 +22,9 @@ const pullSchema = z.object({ sinceVersion: z.number().int().nonnegative(), page
 
 type ListEntry = { record: WireRecord } | { image: WireImage };
 
-export function vaultHandlers(vault: VaultService, logger: Logger): VaultServiceServer {
+export function vaultHandlers(vault: VaultService, watches: VersionWatches, access: AccessVerifier, logger: Logger): VaultServiceServer {
   return {
+    watch: watchHandler(watches, access, logger),
     status: unary(logger, async (call) => vault.status(verifiedUser(call))),
     list: serverStream<ListRequest, ListResponse>(logger, async (call, send) => {
       const userId = verifiedUser(call);

@@ -199,6 +199,20 @@ export interface PushResponse {
   result: { $case: "accepted"; value: PushAccepted } | { $case: "conflict"; value: PushConflict } | undefined;
 }
 
+export interface WatchRequest {
+  /**
+   * The version the caller has (at most 2^53 - 1). The first message comes at once whatever it
+   * is; later ones only for versions above both this and the last one sent.
+   */
+  sinceVersion: number;
+}
+
+export interface WatchResponse {
+  version: number;
+  /** Unix time in milliseconds of the last change; 0 when the vault is empty. */
+  lastModifiedAt: number;
+}
+
 function createBaseStatusRequest(): StatusRequest {
   return {};
 }
@@ -2459,6 +2473,168 @@ export const PushResponse: MessageFns<PushResponse> = {
   },
 };
 
+function createBaseWatchRequest(): WatchRequest {
+  return { sinceVersion: 0 };
+}
+
+export const WatchRequest: MessageFns<WatchRequest> = {
+  encode(message: WatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sinceVersion !== 0) {
+      writer.uint32(8).uint64(message.sinceVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sinceVersion = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchRequest {
+    return {
+      sinceVersion: isSet(object.sinceVersion)
+        ? globalThis.Number(object.sinceVersion)
+        : isSet(object.since_version)
+        ? globalThis.Number(object.since_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchRequest): unknown {
+    const obj: any = {};
+    if (message.sinceVersion !== 0) {
+      obj.sinceVersion = Math.round(message.sinceVersion);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchRequest>, I>>(base?: I): WatchRequest {
+    return WatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchRequest>, I>>(object: I): WatchRequest {
+    const message = createBaseWatchRequest();
+    message.sinceVersion = object.sinceVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchResponse(): WatchResponse {
+  return { version: 0, lastModifiedAt: 0 };
+}
+
+export const WatchResponse: MessageFns<WatchResponse> = {
+  encode(message: WatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint64(message.version);
+    }
+    if (message.lastModifiedAt !== 0) {
+      writer.uint32(16).int64(message.lastModifiedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.lastModifiedAt = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchResponse {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      lastModifiedAt: isSet(object.lastModifiedAt)
+        ? globalThis.Number(object.lastModifiedAt)
+        : isSet(object.last_modified_at)
+        ? globalThis.Number(object.last_modified_at)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchResponse): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.lastModifiedAt !== 0) {
+      obj.lastModifiedAt = Math.round(message.lastModifiedAt);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchResponse>, I>>(base?: I): WatchResponse {
+    return WatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchResponse>, I>>(object: I): WatchResponse {
+    const message = createBaseWatchResponse();
+    message.version = object.version ?? 0;
+    message.lastModifiedAt = object.lastModifiedAt ?? 0;
+    return message;
+  },
+};
+
 /**
  * Vault is the user's versioned log of records. Version = number of events in the user's stream.
  *
@@ -2541,6 +2717,23 @@ export const VaultServiceService = {
     responseSerialize: (value: PushResponse): Buffer => Buffer.from(PushResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PushResponse => PushResponse.decode(value),
   },
+  /**
+   * The vault's version as it moves, to know when to pull: the current version at once when the
+   * call opens (a caller that missed changes learns it then), then a message whenever the version
+   * moves (changes close together may come as one message with the latest). It carries no
+   * changes: the caller pulls them. The stream stays open until the caller cancels it; it ends
+   * UNAVAILABLE when the server stops or loses its database (watch again, after a short wait), and
+   * UNAUTHENTICATED once the session ended or the access token expired (refresh, watch again).
+   */
+  watch: {
+    path: "/keeper.v1.VaultService/Watch" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRequest): Buffer => Buffer.from(WatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRequest => WatchRequest.decode(value),
+    responseSerialize: (value: WatchResponse): Buffer => Buffer.from(WatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchResponse => WatchResponse.decode(value),
+  },
 } as const;
 
 export interface VaultServiceServer extends UntypedServiceImplementation {
@@ -2555,6 +2748,15 @@ export interface VaultServiceServer extends UntypedServiceImplementation {
   pull: handleServerStreamingCall<PullRequest, PullResponse>;
   /** Mutations decided against the state at expected_version; all or nothing. */
   push: handleUnaryCall<PushRequest, PushResponse>;
+  /**
+   * The vault's version as it moves, to know when to pull: the current version at once when the
+   * call opens (a caller that missed changes learns it then), then a message whenever the version
+   * moves (changes close together may come as one message with the latest). It carries no
+   * changes: the caller pulls them. The stream stays open until the caller cancels it; it ends
+   * UNAVAILABLE when the server stops or loses its database (watch again, after a short wait), and
+   * UNAUTHENTICATED once the session ended or the access token expired (refresh, watch again).
+   */
+  watch: handleServerStreamingCall<WatchRequest, WatchResponse>;
 }
 
 export interface VaultServiceClient extends Client {
@@ -2596,6 +2798,20 @@ export interface VaultServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PushResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The vault's version as it moves, to know when to pull: the current version at once when the
+   * call opens (a caller that missed changes learns it then), then a message whenever the version
+   * moves (changes close together may come as one message with the latest). It carries no
+   * changes: the caller pulls them. The stream stays open until the caller cancels it; it ends
+   * UNAVAILABLE when the server stops or loses its database (watch again, after a short wait), and
+   * UNAUTHENTICATED once the session ended or the access token expired (refresh, watch again).
+   */
+  watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchResponse>;
+  watch(
+    request: WatchRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchResponse>;
 }
 
 export const VaultServiceClient = makeGenericClientConstructor(
