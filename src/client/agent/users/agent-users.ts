@@ -62,6 +62,10 @@ export class AgentUser {
   private lockTimer: NodeJS.Timeout | undefined;
   private followers = 0;
   private follower: NodeJS.Timeout | undefined;
+  /** The server's pokes when the user's version moves (one Watch stream per open replica). */
+  private watch: { close(): void } | undefined;
+  /** The watch has spoken since it was opened: the replica is as fresh as its pokes. */
+  private watched = false;
   lastUsedAt: number;
   readonly sync: SyncState = { stale: false, lastSyncAt: null, problem: null };
 
@@ -107,6 +111,7 @@ export class AgentUser {
   /** Starts a sync in the background when the last one is older than the refresh interval. */
   refreshSoon(): void {
     if (this.syncing || !this.handle) return;
+    if (this.watched && this.handle.vault.pendingCount === 0) return;
     if (this.sync.lastSyncAt !== null && this.now() - this.sync.lastSyncAt < this.options.refreshMs) return;
     this.syncNow().catch(() => undefined);
   }
@@ -117,8 +122,9 @@ export class AgentUser {
    */
   follow(): () => void {
     this.followers++;
+    // Polling only stands in for the server's pokes when its Watch is not heard.
     this.follower ??= setInterval(() => {
-      if (this.handle) this.refreshSoon();
+      if (this.handle && !this.watched) this.refreshSoon();
     }, this.options.refreshMs);
     this.follower.unref();
     let stopped = false;
@@ -161,6 +167,9 @@ export class AgentUser {
 
   /** Closes the replica (saved, the key wiped); the user stays logged in and the next call reopens it, locked. */
   async evict(): Promise<void> {
+    this.watch?.close();
+    this.watch = undefined;
+    this.watched = false;
     clearTimeout(this.lockTimer);
     this.lockTimer = undefined;
     const handle = this.handle;
@@ -193,7 +202,30 @@ export class AgentUser {
     });
     this.handle = handle;
     await this.runSync(handle);
+    this.startWatching(handle);
     return handle;
+  }
+
+  /** Syncs when the server says the version moved (or, back after an outage, when edits wait). */
+  private startWatching(handle: VaultHandle): void {
+    this.watch = this.client.watch(
+      (told) => {
+        this.watched = true;
+        if (this.handle !== handle) return;
+        if (told.version > handle.vault.version || handle.vault.pendingCount > 0) this.syncNow().catch(() => undefined);
+      },
+      {
+        sinceVersion: handle.vault.version,
+        onRetry: () => {
+          this.watched = false;
+        },
+        onError: () => {
+          // The session ended or the server has no Watch: requests and followers poll instead.
+          this.watched = false;
+          this.watch = undefined;
+        },
+      },
+    );
   }
 
   /** An image transfer: it waits while the server is busy with users' data, a few at a time. */
