@@ -53,6 +53,12 @@ for (const target of databaseTargets) {
       expect(onPhone.status).to.equal(200);
       expect(onPhone.body.record.fields[0].value).to.equal('ann-secret-1');
 
+      // Lists carry names and field names, never values.
+      const annList = await call(agent.base, 'GET', '/v1/records', { token: annOnPhone });
+      expect(annList.body.records).to.have.length(1);
+      expect(annList.body.records[0]).to.include({ id: annRecord.id, name: 'Mail', sealed: false });
+      expect(annList.body.records[0].fieldNames).to.deep.equal(['password']);
+      expect(annList.text).to.not.contain('ann-secret-1');
       const bobList = await call(agent.base, 'GET', '/v1/records', { token: bob.token });
       expect(bobList.body.records.map((r: { id: string }) => r.id)).to.deep.equal([bobRecord.id]);
       for (const [method, path, body] of [

@@ -4,7 +4,7 @@ import type { VaultHandle } from '../../core/vault-handle.js';
 import type { AgentUser } from '../users/agent-users.js';
 import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, recordAnswer, recordListAnswer, recordParams, restoreBody, revealQuery, searchAnswer } from './schemas.js';
-import { syncViewOf, viewOf, wantsReveal } from './views.js';
+import { summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
 import type { VaultRecord } from '../../../domain/record.js';
 import { isSealed } from '../../crypto/index.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
@@ -52,19 +52,19 @@ async function pushEdit(user: AgentUser): Promise<void> {
 
 /** Records: list (paged), search in memory, read, create, change, delete, history, restore. */
 export function recordRoutes(app: AgentApp, context: AgentContext): void {
-  app.get('/v1/records', { schema: { summary: 'list records (by name, paged) or search them with ?q=', tags: ['records'], querystring: listQuery, response: { 200: z.union([recordListAnswer, searchAnswer]), ...problems } } }, async (request) => {
+  app.get('/v1/records', { schema: { summary: 'list records (by name, paged) or search them with ?q=; values are read one record at a time', tags: ['records'], querystring: listQuery, response: { 200: z.union([recordListAnswer, searchAnswer]), ...problems } } }, async (request) => {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     user.refreshSoon();
     const { q, kind, limit, cursor } = request.query;
-    const reveal = wantsReveal(request.query.reveal);
     const vault = handle.vault;
+    const open = (record: VaultRecord) => vault.open(record);
     if (q !== undefined && q.trim() !== '') {
       if (cursor !== undefined) throw new KeeperFailure('invalid', 'a search is not paged: give a limit instead of a cursor');
       const result = await handle.exclusive(async (v) => v.search(q, { limit: kind ? undefined : limit }));
       const hits = result.hits.filter((hit) => !kind || hit.record.kind === kind).slice(0, limit);
       return {
-        hits: hits.map((hit) => ({ record: viewOf(hit.record, reveal), matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) })),
+        hits: hits.map((hit) => ({ record: summaryOf(vault.record(hit.id)!, open), matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) })),
         total: kind ? result.hits.filter((hit) => hit.record.kind === kind).length : result.total,
         sync: syncViewOf(user, handle),
       };
@@ -80,7 +80,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const page = from < 0 ? [] : all.slice(from, from + limit);
     const last = page.at(-1);
     const more = from >= 0 && from + limit < all.length;
-    return { records: page.map((entry) => viewOf(vault.open(entry.record), reveal)), total: all.length, nextCursor: more && last ? encodeCursor(last) : null, sync: syncViewOf(user, handle) };
+    return { records: page.map((entry) => summaryOf(entry.record, open)), total: all.length, nextCursor: more && last ? encodeCursor(last) : null, sync: syncViewOf(user, handle) };
   });
 
   app.get('/v1/records/:id', { schema: { summary: 'one record (sensitive values masked unless ?reveal=1)', tags: ['records'], params: recordParams, querystring: revealQuery, response: { 200: recordAnswer, ...problems } } }, async (request) => {
@@ -155,6 +155,6 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     const deleted = await handle.exclusive((vault) => vault.deletedRecords());
-    return { records: deleted.map((record) => viewOf(handle.vault.open(record), false)), total: deleted.length, nextCursor: null, sync: syncViewOf(user, handle) };
+    return { records: deleted.map((record) => summaryOf(record, (r) => handle.vault.open(r))), total: deleted.length, nextCursor: null, sync: syncViewOf(user, handle) };
   });
 }

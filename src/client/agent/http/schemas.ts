@@ -45,6 +45,19 @@ export const recordView = z.object({
   sealed: z.boolean().describe('the record holds values encrypted on the client'),
 });
 
+/** A record in a list or a search: what a list shows, no values (a value is read one record at a time). */
+export const recordSummary = z.object({
+  id: z.string(),
+  kind: recordKindSchema,
+  name: z.string().nullable().describe('null when the name is sealed and the vault locked'),
+  fieldNames: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number().int(),
+  conflictOf: z.string().optional(),
+  sealed: z.boolean(),
+});
+
 export const syncView = z.object({
   version: z.number().int(),
   pending: z.number().int().describe('local changes not yet accepted by the server'),
@@ -56,14 +69,14 @@ export const syncView = z.object({
 export const recordAnswer = z.object({ record: recordView, sync: syncView });
 
 export const recordListAnswer = z.object({
-  records: z.array(recordView),
+  records: z.array(recordSummary),
   total: z.number().int(),
   nextCursor: z.string().nullable().describe('pass as ?cursor= for the next page; null on the last'),
   sync: syncView,
 });
 
 export const searchAnswer = z.object({
-  hits: z.array(z.object({ record: recordView, matched: z.enum(['name', 'field']), field: z.string().optional() })),
+  hits: z.array(z.object({ record: recordSummary, matched: z.enum(['name', 'field']), field: z.string().optional() })),
   total: z.number().int(),
   sync: syncView,
 });
@@ -73,7 +86,6 @@ export const listQuery = z.object({
   kind: recordKindSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(500).optional(),
-  reveal: z.enum(['0', '1', 'true', 'false']).optional(),
 });
 
 export const revealQuery = z.object({ reveal: z.enum(['0', '1', 'true', 'false']).optional() });

@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { AgentUser } from '../users/agent-users.js';
 import type { VaultHandle } from '../../core/vault-handle.js';
-import type { recordView, syncView } from './schemas.js';
+import type { VaultRecord } from '../../../domain/record.js';
+import { isSealed } from '../../crypto/index.js';
+import type { recordSummary, recordView, syncView } from './schemas.js';
 
 /**
  * A record as the API shows it: values the vault cannot open (locked) are null and say so, never
@@ -26,6 +28,29 @@ export function viewOf(record: OpenedRecord, reveal: boolean): z.output<typeof r
   };
   if (record.conflictOf !== undefined) view.conflictOf = record.conflictOf;
   return view;
+}
+
+/** A record as a list shows it: its name (opened only when sealed) and its field names, no values. */
+export function summaryOf(record: VaultRecord, open: (record: VaultRecord) => OpenedRecord): z.output<typeof recordSummary> {
+  const name: string = record.name;
+  const sealed = isSealed(name as unknown) || record.fields.some((field) => isSealed(field.value as unknown));
+  let shownName: string | null = name;
+  if (isSealed(name as unknown)) {
+    const opened = open(record);
+    shownName = opened.unreadable.includes('name') ? null : opened.name;
+  }
+  const summary: z.output<typeof recordSummary> = {
+    id: record.id,
+    kind: record.kind,
+    name: shownName,
+    fieldNames: record.fields.map((field) => field.name),
+    createdAt: new Date(record.createdAt).toISOString(),
+    updatedAt: new Date(record.updatedAt).toISOString(),
+    version: record.version,
+    sealed,
+  };
+  if (record.conflictOf !== undefined) summary.conflictOf = record.conflictOf;
+  return summary;
 }
 
 export function syncViewOf(user: AgentUser, handle: VaultHandle): z.output<typeof syncView> {
