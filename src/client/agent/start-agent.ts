@@ -60,7 +60,9 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Only now is the port known (0 asks for any): until then no Host is accepted.
   for (const host of [`${hostForUrl}:${port}`, ...config.allowedHosts]) hosts.add(host.toLowerCase());
-  if (config.loopback) for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) hosts.add(host);
+  // Listening on every interface includes loopback, so its names are the agent's too.
+  const everywhere = config.host === '0.0.0.0' || config.host === '::';
+  if (config.loopback || everywhere) for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) hosts.add(host);
   return {
     address: `${hostForUrl}:${port}`,
     app,
