@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 import { MemoryReplicaStore } from '../../src/client/sync/memory-replica-store.js';
 import { SyncEngine } from '../../src/client/sync/sync-engine.js';
-import { pgliteTarget } from '../support/databases.js';
+import { databaseTargets, pgliteTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { call, startTestAgent, type TestAgent } from '../support/agent.js';
 
@@ -77,10 +77,11 @@ async function fetchBytes(base: string, path: string, token: string): Promise<{ 
   return { status: response.status, type: response.headers.get('content-type') ?? undefined, bytes: Buffer.from(await response.arrayBuffer()) };
 }
 
-describe('the HTTP agent with vaults (PGlite)', function () {
+for (const target of databaseTargets) {
+describe(`the HTTP agent with vaults (${target.name})`, function () {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer(pgliteTarget);
+    server = await startTestServer(target);
   });
   after(async () => server?.close());
 
@@ -258,6 +259,7 @@ describe('the HTTP agent with vaults (PGlite)', function () {
     }
   });
 });
+}
 
 describe('the HTTP agent when the server goes away (PGlite)', function () {
   it('answers 503 with a sentence for what needs the server, and serves what it holds marked stale', async () => {
