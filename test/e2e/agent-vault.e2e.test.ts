@@ -78,187 +78,187 @@ async function fetchBytes(base: string, path: string, token: string): Promise<{ 
 }
 
 for (const target of databaseTargets) {
-describe(`the HTTP agent with vaults (${target.name})`, function () {
-  let server: TestServer;
-  before(async () => {
-    server = await startTestServer(target);
-  });
-  after(async () => server?.close());
+  describe(`the HTTP agent with vaults (${target.name})`, function () {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer(target);
+    });
+    after(async () => server?.close());
 
-  async function register(agent: TestAgent): Promise<{ login: string; token: string; userId: string }> {
-    const login = `agent-${randomUUID().slice(0, 8)}`;
-    const answer = await call(agent.base, 'POST', '/v1/users', { body: { login, password: PASSWORD } });
-    expect(answer.status, answer.text).to.equal(201);
-    return { login, token: answer.body.token, userId: answer.body.userId };
-  }
-
-  /** Another device of the same user, syncing with the server directly. */
-  async function device(login: string): Promise<SyncEngine> {
-    const client = await server.client();
-    const session = await client.login(login, PASSWORD);
-    return SyncEngine.open({ transport: grpcVaultTransport(client), store: new MemoryReplicaStore(), userId: session.userId, clientId: 'other-device' });
-  }
-
-  it('shows no plaintext of an encrypted vault before unlock or after lock, in answers or in its logs', async () => {
-    const agent = await startTestAgent(server.address);
-    try {
-      const user = await register(agent);
-      const phone = await device(user.login);
-      const id = await phone.create({ kind: 'login', name: 'Mail', fields: [{ name: 'user', value: 'ann@example.org', sensitive: false }, { name: 'password', value: PLAIN, sensitive: true }] });
-      await phone.enableEncryption(SECRET);
-
-      const locked = await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: user.token });
-      expect(locked.status, locked.text).to.equal(200);
-      expect(locked.text).to.not.contain(PLAIN);
-      expect(locked.body.record.fields).to.deep.equal([
-        { name: 'user', value: 'ann@example.org', sensitive: false, hidden: null },
-        { name: 'password', value: null, sensitive: true, hidden: 'locked' },
-      ]);
-      expect((await call(agent.base, 'GET', '/v1/status', { token: user.token })).body).to.include({ encrypted: true, unlocked: false });
-      expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}`, { token: user.token })).body.total).to.equal(0);
-      const sealedChange = await call(agent.base, 'PATCH', `/v1/records/${id}`, { token: user.token, body: { setFields: [{ name: 'pin', value: '4321', sensitive: true }] } });
-      expect(sealedChange.status).to.equal(423);
-      expect(sealedChange.body.kind).to.equal('locked');
-
-      const wrong = await call(agent.base, 'POST', '/v1/unlock', { token: user.token, body: { secret: 'not the word' } });
-      expect(wrong.status).to.equal(403);
-      expect(wrong.body.kind).to.equal('wrong-secret');
-      expect((await call(agent.base, 'POST', '/v1/unlock', { token: user.token, body: { secret: SECRET } })).status).to.equal(204);
-      const open = await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: user.token });
-      expect(open.body.record.fields[1].value).to.equal(PLAIN);
-      expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}`, { token: user.token })).body.total).to.equal(1);
-      const masked = await call(agent.base, 'GET', `/v1/records/${id}`, { token: user.token });
-      expect(masked.text).to.not.contain(PLAIN);
-
-      expect((await call(agent.base, 'POST', '/v1/lock', { token: user.token })).status).to.equal(204);
-      const relocked = await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: user.token });
-      expect(relocked.text).to.not.contain(PLAIN);
-      expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}`, { token: user.token })).body.total).to.equal(0);
-
-      const logs = await agent.logText();
-      expect(logs).to.contain('"route":"/v1/records/:id"');
-      for (const secret of [PLAIN, SECRET, PASSWORD, user.token, 'not the word']) expect(logs, secret).to.not.contain(secret);
-      expect(logs).to.not.contain('reveal=');
-      expect(logs).to.not.contain('?q=');
-    } finally {
-      await agent.close();
+    async function register(agent: TestAgent): Promise<{ login: string; token: string; userId: string }> {
+      const login = `agent-${randomUUID().slice(0, 8)}`;
+      const answer = await call(agent.base, 'POST', '/v1/users', { body: { login, password: PASSWORD } });
+      expect(answer.status, answer.text).to.equal(201);
+      return { login, token: answer.body.token, userId: answer.body.userId };
     }
-  });
 
-  it('locks an unlocked vault left idle, and keeps a replica beyond the cap only until it is needed again', async () => {
-    const agent = await startTestAgent(server.address, { idleLockMinutes: 0.01, maxUsers: 1 });
-    try {
-      const ann = await register(agent);
-      const phone = await device(ann.login);
-      const id = await phone.create({ kind: 'login', name: 'Mail', fields: [{ name: 'password', value: PLAIN, sensitive: true }] });
-      await phone.enableEncryption(SECRET);
-      expect((await call(agent.base, 'POST', '/v1/unlock', { token: ann.token, body: { secret: SECRET } })).status).to.equal(204);
-      expect((await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: ann.token })).text).to.contain(PLAIN);
-      // Any call counts as use, so the agent is left alone for longer than the idle time (600 ms).
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect((await call(agent.base, 'GET', '/v1/status', { token: ann.token })).body.unlocked).to.equal(false);
-      expect((await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: ann.token })).text).to.not.contain(PLAIN);
-
-      const bob = await register(agent);
-      const bobNote = await call(agent.base, 'POST', '/v1/records', { token: bob.token, body: { kind: 'note', name: 'Diary', fields: [] } });
-      expect(bobNote.status).to.equal(201);
-      expect(agent.agent.users.openCount).to.equal(1);
-      const again = await call(agent.base, 'GET', `/v1/records/${id}`, { token: ann.token });
-      expect(again.status, again.text).to.equal(200);
-      expect(again.body.record.name).to.equal('Mail');
-      expect(agent.agent.users.openCount).to.equal(1);
-      expect((await call(agent.base, 'GET', '/v1/records', { token: bob.token })).body.records.map((r: { name: string }) => r.name)).to.deep.equal(['Diary']);
-    } finally {
-      await agent.close();
+    /** Another device of the same user, syncing with the server directly. */
+    async function device(login: string): Promise<SyncEngine> {
+      const client = await server.client();
+      const session = await client.login(login, PASSWORD);
+      return SyncEngine.open({ transport: grpcVaultTransport(client), store: new MemoryReplicaStore(), userId: session.userId, clientId: 'other-device' });
     }
+
+    it('shows no plaintext of an encrypted vault before unlock or after lock, in answers or in its logs', async () => {
+      const agent = await startTestAgent(server.address);
+      try {
+        const user = await register(agent);
+        const phone = await device(user.login);
+        const id = await phone.create({ kind: 'login', name: 'Mail', fields: [{ name: 'user', value: 'ann@example.org', sensitive: false }, { name: 'password', value: PLAIN, sensitive: true }] });
+        await phone.enableEncryption(SECRET);
+
+        const locked = await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: user.token });
+        expect(locked.status, locked.text).to.equal(200);
+        expect(locked.text).to.not.contain(PLAIN);
+        expect(locked.body.record.fields).to.deep.equal([
+          { name: 'user', value: 'ann@example.org', sensitive: false, hidden: null },
+          { name: 'password', value: null, sensitive: true, hidden: 'locked' },
+        ]);
+        expect((await call(agent.base, 'GET', '/v1/status', { token: user.token })).body).to.include({ encrypted: true, unlocked: false });
+        expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}`, { token: user.token })).body.total).to.equal(0);
+        const sealedChange = await call(agent.base, 'PATCH', `/v1/records/${id}`, { token: user.token, body: { setFields: [{ name: 'pin', value: '4321', sensitive: true }] } });
+        expect(sealedChange.status).to.equal(423);
+        expect(sealedChange.body.kind).to.equal('locked');
+
+        const wrong = await call(agent.base, 'POST', '/v1/unlock', { token: user.token, body: { secret: 'not the word' } });
+        expect(wrong.status).to.equal(403);
+        expect(wrong.body.kind).to.equal('wrong-secret');
+        expect((await call(agent.base, 'POST', '/v1/unlock', { token: user.token, body: { secret: SECRET } })).status).to.equal(204);
+        const open = await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: user.token });
+        expect(open.body.record.fields[1].value).to.equal(PLAIN);
+        expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}`, { token: user.token })).body.total).to.equal(1);
+        const masked = await call(agent.base, 'GET', `/v1/records/${id}`, { token: user.token });
+        expect(masked.text).to.not.contain(PLAIN);
+
+        expect((await call(agent.base, 'POST', '/v1/lock', { token: user.token })).status).to.equal(204);
+        const relocked = await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: user.token });
+        expect(relocked.text).to.not.contain(PLAIN);
+        expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}`, { token: user.token })).body.total).to.equal(0);
+
+        const logs = await agent.logText();
+        expect(logs).to.contain('"route":"/v1/records/:id"');
+        for (const secret of [PLAIN, SECRET, PASSWORD, user.token, 'not the word']) expect(logs, secret).to.not.contain(secret);
+        expect(logs).to.not.contain('reveal=');
+        expect(logs).to.not.contain('?q=');
+      } finally {
+        await agent.close();
+      }
+    });
+
+    it('locks an unlocked vault left idle, and keeps a replica beyond the cap only until it is needed again', async () => {
+      const agent = await startTestAgent(server.address, { idleLockMinutes: 0.01, maxUsers: 1 });
+      try {
+        const ann = await register(agent);
+        const phone = await device(ann.login);
+        const id = await phone.create({ kind: 'login', name: 'Mail', fields: [{ name: 'password', value: PLAIN, sensitive: true }] });
+        await phone.enableEncryption(SECRET);
+        expect((await call(agent.base, 'POST', '/v1/unlock', { token: ann.token, body: { secret: SECRET } })).status).to.equal(204);
+        expect((await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: ann.token })).text).to.contain(PLAIN);
+        // Any call counts as use, so the agent is left alone for longer than the idle time (600 ms).
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect((await call(agent.base, 'GET', '/v1/status', { token: ann.token })).body.unlocked).to.equal(false);
+        expect((await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: ann.token })).text).to.not.contain(PLAIN);
+
+        const bob = await register(agent);
+        const bobNote = await call(agent.base, 'POST', '/v1/records', { token: bob.token, body: { kind: 'note', name: 'Diary', fields: [] } });
+        expect(bobNote.status).to.equal(201);
+        expect(agent.agent.users.openCount).to.equal(1);
+        const again = await call(agent.base, 'GET', `/v1/records/${id}`, { token: ann.token });
+        expect(again.status, again.text).to.equal(200);
+        expect(again.body.record.name).to.equal('Mail');
+        expect(agent.agent.users.openCount).to.equal(1);
+        expect((await call(agent.base, 'GET', '/v1/records', { token: bob.token })).body.records.map((r: { name: string }) => r.name)).to.deep.equal(['Diary']);
+      } finally {
+        await agent.close();
+      }
+    });
+
+    it('tells an event stream within a second of a change made on another device (the server pokes it: polling is a minute away)', async () => {
+      const agent = await startTestAgent(server.address, {}, { refreshMs: 60_000 });
+      try {
+        const user = await register(agent);
+        const stream = openEvents(agent.base, user.token);
+        await stream.ready;
+        const phone = await device(user.login);
+        const started = Date.now();
+        const id = await phone.create({ kind: 'note', name: 'From the phone', fields: [] });
+        await phone.sync();
+        const change = await until('the change event', async () => stream.events.find((e) => e.event === 'changed' && (e.data.all || e.data.changed.includes(id))), 3_000);
+        expect(Date.now() - started).to.be.below(1_000);
+        expect(change.data.version).to.be.greaterThan(0);
+        const list = await call(agent.base, 'GET', '/v1/records', { token: user.token });
+        expect(list.body.records.map((r: { id: string }) => r.id)).to.contain(id);
+        // Once the replica holds the vault, an event names the records that changed.
+        const second = await phone.create({ kind: 'note', name: 'Later', fields: [] });
+        const secondStarted = Date.now();
+        await phone.sync();
+        const named = await until('the second change event', async () => stream.events.find((e) => e.event === 'changed' && e.data.changed.includes(second)), 3_000);
+        expect(named.data.all).to.equal(false);
+        expect(Date.now() - secondStarted).to.be.below(1_000);
+        // The stream ends with the user's last caller.
+        expect((await call(agent.base, 'DELETE', '/v1/sessions/current', { token: user.token })).status).to.equal(204);
+        stream.close();
+      } finally {
+        await agent.close();
+      }
+    });
+
+    it('takes a picture as a stream, lists it, hands back its bytes, and refuses what is not a picture or not the caller\'s', async () => {
+      const agent = await startTestAgent(server.address);
+      try {
+        const ann = await register(agent);
+        const bob = await register(agent);
+        const record = (await call(agent.base, 'POST', '/v1/records', { token: ann.token, body: { kind: 'note', name: 'Passport', fields: [] } })).body.record;
+        const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#39c' } }).png().toBuffer();
+        const uploaded = await send(agent.base, 'POST', `/v1/records/${record.id}/images?name=scan.png`, ann.token, png, 'image/png');
+        expect(uploaded.status, uploaded.text).to.equal(201);
+        const image = uploaded.body.image;
+        expect(image).to.include({ recordId: record.id, fileName: 'scan.png', type: 'image/png', size: png.length, width: 64, height: 48, encrypted: false });
+        const listed = await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: ann.token });
+        expect(listed.body.images.map((i: { id: string }) => i.id)).to.deep.equal([image.id]);
+        const original = await fetchBytes(agent.base, `/v1/images/${image.id}/original`, ann.token);
+        expect(original.status).to.equal(200);
+        expect(original.type).to.equal('image/png');
+        expect(Buffer.compare(original.bytes, png)).to.equal(0);
+
+        // Bob knows the ids: nothing of Ann's reaches him.
+        expect((await fetchBytes(agent.base, `/v1/images/${image.id}/original`, bob.token)).status).to.equal(404);
+        expect((await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: bob.token })).status).to.equal(404);
+        expect((await send(agent.base, 'POST', `/v1/records/${record.id}/images?name=x.png`, bob.token, png, 'image/png')).status).to.equal(404);
+        expect((await call(agent.base, 'DELETE', `/v1/images/${image.id}`, { token: bob.token })).status).to.equal(404);
+
+        const notAPicture = await send(agent.base, 'POST', `/v1/records/${record.id}/images?name=notes.png`, ann.token, Buffer.from('just some text, not a picture'), 'image/png');
+        expect(notAPicture.status).to.be.oneOf([400, 415]);
+        expect(notAPicture.headers['content-type']).to.match(/^application\/problem\+json/);
+        const noName = await send(agent.base, 'POST', `/v1/records/${record.id}/images`, ann.token, png, 'image/png');
+        expect(noName.status).to.equal(400);
+        expect(noName.body.detail).to.match(/name/);
+        expect((await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: ann.token })).body.images).to.have.length(1);
+
+        expect((await call(agent.base, 'DELETE', `/v1/images/${image.id}`, { token: ann.token })).status).to.equal(204);
+        expect((await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: ann.token })).body.images).to.deep.equal([]);
+      } finally {
+        await agent.close();
+      }
+    });
+
+    it('publishes an OpenAPI 3.1 document that validates and names every route', async () => {
+      const agent = await startTestAgent(server.address);
+      try {
+        const answer = await call(agent.base, 'GET', '/v1/openapi.json');
+        expect(answer.status).to.equal(200);
+        expect(answer.body.openapi).to.match(/^3\.1\./);
+        const result = await new Validator().validate(answer.body);
+        expect(result.valid, JSON.stringify(result.errors)).to.equal(true);
+        const documented = Object.entries(answer.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+        const routes: string[] = [];
+        for (const route of agent.agent.routes) if (route.url !== '/v1/openapi.json' && route.method !== 'HEAD') routes.push(`${route.method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+        expect([...documented].sort()).to.deep.equal([...routes].sort());
+      } finally {
+        await agent.close();
+      }
+    });
   });
-
-  it('tells an event stream within a second of a change made on another device (the server pokes it: polling is a minute away)', async () => {
-    const agent = await startTestAgent(server.address, {}, { refreshMs: 60_000 });
-    try {
-      const user = await register(agent);
-      const stream = openEvents(agent.base, user.token);
-      await stream.ready;
-      const phone = await device(user.login);
-      const started = Date.now();
-      const id = await phone.create({ kind: 'note', name: 'From the phone', fields: [] });
-      await phone.sync();
-      const change = await until('the change event', async () => stream.events.find((e) => e.event === 'changed' && (e.data.all || e.data.changed.includes(id))), 3_000);
-      expect(Date.now() - started).to.be.below(1_000);
-      expect(change.data.version).to.be.greaterThan(0);
-      const list = await call(agent.base, 'GET', '/v1/records', { token: user.token });
-      expect(list.body.records.map((r: { id: string }) => r.id)).to.contain(id);
-      // Once the replica holds the vault, an event names the records that changed.
-      const second = await phone.create({ kind: 'note', name: 'Later', fields: [] });
-      const secondStarted = Date.now();
-      await phone.sync();
-      const named = await until('the second change event', async () => stream.events.find((e) => e.event === 'changed' && e.data.changed.includes(second)), 3_000);
-      expect(named.data.all).to.equal(false);
-      expect(Date.now() - secondStarted).to.be.below(1_000);
-      // The stream ends with the user's last caller.
-      expect((await call(agent.base, 'DELETE', '/v1/sessions/current', { token: user.token })).status).to.equal(204);
-      stream.close();
-    } finally {
-      await agent.close();
-    }
-  });
-
-  it('takes a picture as a stream, lists it, hands back its bytes, and refuses what is not a picture or not the caller\'s', async () => {
-    const agent = await startTestAgent(server.address);
-    try {
-      const ann = await register(agent);
-      const bob = await register(agent);
-      const record = (await call(agent.base, 'POST', '/v1/records', { token: ann.token, body: { kind: 'note', name: 'Passport', fields: [] } })).body.record;
-      const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#39c' } }).png().toBuffer();
-      const uploaded = await send(agent.base, 'POST', `/v1/records/${record.id}/images?name=scan.png`, ann.token, png, 'image/png');
-      expect(uploaded.status, uploaded.text).to.equal(201);
-      const image = uploaded.body.image;
-      expect(image).to.include({ recordId: record.id, fileName: 'scan.png', type: 'image/png', size: png.length, width: 64, height: 48, encrypted: false });
-      const listed = await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: ann.token });
-      expect(listed.body.images.map((i: { id: string }) => i.id)).to.deep.equal([image.id]);
-      const original = await fetchBytes(agent.base, `/v1/images/${image.id}/original`, ann.token);
-      expect(original.status).to.equal(200);
-      expect(original.type).to.equal('image/png');
-      expect(Buffer.compare(original.bytes, png)).to.equal(0);
-
-      // Bob knows the ids: nothing of Ann's reaches him.
-      expect((await fetchBytes(agent.base, `/v1/images/${image.id}/original`, bob.token)).status).to.equal(404);
-      expect((await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: bob.token })).status).to.equal(404);
-      expect((await send(agent.base, 'POST', `/v1/records/${record.id}/images?name=x.png`, bob.token, png, 'image/png')).status).to.equal(404);
-      expect((await call(agent.base, 'DELETE', `/v1/images/${image.id}`, { token: bob.token })).status).to.equal(404);
-
-      const notAPicture = await send(agent.base, 'POST', `/v1/records/${record.id}/images?name=notes.png`, ann.token, Buffer.from('just some text, not a picture'), 'image/png');
-      expect(notAPicture.status).to.be.oneOf([400, 415]);
-      expect(notAPicture.headers['content-type']).to.match(/^application\/problem\+json/);
-      const noName = await send(agent.base, 'POST', `/v1/records/${record.id}/images`, ann.token, png, 'image/png');
-      expect(noName.status).to.equal(400);
-      expect(noName.body.detail).to.match(/name/);
-      expect((await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: ann.token })).body.images).to.have.length(1);
-
-      expect((await call(agent.base, 'DELETE', `/v1/images/${image.id}`, { token: ann.token })).status).to.equal(204);
-      expect((await call(agent.base, 'GET', `/v1/records/${record.id}/images`, { token: ann.token })).body.images).to.deep.equal([]);
-    } finally {
-      await agent.close();
-    }
-  });
-
-  it('publishes an OpenAPI 3.1 document that validates and names every route', async () => {
-    const agent = await startTestAgent(server.address);
-    try {
-      const answer = await call(agent.base, 'GET', '/v1/openapi.json');
-      expect(answer.status).to.equal(200);
-      expect(answer.body.openapi).to.match(/^3\.1\./);
-      const result = await new Validator().validate(answer.body);
-      expect(result.valid, JSON.stringify(result.errors)).to.equal(true);
-      const documented = Object.entries(answer.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
-      const routes: string[] = [];
-      for (const route of agent.agent.routes) if (route.url !== '/v1/openapi.json' && route.method !== 'HEAD') routes.push(`${route.method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
-      expect([...documented].sort()).to.deep.equal([...routes].sort());
-    } finally {
-      await agent.close();
-    }
-  });
-});
 }
 
 describe('the HTTP agent when the server goes away (PGlite)', function () {
