@@ -95,7 +95,9 @@ export const agentBenchmark: Benchmark = {
     await writeFile(inputPath, JSON.stringify({ url: ready.agent, connections: CONNECTIONS, durationSeconds: LOAD_SECONDS, users, queries: SEED_WORDS.map((w) => w.slice(0, 4)) }), { mode: 0o600 });
     const load = await runLoad(inputPath);
     child.stdin!.write('rss\n');
-    const rssLoaded = (await messages.next((m) => 'rss' in m)).rss as number;
+    const loaded = await messages.next((m) => 'rss' in m);
+    const rssLoaded = loaded.rss as number;
+    ctx.progress(`  after the load: RSS ${((loaded.rss as number) / 1e6).toFixed(0)} MB, heap used ${((loaded.heapUsed as number) / 1e6).toFixed(0)} MB of ${((loaded.heapTotal as number) / 1e6).toFixed(0)} MB`);
     ctx.progress(`baseline: the bare route for ${BARE_SECONDS} s`);
     await writeFile(inputPath, JSON.stringify({ url: ready.bare, connections: CONNECTIONS, durationSeconds: BARE_SECONDS, path: '/bare' }));
     const bare = await runLoad(inputPath);

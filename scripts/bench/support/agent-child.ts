@@ -24,7 +24,8 @@ say({ ready: { agent: `http://${agent.address}`, bare: `http://127.0.0.1:${typeo
 createInterface({ input: process.stdin }).on('line', async (line) => {
   if (line === 'rss') {
     (globalThis as { gc?: () => void }).gc?.();
-    say({ rss: process.memoryUsage().rss, users: agent.users.size, open: agent.users.openCount });
+    const memory = process.memoryUsage();
+    say({ rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, users: agent.users.size, open: agent.users.openCount });
   } else if (line === 'stop') {
     await bare.close();
     await agent.stop();

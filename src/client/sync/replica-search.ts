@@ -33,6 +33,12 @@ export class ReplicaSearch {
   }
 
   search(query: string, options: { limit?: number } = {}): ReplicaSearchResult {
+    const result = this.find(query, options);
+    return { total: result.total, hits: result.hits.map((hit) => ({ ...hit, record: this.open(this.record(hit.id)!) })) };
+  }
+
+  /** The hits alone, nothing decrypted for them (a caller that shows names only). */
+  find(query: string, options: { limit?: number } = {}): { total: number; hits: SearchHit[] } {
     if (!this.index) this.index = SearchIndex.build(this.records().map((record) => this.searchable(record)));
     for (const id of this.stale) {
       const record = this.record(id);
@@ -40,8 +46,7 @@ export class ReplicaSearch {
       else this.index.remove(id);
     }
     this.stale.clear();
-    const result = this.index.search(query, options);
-    return { total: result.total, hits: result.hits.map((hit) => ({ ...hit, record: this.open(this.record(hit.id)!) })) };
+    return this.index.search(query, options);
   }
 
   /** A record with nothing sealed is read as it is: the first search of a fresh replica copies nothing it does not need to. */

@@ -11,6 +11,7 @@ import { CacheSetAside, LocalCache } from './local-cache.js';
 import { openRecord, sealFields, sealName, type OpenedRecord } from './record-crypto.js';
 import { Replica } from './replica.js';
 import { ReplicaImages } from './replica-images.js';
+import type { SearchHit } from '../search/index.js';
 import { ReplicaSearch, type ReplicaSearchResult } from './replica-search.js';
 import type { ReplicaStore, StoredReplica } from './replica-store.js';
 import { syncReplica, type SyncReport } from './sync-protocol.js';
@@ -156,6 +157,11 @@ export class SyncEngine {
    */
   search(query: string, options: { limit?: number } = {}): ReplicaSearchResult {
     return this.finder.search(query, options);
+  }
+
+  /** The same search, the hits' records left as they are (ids, how they matched). */
+  find(query: string, options: { limit?: number } = {}): { total: number; hits: SearchHit[] } {
+    return this.finder.find(query, options);
   }
 
   /** Lets go of the search index (an idle replica in a process holding many); the next search builds it again. */

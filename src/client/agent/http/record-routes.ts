@@ -61,11 +61,11 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const open = (record: VaultRecord) => vault.open(record);
     if (q !== undefined && q.trim() !== '') {
       if (cursor !== undefined) throw new KeeperFailure('invalid', 'a search is not paged: give a limit instead of a cursor');
-      const result = await handle.exclusive(async (v) => v.search(q, { limit: kind ? undefined : limit }));
-      const hits = result.hits.filter((hit) => !kind || hit.record.kind === kind).slice(0, limit);
+      const result = await handle.exclusive(async (v) => v.find(q, kind ? {} : { limit }));
+      const ofKind = kind ? result.hits.filter((hit) => vault.record(hit.id)?.kind === kind) : result.hits;
       return {
-        hits: hits.map((hit) => ({ record: summaryOf(vault.record(hit.id)!, open), matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) })),
-        total: kind ? result.hits.filter((hit) => hit.record.kind === kind).length : result.total,
+        hits: ofKind.slice(0, limit).map((hit) => ({ record: summaryOf(vault.record(hit.id)!, open), matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) })),
+        total: kind ? ofKind.length : result.total,
         sync: syncViewOf(user, handle),
       };
     }
