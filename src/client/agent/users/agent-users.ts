@@ -6,7 +6,6 @@ import { KeeperClient } from '../../keeper-client.js';
 import { failureOf, KeeperFailure } from '../../core/failures.js';
 import { VaultHandle, type SyncOutcome } from '../../core/vault-handle.js';
 import { MemoryTokenStore } from '../../token-store.js';
-import type { ReplicaStore } from '../../sync/replica-store.js';
 import { AgentTokens, type AgentTokenLifetimes } from './agent-tokens.js';
 
 const LOGINS_AT_ONCE = 8;
@@ -30,8 +29,6 @@ export interface AgentUsersOptions {
   maxOpen: number;
   /** How old the last sync may be before a request starts another in the background. */
   refreshMs: number;
-  /** The store for a user's replica; the file cache under `home` unless given (tests keep it in memory). */
-  storeFor?: ((userId: string) => ReplicaStore) | undefined;
   now?: () => number;
 }
 
@@ -103,7 +100,8 @@ export class AgentUser {
 
   /** Syncs now (one at a time per user: callers arriving meanwhile share the one under way). */
   async syncNow(): Promise<SyncOutcome> {
-    const handle = await this.vault();
+    // (A sync the server asked for is not the user's use: the idle clocks are left alone.)
+    const handle = this.handle ?? (await this.vault());
     this.syncing ??= this.runSync(handle).finally(() => (this.syncing = undefined));
     return this.syncing;
   }
@@ -118,7 +116,8 @@ export class AgentUser {
 
   /**
    * A caller wants to hear of changes as they happen (an event stream): while anyone follows, the
-   * replica is kept current by syncing every refresh interval. Returns the way to stop following.
+   * replica is kept current by the server's pokes, or by a sync every refresh interval while its
+   * Watch is not heard. Returns the way to stop following.
    */
   follow(): () => void {
     this.followers++;
@@ -191,14 +190,12 @@ export class AgentUser {
 
   private async openHandle(): Promise<VaultHandle> {
     await this.room(this);
-    const store = this.options.storeFor?.(this.userId);
     const handle = await VaultHandle.open({
       client: this.client,
       server: this.options.channel.server,
       home: this.options.home,
       userId: this.userId,
       clientId: this.options.clientId,
-      store,
     });
     this.handle = handle;
     await this.runSync(handle);
