@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { OutageLog } from '../../lib/outage-log.js';
+import { WakeablePause } from '../../lib/wakeable-pause.js';
 
 export interface PgListenerOptions {
   url: string;
@@ -40,7 +41,7 @@ export class PgListener {
   private loop: Promise<void> | undefined;
   private listeningNow = false;
   private readonly waitingForListen: Array<() => void> = [];
-  private wakeFromPause: (() => void) | undefined;
+  private readonly pauses = new WakeablePause();
   private readonly whenClosed: Promise<'closed'>;
   private signalClosed!: () => void;
   private readonly outage: OutageLog | undefined;
@@ -68,7 +69,7 @@ export class PgListener {
   async close(): Promise<void> {
     this.closed = true;
     this.signalClosed();
-    this.wakeFromPause?.();
+    this.pauses.wake();
     for (const resolve of this.waitingForListen.splice(0)) resolve();
     await this.loop;
   }
@@ -97,7 +98,7 @@ export class PgListener {
         if (this.closed) break;
         failures += 1;
         this.outage?.failed(error);
-        await this.pause(backoff(failures, this.options.maxDelayMs ?? 5_000));
+        await this.pauses.wait(backoff(failures, this.options.maxDelayMs ?? 5_000));
         continue;
       }
       if (this.closed) {
@@ -118,7 +119,7 @@ export class PgListener {
       if (why === 'closed') break;
       this.outage?.failed(why);
       failures = Date.now() - since >= STABLE_AFTER_MS ? 1 : failures + 1;
-      await this.pause(backoff(failures, this.options.maxDelayMs ?? 5_000));
+      await this.pauses.wait(backoff(failures, this.options.maxDelayMs ?? 5_000));
     }
   }
 
@@ -160,17 +161,6 @@ export class PgListener {
         clearTimeout(hung);
       },
     };
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeFromPause = done;
-    });
   }
 }
 

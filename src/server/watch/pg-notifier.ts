@@ -3,6 +3,7 @@ import type { SqlExecutor } from '../sql/database.js';
 import { isTransientDatabaseError } from '../sql/transient-errors.js';
 import { PgListener, type PgListenerOptions } from './pg-listener.js';
 import type { VersionChange, VersionNotifier, VersionSubscriber } from './port.js';
+import { WakeablePause } from '../../lib/wakeable-pause.js';
 
 /** The channel every Keeper server on a database publishes and listens on (channels span the database, not a schema). */
 export const VERSION_CHANNEL = 'keeper_user_version';
@@ -30,7 +31,7 @@ export class PgVersionNotifier implements VersionNotifier {
   private sending: Promise<void> | undefined;
   private listener: PgListener | undefined;
   private closed = false;
-  private wakeFromPause: (() => void) | undefined;
+  private readonly pauses = new WakeablePause();
   private readonly channel: string;
 
   constructor(private readonly options: PgVersionNotifierOptions) {
@@ -73,7 +74,7 @@ export class PgVersionNotifier implements VersionNotifier {
   /** Sends what is still unsent (one try), then stops listening. */
   async close(): Promise<void> {
     this.closed = true;
-    this.wakeFromPause?.();
+    this.pauses.wake();
     await this.sending;
     if (this.unsent.size > 0) await this.sendUnsent();
     this.subscribers.clear();
@@ -123,20 +124,9 @@ export class PgVersionNotifier implements VersionNotifier {
         // The database's own outage log tells of the fault. Other servers' listeners have likely
         // lost the database too, and look again at every watched user once they have it back.
         failures += 1;
-        await this.pause(Math.min(MAX_RETRY_DELAY_MS, 100 * 2 ** Math.min(failures - 1, 20)));
+        await this.pauses.wait(Math.min(MAX_RETRY_DELAY_MS, 100 * 2 ** Math.min(failures - 1, 20)));
       }
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeFromPause = done;
-    });
   }
 }
 
