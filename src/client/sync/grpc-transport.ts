@@ -14,14 +14,11 @@ export interface VaultCalls {
   list(): Promise<ListResponse>;
   pull(sinceVersion: number, onBatch: (batch: PullResponse) => void): Promise<void>;
   push(request: PushRequest): Promise<PushResponse>;
-  watch?(onVersion: (version: { version: number; lastModifiedAt: number }) => void, options?: { sinceVersion?: number; onError?: (error: unknown) => void }): { close(): void };
 }
 
 /** The vault transport over a Keeper server's gRPC vault service, through the one wire codec. */
 export function grpcVaultTransport(calls: VaultCalls): VaultTransport {
-  const watch = calls.watch?.bind(calls);
   return {
-    ...(watch ? { watch: (onVersion, options) => watch((version) => onVersion({ version: version.version, lastModifiedAt: version.lastModifiedAt }), options) } : {}),
     async status() {
       const status = await calls.status();
       return { version: status.version, lastModifiedAt: status.lastModifiedAt };

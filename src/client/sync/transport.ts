@@ -35,10 +35,4 @@ export interface VaultTransport {
   pull(sinceVersion: number, onEvents: (events: VaultEvent[]) => void): Promise<void>;
   /** Safe to repeat: the commands' mutation ids make a repeated push land once. */
   push(batch: PushBatch): Promise<PushOutcome>;
-  /**
-   * The version now, then each time it moves, until closed: when to pull, without polling. The
-   * transport keeps it going through lost connections; `onError` hears why it stopped for good.
-   * Optional: a transport without it is polled with status().
-   */
-  watch?(onVersion: (version: { version: number; lastModifiedAt: number }) => void, options?: { sinceVersion?: number; onError?: (error: unknown) => void }): { close(): void };
 }
