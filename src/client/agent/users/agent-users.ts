@@ -198,8 +198,11 @@ export class AgentUser {
       clientId: this.options.clientId,
     });
     this.handle = handle;
-    await this.runSync(handle);
+    // Watching first: a first sync that fails still leaves the replica told when to try again.
     this.startWatching(handle);
+    // (A poke arriving meanwhile shares this sync instead of starting another.)
+    this.syncing = this.runSync(handle).finally(() => (this.syncing = undefined));
+    await this.syncing;
     return handle;
   }
 
