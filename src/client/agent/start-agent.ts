@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../../config/agent-config.js';
 import { readSettingFile } from '../../config/env.js';
 import { AttemptLimiter } from '../../lib/attempt-limiter.js';
-import { AgentUsers } from './users/agent-users.js';
+import { HeldUsers } from '../users/held-users.js';
 import { buildAgentApp } from './http/app.js';
 import type { AgentApp, AgentLimits } from './http/context.js';
 
@@ -14,7 +14,7 @@ export interface RunningAgent {
   app: AgentApp;
   /** Every route served (for the OpenAPI check). */
   routes: ReadonlyArray<{ method: string; url: string }>;
-  users: AgentUsers;
+  users: HeldUsers;
   stop(): Promise<void>;
 }
 
@@ -22,7 +22,7 @@ const MINUTE = 60_000;
 
 /** The agent's composition root: users over the configured server, the HTTP API over them, listening. */
 export async function startAgent(config: AgentConfig, logger: Logger, overrides: { refreshMs?: number; clientId?: string } = {}): Promise<RunningAgent> {
-  const users = new AgentUsers({
+  const users = new HeldUsers({
     channel: { server: config.server, tls: config.tls, tlsCa: config.tlsCa },
     home: join(config.home, 'agent'),
     timeoutMs: config.timeoutMs,

@@ -2,13 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AttemptLimiter } from '../../../lib/attempt-limiter.js';
 import { KeeperFailure } from '../../core/failures.js';
-import type { AgentUsers, Caller } from '../users/agent-users.js';
+import type { HeldUsers, Caller } from '../../users/held-users.js';
 
 export type AgentApp = FastifyInstance<import('node:http').Server, import('node:http').IncomingMessage, import('node:http').ServerResponse, import('fastify').FastifyBaseLogger, ZodTypeProvider>;
 
 /** What every route needs: the users and the limits on guessing. */
 export interface AgentContext {
-  users: AgentUsers;
+  users: HeldUsers;
   server: string;
   limits: AgentLimits;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { KeeperFailure } from '../../core/failures.js';
 import type { VaultHandle } from '../../core/vault-handle.js';
-import type { AgentUser } from '../users/agent-users.js';
+import type { HeldUser } from '../../users/held-users.js';
 import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, recordAnswer, recordListAnswer, recordParams, restoreBody, revealQuery, searchAnswer } from './schemas.js';
 import { summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
@@ -46,7 +46,7 @@ function liveRecord(handle: VaultHandle, id: string): VaultRecord {
 }
 
 /** Pushes an edit now when the server is reachable; otherwise it waits in the replica and the answer says stale. */
-async function pushEdit(user: AgentUser): Promise<void> {
+async function pushEdit(user: HeldUser): Promise<void> {
   await user.syncNow();
 }
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
-import type { AgentUser } from '../users/agent-users.js';
+import type { HeldUser } from '../../users/held-users.js';
 import type { VaultHandle } from '../../core/vault-handle.js';
 import type { VaultRecord } from '../../../domain/record.js';
 import { isSealed } from '../../crypto/index.js';
@@ -53,7 +53,7 @@ export function summaryOf(record: VaultRecord, open: (record: VaultRecord) => Op
   return summary;
 }
 
-export function syncViewOf(user: AgentUser, handle: VaultHandle): z.output<typeof syncView> {
+export function syncViewOf(user: HeldUser, handle: VaultHandle): z.output<typeof syncView> {
   return {
     version: handle.vault.version,
     pending: handle.vault.pendingCount,

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { Gate } from '../../../lib/gate.js';
-import { PriorityGate } from '../../../lib/priority-gate.js';
-import type { ChannelOptions } from '../../grpc-channel.js';
-import { KeeperClient } from '../../keeper-client.js';
-import { failureOf, KeeperFailure } from '../../core/failures.js';
-import { VaultHandle, type SyncOutcome } from '../../core/vault-handle.js';
-import { MemoryTokenStore } from '../../token-store.js';
-import { AgentTokens, type AgentTokenLifetimes } from './agent-tokens.js';
+import { Gate } from '../../lib/gate.js';
+import { PriorityGate } from '../../lib/priority-gate.js';
+import type { ChannelOptions } from '../grpc-channel.js';
+import { KeeperClient } from '../keeper-client.js';
+import { failureOf, KeeperFailure } from '../core/failures.js';
+import { VaultHandle, type SyncOutcome } from '../core/vault-handle.js';
+import { MemoryTokenStore } from '../token-store.js';
+import { AccessTokens, type AccessTokenLifetimes } from './access-tokens.js';
 
 const LOGINS_AT_ONCE = 8;
 const CALLS_AT_ONCE = 32;
@@ -15,14 +15,14 @@ const SWEEP_MS = 30_000;
 /** A user this long without a request keeps no search index (it is built again on the next search). */
 const SEARCH_IDLE_MS = 60_000;
 
-export interface AgentUsersOptions {
+export interface HeldUsersOptions {
   channel: ChannelOptions;
   /** Where evicted replicas are kept between uses (encrypted when the vault is). */
   home: string;
   timeoutMs: number;
-  /** Names this agent in each user's server session list. */
+  /** Names this process (agent, bot) in each user's server session list. */
   clientId: string;
-  tokens: AgentTokenLifetimes;
+  tokens: AccessTokenLifetimes;
   /** An unlocked vault unused this long locks itself. */
   idleLockMs: number;
   /** Replicas held open at most; beyond, the least recently used one is closed (kept in its store, locked). */
@@ -34,7 +34,7 @@ export interface AgentUsersOptions {
 
 /** What a caller's request is for: one user, seen through one of that user's tokens. */
 export interface Caller {
-  user: AgentUser;
+  user: HeldUser;
   token: string;
 }
 
@@ -47,11 +47,11 @@ export interface SyncState {
 }
 
 /**
- * One logged-in user in the agent: the gRPC client with the user's server tokens (in memory),
+ * One logged-in user of a process serving many (the agent, the bot): the gRPC client with the user's server tokens (in memory),
  * and the replica, opened on first use and closed again when it idles out of the map's room.
  * Changes are announced on `events` ('changed') for the user's event streams.
  */
-export class AgentUser {
+export class HeldUser {
   readonly events = new EventEmitter();
   private handle: VaultHandle | undefined;
   private opening: Promise<VaultHandle> | undefined;
@@ -70,11 +70,11 @@ export class AgentUser {
     readonly userId: string,
     readonly login: string,
     readonly client: KeeperClient,
-    private readonly options: AgentUsersOptions,
+    private readonly options: HeldUsersOptions,
     private readonly now: () => number,
     /** Makes room among the open replicas before this one opens. */
-    private readonly room: (user: AgentUser) => Promise<void>,
-    /** The agent's calls to the server, data before image transfers. */
+    private readonly room: (user: HeldUser) => Promise<void>,
+    /** The process's calls to the server, data before image transfers. */
     private readonly calls: PriorityGate,
   ) {
     this.lastUsedAt = now();
@@ -253,26 +253,26 @@ export class AgentUser {
 }
 
 /**
- * Every user logged in through the agent, and the agent tokens that stand for them: several
+ * Every user logged in through one process (the agent, the bot), and the access tokens that stand for them: several
  * callers may share a user; the user's server session ends with its last caller.
  */
-export class AgentUsers {
-  private readonly users = new Map<string, AgentUser>();
-  readonly tokens: AgentTokens;
+export class HeldUsers {
+  private readonly users = new Map<string, HeldUser>();
+  readonly tokens: AccessTokens;
   private readonly now: () => number;
   private sweeper: NodeJS.Timeout;
   /**
    * The server counts attempts in flight from one address as possible guesses, and every login
-   * through the agent comes from its address: logins reach the server a few at a time (bcrypt
+   * through this process comes from its address: logins reach the server a few at a time (bcrypt
    * keeps the server's cores busy anyway), the rest wait here.
    */
   private readonly logins = new Gate(LOGINS_AT_ONCE);
-  /** Every call the agent makes to the server for its users' data and pictures. */
+  /** Every call this process makes to the server for its users' data and pictures. */
   private readonly calls = new PriorityGate(CALLS_AT_ONCE, TRANSFERS_AT_ONCE);
 
-  constructor(private readonly options: AgentUsersOptions) {
+  constructor(private readonly options: HeldUsersOptions) {
     this.now = options.now ?? Date.now;
-    this.tokens = new AgentTokens(options.tokens, this.now);
+    this.tokens = new AccessTokens(options.tokens, this.now);
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -287,12 +287,12 @@ export class AgentUsers {
     return open;
   }
 
-  /** Logs in over gRPC and hands out a new agent token for the user. */
-  login(login: string, password: string): Promise<{ user: AgentUser; token: string; expiresAt: number }> {
+  /** Logs in over gRPC and hands out a new access token for the user. */
+  login(login: string, password: string): Promise<{ user: HeldUser; token: string; expiresAt: number }> {
     return this.enter(login, (client) => client.login(login, password));
   }
 
-  register(login: string, password: string): Promise<{ user: AgentUser; token: string; expiresAt: number }> {
+  register(login: string, password: string): Promise<{ user: HeldUser; token: string; expiresAt: number }> {
     return this.enter(login, (client) => client.register(login, password));
   }
 
@@ -317,7 +317,7 @@ export class AgentUsers {
   }
 
   /** Room for one more open replica: the least recently used open one beyond the cap is closed. */
-  async makeRoom(keep: AgentUser): Promise<void> {
+  async makeRoom(keep: HeldUser): Promise<void> {
     const open = [...this.users.values()].filter((user) => user.isOpen && !user.isFollowed && user !== keep);
     const excess = open.length + 1 - this.options.maxOpen;
     if (excess <= 0) return;
@@ -340,14 +340,14 @@ export class AgentUsers {
       await client.logout().catch(() => undefined);
       client.close();
     } else {
-      user = new AgentUser(session.userId, session.login, client, this.options, this.now, (opening) => this.makeRoom(opening), this.calls);
+      user = new HeldUser(session.userId, session.login, client, this.options, this.now, (opening) => this.makeRoom(opening), this.calls);
       this.users.set(session.userId, user);
     }
     const { token, expiresAt } = this.tokens.issue(user.userId);
     return { user, token, expiresAt };
   }
 
-  private async drop(user: AgentUser): Promise<void> {
+  private async drop(user: HeldUser): Promise<void> {
     this.users.delete(user.userId);
     user.stopFollowing();
     this.tokens.revokeUser(user.userId);

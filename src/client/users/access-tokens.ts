@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-/** What an agent token stands for while it lives. */
-export interface AgentGrant {
+/** What an access token stands for while it lives. */
+export interface AccessGrant {
   userId: string;
   issuedAt: number;
   lastUsedAt: number;
 }
 
-export interface AgentTokenLifetimes {
+export interface AccessTokenLifetimes {
   /** A token unused this long ends. */
   idleMs: number;
   /** A token ends this long after it was issued, used or not. */
@@ -22,15 +22,15 @@ function digest(token: string): string {
 }
 
 /**
- * The agent's bearer tokens: 256 random bits each, kept only as their SHA-256 (a dump of the
- * agent's memory does not hand out working tokens), with an idle and an absolute lifetime, and
+ * Access tokens (the agent's bearer tokens, the bot's chat links): 256 random bits each, kept only as their SHA-256 (a dump of the
+ * process's memory does not hand out working tokens), with an idle and an absolute lifetime, and
  * revocable one by one or all of a user's at once.
  */
-export class AgentTokens {
-  private readonly grants = new Map<string, AgentGrant>();
+export class AccessTokens {
+  private readonly grants = new Map<string, AccessGrant>();
 
   constructor(
-    private readonly lifetimes: AgentTokenLifetimes,
+    private readonly lifetimes: AccessTokenLifetimes,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -42,7 +42,7 @@ export class AgentTokens {
   }
 
   /** The grant of a live token (its idle clock restarted), or undefined for an unknown or ended one. */
-  use(token: string): AgentGrant | undefined {
+  use(token: string): AccessGrant | undefined {
     if (!token.startsWith(PREFIX) || token.length > 100) return undefined;
     const key = digest(token);
     const grant = this.grants.get(key);
@@ -56,7 +56,7 @@ export class AgentTokens {
     return grant;
   }
 
-  revoke(token: string): AgentGrant | undefined {
+  revoke(token: string): AccessGrant | undefined {
     const key = digest(token);
     const grant = this.grants.get(key);
     this.grants.delete(key);
@@ -94,7 +94,7 @@ export class AgentTokens {
     return [...touched].filter((userId) => this.countOf(userId) === 0);
   }
 
-  private ended(grant: AgentGrant, at: number): boolean {
+  private ended(grant: AccessGrant, at: number): boolean {
     return at - grant.lastUsedAt >= this.lifetimes.idleMs || at - grant.issuedAt >= this.lifetimes.absoluteMs;
   }
 }
