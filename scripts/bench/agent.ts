@@ -28,6 +28,7 @@ interface LoadOutcome {
   errors: number;
   timeouts: number;
   non2xx: number;
+  bytesPerSecond: number;
 }
 
 /**
@@ -48,7 +49,7 @@ export const agentBenchmark: Benchmark = {
     const dir = await mkdtemp(join(tmpdir(), 'keeper-bench-agent-'));
     ctx.defer(() => rm(dir, { recursive: true, force: true }));
 
-    const child = spawn(process.execPath, [...(process.env.KEEPER_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.KEEPER_BENCH_PROFILE] : []), '--import', 'tsx', '--expose-gc', join(import.meta.dirname, 'support', 'agent-child.ts'), server.address], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', join(import.meta.dirname, 'support', 'agent-child.ts'), server.address], { stdio: ['pipe', 'pipe', 'inherit'] });
     ctx.defer(() => stopChild(child));
     const messages = lines(child);
     const ready = (await messages.next((m) => 'ready' in m)).ready as { agent: string; bare: string; rssBefore: number };
@@ -88,19 +89,31 @@ export const agentBenchmark: Benchmark = {
       if ((i + 8) % 200 < 8) ctx.progress(`  ${Math.min(i + 8, allTokens.length)} replicas open`);
     }
     child.stdin!.write('rss\n');
-    const rssOpen = (await messages.next((m) => 'rss' in m)).rss as number;
+    const opened = await messages.next((m) => 'rss' in m);
+    const rssOpen = opened.rss as number;
 
     const inputPath = join(dir, 'load.json');
     ctx.progress(`load: ${CONNECTIONS} connections for ${LOAD_SECONDS} s`);
     await writeFile(inputPath, JSON.stringify({ url: ready.agent, connections: CONNECTIONS, durationSeconds: LOAD_SECONDS, users, queries: SEED_WORDS.map((w) => w.slice(0, 4)) }), { mode: 0o600 });
+    child.stdin!.write('load\n');
     const load = await runLoad(inputPath);
+    child.stdin!.write('loaded\n');
     child.stdin!.write('rss\n');
     const loaded = await messages.next((m) => 'rss' in m);
     const rssLoaded = loaded.rss as number;
+    const cpuPerRequest = ((loaded.cpuMicros as number) - (opened.cpuMicros as number)) / 1000 / load.total;
+    ctx.progress(`  the agent's CPU: ${cpuPerRequest.toFixed(3)} ms per request; ${(load.bytesPerSecond / load.requestsPerSecond / 1000).toFixed(1)} KB per answer`);
     ctx.progress(`  after the load: RSS ${((loaded.rss as number) / 1e6).toFixed(0)} MB, heap used ${((loaded.heapUsed as number) / 1e6).toFixed(0)} MB of ${((loaded.heapTotal as number) / 1e6).toFixed(0)} MB`);
     ctx.progress(`baseline: the bare route for ${BARE_SECONDS} s`);
     await writeFile(inputPath, JSON.stringify({ url: ready.bare, connections: CONNECTIONS, durationSeconds: BARE_SECONDS, path: '/bare' }));
     const bare = await runLoad(inputPath);
+    ctx.progress(`baseline: the bare route answering as much as a search, for ${BARE_SECONDS} s`);
+    await writeFile(inputPath, JSON.stringify({ url: ready.bare, connections: CONNECTIONS, durationSeconds: BARE_SECONDS, path: '/bare-search' }));
+    const bareSized = await runLoad(inputPath);
+    child.stdin!.write('rss\n');
+    const afterBare = await messages.next((m) => 'rss' in m);
+    const bareCpuPerRequest = ((afterBare.cpuMicros as number) - (loaded.cpuMicros as number)) / 1000 / (bare.total + bareSized.total);
+    ctx.progress(`  the bare routes' CPU: ${bareCpuPerRequest.toFixed(3)} ms per request`);
 
     const mb = (bytes: number) => bytes / 1_000_000;
     const ratio = load.requestsPerSecond / bare.requestsPerSecond;
@@ -114,6 +127,14 @@ export const agentBenchmark: Benchmark = {
         ratio: ratio.toFixed(2),
         target: `p99 <= ${TARGET_P99_MS} ms, 0 errors, ratio >= ${TARGET_RATIO}`,
         verdict: load.p99 <= TARGET_P99_MS && errors === 0 && ratio >= TARGET_RATIO ? 'PASS' : 'FAIL',
+      },
+      {
+        benchmark: `agent, the same load, against a bare route answering as much as a search`,
+        figure: `${count(Math.round(load.requestsPerSecond))} req/s; the agent's CPU ${cpuPerRequest.toFixed(3)} ms per request`,
+        baseline: `bare ${(bareSized.bytesPerSecond / bareSized.requestsPerSecond / 1000).toFixed(1)} KB route ${count(Math.round(bareSized.requestsPerSecond))} req/s`,
+        ratio: (load.requestsPerSecond / bareSized.requestsPerSecond).toFixed(2),
+        target: '-',
+        verdict: 'info',
       },
       {
         benchmark: `agent memory, ${count(USERS)} users x ${RECORDS} records`,

@@ -78,8 +78,20 @@ export class VaultState {
   }
 }
 
+/**
+ * States are never changed in place (evolve makes new ones), so each has one record view for as
+ * long as it lives: readers listing a vault again and again get the same objects, not copies,
+ * and can keep what they derive from them (a list entry, say) beside them.
+ */
+const recordOf = new WeakMap<RecordState, VaultRecord>();
+
 export function withoutTombstone(state: RecordState): VaultRecord {
-  const { deletedAt: _deletedAt, ...record } = state;
+  let record = recordOf.get(state);
+  if (!record) {
+    const { deletedAt: _deletedAt, ...rest } = state;
+    record = rest;
+    recordOf.set(state, record);
+  }
   return record;
 }
 

@@ -3,6 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import Fastify from 'fastify';
 import { loadAgentConfig } from '../../../src/config/agent-config.js';
@@ -17,15 +19,32 @@ const agent = await startAgent(loadAgentConfig({ listen: '127.0.0.1:0', server, 
 const bare = Fastify({ logger: false });
 // The same shape of answer as a small agent read: a JSON object, serialized by the framework.
 bare.get('/bare', async () => ({ record: { id: '00000000-0000-4000-8000-000000000000', name: 'bare', fields: [] }, sync: { stale: false } }));
+// And the same route answering as much as a search does (twenty summaries): the floor for the bytes.
+const summary = (i: number) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, kind: 'login', name: `bare record ${i}`, fieldNames: ['user', 'password', 'url', 'notes', 'pin', 'email', 'phone', 'tag'], createdAt: new Date(0).toISOString(), updatedAt: new Date(0).toISOString(), version: 42, sealed: true });
+const searchShaped = { hits: Array.from({ length: 20 }, (_, i) => ({ record: summary(i), matched: 'name' })), total: 20, sync: { version: 4200, pending: 0, stale: false, lastSyncAt: new Date(0).toISOString(), problem: null } };
+bare.get('/bare-search', async () => searchShaped);
 await bare.listen({ host: '127.0.0.1', port: 0 });
 const bareAddress = bare.server.address();
 say({ ready: { agent: `http://${agent.address}`, bare: `http://127.0.0.1:${typeof bareAddress === 'object' && bareAddress ? bareAddress.port : 0}`, rssBefore } });
+
+// A CPU profile of the load alone (KEEPER_BENCH_PROFILE names its directory), not of the set-up.
+const profileDir = process.env.KEEPER_BENCH_PROFILE;
+const inspector = profileDir ? new Session() : undefined;
 
 createInterface({ input: process.stdin }).on('line', async (line) => {
   if (line === 'rss') {
     (globalThis as { gc?: () => void }).gc?.();
     const memory = process.memoryUsage();
-    say({ rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, users: agent.users.size, open: agent.users.openCount });
+    const cpu = process.cpuUsage();
+    say({ rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, users: agent.users.size, open: agent.users.openCount, cpuMicros: cpu.user + cpu.system });
+  } else if (line === 'load' && inspector) {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+  } else if (line === 'loaded' && inspector) {
+    const { profile } = await inspector.post('Profiler.stop');
+    await writeFile(join(profileDir!, `agent-load-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    inspector.disconnect();
   } else if (line === 'stop') {
     await bare.close();
     await agent.stop();

@@ -42,5 +42,6 @@ process.stdout.write(
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
+    bytesPerSecond: result.throughput.average,
   })}\n`,
 );

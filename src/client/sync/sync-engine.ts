@@ -53,6 +53,7 @@ export class SyncEngine {
   private readonly now: () => number;
   /** Messages for the user from opening or syncing (a cache set aside, say). */
   readonly notices: string[] = [];
+  private revisionCount = 0;
   /** An encrypted replica kept where it cannot be read without the key: read at `unlock`. */
   private unread: StoredReplica | undefined;
 
@@ -60,7 +61,10 @@ export class SyncEngine {
     this.store = 'store' in options ? options.store : new LocalCache(options.home, options.server, options.userId);
     this.now = options.now ?? Date.now;
     this.keys = new KeyRing(options.userId, options.kdf ?? {}, options.askSecret, options.vaultKey ?? null);
-    this.replica = new Replica(this.now, (id) => this.finder.touched(id));
+    this.replica = new Replica(this.now, (id) => {
+      this.revisionCount++;
+      this.finder.touched(id);
+    });
     this.finder = new ReplicaSearch(
       () => this.replica.records(),
       (id) => this.replica.record(id),
@@ -79,6 +83,14 @@ export class SyncEngine {
 
   get version(): number {
     return this.replica.version;
+  }
+
+  /**
+   * Moves whenever what `records()` or `open()` shows may have changed (an edit, a sync, a lock
+   * or unlock), so a face can keep what it derived from them (an ordered list) until it does.
+   */
+  get revision(): number {
+    return this.revisionCount;
   }
 
   get lastModifiedAt(): number {
@@ -130,7 +142,7 @@ export class SyncEngine {
     const vaultKey = this.replica.synced.vaultKey;
     if (!vaultKey) throw new Error('the vault is not encrypted: there is nothing to unlock');
     await this.keys.unlock(vaultKey.envelope, secret);
-    this.finder.forget();
+    this.viewChanged();
     const unread = this.unread;
     this.unread = undefined;
     if (!unread) return;
@@ -148,7 +160,7 @@ export class SyncEngine {
   /** Forgets the key and every decrypted value held for search. */
   lock(): void {
     this.keys.forget();
-    this.finder.forget();
+    this.viewChanged();
   }
 
   /**
@@ -166,6 +178,12 @@ export class SyncEngine {
 
   /** Lets go of the search index (an idle replica in a process holding many); the next search builds it again. */
   forgetSearch(): void {
+    this.finder.forget();
+  }
+
+  /** Everything shown may have changed (a lock, an unlock, a replica read or replaced whole). */
+  private viewChanged(): void {
+    this.revisionCount++;
     this.finder.forget();
   }
 
@@ -256,7 +274,7 @@ export class SyncEngine {
     await this.queue({ type: 'SetVaultKey', mutationId: randomUUID(), keyId, replacesKeyId: null, envelope: JSON.stringify(envelope) }, false);
     this.keys.adopt(key);
     await this.sync();
-    this.finder.forget();
+    this.viewChanged();
     if (this.replica.synced.vaultKey?.keyId !== keyId) {
       this.keys.forget();
       throw new Error('encryption was turned on from another device at the same time: nothing was changed here; unlock with that secret word');
@@ -302,7 +320,7 @@ export class SyncEngine {
         keys: this.keys,
         clientId: this.options.clientId,
         now: this.now,
-        restarted: () => this.finder.forget(),
+        restarted: () => this.viewChanged(),
         notices: this.notices,
       });
     } finally {
@@ -371,7 +389,7 @@ export class SyncEngine {
   private async adoptStored(stored: StoredReplica): Promise<void> {
     try {
       this.replica.adopt(await stored.read(stored.encrypted ? this.keys.key : null));
-      this.finder.forget();
+      this.viewChanged();
     } catch (error) {
       if (!(error instanceof CacheSetAside)) throw error;
       this.notices.push(error.message);

@@ -4,39 +4,13 @@ import type { VaultHandle } from '../../core/vault-handle.js';
 import type { HeldUser } from '../../users/held-users.js';
 import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, recordAnswer, recordListAnswer, recordParams, restoreBody, revealQuery, searchAnswer } from './schemas.js';
-import { summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
+import { jsonWithList, sendJsonText, summaryJsonOf, summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
+import { pageByName } from '../../core/name-order.js';
 import type { VaultRecord } from '../../../domain/record.js';
 import { isSealed } from '../../crypto/index.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 
 const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 409: problemAnswer, 423: problemAnswer, 503: problemAnswer };
-
-/** A page position: the last record shown, by its (folded) name and id. */
-const cursorSchema = z.tuple([z.string(), z.string()]);
-
-function encodeCursor(record: { key: string; id: string }): string {
-  return Buffer.from(JSON.stringify([record.key, record.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-  } catch {
-    throw new KeeperFailure('invalid', 'the cursor is not one this agent gave out; start from the first page');
-  }
-}
-
-function order(a: { key: string; id: string }, b: { key: string; id: string }): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** A record's place in the name order: its name in lower case, opened only when sealed. */
-function sortKey(open: (record: VaultRecord) => OpenedRecord, record: VaultRecord): string {
-  const name: string = record.name;
-  if (!isSealed(name as unknown)) return name.toLowerCase();
-  const opened = open(record);
-  return opened.unreadable.includes('name') ? '\uffff' : opened.name.toLowerCase();
-}
 
 /** The record a request names, live in the user's replica; another user's id is simply not found. */
 function liveRecord(handle: VaultHandle, id: string): VaultRecord {
@@ -52,7 +26,7 @@ async function pushEdit(user: HeldUser): Promise<void> {
 
 /** Records: list (paged), search in memory, read, create, change, delete, history, restore. */
 export function recordRoutes(app: AgentApp, context: AgentContext): void {
-  app.get('/v1/records', { schema: { summary: 'list records (by name, paged) or search them with ?q=; values are read one record at a time', tags: ['records'], querystring: listQuery, response: { 200: z.union([recordListAnswer, searchAnswer]), ...problems } } }, async (request) => {
+  app.get('/v1/records', { schema: { summary: 'list records (by name, paged) or search them with ?q=; values are read one record at a time', tags: ['records'], querystring: listQuery, response: { 200: z.union([recordListAnswer, searchAnswer]), ...problems } } }, async (request, reply) => {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     user.refreshSoon();
@@ -63,24 +37,16 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       if (cursor !== undefined) throw new KeeperFailure('invalid', 'a search is not paged: give a limit instead of a cursor');
       const result = await handle.exclusive(async (v) => v.find(q, kind ? {} : { limit }));
       const ofKind = kind ? result.hits.filter((hit) => vault.record(hit.id)?.kind === kind) : result.hits;
-      return {
-        hits: ofKind.slice(0, limit).map((hit) => ({ record: summaryOf(vault.record(hit.id)!, open), matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) })),
-        total: kind ? ofKind.length : result.total,
-        sync: syncViewOf(user, handle),
-      };
+      const hits = ofKind.slice(0, limit).map((hit) => {
+        const how: Omit<z.output<typeof searchAnswer>['hits'][number], 'record'> = { matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) };
+        return `{"record":${summaryJsonOf(vault.record(hit.id)!, open)},${JSON.stringify(how).slice(1)}`;
+      });
+      const rest: Omit<z.output<typeof searchAnswer>, 'hits'> = { total: kind ? ofKind.length : result.total, sync: syncViewOf(user, handle) };
+      return sendJsonText(reply, jsonWithList('hits', hits, rest));
     }
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    // Only the page is opened (decrypted): the order needs names alone, and a sealed name sorts last while locked.
-    const all = vault
-      .records()
-      .filter((record) => !kind || record.kind === kind)
-      .map((record) => ({ record, id: record.id, key: sortKey(vault.open.bind(vault), record) }))
-      .sort(order);
-    const from = after ? all.findIndex((entry) => order(entry, { key: after[0], id: after[1] }) > 0) : 0;
-    const page = from < 0 ? [] : all.slice(from, from + limit);
-    const last = page.at(-1);
-    const more = from >= 0 && from + limit < all.length;
-    return { records: page.map((entry) => summaryOf(entry.record, open)), total: all.length, nextCursor: more && last ? encodeCursor(last) : null, sync: syncViewOf(user, handle) };
+    const page = pageByName(vault, { kind, limit, cursor });
+    const rest: Omit<z.output<typeof recordListAnswer>, 'records'> = { total: page.total, nextCursor: page.nextCursor, sync: syncViewOf(user, handle) };
+    return sendJsonText(reply, jsonWithList('records', page.records.map((record) => summaryJsonOf(record, open)), rest));
   });
 
   app.get('/v1/records/:id', { schema: { summary: 'one record (sensitive values masked unless ?reveal=1)', tags: ['records'], params: recordParams, querystring: revealQuery, response: { 200: recordAnswer, ...problems } } }, async (request) => {

@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { HeldUser } from '../../users/held-users.js';
@@ -51,6 +52,38 @@ export function summaryOf(record: VaultRecord, open: (record: VaultRecord) => Op
   };
   if (record.conflictOf !== undefined) summary.conflictOf = record.conflictOf;
   return summary;
+}
+
+/**
+ * The summary as JSON, kept beside the record while it lives (records are never changed in
+ * place): lists and searches are most of the agent's answers, and building each entry again
+ * every time cost more than the rest of the request. A sealed name is opened or not depending
+ * on the lock, so those entries are built every time. (Strings, not buffers: a buffer per answer
+ * costs an allocation outside the heap; a string is encoded straight into the socket's write.)
+ */
+const summaryJson = new WeakMap<VaultRecord, string>();
+
+export function summaryJsonOf(record: VaultRecord, open: (record: VaultRecord) => OpenedRecord): string {
+  let json = summaryJson.get(record);
+  if (json === undefined) {
+    json = JSON.stringify(summaryOf(record, open));
+    if (!isSealed(record.name as unknown)) summaryJson.set(record, json);
+  }
+  return json;
+}
+
+/**
+ * An answer whose entries are JSON already: `{"<name>":[entries],...rest}`. The rest is typed by
+ * the answer's schema like any other answer.
+ */
+export function jsonWithList(name: string, entries: string[], rest: object): string {
+  const tail = JSON.stringify(rest);
+  return `{${JSON.stringify(name)}:[${entries.join(',')}]${tail === '{}' ? '' : `,${tail.slice(1, -1)}`}}`;
+}
+
+/** Sends JSON built by `jsonWithList` as it is (a string body with a JSON type is not serialized again). */
+export function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json);
 }
 
 export function syncViewOf(user: HeldUser, handle: VaultHandle): z.output<typeof syncView> {
