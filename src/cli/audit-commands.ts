@@ -1,11 +1,11 @@
 import type { RecordState } from '../domain/decider.js';
 import { streamIdForUser } from '../domain/vault-state.js';
 import { loadServerConfig } from '../config/server-config.js';
-import { withAuditSnapshot, type AuditSource, type AuditUser } from '../projections/audit-source.js';
-import { readHistory, recordIdsMatching, type Change, type HistoryEntry } from '../projections/history.js';
-import { displayValue, shownField, shownName } from '../projections/redact.js';
-import { replayStream, UnreadableEvent, type ReplayBound } from '../projections/replay.js';
-import { verifyReadModel, type Difference } from '../projections/verify.js';
+import { withAuditSnapshot, type AuditSource, type AuditUser } from '../audit/audit-source.js';
+import { readHistory, recordIdsMatching, type Change, type HistoryEntry } from '../audit/history.js';
+import { displayValue, shownField, shownName } from '../audit/redact.js';
+import { replayStream, UnreadableEvent, type ReplayBound } from '../audit/replay.js';
+import { verifyReadModel, type Difference } from '../audit/verify.js';
 import type { Database } from '../server/sql/database.js';
 import { openAuditDatabase } from './audit-database.js';
 import { CliError, EXIT } from '../client/cli/exit-codes.js';

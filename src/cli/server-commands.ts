@@ -2,13 +2,13 @@ import { resolve } from 'node:path';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
 import { createLogger } from '../logging.js';
 import { Projector } from '../projections/projector.js';
-import { imagePartsOf, openBlobDirectory, openDatabase, startServerApp, versionNotifierFor, type RunningApp } from '../server/app.js';
+import { imagePartsOf, openBlobDirectory, openDatabase, startServerApp, versionNotifierFor, type RunningApp } from '../composition/server-app.js';
 import { publishAppends } from '../server/watch/publish-appends.js';
 import { collectBlobs } from '../server/blobs/blob-collector.js';
 import { openJobQueue, startImagePipeline } from '../server/images/image-pipeline.js';
 import { VaultService } from '../server/vault/vault-service.js';
 import { TokenIssuer } from '../server/auth/tokens.js';
-import { SqlEventStore } from '../server/eventstore/sql.js';
+import { openEventStore } from '../server/eventstore/open-event-store.js';
 import { progressReporter } from './progress.js';
 import { untilSignal } from './until-signal.js';
 import { loadAgentConfig } from '../config/agent-config.js';
@@ -69,7 +69,11 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
   // Settings that are wrong are said before the (slower) database is opened.
   const blobs = config.natsUrl && !flags.rebuild ? await openBlobDirectory(config.blobDir) : undefined;
   const db = await openDatabase(config, logger);
-  const store = new SqlEventStore(db);
+  const log = await openEventStore(config, db).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  const store = log.store;
   try {
     if (flags.rebuild) {
       const progress = progressReporter('rebuilding read model', 'events');
@@ -85,6 +89,7 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
     const pipeline = blobs
       ? startImagePipeline(
           db,
+          store,
           new VaultService(db, store),
           blobs,
           { queue: openJobQueue(imagePartsOf(config).queueChoice, logger), relay: true, worker: false, concurrency: 1, maxPixels: config.imageMaxPixels },
@@ -97,6 +102,7 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
     await pipeline?.stop();
     await projector.stop();
   } finally {
+    await log.close();
     await db.close();
   }
 }
@@ -108,13 +114,18 @@ export async function imagingCommand(flags: Record<string, unknown>): Promise<vo
   const images = imagePartsOf(config);
   const blobs = await openBlobDirectory(images.blobDir);
   const db = await openDatabase(config, logger);
-  const store = new SqlEventStore(db);
+  const log = await openEventStore(config, db).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  const store = log.store;
   // Renditions made here are news to the servers' watchers.
   const notifier = versionNotifierFor(config, db, logger);
   const stopPublishing = publishAppends(store, notifier);
   try {
     const pipeline = startImagePipeline(
       db,
+      store,
       new VaultService(db, store),
       blobs,
       { queue: openJobQueue(images.queueChoice, logger), relay: false, worker: true, concurrency: images.concurrency, maxPixels: images.maxPixels },
@@ -126,6 +137,7 @@ export async function imagingCommand(flags: Record<string, unknown>): Promise<vo
   } finally {
     stopPublishing();
     await notifier.close();
+    await log.close();
     await db.close();
   }
 }

@@ -15,6 +15,11 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .refine(isUrl, URL_PROBLEM)
     .optional(),
+  eventStoreUrl: z
+    .string()
+    .regex(/^(kurrentdb|kdb|esdb|kurrentdb\+discover|esdb\+discover):\/\//, 'must be a kurrentdb:// (or esdb://) connection string')
+    .refine(isUrl, URL_PROBLEM)
+    .optional(),
   listen: hostPort.default('127.0.0.1:7070'),
   tokenKey: z
     .string()
@@ -72,6 +77,7 @@ const NAMES: Record<string, string> = {
   tlsCert: '--tls-cert / KEEPER_TLS_CERT',
   tlsKey: '--tls-key / KEEPER_TLS_KEY',
   natsUrl: '--nats-url / KEEPER_NATS_URL',
+  eventStoreUrl: '--eventstore-url / KEEPER_EVENTSTORE_URL',
   imaging: '--imaging / KEEPER_IMAGING',
   natsPrefix: 'KEEPER_NATS_PREFIX',
   imagingAckWait: 'KEEPER_IMAGING_ACK_WAIT',
@@ -90,6 +96,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
   const values = {
     dataDir: pick(flags, env, 'dataDir', 'KEEPER_DATA_DIR'),
     databaseUrl: pick(flags, env, 'databaseUrl', 'KEEPER_DATABASE_URL'),
+    eventStoreUrl: pick(flags, env, 'eventStoreUrl', 'KEEPER_EVENTSTORE_URL'),
     listen: pick(flags, env, 'listen', 'KEEPER_LISTEN'),
     tokenKey: env.KEEPER_TOKEN_KEY || undefined,
     accessTtl: pick(flags, env, 'accessTtl', 'KEEPER_ACCESS_TTL'),
@@ -115,7 +122,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     deletedImageRetention: env.KEEPER_DELETED_IMAGE_RETENTION || undefined,
     logLevel: pick(flags, env, 'logLevel', 'KEEPER_LOG_LEVEL'),
   };
-  const config = parseConfig(schema, values, NAMES, new Set(['tokenKey', 'databaseUrl', 'natsUrl']));
+  const config = parseConfig(schema, values, NAMES, new Set(['tokenKey', 'databaseUrl', 'natsUrl', 'eventStoreUrl']));
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError('invalid configuration: TLS needs both --tls-cert / KEEPER_TLS_CERT and --tls-key / KEEPER_TLS_KEY');
   }

@@ -2,8 +2,7 @@ import { evolve, type RecordState } from '../domain/decider.js';
 import { isRecordEvent, toVaultEvent, type ImageEvent, type RecordEvent, type VaultEvent } from '../domain/events.js';
 import { userIdOfStream } from '../domain/vault-state.js';
 import { evolveImage, isImageEvent, type ImageState } from '../domain/images.js';
-import { readAllWith } from '../server/eventstore/sql.js';
-import { eventsHeldBack, lockCheckpoint, moveCheckpoint } from '../server/eventstore/checkpoints.js';
+import { lockCheckpoint, moveCheckpoint, readCheckpoint, samePosition } from '../server/eventstore/checkpoints.js';
 import { HELD_BACK, PollingLoop } from '../lib/polling-loop.js';
 import type { EventStore, LoggedEvent, LogPosition } from '../server/eventstore/port.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
@@ -20,7 +19,7 @@ import {
   type RecordKey,
   type UserVersionRow,
   type VaultKeyRow,
-} from './read-model.js';
+} from '../read-model/read-model.js';
 
 export interface ProjectorOptions {
   batchSize?: number;
@@ -31,9 +30,11 @@ export interface ProjectorOptions {
 }
 
 /**
- * Tails the global log and builds the read model. Each batch is read and applied in the same
- * transaction that holds the checkpoint row lock, so two projectors never apply a batch twice,
- * and a replayed event (version at or below the user's stored version) changes nothing.
+ * Tails the global log through the event store port and builds the read model. A batch is read
+ * from where the checkpoint stands, then applied in a transaction that locks the checkpoint row
+ * and finds it still there (another projector that got there first makes this one drop its batch
+ * and read again), so two projectors never apply a batch twice; and a replayed event (version at
+ * or below the user's stored version) changes nothing.
  */
 export class Projector {
   private readonly batchSize: number;
@@ -51,16 +52,23 @@ export class Projector {
 
   /** Applies one batch; returns how many events it read (0 when caught up). */
   async step(): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      const position = await lockCheckpoint(tx, READ_MODEL_CHECKPOINT);
-      const events = await readAllWith(tx, position, this.batchSize);
+    for (;;) {
+      const position = await readCheckpoint(this.db, READ_MODEL_CHECKPOINT);
+      const events = await this.store.readAll(position, this.batchSize);
       if (events.length === 0) return 0;
-      await applyBatch(tx, events);
       const last = events[events.length - 1]!.position;
-      await moveCheckpoint(tx, READ_MODEL_CHECKPOINT, last);
-      this.options.onProgress?.({ applied: events.length, position: last });
-      return events.length;
-    });
+      const applied = await this.db.transaction(async (tx) => {
+        if (!samePosition(await lockCheckpoint(tx, READ_MODEL_CHECKPOINT), position)) return false;
+        await applyBatch(tx, events);
+        await moveCheckpoint(tx, READ_MODEL_CHECKPOINT, last);
+        return true;
+      });
+      if (applied) {
+        this.options.onProgress?.({ applied: events.length, position: last });
+        return events.length;
+      }
+      // Another projector applied this batch first: read on from where it left the checkpoint.
+    }
   }
 
   /** Applies batches until the log has nothing more to give. */
@@ -77,7 +85,7 @@ export class Projector {
   private async tail(): Promise<number> {
     const applied = await this.catchUp();
     if (applied > 0) return applied;
-    return (await eventsHeldBack(this.db, READ_MODEL_CHECKPOINT)) ? HELD_BACK : 0;
+    return (await this.store.heldBackAfter(await readCheckpoint(this.db, READ_MODEL_CHECKPOINT))) ? HELD_BACK : 0;
   }
 
   /** Empties the read model and replays the whole log. */

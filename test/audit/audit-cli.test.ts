@@ -7,7 +7,7 @@ import { openAuditDatabase, readOnlyUrl } from '../../src/cli/audit-database.js'
 import { CliError } from '../../src/client/cli/exit-codes.js';
 import { progressReporter } from '../../src/cli/progress.js';
 import { Projector } from '../../src/projections/projector.js';
-import { openDatabase } from '../../src/server/app.js';
+import { openDatabase } from '../../src/composition/server-app.js';
 import { UserStore } from '../../src/server/auth/users.js';
 import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import { VaultService } from '../../src/server/vault/vault-service.js';

@@ -4,11 +4,11 @@ import { auditHistory, auditState, auditStats, auditVerify, parseAt } from '../.
 import { CliError } from '../../src/client/cli/exit-codes.js';
 import type { VaultCommand } from '../../src/domain/commands.js';
 import { streamIdForUser } from '../../src/domain/vault-state.js';
-import { withAuditSnapshot } from '../../src/projections/audit-source.js';
+import { withAuditSnapshot } from '../../src/audit/audit-source.js';
 import { Projector } from '../../src/projections/projector.js';
-import { readSnapshot, type VaultSnapshot } from '../../src/projections/read-model.js';
-import { replayStream } from '../../src/projections/replay.js';
-import { verifyReadModel } from '../../src/projections/verify.js';
+import { readSnapshot, type VaultSnapshot } from '../../src/read-model/read-model.js';
+import { replayStream } from '../../src/audit/replay.js';
+import { verifyReadModel } from '../../src/audit/verify.js';
 import { UserStore } from '../../src/server/auth/users.js';
 import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import type { Database } from '../../src/server/sql/database.js';

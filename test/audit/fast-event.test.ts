@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { toVaultEvent } from '../../src/domain/events.js';
-import { fastVaultEvent, readVaultEvent } from '../../src/projections/fast-event.js';
+import { fastVaultEvent, readVaultEvent } from '../../src/audit/fast-event.js';
 import { seededRandom } from '../../src/lib/seeded-random.js';
 
 /**

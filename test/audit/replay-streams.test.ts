@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { streamIdForUser } from '../../src/domain/vault-state.js';
-import { replayStream, replayStreams } from '../../src/projections/replay.js';
+import { replayStream, replayStreams } from '../../src/audit/replay.js';
 import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import { VaultService } from '../../src/server/vault/vault-service.js';
 import { pgliteTarget } from '../support/databases.js';

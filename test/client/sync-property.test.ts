@@ -11,7 +11,7 @@ import { KeeperClient } from '../../src/client/keeper-client.js';
 import { FileTokenStore } from '../../src/client/token-store.js';
 import { commandToMutation } from '../../src/wire/mutations.js';
 import { eventFromWire } from '../../src/wire/events.js';
-import { readSnapshot } from '../../src/projections/read-model.js';
+import { readSnapshot } from '../../src/read-model/read-model.js';
 import type { VaultEvent } from '../../src/domain/events.js';
 import type { RecordKind, VaultRecord } from '../../src/domain/record.js';
 import { VaultState } from '../../src/domain/vault-state.js';

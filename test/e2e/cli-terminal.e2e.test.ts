@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { openDatabase } from '../../src/server/app.js';
+import { openDatabase } from '../../src/composition/server-app.js';
 import { UserStore } from '../../src/server/auth/users.js';
 import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import { streamIdForUser } from '../../src/domain/vault-state.js';

@@ -10,7 +10,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { pgliteTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { defaultImageParts, startServer, type RunningApp } from '../../src/server/app.js';
+import { defaultImageParts, startServer, type RunningApp } from '../../src/composition/server-app.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 import { createLogger } from '../../src/logging.js';
 import { openPostgres } from '../../src/server/sql/pg.js';

@@ -13,7 +13,7 @@ import { Rendition, type UploadHeader } from '../../src/gen/keeper/v1/images.js'
 import { syntheticPhoto } from '../../src/imaging/synthetic-photo.js';
 import { collectBlobs } from '../../src/server/blobs/blob-collector.js';
 import { FileBlobStore } from '../../src/server/blobs/file-blob-store.js';
-import { readAllImageStates } from '../../src/projections/read-model.js';
+import { readAllImageStates } from '../../src/read-model/read-model.js';
 import { databaseTargets } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 

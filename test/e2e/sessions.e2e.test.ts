@@ -8,7 +8,7 @@ import { databaseTargets, postgresTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { bearer, callUnary, openClients, type GrpcClients } from '../../src/client/grpc-channel.js';
 import { NotLoggedIn } from '../../src/client/keeper-client.js';
-import { defaultImageParts, startServer, type RunningApp } from '../../src/server/app.js';
+import { defaultImageParts, startServer, type RunningApp } from '../../src/composition/server-app.js';
 import { createLogger } from '../../src/logging.js';
 import type { Session } from '../../src/gen/keeper/v1/auth.js';
 

@@ -13,7 +13,7 @@ import { NotLoggedIn, KeeperClient } from '../../src/client/keeper-client.js';
 import { bearer, openClients } from '../../src/client/grpc-channel.js';
 import { MemoryTokenStore } from '../../src/client/token-store.js';
 import { WatchRequest, type WatchResponse } from '../../src/gen/keeper/v1/vault.js';
-import { defaultImageParts, startServer, type RunningApp } from '../../src/server/app.js';
+import { defaultImageParts, startServer, type RunningApp } from '../../src/composition/server-app.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 import { createLogger } from '../../src/logging.js';
 import { SqlEventStore } from '../../src/server/eventstore/sql.js';

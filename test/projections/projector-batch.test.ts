@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { VaultState, streamIdForUser, toVaultEvent } from '../../src/domain/index.js';
 import { Projector } from '../../src/projections/projector.js';
-import { readSnapshot } from '../../src/projections/read-model.js';
+import { readSnapshot } from '../../src/read-model/read-model.js';
 import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import type { NewEvent } from '../../src/server/eventstore/port.js';
 import type { Database, SqlExecutor, TransactionOptions } from '../../src/server/sql/database.js';

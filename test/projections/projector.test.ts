@@ -13,7 +13,7 @@ import {
   type RecordCommand,
 } from '../../src/domain/index.js';
 import { Projector } from '../../src/projections/projector.js';
-import { readRecordStates, readSnapshot, type VaultSnapshot } from '../../src/projections/read-model.js';
+import { readRecordStates, readSnapshot, type VaultSnapshot } from '../../src/read-model/read-model.js';
 import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import type { NewEvent } from '../../src/server/eventstore/port.js';
 import type { Database } from '../../src/server/sql/database.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { clearReadModel, READ_MODEL_CHECKPOINT } from '../../src/projections/read-model.js';
+import { clearReadModel, READ_MODEL_CHECKPOINT } from '../../src/read-model/read-model.js';
 import { lockCheckpoint, moveCheckpoint } from '../../src/server/eventstore/checkpoints.js';
 import { LOG_START } from '../../src/server/eventstore/port.js';
 import { pgliteTarget } from '../support/databases.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { streamIdForUser } from '../../src/domain/vault-state.js';
 import { LOG_START } from '../../src/server/eventstore/port.js';
-import { readAllWith, SqlEventStore } from '../../src/server/eventstore/sql.js';
+import { SqlEventStore } from '../../src/server/eventstore/sql.js';
 import { jobsIn } from '../../src/server/images/job-relay.js';
 import { pgliteTarget } from '../support/databases.js';
 
@@ -22,7 +22,7 @@ describe('image job relay: reading the log', () => {
         { id: randomUUID(), type: 'ImageAttached', data: { imageId: clear, recordId, fileName: 'a.png', original: original('image/png'), encrypted: false }, metadata },
         { id: randomUUID(), type: 'ImageAttached', data: { imageId: sealed, recordId, fileName: 'kpr1.x', original: original('application/octet-stream'), encrypted: true }, metadata },
       ]);
-      const events = await readAllWith(db, LOG_START, 100, ['ImageAttached']);
+      const events = await store.readAll(LOG_START, 100, { types: ['ImageAttached'] });
       expect(events.map((event) => [event.type, event.data === null])).to.deep.equal([
         ['RecordCreated', true],
         ['ImageAttached', false],

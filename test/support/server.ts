@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { defaultImageParts, startServer, type ImageParts, type RunningApp } from '../../src/server/app.js';
+import { defaultImageParts, startServer, type ImageParts, type RunningApp } from '../../src/composition/server-app.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 import { createLogger } from '../../src/logging.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';

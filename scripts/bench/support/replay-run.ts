@@ -7,9 +7,9 @@
 import { performance } from 'node:perf_hooks';
 import { openAuditDatabase } from '../../../src/cli/audit-database.js';
 import { streamIdForUser } from '../../../src/domain/vault-state.js';
-import { withAuditSnapshot } from '../../../src/projections/audit-source.js';
-import { REPLAY_PAGE, replayStreams } from '../../../src/projections/replay.js';
-import { verifyReadModel } from '../../../src/projections/verify.js';
+import { withAuditSnapshot } from '../../../src/audit/audit-source.js';
+import { REPLAY_PAGE, replayStreams } from '../../../src/audit/replay.js';
+import { verifyReadModel } from '../../../src/audit/verify.js';
 
 const [mode, url] = process.argv.slice(2);
 if (!url || !['raw', 'replay', 'verify'].includes(mode ?? '')) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KeeperClient } from '../../../src/client/keeper-client.js';
 import { FileTokenStore } from '../../../src/client/token-store.js';
 import { createLogger } from '../../../src/logging.js';
-import { defaultImageParts, startServer, type RunningApp } from '../../../src/server/app.js';
+import { defaultImageParts, startServer, type RunningApp } from '../../../src/composition/server-app.js';
 import { TokenIssuer } from '../../../src/server/auth/tokens.js';
 import type { Database } from '../../../src/server/sql/database.js';
 import type { BenchContext } from '../types.js';

@@ -3,9 +3,26 @@ import { LOG_START, type LogPosition } from './port.js';
 
 /**
  * Where each tailer of the global log (the read-model projector, the image job relay) has got to,
- * one row per tailer in rm_checkpoints. A tailer reads and applies a batch in the transaction that
- * holds its row locked, so two processes running the same tailer never apply a batch twice.
+ * one row per tailer in rm_checkpoints, in the read model's database whatever the event store.
+ * A tailer reads a batch from the event store, then applies it in a transaction that holds its
+ * row locked and finds it where the batch started, so two processes running the same tailer
+ * never apply a batch twice (the one that finds the row moved drops its batch and reads again).
  */
+
+/** The tailer's position without locking it (the start of the log when it never ran). */
+export async function readCheckpoint(sql: SqlExecutor, name: string): Promise<LogPosition> {
+  const rows = await sql.query<{ commit_position: string; prepare_position: string }>(
+    `SELECT commit_position::text AS commit_position, prepare_position::text AS prepare_position FROM rm_checkpoints WHERE projection = $1`,
+    [name],
+    { name: 'keeper_checkpoint_read' },
+  );
+  const row = rows[0];
+  return row ? { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) } : LOG_START;
+}
+
+export function samePosition(a: LogPosition, b: LogPosition): boolean {
+  return a.commit === b.commit && a.prepare === b.prepare;
+}
 
 /** Locks the tailer's row (created at the start of the log if missing) and returns its position. */
 export async function lockCheckpoint(tx: SqlExecutor, name: string): Promise<LogPosition> {
@@ -37,19 +54,4 @@ export async function moveCheckpoint(tx: SqlExecutor, name: string, position: Lo
     [name, position.commit.toString(), position.prepare.toString()],
     { name: 'keeper_checkpoint_move' },
   );
-}
-
-/**
- * Whether committed events lie past the tailer's row that a gap-safe read did not return yet:
- * they wait behind a transaction still in flight (the read stops at the snapshot's xmin, which
- * any transaction in the database holds back), so the tailer is not caught up.
- */
-export async function eventsHeldBack(sql: SqlExecutor, name: string): Promise<boolean> {
-  const rows = await sql.query<{ held: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM events e JOIN rm_checkpoints c ON c.projection = $1
-                    WHERE (e.transaction_id, e.global_position) > (c.commit_position, c.prepare_position)) AS held`,
-    [name],
-    { name: 'keeper_checkpoint_held_back' },
-  );
-  return rows[0]?.held === true;
 }

@@ -40,6 +40,16 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+export interface ReadAllOptions {
+  /**
+   * Only events of these types come with their data and metadata; the others come as their
+   * position, stream, version, id and type alone (data null, metadata empty), which the store
+   * then need not send nor parse. Every event still comes back, so a tailer acting on a few
+   * types (the image job relay) moves its checkpoint past the rest.
+   */
+  types?: readonly string[];
+}
+
 export interface StreamInfo {
   version: number;
   /** When the last event was appended; null for an empty stream. */
@@ -65,7 +75,18 @@ export class DuplicateEventId extends Error {
   }
 }
 
+/** What an adapter promises beyond what every adapter does, said rather than silently weakened. */
+export interface EventStoreGuarantees {
+  /**
+   * An event id already used anywhere in a stream is refused in any later append to it
+   * (DuplicateEventId). Without it, a retry at the same expected version is still recognised as
+   * a duplicate, but an old id appended again at a new version lands as a new event.
+   */
+  eventIdsUniqueInStream: boolean;
+}
+
 export interface EventStore {
+  readonly guarantees: EventStoreGuarantees;
   /** Appends all events or none, if the stream is at `expectedVersion`. */
   append(streamId: string, expectedVersion: number, events: readonly NewEvent[]): Promise<AppendResult>;
   /**
@@ -74,7 +95,13 @@ export interface EventStore {
    */
   readStream(streamId: string, fromVersion: number, maxCount: number, maxBytes?: number): Promise<StoredEvent[]>;
   /** Events after `after` in global order, never past a transaction that may still commit. */
-  readAll(after: LogPosition, maxCount: number): Promise<LoggedEvent[]>;
+  readAll(after: LogPosition, maxCount: number, options?: ReadAllOptions): Promise<LoggedEvent[]>;
+  /**
+   * Whether events lie after `after` that readAll does not return yet because they wait behind
+   * a write still in flight (a tailer that read nothing is then not caught up). A store whose
+   * log never holds events back answers false.
+   */
+  heldBackAfter(after: LogPosition): Promise<boolean>;
   streamInfo(streamId: string): Promise<StreamInfo>;
   /**
    * Called after every append made through this instance commits, with the stream's new version

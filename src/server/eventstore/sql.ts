@@ -8,6 +8,7 @@ import {
   type LogPosition,
   type LoggedEvent,
   type NewEvent,
+  type ReadAllOptions,
   type StoredEvent,
   type StreamInfo,
 } from './port.js';
@@ -75,6 +76,8 @@ const APPEND_GROUP_SQL = `
  * version, which also holds its row lock until commit and so serialises appends to one stream.
  */
 export class SqlEventStore implements EventStore {
+  /** (A unique index on stream and event id.) */
+  readonly guarantees = { eventIdsUniqueInStream: true };
   private readonly listeners = new Set<(streamId: string, version: number) => void>();
   private readonly appends: GroupCommit<AppendRequest, AppendResult>;
 
@@ -203,8 +206,18 @@ export class SqlEventStore implements EventStore {
     return events;
   }
 
-  async readAll(after: LogPosition, maxCount: number): Promise<LoggedEvent[]> {
-    return readAllWith(this.db, after, maxCount);
+  async readAll(after: LogPosition, maxCount: number, options: ReadAllOptions = {}): Promise<LoggedEvent[]> {
+    return readAllWith(this.db, after, maxCount, options.types);
+  }
+
+  /** Committed events past `after` that a gap-safe read does not return yet (the read stops at the snapshot's xmin). */
+  async heldBackAfter(after: LogPosition): Promise<boolean> {
+    const rows = await this.db.query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)) AS held`,
+      [after.commit.toString(), after.prepare.toString()],
+      { name: 'keeper_held_back_after' },
+    );
+    return rows[0]?.held === true;
   }
 
   async streamInfo(streamId: string): Promise<StreamInfo> {
@@ -246,13 +259,12 @@ export class SqlEventStore implements EventStore {
 /**
  * Reads the global log in (transaction id, position) order, stopping before the oldest
  * transaction still in flight: anything that commits later sorts after what was read.
- * Exported so the projector can read inside its own transaction.
  *
  * A tailer that acts on a few event types only (the image job relay) passes them as `payloadOf`:
  * every event still comes back, so its position can move past them, but the others come without
  * data and metadata (null), which the database then need not send nor the driver parse.
  */
-export async function readAllWith(sql: SqlExecutor, after: LogPosition, maxCount: number, payloadOf?: readonly string[]): Promise<LoggedEvent[]> {
+async function readAllWith(sql: SqlExecutor, after: LogPosition, maxCount: number, payloadOf?: readonly string[]): Promise<LoggedEvent[]> {
   const payload = (column: string) => (payloadOf ? `CASE WHEN type = ANY($4::text[]) THEN ${column} END` : column);
   // The page comes back as one JSON text, as readStream's does: one JSON.parse instead of the
   // driver parsing two JSON documents and a timestamp per row (what limits a projector's batch).

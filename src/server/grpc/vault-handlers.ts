@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { VaultServiceServer, ListRequest, ListResponse, PullRequest, PullResponse, Event as WireEvent, Record as WireRecord } from '../../gen/keeper/v1/vault.js';
 import type { Image as WireImage } from '../../gen/keeper/v1/images.js';
 import { pageBytesFor } from '../../domain/limits.js';
-import type { SnapshotHead } from '../../projections/read-model.js';
+import type { SnapshotHead } from '../../read-model/read-model.js';
 import type { VaultService } from '../vault/vault-service.js';
 import type { VersionWatches } from '../watch/version-watches.js';
 import { unary } from './unary.js';

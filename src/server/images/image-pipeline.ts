@@ -11,6 +11,7 @@ import { OutageLog } from '../../lib/outage-log.js';
 import type { ImagingPorts } from '../../imaging/ports.js';
 import { startImagingWorker } from '../../imaging/worker.js';
 import type { BlobStore } from '../blobs/blob-store.js';
+import type { EventStore } from '../eventstore/port.js';
 import type { Database } from '../sql/database.js';
 import type { VaultService } from '../vault/vault-service.js';
 import type { ImageInspector } from './image-service.js';
@@ -82,12 +83,12 @@ export interface RunningPipeline {
 }
 
 /** Starts the relay and/or the worker over one queue; stop() stops them and closes the queue. */
-export function startImagePipeline(db: Database, vault: VaultService, blobs: BlobStore, options: PipelineOptions, logger: Logger): RunningPipeline {
+export function startImagePipeline(db: Database, store: EventStore, vault: VaultService, blobs: BlobStore, options: PipelineOptions, logger: Logger): RunningPipeline {
   // Retried every 250 ms while it fails: an outage is a few lines, not four a second. A queue that
   // is unavailable says so itself (once for all its callers); the relay's own log is for the rest.
   const relayOutage = new OutageLog(logger, 'queueing image jobs');
   const relay = options.relay
-    ? new JobRelay(db, options.queue, {
+    ? new JobRelay(db, store, options.queue, {
         onError: (err) => (err instanceof JobQueueUnavailable ? logger.debug({ reason: errorMessage(err) }, 'image jobs wait for the queue') : relayOutage.failed(err)),
         onSuccess: () => relayOutage.succeeded(),
       })

@@ -2,10 +2,9 @@ import { derivedId } from '../../lib/derived-id.js';
 import { userIdOfStream } from '../../domain/vault-state.js';
 import type { ResizeJob } from '../../imaging/queue/job.js';
 import type { JobQueue } from '../../imaging/queue/port.js';
-import { readAllWith } from '../eventstore/sql.js';
 import { PollingLoop } from '../../lib/polling-loop.js';
-import type { LoggedEvent } from '../eventstore/port.js';
-import { lockCheckpoint, moveCheckpoint } from '../eventstore/checkpoints.js';
+import type { EventStore, LoggedEvent } from '../eventstore/port.js';
+import { lockCheckpoint, moveCheckpoint, readCheckpoint, samePosition } from '../eventstore/checkpoints.js';
 import type { Database } from '../sql/database.js';
 
 const CHECKPOINT = 'image-jobs';
@@ -34,7 +33,9 @@ export class JobRelay {
   private readonly loop: PollingLoop;
 
   constructor(
+    /** Where the relay's checkpoint is kept (the read model's database). */
     private readonly db: Database,
+    private readonly store: EventStore,
     private readonly queue: JobQueue,
     private readonly options: JobRelayOptions = {},
   ) {
@@ -49,15 +50,16 @@ export class JobRelay {
 
   /** Publishes the jobs of one batch of the log; returns how many events it read (0 when caught up). */
   async step(): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      const position = await lockCheckpoint(tx, CHECKPOINT);
-      const events = await readAllWith(tx, position, this.batchSize, JOB_EVENT_TYPES);
-      if (events.length === 0) return 0;
-      for (const job of jobsIn(events)) await this.queue.publish(job);
-      const last = events[events.length - 1]!.position;
-      await moveCheckpoint(tx, CHECKPOINT, last);
-      return events.length;
+    const position = await readCheckpoint(this.db, CHECKPOINT);
+    const events = await this.store.readAll(position, this.batchSize, { types: JOB_EVENT_TYPES });
+    if (events.length === 0) return 0;
+    for (const job of jobsIn(events)) await this.queue.publish(job);
+    const last = events[events.length - 1]!.position;
+    // Another relay that moved the row meanwhile published these jobs too (the queue drops the repeats).
+    await this.db.transaction(async (tx) => {
+      if (samePosition(await lockCheckpoint(tx, CHECKPOINT), position)) await moveCheckpoint(tx, CHECKPOINT, last);
     });
+    return events.length;
   }
 
   async catchUp(): Promise<number> {

@@ -5,7 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import { streamIdForUser, type VaultState } from '../../domain/vault-state.js';
 import type { Database } from '../sql/database.js';
 import { DuplicateEventId, WrongExpectedVersion, type AppendResult, type EventStore } from '../eventstore/port.js';
-import { readImagesPage, readRecordsPage, readSnapshot, type SnapshotHead, type VaultSnapshot } from '../../projections/read-model.js';
+import { readImagesPage, readRecordsPage, readSnapshot, type SnapshotHead, type VaultSnapshot } from '../../read-model/read-model.js';
 import type { VaultRecord } from '../../domain/record.js';
 import type { ImageState } from '../../domain/images.js';
 import { UserStates } from './user-states.js';

@@ -4,7 +4,7 @@ import { SqlEventStore } from '../server/eventstore/sql.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
 import type { ImageState } from '../domain/images.js';
 import type { RecordState } from '../domain/decider.js';
-import { readAllImageStates, readAllRecordStates } from './read-model.js';
+import { readAllImageStates, readAllRecordStates } from '../read-model/read-model.js';
 
 /**
  * Everything the audit tool reads, inside one READ ONLY, REPEATABLE READ transaction: the event

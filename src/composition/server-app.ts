@@ -6,30 +6,31 @@ import { ConfigError, readSettingFile } from '../config/env.js';
 import { Projector } from '../projections/projector.js';
 import { captureGrpcLogs } from '../logging.js';
 import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file.js';
-import { AuthService } from './auth/service.js';
-import type { AuthConfigInput } from './auth/config.js';
-import { TokenIssuer } from './auth/tokens.js';
-import { SqlEventStore } from './eventstore/sql.js';
-import { startGrpcServer, type RunningGrpcServer } from './grpc/server.js';
-import type { Database } from './sql/database.js';
-import { migrate } from './sql/migrations.js';
-import { openPglite } from './sql/pglite.js';
-import { lockDataDir } from './sql/pglite-lock.js';
-import { openPostgres } from './sql/pg.js';
-import { databaseStartupError } from './sql/startup-errors.js';
+import { AuthService } from '../server/auth/service.js';
+import type { AuthConfigInput } from '../server/auth/config.js';
+import { TokenIssuer } from '../server/auth/tokens.js';
+import { openEventStore } from '../server/eventstore/open-event-store.js';
+import type { EventStore } from '../server/eventstore/port.js';
+import { startGrpcServer, type RunningGrpcServer } from '../server/grpc/server.js';
+import type { Database } from '../server/sql/database.js';
+import { migrate } from '../server/sql/migrations.js';
+import { openPglite } from '../server/sql/pglite.js';
+import { lockDataDir } from '../server/sql/pglite-lock.js';
+import { openPostgres } from '../server/sql/pg.js';
+import { databaseStartupError } from '../server/sql/startup-errors.js';
 import { ensureWritableDirectory, makeDirectory, UnusableDirectory } from '../lib/writable-dir.js';
-import { logUnlessTransient } from './sql/transient-errors.js';
-import { VaultService } from './vault/vault-service.js';
-import { FileBlobStore } from './blobs/file-blob-store.js';
-import { collectBlobs, type CollectOptions } from './blobs/blob-collector.js';
-import { ImageService } from './images/image-service.js';
+import { logUnlessTransient } from '../server/sql/transient-errors.js';
+import { VaultService } from '../server/vault/vault-service.js';
+import { FileBlobStore } from '../server/blobs/file-blob-store.js';
+import { collectBlobs, type CollectOptions } from '../server/blobs/blob-collector.js';
+import { ImageService } from '../server/images/image-service.js';
 import type { JobQueue } from '../imaging/queue/port.js';
-import { openJobQueue, sharpInspector, startImagePipeline, type QueueChoice, type RunningPipeline } from './images/image-pipeline.js';
-import type { VersionNotifier } from './watch/port.js';
-import { InProcessVersionNotifier } from './watch/in-process-notifier.js';
-import { PgVersionNotifier } from './watch/pg-notifier.js';
-import { publishAppends } from './watch/publish-appends.js';
-import { VersionWatches } from './watch/version-watches.js';
+import { openJobQueue, sharpInspector, startImagePipeline, type QueueChoice, type RunningPipeline } from '../server/images/image-pipeline.js';
+import type { VersionNotifier } from '../server/watch/port.js';
+import { InProcessVersionNotifier } from '../server/watch/in-process-notifier.js';
+import { PgVersionNotifier } from '../server/watch/pg-notifier.js';
+import { publishAppends } from '../server/watch/publish-appends.js';
+import { VersionWatches } from '../server/watch/version-watches.js';
 
 export interface RunningApp {
   grpc: RunningGrpcServer;
@@ -124,6 +125,8 @@ export interface ServerParts {
    * theirs, for Watch (the caller's to close, after stop). Without one, only this process's own.
    */
   notifier?: VersionNotifier;
+  /** The event log (the caller's to close, after stop); the SQL store in `db` without one. */
+  store?: EventStore;
 }
 
 export interface ImageParts {
@@ -144,7 +147,7 @@ export interface ImageParts {
 
 /** Wires the services over an open, migrated database and starts listening. */
 export async function startServer(db: Database, parts: ServerParts, logger: Logger): Promise<RunningApp> {
-  const store = new SqlEventStore(db);
+  const store = parts.store ?? (await openEventStore({}, db)).store;
   const auth = await AuthService.create(db, {
     accessTokenSecretKey: parts.tokenKey,
     config: parts.auth ?? {},
@@ -164,6 +167,7 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
   // The job relay tails the log where the projector does; the worker runs here unless it is its own process.
   const pipeline = startImagePipeline(
     db,
+    store,
     vault,
     blobs,
     {
@@ -242,10 +246,13 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
   captureGrpcLogs(logger);
   const db = await openDatabase(config, logger);
   const notifier = versionNotifierFor(config, db, logger);
+  let log: Awaited<ReturnType<typeof openEventStore>> | undefined;
   try {
+    log = await openEventStore(config, db);
     const app = await startServer(
       db,
       {
+        store: log.store,
         host: config.host,
         port: config.port,
         maxMessageBytes: config.maxMessageBytes,
@@ -269,11 +276,13 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
       ...app,
       async stop() {
         await app.stop();
+        await log?.close();
         await notifier.close();
         await db.close();
       },
     };
   } catch (error) {
+    await log?.close();
     await notifier.close();
     await db.close();
     throw error;
