@@ -1,5 +1,5 @@
 import { streamIdForUser, userIdOfStream } from '../domain/vault-state.js';
-import type { LogPosition } from '../server/eventstore/port.js';
+import { LOG_START, type EventStore, type LogPosition } from '../server/eventstore/port.js';
 import { SqlEventStore } from '../server/eventstore/sql.js';
 import type { Database, SqlExecutor } from '../server/sql/database.js';
 import type { ImageState } from '../domain/images.js';
@@ -7,14 +7,36 @@ import type { RecordState } from '../domain/decider.js';
 import { readAllImageStates, readAllRecordStates } from '../read-model/read-model.js';
 
 /**
- * Everything the audit tool reads, inside one READ ONLY, REPEATABLE READ transaction: the event
- * store (through the EventStore port, so a KurrentDB adapter can take its place), the users, the
- * read model and the projector's checkpoint, all from one snapshot, so the log and the read model
- * it is compared with cannot move apart while the audit runs.
+ * Everything the audit tool reads: the users, the read model and the tailers' checkpoints inside
+ * one READ ONLY, REPEATABLE READ transaction, and the log through the EventStore port. With the
+ * log in the same database (no `log` given) it is read within that snapshot too, so the log and
+ * the read model it is compared with cannot move apart while the audit runs. A separate event
+ * store (KurrentDB) is read as it stands: the log only grows, and the read model is compared with
+ * it up to the snapshot's checkpoint, so what is appended meanwhile shows as lag, not as a
+ * difference.
  */
-export async function withAuditSnapshot<T>(db: Database, fn: (source: AuditSource) => Promise<T>): Promise<T> {
-  return db.transaction((tx) => fn(new AuditSource(tx, db.kind)), { readOnly: true, repeatableRead: true });
+export async function withAuditSnapshot<T>(db: Database, fn: (source: AuditSource) => Promise<T>, log?: EventStore): Promise<T> {
+  return db.transaction((tx) => fn(new AuditSource(tx, log ?? readOnlySqlStore(tx, db.kind))), { readOnly: true, repeatableRead: true });
 }
+
+/** The SQL event store over the snapshot (reads only: the transaction refuses any write). */
+function readOnlySqlStore(tx: SqlExecutor, kind: Database['kind']): EventStore {
+  const refuse = () => Promise.reject(new Error('the audit reads only'));
+  // Query options (a prepared statement's name) pass through, so a page read costs what the server's does.
+  return new SqlEventStore({ kind, query: (text, params, options) => tx.query(text, params, options), transaction: refuse, exec: refuse, close: async () => {} });
+}
+
+/** What one pass over the whole log finds: stream versions, counts, and where the checkpoints stand in it. */
+interface LogSummary {
+  /** Every stream's version (user streams and any other). */
+  streams: Map<string, number>;
+  events: number;
+  eventsByType: Record<string, number>;
+  /** Per checkpoint row: events after it, and each user's last version at or before it. */
+  atCheckpoints: Map<string, { position: LogPosition; eventsBehind: number; userVersions: Map<string, number> }>;
+}
+
+const SCAN_PAGE = 5_000;
 
 export interface AuditUser {
   userId: string;
@@ -66,20 +88,15 @@ export interface AuditStats {
 export const PROJECTION = 'vault-records';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const num = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
 
 export class AuditSource {
-  /** The event store over this snapshot (reads only: the transaction refuses any write). */
-  readonly store: SqlEventStore;
+  private scanned: Promise<LogSummary> | undefined;
 
   constructor(
     private readonly tx: SqlExecutor,
-    kind: Database['kind'],
-  ) {
-    const refuse = () => Promise.reject(new Error('the audit reads only'));
-    // Query options (a prepared statement's name) pass through, so a page read costs what the server's does.
-    this.store = new SqlEventStore({ kind, query: (text, params, options) => tx.query(text, params, options), transaction: refuse, exec: refuse, close: async () => {} });
-  }
+    /** The event log, read through the port (the SQL store over the snapshot, or KurrentDB). */
+    readonly store: EventStore,
+  ) {}
 
   /** Raw SQL within the snapshot (tests use it to prove the transaction refuses writes). */
   query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
@@ -94,8 +111,7 @@ export class AuditSource {
     const userId = ref.toLowerCase();
     const byId = await this.tx.query<{ login: string }>(`SELECT login FROM users WHERE user_id = $1::uuid`, [userId]);
     if (byId[0]) return { userId, login: byId[0].login };
-    const stream = await this.tx.query(`SELECT 1 FROM streams WHERE stream_id = $1`, [streamIdForUser(userId)]);
-    return stream.length > 0 ? { userId, login: null } : null;
+    return (await this.store.streamInfo(streamIdForUser(userId))).version > 0 ? { userId, login: null } : null;
   }
 
   async logins(): Promise<Map<string, string>> {
@@ -109,13 +125,49 @@ export class AuditSource {
 
   /** Every user stream and its version. */
   async userStreams(): Promise<Map<string, number>> {
-    const rows = await this.tx.query<{ stream_id: string; version: number }>(`SELECT stream_id, version FROM streams WHERE stream_id LIKE 'user-%'`);
     const out = new Map<string, number>();
-    for (const row of rows) {
-      const userId = userIdOfStream(row.stream_id);
-      if (userId) out.set(userId, row.version);
+    for (const [streamId, version] of (await this.summary()).streams) {
+      const userId = userIdOfStream(streamId);
+      if (userId) out.set(userId, version);
     }
     return out;
+  }
+
+  /**
+   * One pass over the log, positions only (no event is parsed), kept for the audit's length:
+   * what a SQL store could count with aggregates, any store can say this way.
+   */
+  private summary(): Promise<LogSummary> {
+    this.scanned ??= this.scan();
+    return this.scanned;
+  }
+
+  private async scan(): Promise<LogSummary> {
+    const checkpointRows = await this.tx.query<{ projection: string; commit_position: string; prepare_position: string }>(
+      `SELECT projection, commit_position::text AS commit_position, prepare_position::text AS prepare_position FROM rm_checkpoints`,
+    );
+    const summary: LogSummary = { streams: new Map(), events: 0, eventsByType: {}, atCheckpoints: new Map() };
+    const checkpoints = checkpointRows.map((row) => {
+      const entry = { position: { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) }, eventsBehind: 0, userVersions: new Map<string, number>() };
+      summary.atCheckpoints.set(row.projection, entry);
+      return entry;
+    });
+    let after = LOG_START;
+    for (;;) {
+      const page = await this.store.readAll(after, SCAN_PAGE, { types: [] });
+      if (page.length === 0) return summary;
+      for (const event of page) {
+        summary.events++;
+        summary.eventsByType[event.type] = (summary.eventsByType[event.type] ?? 0) + 1;
+        summary.streams.set(event.streamId, Math.max(summary.streams.get(event.streamId) ?? 0, event.version));
+        const userId = userIdOfStream(event.streamId);
+        for (const checkpoint of checkpoints) {
+          if (!atOrBefore(event.position, checkpoint.position)) checkpoint.eventsBehind++;
+          else if (userId) checkpoint.userVersions.set(userId, event.version);
+        }
+      }
+      after = page[page.length - 1]!.position;
+    }
   }
 
   /** Users that have anything in the read model (a version row or record rows). */
@@ -154,16 +206,6 @@ export class AuditSource {
     return new Map(rows.map((row) => [row.user_id, row.version]));
   }
 
-  /** Where the event of `version` in the user's stream sits in the global log; null when there is none. */
-  async positionOf(userId: string, version: number): Promise<LogPosition | null> {
-    const rows = await this.tx.query<{ commit_position: string; prepare_position: string }>(
-      `SELECT transaction_id::text AS commit_position, global_position::text AS prepare_position FROM events WHERE stream_id = $1 AND version = $2`,
-      [streamIdForUser(userId), version],
-    );
-    const row = rows[0];
-    return row ? { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) } : null;
-  }
-
   async checkpoint(projection = PROJECTION): Promise<LogPosition | null> {
     const rows = await this.tx.query<{ commit_position: string; prepare_position: string }>(
       `SELECT commit_position::text AS commit_position, prepare_position::text AS prepare_position FROM rm_checkpoints WHERE projection = $1`,
@@ -173,80 +215,43 @@ export class AuditSource {
     return row ? { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) } : null;
   }
 
-  /**
-   * For each user stream, the highest version at or before the checkpoint: what the projector
-   * says it has applied, so the read model must be at least there. One scan of the log (or of one
-   * stream when `userId` is given).
-   */
-  async versionsAtCheckpoint(position: LogPosition, userId?: string): Promise<Map<string, number>> {
-    const params: unknown[] = [position.commit.toString(), position.prepare.toString()];
-    let where = `stream_id LIKE 'user-%'`;
-    if (userId) {
-      params.push(streamIdForUser(userId));
-      where = `stream_id = $3`;
-    }
-    const rows = await this.tx.query<{ stream_id: string; version: number }>(
-      `SELECT stream_id, max(version) AS version FROM events
-       WHERE ${where} AND (transaction_id, global_position) <= ($1::text::xid8, $2::bigint)
-       GROUP BY stream_id`,
-      params,
-    );
-    const out = new Map<string, number>();
-    for (const row of rows) {
-      const id = userIdOfStream(row.stream_id);
-      if (id) out.set(id, row.version);
-    }
-    return out;
+  /** For each user stream, the highest version at or before the projector's checkpoint: what it says it has applied. */
+  async versionsAtCheckpoint(projection = PROJECTION): Promise<Map<string, number>> {
+    return (await this.summary()).atCheckpoints.get(projection)?.userVersions ?? new Map();
   }
 
   async stats(): Promise<AuditStats> {
-    const [users] = await this.tx.query<{ users: unknown; without: unknown }>(
-      `SELECT count(*) AS users,
-              count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM streams s WHERE s.stream_id = 'user-' || u.user_id::text AND s.version > 0)) AS without
-       FROM users u`,
-    );
-    const [streams] = await this.tx.query<{ streams: unknown; min: unknown; median: unknown; max: unknown }>(
-      `SELECT count(*) AS streams, min(version) AS min, max(version) AS max,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY version) AS median
-       FROM streams WHERE stream_id LIKE 'user-%'`,
-    );
-    const byType = await this.tx.query<{ type: string; count: unknown }>(`SELECT type, count(*) AS count FROM events GROUP BY type ORDER BY type`);
-    const eventsByType: Record<string, number> = {};
-    let events = 0;
-    for (const row of byType) {
-      eventsByType[row.type] = num(row.count);
-      events += num(row.count);
-    }
+    const summary = await this.summary();
+    const streams = await this.userStreams();
+    const userRows = await this.tx.query<{ user_id: string }>(`SELECT user_id::text AS user_id FROM users`);
+    const lengths = [...streams.values()].filter((version) => version > 0).sort((a, b) => a - b);
+    const median = lengths.length === 0 ? 0 : lengths.length % 2 === 1 ? lengths[(lengths.length - 1) / 2]! : (lengths[lengths.length / 2 - 1]! + lengths[lengths.length / 2]!) / 2;
     const checkpointRows = await this.tx.query<{ projection: string; commit_position: string; prepare_position: string; updated_at: Date }>(
       `SELECT projection, commit_position::text AS commit_position, prepare_position::text AS prepare_position, updated_at FROM rm_checkpoints ORDER BY projection`,
     );
-    const checkpoints: CheckpointStats[] = [];
-    for (const row of checkpointRows) {
-      const [behind] = await this.tx.query<{ count: unknown }>(
-        `SELECT count(*) AS count FROM events WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)`,
-        [row.commit_position, row.prepare_position],
-      );
-      checkpoints.push({
-        projection: row.projection,
-        position: `${row.commit_position}/${row.prepare_position}`,
-        updatedAt: row.updated_at.getTime(),
-        eventsBehind: num(behind?.count),
-      });
-    }
-    const [behindUsers] = await this.tx.query<{ count: unknown }>(
-      `SELECT count(*) AS count FROM streams s
-       LEFT JOIN rm_user_versions v ON s.stream_id = 'user-' || v.user_id::text
-       WHERE s.stream_id LIKE 'user-%' AND coalesce(v.version, 0) < s.version`,
-    );
+    const checkpoints: CheckpointStats[] = checkpointRows.map((row) => ({
+      projection: row.projection,
+      position: `${row.commit_position}/${row.prepare_position}`,
+      updatedAt: row.updated_at.getTime(),
+      eventsBehind: summary.atCheckpoints.get(row.projection)?.eventsBehind ?? 0,
+    }));
+    const projected = await this.readModelVersions();
+    let behind = 0;
+    for (const [userId, version] of streams) if ((projected.get(userId) ?? 0) < version) behind++;
+    const eventsByType = Object.fromEntries(Object.entries(summary.eventsByType).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return {
-      users: num(users?.users),
-      usersWithoutEvents: num(users?.without),
-      events,
+      users: userRows.length,
+      usersWithoutEvents: userRows.filter((row) => (streams.get(row.user_id) ?? 0) === 0).length,
+      events: summary.events,
       eventsByType,
-      streamLengths: { streams: num(streams?.streams), min: num(streams?.min), median: num(streams?.median), max: num(streams?.max) },
+      streamLengths: { streams: lengths.length, min: lengths[0] ?? 0, median, max: lengths.at(-1) ?? 0 },
       checkpoints,
-      eventsWithoutCheckpoint: checkpoints.some((c) => c.projection === PROJECTION) ? null : events,
-      readModelUsersBehind: num(behindUsers?.count),
+      eventsWithoutCheckpoint: checkpoints.some((c) => c.projection === PROJECTION) ? null : summary.events,
+      readModelUsersBehind: behind,
     };
   }
+}
+
+function atOrBefore(position: LogPosition, checkpoint: LogPosition): boolean {
+  return position.commit < checkpoint.commit || (position.commit === checkpoint.commit && position.prepare <= checkpoint.prepare);
 }

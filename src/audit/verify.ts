@@ -60,6 +60,8 @@ export interface VerifyOptions {
 export async function verifyReadModel(source: AuditSource, options: VerifyOptions = {}): Promise<VerifyReport> {
   const streams = await source.userStreams();
   const checkpoint = await source.checkpoint();
+  // Each stream is compared at its last event at or before the checkpoint (one pass over the log finds them all).
+  const atCheckpoint = await source.versionsAtCheckpoint();
   const claimed = await source.readModelVersions(options.userId);
   let userIds: string[];
   let logins: Map<string, string>;
@@ -77,7 +79,7 @@ export async function verifyReadModel(source: AuditSource, options: VerifyOption
   const report: VerifyReport = { users: userIds.length, events: 0, differences: [], lag: [] };
   /** A user's projected version and replay; an unreadable log comes back as its error. */
   const replay = async (userId: string): Promise<{ at: number; state: VaultState | UnreadableEvent }> => {
-    const at = checkpoint ? await projectedVersion(source, checkpoint, userId, claimed.get(userId) ?? 0, streams.get(userId) ?? 0) : 0;
+    const at = checkpoint ? (atCheckpoint.get(userId) ?? 0) : 0;
     try {
       const state = await replayStream(source.store, streamIdForUser(userId), {
         streamVersion: at,
@@ -185,26 +187,6 @@ function compareImage(expected: ImageState, row: ImageState): ColumnDifference[]
     if (want !== got) out.push({ column, expected: want, found: got });
   }
   return out;
-}
-
-/**
- * The version of the user's stream that the checkpoint says the read model reflects: its last
- * event at or before the checkpoint. A user's events are in the log in version order, so when the
- * read model's own claim is right, two index lookups prove it (its event is at or before the
- * checkpoint, the next one after it); only a wrong claim costs a scan of the user's stream.
- */
-async function projectedVersion(source: AuditSource, checkpoint: LogPosition, userId: string, claim: number, logVersion: number): Promise<number> {
-  if (claim <= logVersion) {
-    const atOrBefore = claim === 0 || isAtOrBefore(await source.positionOf(userId, claim), checkpoint);
-    const nextAfter = claim === logVersion || !isAtOrBefore(await source.positionOf(userId, claim + 1), checkpoint);
-    if (atOrBefore && nextAfter) return claim;
-  }
-  return (await source.versionsAtCheckpoint(checkpoint, userId)).get(userId) ?? 0;
-}
-
-function isAtOrBefore(position: LogPosition | null, checkpoint: LogPosition): boolean {
-  if (!position) return false;
-  return position.commit < checkpoint.commit || (position.commit === checkpoint.commit && position.prepare <= checkpoint.prepare);
 }
 
 type ColumnDifference = Pick<Difference, 'column' | 'expected' | 'found'>;

@@ -1,6 +1,8 @@
 import type { RecordState } from '../domain/decider.js';
 import { streamIdForUser } from '../domain/vault-state.js';
 import { loadServerConfig } from '../config/server-config.js';
+import { openEventStore } from '../server/eventstore/open-event-store.js';
+import type { EventStore } from '../server/eventstore/port.js';
 import { withAuditSnapshot, type AuditSource, type AuditUser } from '../audit/audit-source.js';
 import { readHistory, recordIdsMatching, type Change, type HistoryEntry } from '../audit/history.js';
 import { displayValue, shownField, shownName } from '../audit/redact.js';
@@ -20,6 +22,8 @@ export interface AuditIo {
   progress?: NodeJS.WriteStream;
   /** Output goes to a terminal: rows printed as they come show the progress themselves. */
   outIsTerminal?: boolean;
+  /** The event log when it is not in the database (KurrentDB). */
+  log?: EventStore;
 }
 
 /**
@@ -32,13 +36,23 @@ export async function auditCommand(
   out: Out,
 ): Promise<void> {
   // The projector mode does not matter to a reader; fixing it keeps KEEPER_PROJECTOR from refusing the embedded database.
-  const config = loadServerConfig({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl, projector: 'inline' }, process.env);
+  const config = loadServerConfig({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl, eventStoreUrl: flags.eventStoreUrl, projector: 'inline' }, process.env);
   const db = await openAuditDatabase(config);
   try {
-    await run(db, { out, outIsTerminal: Boolean(process.stdout.isTTY) });
+    const log = config.eventStoreUrl ? await openEventStore(config) : undefined;
+    try {
+      await run(db, { out, outIsTerminal: Boolean(process.stdout.isTTY), ...(log ? { log: log.store } : {}) });
+    } finally {
+      await log?.close();
+    }
   } finally {
     await db.close();
   }
+}
+
+/** One read-only snapshot of the database, over the configured log. */
+function snapshot<T>(db: Database, io: AuditIo, fn: (source: AuditSource) => Promise<T>): Promise<T> {
+  return withAuditSnapshot(db, fn, io.log);
 }
 
 function reporter(io: AuditIo, label: string, total?: number) {
@@ -68,7 +82,7 @@ async function readable<T>(work: () => Promise<T>): Promise<T> {
 // ---------------------------------------------------------------------------------------- history
 
 export async function auditHistory(db: Database, options: { user: string; record?: string; json?: boolean }, io: AuditIo): Promise<void> {
-  await withAuditSnapshot(db, async (source) => {
+  await snapshot(db, io, async (source) => {
     const user = await requireUser(source, options.user);
     const stream = streamIdForUser(user.userId);
     const streamVersion = await source.streamVersion(user.userId);
@@ -192,7 +206,7 @@ export function parseAt(value: string): ReplayBound {
 
 export async function auditState(db: Database, options: { user: string; at: string; json?: boolean }, io: AuditIo): Promise<void> {
   const bound = parseAt(options.at);
-  await withAuditSnapshot(db, async (source) => {
+  await snapshot(db, io, async (source) => {
     const user = await requireUser(source, options.user);
     const streamVersion = await source.streamVersion(user.userId);
     if ('version' in bound && bound.version > streamVersion) {
@@ -265,7 +279,7 @@ function table(header: string[], rows: string[][]): string {
 // ----------------------------------------------------------------------------------------- verify
 
 export async function auditVerify(db: Database, options: { user?: string; json?: boolean; strict?: boolean }, io: AuditIo): Promise<void> {
-  const report = await withAuditSnapshot(db, async (source) => {
+  const report = await snapshot(db, io, async (source) => {
     const user = options.user === undefined ? undefined : await requireUser(source, options.user);
     const progress = reporter(io, 'verifying');
     const result = await verifyReadModel(source, {
@@ -311,7 +325,7 @@ export function describeDifference(d: Difference): string {
 // ------------------------------------------------------------------------------------------ stats
 
 export async function auditStats(db: Database, options: { json?: boolean }, io: AuditIo): Promise<void> {
-  const stats = await withAuditSnapshot(db, (source) => source.stats());
+  const stats = await snapshot(db, io, (source) => source.stats());
   if (options.json) {
     io.out(jsonText({ ...stats, checkpoints: stats.checkpoints.map((c) => ({ ...c, updatedAt: new Date(c.updatedAt).toISOString() })) }));
     return;

@@ -28,7 +28,7 @@ function serverOptions(command: Command): Command {
   return command
     .option('--data-dir <dir>', 'where embedded data lives (KEEPER_DATA_DIR, default ./.keeper)')
     .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (KEEPER_DATABASE_URL)')
-    .option('--eventstore-url <url>', 'KurrentDB (EventStoreDB) for the event log, e.g. kurrentdb://host:2113?tls=false (KEEPER_EVENTSTORE_URL; default: the SQL database)')
+    .option('--event-store-url <url>', 'KurrentDB (EventStoreDB) for the event log, e.g. kurrentdb://host:2113?tls=false (KEEPER_EVENTSTORE_URL; default: the SQL database)')
     .option('--listen <host:port>', 'gRPC address to listen on (KEEPER_LISTEN, default 127.0.0.1:7070)')
     .option('--access-ttl <seconds>', 'access token lifetime (KEEPER_ACCESS_TTL, default 900)')
     .option('--refresh-ttl <seconds>', 'refresh token lifetime (KEEPER_REFRESH_TTL, default 30 days)')
@@ -130,7 +130,8 @@ const audit = program
 const auditOptions = (command: Command) =>
   command
     .option('--data-dir <dir>', 'the embedded database of this data directory (KEEPER_DATA_DIR, default ./.keeper); the server must be stopped')
-    .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (KEEPER_DATABASE_URL)');
+    .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (KEEPER_DATABASE_URL)')
+    .option('--event-store-url <url>', 'KurrentDB holding the event log, when the server keeps it there (KEEPER_EVENTSTORE_URL)');
 auditOptions(audit.command('history').description("a user's events: version, time, type, record, changed fields, client, mutation"))
   .requiredOption('--user <login>', 'login (or user id)')
   .option('--record <id>', 'only this record (id or id prefix)')

@@ -77,7 +77,7 @@ const NAMES: Record<string, string> = {
   tlsCert: '--tls-cert / KEEPER_TLS_CERT',
   tlsKey: '--tls-key / KEEPER_TLS_KEY',
   natsUrl: '--nats-url / KEEPER_NATS_URL',
-  eventStoreUrl: '--eventstore-url / KEEPER_EVENTSTORE_URL',
+  eventStoreUrl: '--event-store-url / KEEPER_EVENTSTORE_URL',
   imaging: '--imaging / KEEPER_IMAGING',
   natsPrefix: 'KEEPER_NATS_PREFIX',
   imagingAckWait: 'KEEPER_IMAGING_ACK_WAIT',

@@ -115,9 +115,19 @@ describe('the import graph of src/', () => {
 
   it('keeps server and client apart: they share only the domain, the wire codec, generated code, config and lib', () => {
     const crossing = edges.filter(
-      (e) => (within(e.from, 'src/client') && (within(e.to, 'src/server') || within(e.to, 'src/projections'))) || (within(e.from, 'src/server') && within(e.to, 'src/client')),
+      (e) => (within(e.from, 'src/client') && ['src/server', 'src/projections', 'src/read-model', 'src/audit', 'src/composition'].some((folder) => within(e.to, folder))) || (within(e.from, 'src/server') && within(e.to, 'src/client')),
     );
     expect(crossing, describeEdges(crossing)).to.deep.equal([]);
+  });
+
+  it('has a server that imports neither the projector nor the audit tool (they build on it, not it on them)', () => {
+    const upward = edges.filter((e) => within(e.from, 'src/server') && (within(e.to, 'src/projections') || within(e.to, 'src/audit') || within(e.to, 'src/composition')));
+    expect(upward, describeEdges(upward)).to.deep.equal([]);
+  });
+
+  it('has every reader of the event log going through the port (no SQL event store outside its factory and the audit snapshot)', () => {
+    const direct = edges.filter((e) => e.to === 'src/server/eventstore/sql.ts' && !['src/server/eventstore/open-event-store.ts', 'src/audit/audit-source.ts'].includes(e.from) && within(e.from, 'src'));
+    expect(direct, describeEdges(direct)).to.deep.equal([]);
   });
 
   it('has a domain that imports only itself', () => {

@@ -45,6 +45,6 @@ if (kurrentUrl) {
 } else {
   describe('EventStore contract (KurrentDB)', function () {
     // Said plainly rather than passed: no KurrentDB server runs on this machine, and no stand-in is passed off as one.
-    it.skip('was NOT run: KEEPER_EVENTSTORE_URL is not set (start KurrentDB with `docker-compose up kurrentdb` and set KEEPER_EVENTSTORE_URL=kurrentdb://127.0.0.1:2113?tls=false)');
+    it.skip('was NOT run: KEEPER_EVENTSTORE_URL is not set (KurrentDB cannot run on this machine; start a node elsewhere and set KEEPER_EVENTSTORE_URL=kurrentdb://host:2113?tls=false)');
   });
 }

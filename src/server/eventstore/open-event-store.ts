@@ -1,5 +1,6 @@
 import type { Database } from '../sql/database.js';
 import type { EventStore } from './port.js';
+import { KurrentEventStore } from './kurrent.js';
 import { SqlEventStore } from './sql.js';
 
 export interface EventStoreChoice {
@@ -16,9 +17,7 @@ export interface OpenedEventStore {
 /** The one place an event store is chosen: every process and tool opens its log here. */
 export async function openEventStore(choice: EventStoreChoice, db?: Database): Promise<OpenedEventStore> {
   if (choice.eventStoreUrl) {
-    // Loaded only when chosen: the KurrentDB client is large and most deployments never need it.
-    const { KurrentEventStore } = await import('./kurrent.js');
-    const store = KurrentEventStore.connect(choice.eventStoreUrl);
+    const store = await KurrentEventStore.connect(choice.eventStoreUrl);
     return { store, close: () => store.close() };
   }
   if (!db) throw new Error('the SQL event store needs the database it lives in');

@@ -67,6 +67,15 @@ export class WrongExpectedVersion extends Error {
   }
 }
 
+/** The event store cannot be reached for now (a separate event store: KurrentDB); retrying is safe. */
+export class EventStoreUnavailable extends Error {
+  readonly code = 'EVENTSTORE_UNAVAILABLE';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`the event store is unavailable for now: ${reason}`, options);
+    this.name = 'EventStoreUnavailable';
+  }
+}
+
 /** An event id the stream already holds, other than in a retry of the same append. */
 export class DuplicateEventId extends Error {
   constructor(readonly eventIds: string[]) {

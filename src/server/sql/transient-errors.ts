@@ -17,7 +17,7 @@ const TRANSIENT_SQLSTATES = new Set([
   '25P03', // idle_in_transaction_session_timeout
 ]);
 
-const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EVENTSTORE_UNAVAILABLE']);
 
 /** What node-postgres and pg-pool say when a connection is lost or cannot be had in time. */
 const TRANSIENT_MESSAGES = [
