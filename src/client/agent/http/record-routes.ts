@@ -6,8 +6,8 @@ import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, recordAnswer, recordListAnswer, recordParams, restoreBody, revealQuery, searchAnswer } from './schemas.js';
 import { summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
 import type { VaultRecord } from '../../../domain/record.js';
-import { isSealed } from '../../crypto/index.js';
-import type { OpenedRecord } from '../../sync/record-crypto.js';
+import { liveRecord } from '../../core/lookups.js';
+import { compareOrder, recordsByName } from '../../core/record-order.js';
 
 const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 409: problemAnswer, 423: problemAnswer, 503: problemAnswer };
 
@@ -24,25 +24,6 @@ function decodeCursor(cursor: string): [string, string] {
   } catch {
     throw new KeeperFailure('invalid', 'the cursor is not one this agent gave out; start from the first page');
   }
-}
-
-function order(a: { key: string; id: string }, b: { key: string; id: string }): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** A record's place in the name order: its name in lower case, opened only when sealed. */
-function sortKey(open: (record: VaultRecord) => OpenedRecord, record: VaultRecord): string {
-  const name: string = record.name;
-  if (!isSealed(name as unknown)) return name.toLowerCase();
-  const opened = open(record);
-  return opened.unreadable.includes('name') ? '\uffff' : opened.name.toLowerCase();
-}
-
-/** The record a request names, live in the user's replica; another user's id is simply not found. */
-function liveRecord(handle: VaultHandle, id: string): VaultRecord {
-  const record = handle.vault.record(id);
-  if (!record) throw new KeeperFailure('not-found', `no record ${id}`);
-  return record;
 }
 
 /** Pushes an edit now when the server is reachable; otherwise it waits in the replica and the answer says stale. */
@@ -70,13 +51,8 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       };
     }
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    // Only the page is opened (decrypted): the order needs names alone, and a sealed name sorts last while locked.
-    const all = vault
-      .records()
-      .filter((record) => !kind || record.kind === kind)
-      .map((record) => ({ record, id: record.id, key: sortKey(vault.open.bind(vault), record) }))
-      .sort(order);
-    const from = after ? all.findIndex((entry) => order(entry, { key: after[0], id: after[1] }) > 0) : 0;
+    const all = recordsByName(vault, kind);
+    const from = after ? all.findIndex((entry) => compareOrder(entry, { key: after[0], id: after[1] }) > 0) : 0;
     const page = from < 0 ? [] : all.slice(from, from + limit);
     const last = page.at(-1);
     const more = from >= 0 && from + limit < all.length;
@@ -87,7 +63,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     user.refreshSoon();
-    const record = liveRecord(handle, request.params.id);
+    const record = liveRecord(handle.vault, request.params.id);
     return { record: viewOf(handle.vault.open(record), wantsReveal(request.query.reveal)), sync: syncViewOf(user, handle) };
   });
 
@@ -97,7 +73,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const body = request.body;
     const id = await handle.exclusive((vault) => vault.create({ kind: body.kind, name: body.name, fields: body.fields, ...(body.sealAll ? { sealAll: true } : {}) }));
     await pushEdit(user);
-    const record = liveRecord(handle, id);
+    const record = liveRecord(handle.vault, id);
     return reply.code(201).header('location', `/v1/records/${id}`).send({ record: viewOf(handle.vault.open(record), false), sync: syncViewOf(user, handle) });
   });
 
@@ -107,7 +83,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { id } = request.params;
     const body = request.body;
     await handle.exclusive(async (vault) => {
-      liveRecord(handle, id);
+      liveRecord(handle.vault, id);
       await vault.update(id, {
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.kind !== undefined ? { kind: body.kind } : {}),
@@ -116,7 +92,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       });
     });
     await pushEdit(user);
-    return { record: viewOf(handle.vault.open(liveRecord(handle, id)), false), sync: syncViewOf(user, handle) };
+    return { record: viewOf(handle.vault.open(liveRecord(handle.vault, id)), false), sync: syncViewOf(user, handle) };
   });
 
   app.delete('/v1/records/:id', { schema: { summary: 'delete a record (its history stays; it can be restored)', tags: ['records'], params: recordParams, response: { 204: z.null(), ...problems } } }, async (request, reply) => {
@@ -124,7 +100,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const handle = await user.vault();
     const { id } = request.params;
     await handle.exclusive(async (vault) => {
-      liveRecord(handle, id);
+      liveRecord(handle.vault, id);
       await vault.delete(id);
     });
     await pushEdit(user);
@@ -148,7 +124,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { id } = request.params;
     await handle.exclusive((vault) => vault.restore(id, request.body.version));
     await pushEdit(user);
-    return { record: viewOf(handle.vault.open(liveRecord(handle, id)), false), sync: syncViewOf(user, handle) };
+    return { record: viewOf(handle.vault.open(liveRecord(handle.vault, id)), false), sync: syncViewOf(user, handle) };
   });
 
   app.get('/v1/deleted-records', { schema: { summary: 'deleted records that can be restored', tags: ['records'], response: { 200: recordListAnswer, ...problems } } }, async (request) => {
