@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { capped } from '../../../lib/capped-stream.js';
 import { z } from 'zod';
 import { IMAGE_RENDITIONS, type ImageState } from '../../../domain/images.js';
 import { imageFileNameSchema } from '../../../domain/images.js';
@@ -55,18 +56,6 @@ function viewOfImage(image: ImageState, handle: VaultHandle): z.output<typeof im
   };
 }
 
-/** Counts what streams through and stops it past `limit` bytes. */
-function capped(limit: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      seen += chunk.length;
-      if (seen > limit) done(new KeeperFailure('too-large', `the picture is larger than this agent takes (${limit} bytes)`));
-      else done(null, chunk);
-    },
-  });
-}
-
 /**
  * Images of a record: listed, uploaded as a stream (kept in a private file only while it is sent,
  * sealed first when the vault is encrypted, checked as the CLI checks a file), downloaded by
@@ -95,7 +84,7 @@ export function imageRoutes(app: AgentApp, context: AgentContext & { spool: Spoo
       const path = await context.spool.file('upload');
       try {
         const file = await open(path, 'wx', 0o600);
-        await pipeline(body, capped(context.uploadLimit), file.createWriteStream());
+        await pipeline(body, capped(context.uploadLimit, () => new KeeperFailure('too-large', `the picture is larger than this agent takes (${context.uploadLimit} bytes)`)), file.createWriteStream());
         if ((await stat(path)).size === 0) throw new KeeperFailure('invalid', 'the body is empty: send the picture');
         const attached = await user.transfer((held) => held.attachImage({ recordId, path, fileName: request.query.name }));
         await user.syncNow();
