@@ -33,7 +33,7 @@ const schema = z.object({
   /** A revealed value's message deletes itself after this long. */
   revealSeconds: positive('seconds', 30),
   /** Messages and button presses a chat may send per minute before the bot stops answering it for a while. */
-  ratePerMinute: z.coerce.number({ message: 'must be a whole number' }).int().positive('must be above zero').default(30),
+  ratePerMinute: z.coerce.number({ message: 'must be a whole number' }).int().positive('must be above zero').default(60),
   maxUsers: z.coerce.number({ message: 'must be a whole number' }).int().positive('must be above zero').default(2000),
   /** Where the key that seals the links file lives (a secret mount, say); beside the links when not given. */
   linksKeyFile: z.string().min(1).optional(),

@@ -17,7 +17,7 @@ function refusal(run: () => unknown): string {
 describe('bot config', () => {
   it('polls Telegram by default, with lifetimes and limits a user can read, its data under KEEPER_HOME/bot', () => {
     const config = loadBotConfig({ home: '/tmp/keeper-home' }, { KEEPER_TELEGRAM_TOKEN: TOKEN });
-    expect(config).to.include({ token: TOKEN, apiRoot: 'https://api.telegram.org', dataDir: '/tmp/keeper-home/bot', idleLockMinutes: 15, linkDays: 30, revealSeconds: 30, ratePerMinute: 30 });
+    expect(config).to.include({ token: TOKEN, apiRoot: 'https://api.telegram.org', dataDir: '/tmp/keeper-home/bot', idleLockMinutes: 15, linkDays: 30, revealSeconds: 30, ratePerMinute: 60 });
     expect(config.webhookUrl).to.equal(undefined);
     expect(config.allow).to.deep.equal([]);
   });

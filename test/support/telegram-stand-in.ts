@@ -83,7 +83,12 @@ export class TelegramStandIn {
   static async start(options: StandInOptions = {}): Promise<TelegramStandIn> {
     const token = options.token ?? '1234567:TEST_token-of-the-stand-in-0123456789';
     let standIn: TelegramStandIn | undefined;
-    const server = createServer((request, response) => void standIn!.serve(request, response));
+    const server = createServer((request, response) => {
+      standIn!.serve(request, response).catch((error: unknown) => {
+        console.error('stand-in', error);
+        reply(response, 500, { ok: false, error_code: 500, description: `Internal Server Error: the stand-in failed (${String(error)})` });
+      });
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     standIn = new TelegramStandIn(server, `http://127.0.0.1:${port}`, token, options);
@@ -347,18 +352,42 @@ async function readPayload(request: IncomingMessage): Promise<{ payload: Record<
   const query = Object.fromEntries(new URL(request.url ?? '/', 'http://x').searchParams);
   if (type.startsWith('application/json')) return { payload: { ...query, ...(body.length ? JSON.parse(body.toString('utf8')) : {}) }, files: {} };
   if (!type.startsWith('multipart/form-data')) return { payload: query, files: {} };
-  const form = await new Response(body, { headers: { 'content-type': type } }).formData();
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(type);
   const payload: Record<string, unknown> = { ...query };
-  const parts = new Map<string, File>();
-  for (const [key, value] of form.entries()) {
-    if (typeof value === 'string') payload[key] = value;
-    else parts.set(key, value);
+  const parts = new Map<string, UploadedFile>();
+  for (const part of multipartParts(body, boundary?.[1] ?? boundary?.[2] ?? '')) {
+    if (part.fileName === undefined) payload[part.name] = part.bytes.toString('utf8');
+    else parts.set(part.name, { bytes: part.bytes, name: part.fileName, type: part.type });
   }
   const files: Record<string, UploadedFile> = {};
   for (const [key, value] of Object.entries(payload)) {
     if (typeof value !== 'string' || !value.startsWith('attach://')) continue;
     const part = parts.get(value.slice('attach://'.length));
-    if (part) files[key] = { bytes: Buffer.from(await part.arrayBuffer()), name: part.name, type: part.type };
+    if (part) files[key] = part;
   }
   return { payload, files };
+}
+
+/** The parts of a multipart/form-data body (as grammY writes it: CRLF line ends, one boundary). */
+function multipartParts(body: Buffer, boundary: string): Array<{ name: string; fileName: string | undefined; type: string; bytes: Buffer }> {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const parts: Array<{ name: string; fileName: string | undefined; type: string; bytes: Buffer }> = [];
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const start = at + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === '--') break;
+    const next = body.indexOf(delimiter, start);
+    if (next < 0) break;
+    const part = body.subarray(start + 2, next - 2);
+    const split = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, split).toString('utf8');
+    const name = /;\s*name="([^"]*)"/.exec(headers)?.[1] ?? '';
+    // grammY writes the file name without quotes.
+    const quoted = /filename=(?:"([^"]*)"|([^;\r\n]*))/.exec(headers);
+    const fileName = quoted ? (quoted[1] ?? quoted[2]) : undefined;
+    const type = /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1] ?? 'application/octet-stream';
+    parts.push({ name, fileName, type, bytes: Buffer.from(part.subarray(split + 4)) });
+    at = next;
+  }
+  return parts;
 }

@@ -11,8 +11,6 @@ import * as records from './record-flows.js';
 import { telegramProblem } from './telegram.js';
 import { failureText } from './texts.js';
 
-/** Updates waiting per chat at most; a chat flooding faster than the rate limit lets through is dropped beyond. */
-const QUEUE_DEPTH = 10;
 /** A chat told it is too fast is not told again for this long. */
 const WARN_EVERY_MS = 30_000;
 
@@ -53,7 +51,7 @@ export const COMMAND_MENU = [
  * Every failure becomes one sentence in the chat; nothing a user typed reaches the log.
  */
 export class BotRouter {
-  private readonly queue = new KeyedQueue<number>(QUEUE_DEPTH);
+  private readonly queue: KeyedQueue<number>;
   private readonly rate: RateLimiter<number>;
   private readonly warned = new Map<number, number>();
   private readonly allow: ReadonlySet<string>;
@@ -64,6 +62,8 @@ export class BotRouter {
   ) {
     this.allow = new Set(options.allow);
     this.rate = new RateLimiter(options.ratePerMinute, 100_000, ctx.now);
+    // A burst the rate limit lets through is queued whole; the bound only stops what it would not.
+    this.queue = new KeyedQueue(options.ratePerMinute + 1);
   }
 
   /** Takes an update (from polling or the webhook) and returns at once; the work runs on the chat's queue. */
@@ -202,7 +202,8 @@ export class BotRouter {
       case 'addKind':
         return editing.chooseKind(turn, action.args[1]);
       case 'cancel':
-        return account.cancel(turn);
+        this.ctx.conversations.end(turn.chatId);
+        return void (await turn.say('Cancelled; nothing was changed.'));
       case 'save': {
         const step = this.ctx.conversations.get(turn.chatId);
         if (step?.step === 'confirm') return editing.saveChange(turn, step.change);
