@@ -7,6 +7,7 @@ import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 import { MemoryReplicaStore } from '../../src/client/sync/memory-replica-store.js';
 import { SyncEngine } from '../../src/client/sync/sync-engine.js';
 import { startTestBot, TestChat, type TestBot } from '../support/bot.js';
+import { expectSentence, keeper } from '../support/cli.js';
 import { pgliteTarget } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -411,6 +412,16 @@ describe('the Telegram bot (PGlite)', function () {
     expect((await post(update('/help'), ownBot.bot.webhookSecret)).status).to.equal(200);
     await ownStandIn.nextMessage(chat.chat.id, /Commands/, { after: mark });
     expect(ownStandIn.textsTo(chat.chat.id)).to.have.length(1);
+  });
+
+  it('runs as `keeper bot`, and stops with a sentence when Telegram refuses the token or it is missing', async () => {
+    const home = join(bot.home, 'cli');
+    expectSentence(await keeper(['bot', '--home', home], {}), 2, /KEEPER_TELEGRAM_TOKEN: is required/);
+    const wrong = '999:WRONG_token_that_is_long_enough_x';
+    const refused = await keeper(['bot', '--home', home, '--api-root', standIn.apiRoot], { KEEPER_TELEGRAM_TOKEN: wrong });
+    expectSentence(refused, 2, /Telegram refused the token in KEEPER_TELEGRAM_TOKEN \(401 Unauthorized\)/);
+    expect(refused.stderr + refused.stdout).to.not.contain(wrong);
+    expectSentence(await keeper(['bot', '--home', home, '--allow', 'alice'], { KEEPER_TELEGRAM_TOKEN: standIn.token }), 2, /--allow \/ KEEPER_TELEGRAM_ALLOW.*Telegram user ids/);
   });
 
   it('writes no password, secret word, value or token into its log', async () => {

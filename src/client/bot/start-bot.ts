@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Bot, GrammyError } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotConfig } from '../../config/bot-config.js';
+import { ConfigError } from '../../config/env.js';
 import { AttemptLimiter } from '../../lib/attempt-limiter.js';
 import { makeDirectory } from '../../lib/writable-dir.js';
 import { Spool } from '../core/spool.js';
@@ -23,6 +24,8 @@ const MAX_PICTURE_BYTES = 20_000_000;
 const DRAIN_MS = 10_000;
 
 export interface RunningBot {
+  /** The bot's Telegram username, as getMe tells it. */
+  username: string;
   users: HeldUsers;
   links: LinkBook;
   /** The webhook's address when the bot takes updates that way. */
@@ -37,15 +40,15 @@ export interface BotOverrides {
   refreshMs?: number;
   now?: () => number;
   /** Told when polling stops for good (the token was revoked, another instance polls): the process should end. */
-  onFatal?: (message: string) => void;
+  onFatal?: (error: Error) => void;
 }
 
-/** Telegram's refusal of the token or of polling, in a sentence that never holds the token. */
-export function fatalMessage(error: unknown): string {
+/** Telegram's refusal of the token or of polling, in a sentence that never holds the token (a refused token is a bad setting). */
+export function telegramRefusal(error: unknown): Error {
   const problem = telegramProblem(error);
-  if (problem.code === 401) return 'Telegram refused the token in KEEPER_TELEGRAM_TOKEN (401 Unauthorized): check it with BotFather';
-  if (problem.code === 409) return 'Telegram says another instance of this bot is taking its updates (409 Conflict): stop the other one, or its webhook';
-  return `Telegram could not be used: ${problem.description ?? (error instanceof Error ? error.name : 'unknown error')}`;
+  if (problem.code === 401) return new ConfigError('invalid configuration: Telegram refused the token in KEEPER_TELEGRAM_TOKEN (401 Unauthorized); check it with BotFather');
+  if (problem.code === 409) return new Error('Telegram says another instance of this bot is taking its updates (409 Conflict): stop the other one, or its webhook');
+  return new Error(`Telegram could not be used: ${problem.description ?? (error instanceof Error ? error.name : 'unknown error')}`);
 }
 
 /** Chats linked before the restart get their link back (never an unlocked vault); links unused too long end. */
@@ -112,10 +115,11 @@ export async function startBot(config: BotConfig, logger: Logger, overrides: Bot
     await bot.init();
   } catch (error) {
     await users.close({ endSessions: false });
-    throw new Error(fatalMessage(error), { cause: error });
+    throw telegramRefusal(error);
   }
   await bot.api.setMyCommands(COMMAND_MENU).catch((error) => logger.warn({ telegram: telegramProblem(error) }, 'the command menu could not be set'));
 
+  let stopping = false;
   let webhook: WebhookServer | undefined;
   let webhookSecret: string | undefined;
   if (config.webhookUrl) {
@@ -126,17 +130,21 @@ export async function startBot(config: BotConfig, logger: Logger, overrides: Bot
     bot
       .start({ allowed_updates: ['message', 'callback_query'] })
       .catch((error: unknown) => {
+        // Stopping while polling starts up aborts its first calls: that is no refusal.
+        if (stopping) return;
         logger.error({ telegram: telegramProblem(error) }, 'polling stopped');
-        overrides.onFatal?.(fatalMessage(error));
+        overrides.onFatal?.(telegramRefusal(error));
       });
   }
 
   return {
+    username: bot.botInfo.username,
     users,
     links,
     webhook,
     webhookSecret,
     async stop() {
+      stopping = true;
       if (webhook) await webhook.close();
       else if (bot.isRunning()) await bot.stop().catch((error: unknown) => logger.warn({ telegram: error instanceof GrammyError ? telegramProblem(error) : {} }, 'polling did not stop cleanly'));
       await Promise.race([router.idle(), new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
