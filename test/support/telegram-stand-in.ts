@@ -54,6 +54,8 @@ export interface StandInOptions {
   failSend?: (payload: Record<string, unknown>) => { error_code: number; description: string } | undefined;
   /** deleteMessage answers "message can't be deleted" for these ids. */
   undeletable?: Set<number>;
+  /** Keep every call in `calls` (default); a long benchmark only listens (`listen`) instead. */
+  keepCalls?: boolean;
 }
 
 type Update = Record<string, unknown> & { update_id: number };
@@ -68,6 +70,7 @@ export class TelegramStandIn {
   private readonly files = new Map<string, { path: string; bytes: Buffer }>();
   private readonly wakers = new Set<() => void>();
   private readonly callWatchers = new Set<() => void>();
+  private readonly listeners = new Set<(call: RecordedCall) => void>();
   private nextUpdateId = 1;
   private nextMessageId = 1;
   private confirmedOffset = 0;
@@ -153,6 +156,12 @@ export class TelegramStandIn {
 
   // ---- watching what the bot did ----
 
+  /** Tells `listener` of every call as it is answered; returns the way to stop. */
+  listen(listener: (call: RecordedCall) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   mark(): number {
     return this.calls.length;
   }
@@ -225,12 +234,15 @@ export class TelegramStandIn {
     if (method !== 'getUpdates') this.record(call);
     const answer = await this.answer(method, payload, files, request);
     if (answer.ok && (method === 'sendMessage' || method === 'sendPhoto' || method === 'sendDocument')) call.payload.__message_id = (answer.result as { message_id: number }).message_id;
-    if (method !== 'getUpdates') for (const wake of [...this.callWatchers]) wake();
+    if (method !== 'getUpdates') {
+      for (const wake of [...this.callWatchers]) wake();
+      for (const listener of this.listeners) listener(call);
+    }
     reply(response, answer.ok ? 200 : (answer.error_code as number), answer);
   }
 
   private record(call: RecordedCall): void {
-    this.calls.push(call);
+    if (this.options.keepCalls !== false) this.calls.push(call);
   }
 
   private async answer(method: string, payload: Record<string, unknown>, files: Record<string, UploadedFile>, request: IncomingMessage): Promise<Record<string, unknown>> {

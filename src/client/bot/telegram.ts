@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GrammyError, InputFile, type Api } from 'grammy';
+import { GrammyError, HttpError, InputFile, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import { capped } from '../../lib/capped-stream.js';
 import { KeeperFailure } from '../core/failures.js';
@@ -33,6 +33,8 @@ function markup(buttons: Buttons | undefined): { reply_markup?: InlineKeyboardMa
 /** Telegram's own answer to a call, without its payload (which may hold a revealed value). */
 export function telegramProblem(error: unknown): { method?: string; code?: number; description?: string } {
   if (error instanceof GrammyError) return { method: error.method, code: error.error_code, description: error.description };
+  // grammY's own words name the method only; the cause (which may hold the URL, and so the token) stays out.
+  if (error instanceof HttpError) return { method: /'(\w+)'/.exec(error.message)?.[1] ?? 'unknown', description: 'the Bot API could not be reached' };
   return {};
 }
 
