@@ -1,18 +1,8 @@
 import { expect } from 'chai';
 import { loadBotConfig } from '../../src/config/bot-config.js';
-import { ConfigError } from '../../src/config/env.js';
+import { refusal } from '../support/config-refusal.js';
 
 const TOKEN = '123456789:AAE_fake-token-for-the-config-tests';
-
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected the settings to be refused');
-}
 
 describe('bot config', () => {
   it('polls Telegram by default, with lifetimes and limits a user can read, its data under KEEPER_HOME/bot', () => {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { ImageRendition, ImageState } from '../../domain/images.js';
+import type { ImageState } from '../../domain/images.js';
 import { KeeperFailure } from '../core/failures.js';
 import { liveRecord } from '../core/lookups.js';
 import { recordsByName } from '../core/record-order.js';
-import { displayFileName } from '../images/image-transfer.js';
+import { displayFileName, savedFileName } from '../images/image-transfer.js';
 import type { HeldUser } from '../users/held-users.js';
 import type { VaultHandle } from '../core/vault-handle.js';
 import { data } from './buttons.js';
@@ -137,18 +137,22 @@ export async function remove(turn: Turn, id: string): Promise<void> {
   await turn.say(`🗑 Deleted “${name}”.${outcome.online ? '' : ' The server cannot be reached right now: the deletion is sent at the next sync.'}`);
 }
 
-/** A rendition's bytes, through the spool (opened here when the image is sealed). */
-async function renditionBytes(turn: Turn, user: HeldUser, image: ImageState, rendition: ImageRendition): Promise<Buffer> {
-  return turn.ctx.spool.holding('download', async (path) => {
-    await user.transfer((held) => held.saveImage({ image, rendition, target: path }));
+/**
+ * A rendition to send, fetched through the spool (opened here when the image is sealed); when it
+ * is not made yet (or could not be), the chat is told why and there is nothing to send.
+ */
+async function rendition(turn: Turn, user: HeldUser, handle: VaultHandle, image: ImageState, which: 'cover' | 'compact'): Promise<{ name: string; bytes: Buffer } | undefined> {
+  if (image.encrypted && !handle.vault.unlockedKey) throw new KeeperFailure('locked', 'locked');
+  const name = displayFileName(image, handle.vault.unlockedKey);
+  if ((which === 'cover' ? image.cover : image.compact) === undefined) {
+    await turn.say(image.status === 'failed' ? `${name} has no ${which}: ${image.failure ?? 'the server could not make one'}.` : `The ${which} of ${name} is not made yet; try again in a moment.`);
+    return undefined;
+  }
+  const bytes = await turn.ctx.spool.holding('download', async (path) => {
+    await user.transfer((held) => held.saveImage({ image, rendition: which, target: path }));
     return readFile(path);
   });
-}
-
-function unreadyReason(image: ImageState, name: string, rendition: 'cover' | 'compact'): string | undefined {
-  if ((rendition === 'cover' ? image.cover : image.compact) !== undefined) return undefined;
-  if (image.status === 'failed') return `${name} has no ${rendition}: ${image.failure ?? 'the server could not make one'}.`;
-  return `The ${rendition} of ${name} is not made yet; try again in a moment.`;
+  return { name, bytes };
 }
 
 /** Each picture's cover of a record, as photos, with a button for its compact copy. */
@@ -162,31 +166,18 @@ export async function covers(turn: Turn, id: string): Promise<void> {
     return;
   }
   for (const image of images.slice(0, COVERS_AT_ONCE)) {
-    if (image.encrypted && !handle.vault.unlockedKey) throw new KeeperFailure('locked', 'locked');
-    const name = displayFileName(image, handle.vault.unlockedKey);
-    const unready = unreadyReason(image, name, 'cover');
-    if (unready) {
-      await turn.say(unready);
-      continue;
-    }
-    const bytes = await renditionBytes(turn, user, image, 'cover');
-    await turn.ctx.telegram.sendPhoto(turn.chatId, bytes, cut(`${name} · cover`, 200), [[{ text: '📄 Compact copy', data: data('k', image.id) }]]);
+    const cover = await rendition(turn, user, handle, image, 'cover');
+    if (cover) await turn.ctx.telegram.sendPhoto(turn.chatId, cover.bytes, cut(`${cover.name} · cover`, 200), [[{ text: '📄 Compact copy', data: data('k', image.id) }]]);
   }
   if (images.length > COVERS_AT_ONCE) await turn.say(`(${images.length - COVERS_AT_ONCE} more pictures are not shown here.)`);
 }
 
+/** An image's compact copy (at most 1 MB), as a file: its bytes as they are. */
 export async function compact(turn: Turn, imageId: string): Promise<void> {
   const user = userOf(turn);
   const handle = await user.vault();
   const image = handle.vault.image(imageId);
   if (!image) throw new KeeperFailure('not-found', 'that picture is not in your vault (any more)');
-  if (image.encrypted && !handle.vault.unlockedKey) throw new KeeperFailure('locked', 'locked');
-  const name = displayFileName(image, handle.vault.unlockedKey);
-  const unready = unreadyReason(image, name, 'compact');
-  if (unready) {
-    await turn.say(unready);
-    return;
-  }
-  const bytes = await renditionBytes(turn, user, image, 'compact');
-  await turn.ctx.telegram.sendDocument(turn.chatId, bytes, name, cut(`${name} · compact copy`, 200));
+  const copy = await rendition(turn, user, handle, image, 'compact');
+  if (copy) await turn.ctx.telegram.sendDocument(turn.chatId, copy.bytes, savedFileName(image, 'compact', handle.vault.unlockedKey), cut(`${copy.name} · compact copy`, 200));
 }
