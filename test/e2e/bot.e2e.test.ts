@@ -6,6 +6,8 @@ import sharp from 'sharp';
 import { grpcVaultTransport } from '../../src/client/sync/grpc-transport.js';
 import { MemoryReplicaStore } from '../../src/client/sync/memory-replica-store.js';
 import { SyncEngine } from '../../src/client/sync/sync-engine.js';
+import { KeeperClient } from '../../src/client/keeper-client.js';
+import { MemoryTokenStore } from '../../src/client/token-store.js';
 import { startTestBot, TestChat, type TestBot } from '../support/bot.js';
 import { expectSentence, keeper } from '../support/cli.js';
 import { pgliteTarget } from '../support/databases.js';
@@ -341,6 +343,33 @@ describe('the Telegram bot (PGlite)', function () {
     const card = await open(chat, await chat.ask('/list', /Records 1–1 of 1/), /Visa/);
     expect(card.text).to.contain('number: (sealed: /unlock to see it)');
     await chat.ask(`/unlock ${SECRET}`, /Unlocked/);
+  });
+
+  it('ends a link left unused for longer than --link-days at the next start, with its server session', async () => {
+    let clock = Date.now();
+    const ownStandIn = await TelegramStandIn.start();
+    const ownBot = await startTestBot(ownStandIn, server.address, { linkDays: 1 }, {}, { now: () => clock });
+    extras.push(ownStandIn, ownBot);
+    const chat = newChat(ownStandIn);
+    await registered(chat);
+    const userId = ownBot.bot.links.link(chat.id)!.userId;
+    const session = ownBot.bot.links.session(userId)!;
+    await ownBot.restart();
+    await chat.ask('/status', /Logged in as/);
+
+    clock += 2 * 24 * 3_600_000;
+    await ownBot.restart();
+    expect(ownBot.bot.links.link(chat.id)).to.equal(undefined);
+    expect(ownBot.bot.links.session(userId)).to.equal(undefined);
+    await chat.ask('/status', /not linked to a Keeper account/);
+    const client = new KeeperClient({ server: server.address, tls: false }, new MemoryTokenStore(session), 5_000);
+    try {
+      let refused: unknown;
+      await client.status().catch((error) => (refused = error));
+      expect(String(refused)).to.match(/session ended/);
+    } finally {
+      client.close();
+    }
   });
 
   it('says the server cannot be reached, and keeps serving, when the Keeper server goes away', async () => {

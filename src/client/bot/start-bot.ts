@@ -51,15 +51,28 @@ export function telegramRefusal(error: unknown): Error {
   return new Error(`Telegram could not be used: ${problem.description ?? (error instanceof Error ? error.name : 'unknown error')}`);
 }
 
-/** Chats linked before the restart get their link back (never an unlocked vault); links unused too long end. */
-function restoreLinks(links: LinkBook, users: HeldUsers, tokens: Map<number, string>, linkMs: number, now: number): void {
+/**
+ * Chats linked before the restart get their link back (never an unlocked vault). Links unused too
+ * long end, and a user left with no link has their server session ended too.
+ */
+async function restoreLinks(links: LinkBook, users: HeldUsers, tokens: Map<number, string>, linkMs: number, now: number): Promise<void> {
+  const ended = new Set<string>();
   for (const link of links.all()) {
     const session = links.session(link.userId);
     if (!session || now - link.usedAt > linkMs) {
       links.removeLink(link.chatId);
+      ended.add(link.userId);
       continue;
     }
     tokens.set(link.chatId, users.resume(session).token);
+  }
+  const linked = new Set(links.all().map((link) => link.userId));
+  for (const userId of ended) {
+    const session = links.session(userId);
+    if (linked.has(userId) || !session) continue;
+    // Logging out needs the session once more; logged out, it leaves the book by itself.
+    const { user, token } = users.resume(session);
+    await users.logout({ user, token });
   }
 }
 
@@ -105,7 +118,7 @@ export async function startBot(config: BotConfig, logger: Logger, overrides: Bot
     maxPictureBytes: MAX_PICTURE_BYTES,
     now,
   };
-  restoreLinks(links, users, ctx.tokens, config.linkDays * DAY, now());
+  await restoreLinks(links, users, ctx.tokens, config.linkDays * DAY, now());
   const router = new BotRouter(ctx, { allow: config.allow, ratePerMinute: config.ratePerMinute });
   bot.use((update) => router.accept(update.update));
   // The router catches everything itself; this is the last line should grammY meet something else.
