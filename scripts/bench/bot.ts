@@ -111,8 +111,8 @@ export const botBenchmark: Benchmark = {
     const bareStandIn = await TelegramStandIn.start({ keepCalls: false });
     ctx.defer(() => bareStandIn.close());
     const bare = new Bot(bareStandIn.token, { client: { apiRoot: bareStandIn.apiRoot } });
-    bare.use((update) => {
-      const chatId = update.chat?.id;
+    bare.use((context) => {
+      const chatId = context.chat?.id;
       if (chatId !== undefined) void bare.api.sendMessage(chatId, 'ok').catch(() => undefined);
     });
     void bare.start();

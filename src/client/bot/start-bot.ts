@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Bot, GrammyError } from 'grammy';
+import { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotConfig } from '../../config/bot-config.js';
 import { ConfigError } from '../../config/env.js';
@@ -159,7 +159,7 @@ export async function startBot(config: BotConfig, logger: Logger, overrides: Bot
     async stop() {
       stopping = true;
       if (webhook) await webhook.close();
-      else if (bot.isRunning()) await bot.stop().catch((error: unknown) => logger.warn({ telegram: error instanceof GrammyError ? telegramProblem(error) : {} }, 'polling did not stop cleanly'));
+      else if (bot.isRunning()) await bot.stop().catch((error: unknown) => logger.warn({ telegram: telegramProblem(error) }, 'polling did not stop cleanly'));
       await Promise.race([router.idle(), new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
       await ctx.reveals.purgeAll();
       // Sessions go on for the next start; every vault key is wiped now.
