@@ -140,7 +140,7 @@ export async function editMenu(turn: Turn, id: string): Promise<void> {
 }
 
 /** The field at `index` of the record as the chat saw it; a press after the record changed says so. */
-function fieldAt(turn: Turn, fields: Field[], index: number): Field {
+function fieldAt(fields: Field[], index: number): Field {
   const field = fields[index];
   if (!field) throw new KeeperFailure('conflict', 'the record changed since that menu was shown; open it again');
   return field;
@@ -149,7 +149,7 @@ function fieldAt(turn: Turn, fields: Field[], index: number): Field {
 export async function askFieldValue(turn: Turn, id: string, index: number): Promise<void> {
   const handle = await userOf(turn).vault();
   const record = handle.vault.open(liveRecord(handle.vault, id));
-  const field = fieldAt(turn, record.fields, index);
+  const field = fieldAt(record.fields, index);
   turn.ctx.conversations.set(turn.chatId, { step: 'field-value', recordId: id, field: field.name, sensitive: field.sensitive });
   await turn.say(`Send the new value of ${cut(field.name, 60)}${field.sensitive ? SENSITIVE_NOTE : ''}, or /cancel.`);
 }
@@ -171,7 +171,7 @@ export async function askNewField(turn: Turn, id: string): Promise<void> {
 export async function askRemoveField(turn: Turn, id: string, index: number): Promise<void> {
   const handle = await userOf(turn).vault();
   const record = handle.vault.open(liveRecord(handle.vault, id));
-  const field = fieldAt(turn, record.fields, index);
+  const field = fieldAt(record.fields, index);
   await confirm(turn, { recordId: id, removeFields: [field.name] }, `Remove the field ${cut(field.name, 60)} from “${nameOf(record)}”?`);
 }
 
