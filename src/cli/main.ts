@@ -20,6 +20,7 @@ const serverCommands = () => import('./server-commands.js');
 const auditCommands = () => import('./audit-commands.js');
 const tuiCommand = () => import('../client/tui/run.js');
 const agentCommand = () => import('./agent-command.js');
+const botCommand = () => import('./bot-command.js');
 const sessionCommands = () => import('../client/cli/session-commands.js');
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 let serverForErrors: string | undefined;
@@ -122,6 +123,21 @@ program
   .option('--agent-tls-key <file>', "the agent's PEM private key (KEEPER_AGENT_TLS_KEY)")
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (KEEPER_LOG_LEVEL, default warn)')
   .action(async (flags) => (await agentCommand()).agentCommand({ ...program.opts(), ...flags }, out));
+program
+  .command('bot')
+  .description('run the Telegram bot: each chat links its own Keeper account (token from KEEPER_TELEGRAM_TOKEN)')
+  .option('--allow <ids>', 'only these Telegram user ids may use the bot, comma-separated (KEEPER_TELEGRAM_ALLOW; anyone by default)')
+  .option('--webhook-url <url>', 'take updates at this public https address instead of polling (KEEPER_BOT_WEBHOOK_URL)')
+  .option('--webhook-listen <host:port>', 'where the webhook listens (KEEPER_BOT_WEBHOOK_LISTEN, default 127.0.0.1:8443)')
+  .option('--api-root <url>', 'the Bot API server (KEEPER_TELEGRAM_API_ROOT, default https://api.telegram.org)')
+  .option('--idle-lock-minutes <n>', 'an unlocked vault unused this long locks itself (KEEPER_BOT_IDLE_LOCK_MINUTES, default 15)')
+  .option('--link-days <n>', "a chat's link unused this long ends (KEEPER_BOT_LINK_DAYS, default 30)")
+  .option('--reveal-seconds <n>', 'a revealed value deletes itself after this long (KEEPER_BOT_REVEAL_SECONDS, default 30)')
+  .option('--rate-per-minute <n>', 'messages and presses a chat may send a minute (KEEPER_BOT_RATE_PER_MINUTE, default 60)')
+  .option('--max-users <n>', 'replicas held in memory at most (KEEPER_BOT_MAX_USERS, default 2000)')
+  .option('--links-key-file <file>', "the key that seals the links file (KEEPER_BOT_LINKS_KEY_FILE, default <home>/bot/links.key)")
+  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (KEEPER_LOG_LEVEL, default warn)')
+  .action(async (flags) => (await botCommand()).botCommand({ ...program.opts(), ...flags }, out));
 program.command('keygen').description('print a new access-token signing key for KEEPER_TOKEN_KEY').action(async () => (await serverCommands()).keygenCommand(out));
 
 const audit = program

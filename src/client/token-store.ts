@@ -53,9 +53,19 @@ export class FileTokenStore implements TokenStore {
   }
 }
 
-/** Tokens held in process memory only (the HTTP agent, the bot): gone with the process, never on disk. */
+/**
+ * Tokens held in process memory only (the HTTP agent, the bot). A process that keeps its users'
+ * sessions beyond its own life (the bot's chat links) is told of every change through `onChange`
+ * and writes them down itself; the agent keeps none.
+ */
 export class MemoryTokenStore implements TokenStore {
   private session: StoredSession | undefined;
+  /** Told of each new session (a login, a refresh) and of its end (undefined). */
+  onChange: ((session: StoredSession | undefined) => void) | undefined;
+
+  constructor(session?: StoredSession) {
+    this.session = session && sessionSchema.parse(session);
+  }
 
   async load(): Promise<StoredSession | undefined> {
     return this.session && { ...this.session };
@@ -63,9 +73,11 @@ export class MemoryTokenStore implements TokenStore {
 
   async save(session: StoredSession): Promise<void> {
     this.session = sessionSchema.parse(session);
+    this.onChange?.({ ...this.session });
   }
 
   async clear(): Promise<void> {
     this.session = undefined;
+    this.onChange?.(undefined);
   }
 }

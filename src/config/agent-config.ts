@@ -1,17 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, hostPort, logLevel, parseConfig, pick, splitHostPort } from './env.js';
-
-const flag = z
-  .preprocess((value) => (typeof value === 'boolean' ? String(value) : value), z.enum(['1', 'true', 'yes', '0', 'false', 'no'], { message: 'must be true or false' }))
-  .optional()
-  .transform((value) => value === '1' || value === 'true' || value === 'yes');
-
-const list = z
-  .string()
-  .optional()
-  .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+import { booleanFlag, commaList, ConfigError, hostPort, logLevel, parseConfig, pick, splitHostPort } from './env.js';
 
 const minutes = (fallback: number) => z.coerce.number({ message: 'must be a number of minutes' }).positive('must be above zero').default(fallback);
 
@@ -19,16 +9,16 @@ const schema = z.object({
   listen: hostPort.default('127.0.0.1:7071'),
   server: hostPort.default('127.0.0.1:7070'),
   home: z.string().min(1).default(join(homedir(), '.keeper')),
-  tls: flag,
+  tls: booleanFlag,
   tlsCa: z.string().optional(),
   /** The agent's own certificate and key, required when it listens beyond loopback. */
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   timeoutMs: z.coerce.number({ message: 'must be a number of milliseconds' }).int().positive('must be above zero').default(15000),
   /** Host header values accepted besides the loopback names and the listen address itself. */
-  allowedHosts: list,
+  allowedHosts: commaList,
   /** Origins that may call the API from a browser (CORS); none by default. */
-  allowedOrigins: list,
+  allowedOrigins: commaList,
   idleLockMinutes: minutes(15),
   tokenIdleMinutes: minutes(60),
   tokenAbsoluteHours: z.coerce.number({ message: 'must be a number of hours' }).positive('must be above zero').default(24),

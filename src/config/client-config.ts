@@ -1,15 +1,12 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { hostPort, logLevel, parseConfig, pick } from './env.js';
+import { booleanFlag, hostPort, logLevel, parseConfig, pick } from './env.js';
 
 const schema = z.object({
   server: hostPort.default('127.0.0.1:7070'),
   home: z.string().min(1).default(join(homedir(), '.keeper')),
-  tls: z
-    .preprocess((value) => (typeof value === 'boolean' ? String(value) : value), z.enum(['1', 'true', 'yes', '0', 'false', 'no'], { message: 'must be true or false' }))
-    .optional()
-    .transform((value) => value === '1' || value === 'true' || value === 'yes'),
+  tls: booleanFlag,
   tlsCa: z.string().optional(),
   timeoutMs: z.coerce.number({ message: 'must be a number of milliseconds' }).int().positive('must be above zero').default(15000),
   logLevel,

@@ -62,6 +62,18 @@ export function pick(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, fla
 
 export const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7070');
 
+/** A yes/no setting: 1, true, yes or 0, false, no (a flag without a value is true). */
+export const booleanFlag = z
+  .preprocess((value) => (typeof value === 'boolean' ? String(value) : value), z.enum(['1', 'true', 'yes', '0', 'false', 'no'], { message: 'must be true or false' }))
+  .optional()
+  .transform((value) => value === '1' || value === 'true' || value === 'yes');
+
+/** A comma-separated list; blanks and empty items are dropped. */
+export const commaList = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn');
 
 export function splitHostPort(value: string): { host: string; port: number } {

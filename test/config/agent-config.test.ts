@@ -1,16 +1,6 @@
 import { expect } from 'chai';
 import { loadAgentConfig } from '../../src/config/agent-config.js';
-import { ConfigError } from '../../src/config/env.js';
-
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected the settings to be refused');
-}
+import { refusal } from '../support/config-refusal.js';
 
 describe('agent config', () => {
   it('listens on loopback port 7071 by default, with lifetimes and limits a user can read', () => {

@@ -1,17 +1,7 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../src/config/env.js';
 import { loadServerConfig } from '../../src/config/server-config.js';
 import { loadClientConfig } from '../../src/config/client-config.js';
-
-function configError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { refusal as configError } from '../support/config-refusal.js';
 
 describe('server config', () => {
   it('has embedded defaults', () => {

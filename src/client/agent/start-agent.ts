@@ -1,9 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../../config/agent-config.js';
 import { readSettingFile } from '../../config/env.js';
 import { AttemptLimiter } from '../../lib/attempt-limiter.js';
+import { Spool } from '../core/spool.js';
 import { HeldUsers } from '../users/held-users.js';
 import { buildAgentApp } from './http/app.js';
 import type { AgentApp, AgentLimits } from './http/context.js';
@@ -42,9 +42,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     unlockPerCaller: new AttemptLimiter(perCaller),
   };
   // Pictures pass through the spool in the clear: whatever a crash left there goes first.
-  const spool = join(config.home, 'agent', 'spool');
-  await rm(spool, { recursive: true, force: true });
-  await mkdir(spool, { recursive: true, mode: 0o700 });
+  const spool = await Spool.open(join(config.home, 'agent', 'spool'));
   const hosts = new Set<string>();
   const { app, routes } = await buildAgentApp({
     context: { users, server: config.server, limits },

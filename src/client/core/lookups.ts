@@ -1,4 +1,5 @@
 import type { ImageState } from '../../domain/images.js';
+import type { VaultRecord } from '../../domain/record.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { KeeperFailure } from './failures.js';
@@ -8,6 +9,13 @@ const MIN_PREFIX = 4;
 
 function idMatches(id: string, needle: string): boolean {
   return id === needle || (needle.length >= MIN_PREFIX && id.startsWith(needle));
+}
+
+/** The live record with this exact id (from a face's own link or button); another user's id is simply not found. */
+export function liveRecord(vault: SyncEngine, id: string): VaultRecord {
+  const record = vault.record(id);
+  if (!record) throw new KeeperFailure('not-found', `no record ${id}`);
+  return record;
 }
 
 /** A live record by full id, unique id prefix, or exact (decrypted) name, any case. */

@@ -50,6 +50,11 @@ function inNameOrder(vault: SyncEngine): Placed[] {
   return all;
 }
 
+/** Every live record in name order (kept per replica revision: do not change the array). */
+export function recordsByName(vault: SyncEngine): readonly VaultRecord[] {
+  return inNameOrder(vault).map((placed) => placed.record);
+}
+
 /** The page of live records after `cursor` in name order (any case), of one kind when asked. */
 export function pageByName(vault: SyncEngine, options: { kind?: RecordKind | undefined; limit: number; cursor?: string | undefined }): NamePage {
   const all = options.kind ? inNameOrder(vault).filter((placed) => placed.record.kind === options.kind) : inNameOrder(vault);

@@ -5,7 +5,7 @@ import type { ChannelOptions } from '../grpc-channel.js';
 import { KeeperClient } from '../keeper-client.js';
 import { failureOf, KeeperFailure } from '../core/failures.js';
 import { VaultHandle, type SyncOutcome } from '../core/vault-handle.js';
-import { MemoryTokenStore } from '../token-store.js';
+import { MemoryTokenStore, type StoredSession } from '../token-store.js';
 import { AccessTokens, type AccessTokenLifetimes } from './access-tokens.js';
 
 const LOGINS_AT_ONCE = 8;
@@ -29,6 +29,12 @@ export interface HeldUsersOptions {
   maxOpen: number;
   /** How old the last sync may be before a request starts another in the background. */
   refreshMs: number;
+  /**
+   * Told of each user's server session as it starts, is renewed and ends (undefined), for a
+   * process that keeps sessions across its restarts (the bot's chat links). Left out, sessions
+   * live in memory only (the agent).
+   */
+  onSession?: ((userId: string, session: StoredSession | undefined) => void) | undefined;
   now?: () => number;
 }
 
@@ -296,6 +302,22 @@ export class HeldUsers {
     return this.enter(login, (client) => client.register(login, password));
   }
 
+  /**
+   * A user again from a server session the process kept (the bot's links after a restart): no
+   * password and no call to the server now; the first use renews the tokens, or finds the session
+   * ended.
+   */
+  resume(session: StoredSession): { user: HeldUser; token: string; expiresAt: number } {
+    let user = this.users.get(session.userId);
+    if (!user) {
+      const store = new MemoryTokenStore(session);
+      const client = new KeeperClient(this.options.channel, store, this.options.timeoutMs, this.options.clientId);
+      user = this.hold(session, client, store);
+    }
+    const { token, expiresAt } = this.tokens.issue(user.userId);
+    return { user, token, expiresAt };
+  }
+
   /** The caller a token stands for, or undefined when it is unknown or ended. */
   caller(token: string): Caller | undefined {
     const grant = this.tokens.use(token);
@@ -310,10 +332,14 @@ export class HeldUsers {
     await this.drop(caller.user);
   }
 
-  /** Locks and closes every replica and ends every server session (within the call timeout). */
-  async close(): Promise<void> {
+  /**
+   * Locks and closes every replica and ends every server session (within the call timeout); with
+   * `endSessions: false` the sessions go on for the next start to resume (the bot's links), while
+   * every vault key is wiped all the same.
+   */
+  async close(options: { endSessions?: boolean } = {}): Promise<void> {
     clearInterval(this.sweeper);
-    await Promise.all([...this.users.values()].map((user) => this.drop(user)));
+    await Promise.all([...this.users.values()].map((user) => this.drop(user, options.endSessions ?? true)));
   }
 
   /** Room for one more open replica: the least recently used open one beyond the cap is closed. */
@@ -325,9 +351,10 @@ export class HeldUsers {
     await Promise.all(open.slice(0, excess).map((user) => user.evict()));
   }
 
-  private async enter(login: string, start: (client: KeeperClient) => Promise<{ userId: string; login: string }>) {
-    const client = new KeeperClient(this.options.channel, new MemoryTokenStore(), this.options.timeoutMs, this.options.clientId);
-    let session: { userId: string; login: string };
+  private async enter(login: string, start: (client: KeeperClient) => Promise<StoredSession>) {
+    const store = new MemoryTokenStore();
+    const client = new KeeperClient(this.options.channel, store, this.options.timeoutMs, this.options.clientId);
+    let session: StoredSession;
     try {
       session = await this.logins.run(() => start(client));
     } catch (error) {
@@ -340,20 +367,30 @@ export class HeldUsers {
       await client.logout().catch(() => undefined);
       client.close();
     } else {
-      user = new HeldUser(session.userId, session.login, client, this.options, this.now, (opening) => this.makeRoom(opening), this.calls);
-      this.users.set(session.userId, user);
+      user = this.hold(session, client, store);
     }
     const { token, expiresAt } = this.tokens.issue(user.userId);
     return { user, token, expiresAt };
   }
 
-  private async drop(user: HeldUser): Promise<void> {
+  private hold(session: StoredSession, client: KeeperClient, store: MemoryTokenStore): HeldUser {
+    const user = new HeldUser(session.userId, session.login, client, this.options, this.now, (opening) => this.makeRoom(opening), this.calls);
+    this.users.set(session.userId, user);
+    const told = this.options.onSession;
+    if (told) {
+      store.onChange = (changed) => told(user.userId, changed);
+      told(user.userId, session);
+    }
+    return user;
+  }
+
+  private async drop(user: HeldUser, endSession = true): Promise<void> {
     this.users.delete(user.userId);
     user.stopFollowing();
     this.tokens.revokeUser(user.userId);
     await user.evict().catch(() => undefined);
     user.events.emit('ended');
-    await user.client.logout().catch(() => undefined);
+    if (endSession) await user.client.logout().catch(() => undefined);
     user.client.close();
   }
 

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { KeeperFailure, failureOf } from '../../core/failures.js';
+import type { Spool } from '../../core/spool.js';
 import type { AgentApp, AgentContext } from './context.js';
 import { installGuards, type GuardOptions } from './guards.js';
 import { sendProblem } from './problems.js';
@@ -17,8 +18,8 @@ export interface AgentAppOptions extends GuardOptions {
   logger: Logger;
   /** Largest JSON body taken, in bytes. */
   bodyLimit?: number;
-  /** A private directory where uploads and downloads pass through. */
-  spool: string;
+  /** Where uploads and downloads pass through. */
+  spool: Spool;
   /** Largest picture taken, in bytes (the server has its own limit too). */
   uploadLimit?: number;
   /** The agent's certificate and key: required beyond loopback (checked by the config). */

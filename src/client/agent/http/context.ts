@@ -26,8 +26,6 @@ export interface AgentLimits {
   unlockPerCaller: AttemptLimiter;
 }
 
-export type LimitedKey = [AttemptLimiter, string];
-
 const BEARER = /^Bearer ([A-Za-z0-9_-]{1,200})$/;
 
 /** The caller a request's bearer token stands for; a missing, unknown or ended token is a 401. */
@@ -37,18 +35,4 @@ export function callerOf(context: AgentContext, request: FastifyRequest): Caller
   const caller = context.users.caller(match[1]!);
   if (!caller) throw new KeeperFailure('session-ended', 'the agent token is unknown or has ended; log in again', { why: 'the token is unknown or ended' });
   return caller;
-}
-
-/** Refuses an attempt while a limiter says to wait; the problem carries Retry-After. */
-export function checkLimit(keys: LimitedKey[]): void {
-  const wait = Math.max(...keys.map(([limiter, key]) => limiter.retryAfter(key)));
-  if (wait > 0) throw new KeeperFailure('throttled', `too many attempts; try again in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
-}
-
-export function failedAttempt(keys: LimitedKey[]): void {
-  for (const [limiter, key] of keys) limiter.failed(key);
-}
-
-export function goodAttempt(keys: LimitedKey[]): void {
-  for (const [limiter, key] of keys) limiter.succeeded(key);
 }

@@ -1,13 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { capped } from '../../../lib/capped-stream.js';
 import { z } from 'zod';
 import { IMAGE_RENDITIONS, type ImageState } from '../../../domain/images.js';
 import { imageFileNameSchema } from '../../../domain/images.js';
 import { KeeperFailure } from '../../core/failures.js';
+import type { Spool } from '../../core/spool.js';
 import type { VaultHandle } from '../../core/vault-handle.js';
 import { displayFileName } from '../../images/image-transfer.js';
 import { callerOf, type AgentApp, type AgentContext } from './context.js';
@@ -56,24 +56,12 @@ function viewOfImage(image: ImageState, handle: VaultHandle): z.output<typeof im
   };
 }
 
-/** Counts what streams through and stops it past `limit` bytes. */
-function capped(limit: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      seen += chunk.length;
-      if (seen > limit) done(new KeeperFailure('too-large', `the picture is larger than this agent takes (${limit} bytes)`));
-      else done(null, chunk);
-    },
-  });
-}
-
 /**
  * Images of a record: listed, uploaded as a stream (kept in a private file only while it is sent,
  * sealed first when the vault is encrypted, checked as the CLI checks a file), downloaded by
  * rendition (opened here when sealed), detached.
  */
-export function imageRoutes(app: AgentApp, context: AgentContext & { spool: string; uploadLimit: number }): void {
+export function imageRoutes(app: AgentApp, context: AgentContext & { spool: Spool; uploadLimit: number }): void {
   app.addContentTypeParser(UPLOAD_TYPES, { bodyLimit: context.uploadLimit }, (_request, payload, done) => done(null, payload));
 
   app.get('/v1/records/:id/images', { schema: { summary: "a record's images", tags: ['images'], params: recordParams, response: { 200: z.object({ images: z.array(imageView) }), ...problems } } }, async (request) => {
@@ -93,11 +81,10 @@ export function imageRoutes(app: AgentApp, context: AgentContext & { spool: stri
       if (!handle.vault.record(recordId)) throw new KeeperFailure('not-found', `no record ${recordId}`);
       const body = request.body as Readable | undefined;
       if (!body || typeof (body as Readable).pipe !== 'function') throw new KeeperFailure('invalid', `send the picture's bytes as the body, typed ${UPLOAD_TYPES.join(', ')}`);
-      await mkdir(context.spool, { recursive: true, mode: 0o700 });
-      const path = join(context.spool, `upload-${randomUUID()}`);
+      const path = await context.spool.file('upload');
       try {
         const file = await open(path, 'wx', 0o600);
-        await pipeline(body, capped(context.uploadLimit), file.createWriteStream());
+        await pipeline(body, capped(context.uploadLimit, () => new KeeperFailure('too-large', `the picture is larger than this agent takes (${context.uploadLimit} bytes)`)), file.createWriteStream());
         if ((await stat(path)).size === 0) throw new KeeperFailure('invalid', 'the body is empty: send the picture');
         const attached = await user.transfer((held) => held.attachImage({ recordId, path, fileName: request.query.name }));
         await user.syncNow();
@@ -118,8 +105,7 @@ export function imageRoutes(app: AgentApp, context: AgentContext & { spool: stri
     const { rendition } = request.params;
     const info = rendition === 'original' ? image.original : rendition === 'cover' ? image.cover : image.compact;
     if (!info) throw new KeeperFailure('not-found', `the ${rendition} of image ${image.id} is not made yet (${image.status})`);
-    await mkdir(context.spool, { recursive: true, mode: 0o700 });
-    const path = join(context.spool, `download-${randomUUID()}`);
+    const path = await context.spool.file('download');
     try {
       await user.transfer((held) => held.saveImage({ image, rendition, target: path }));
     } catch (error) {

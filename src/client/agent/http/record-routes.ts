@@ -7,17 +7,10 @@ import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, record
 import { jsonWithList, sendJsonText, summaryJsonOf, summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
 import { pageByName } from '../../core/name-order.js';
 import type { VaultRecord } from '../../../domain/record.js';
-import { isSealed } from '../../crypto/index.js';
-import type { OpenedRecord } from '../../sync/record-crypto.js';
+import { liveRecord } from '../../core/lookups.js';
 
 const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 409: problemAnswer, 423: problemAnswer, 503: problemAnswer };
 
-/** The record a request names, live in the user's replica; another user's id is simply not found. */
-function liveRecord(handle: VaultHandle, id: string): VaultRecord {
-  const record = handle.vault.record(id);
-  if (!record) throw new KeeperFailure('not-found', `no record ${id}`);
-  return record;
-}
 
 /** Pushes an edit now when the server is reachable; otherwise it waits in the replica and the answer says stale. */
 async function pushEdit(user: HeldUser): Promise<void> {
@@ -53,7 +46,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     user.refreshSoon();
-    const record = liveRecord(handle, request.params.id);
+    const record = liveRecord(handle.vault, request.params.id);
     return { record: viewOf(handle.vault.open(record), wantsReveal(request.query.reveal)), sync: syncViewOf(user, handle) };
   });
 
@@ -63,7 +56,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const body = request.body;
     const id = await handle.exclusive((vault) => vault.create({ kind: body.kind, name: body.name, fields: body.fields, ...(body.sealAll ? { sealAll: true } : {}) }));
     await pushEdit(user);
-    const record = liveRecord(handle, id);
+    const record = liveRecord(handle.vault, id);
     return reply.code(201).header('location', `/v1/records/${id}`).send({ record: viewOf(handle.vault.open(record), false), sync: syncViewOf(user, handle) });
   });
 
@@ -73,7 +66,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { id } = request.params;
     const body = request.body;
     await handle.exclusive(async (vault) => {
-      liveRecord(handle, id);
+      liveRecord(handle.vault, id);
       await vault.update(id, {
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.kind !== undefined ? { kind: body.kind } : {}),
@@ -82,7 +75,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       });
     });
     await pushEdit(user);
-    return { record: viewOf(handle.vault.open(liveRecord(handle, id)), false), sync: syncViewOf(user, handle) };
+    return { record: viewOf(handle.vault.open(liveRecord(handle.vault, id)), false), sync: syncViewOf(user, handle) };
   });
 
   app.delete('/v1/records/:id', { schema: { summary: 'delete a record (its history stays; it can be restored)', tags: ['records'], params: recordParams, response: { 204: z.null(), ...problems } } }, async (request, reply) => {
@@ -90,7 +83,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const handle = await user.vault();
     const { id } = request.params;
     await handle.exclusive(async (vault) => {
-      liveRecord(handle, id);
+      liveRecord(handle.vault, id);
       await vault.delete(id);
     });
     await pushEdit(user);
@@ -114,7 +107,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { id } = request.params;
     await handle.exclusive((vault) => vault.restore(id, request.body.version));
     await pushEdit(user);
-    return { record: viewOf(handle.vault.open(liveRecord(handle, id)), false), sync: syncViewOf(user, handle) };
+    return { record: viewOf(handle.vault.open(liveRecord(handle.vault, id)), false), sync: syncViewOf(user, handle) };
   });
 
   app.get('/v1/deleted-records', { schema: { summary: 'deleted records that can be restored', tags: ['records'], response: { 200: recordListAnswer, ...problems } } }, async (request) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { failureOf, KeeperFailure } from '../../core/failures.js';
-import { callerOf, checkLimit, failedAttempt, goodAttempt, type AgentApp, type AgentContext, type LimitedKey } from './context.js';
+import { checkLimit, failedAttempt, goodAttempt, type LimitedKey } from '../../core/attempt-limits.js';
+import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { credentialsBody, problemAnswer, sessionAnswer } from './schemas.js';
 
 const problems = { 400: problemAnswer, 401: problemAnswer, 403: problemAnswer, 409: problemAnswer, 429: problemAnswer, 503: problemAnswer };

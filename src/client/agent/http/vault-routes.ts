@@ -1,5 +1,6 @@
 import { failureOf } from '../../core/failures.js';
-import { callerOf, checkLimit, failedAttempt, goodAttempt, type AgentApp, type AgentContext, type LimitedKey } from './context.js';
+import { checkLimit, failedAttempt, goodAttempt, type LimitedKey } from '../../core/attempt-limits.js';
+import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { problemAnswer, statusAnswer, syncAnswer, unlockBody } from './schemas.js';
 import { syncViewOf } from './views.js';
 import { z } from 'zod';

@@ -7,6 +7,7 @@
 import { RECORD_KINDS } from '../../../domain/limits.js';
 import type { Field, RecordKind } from '../../../domain/record.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
+import { TEMPLATES } from '../../core/record-templates.js';
 import type { Key } from '../kit/keys.js';
 import { drawLine, editLine, line, type LineState } from '../kit/line-editor.js';
 import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../kit/text.js';
@@ -43,23 +44,6 @@ export interface FormState {
   /** The answer: leave the empty fields out, or keep them with empty values. */
   empty?: 'drop' | 'keep' | undefined;
 }
-
-/** Fields a new record of each kind starts with (saving asks about the ones left empty). */
-export const TEMPLATES: Record<RecordKind, Array<[name: string, sensitive: boolean]>> = {
-  login: [
-    ['user', false],
-    ['password', true],
-    ['url', false],
-  ],
-  card: [
-    ['number', true],
-    ['holder', false],
-    ['expires', false],
-    ['cvv', true],
-  ],
-  note: [['text', false]],
-  custom: [['', false]],
-};
 
 function template(kind: RecordKind): FormField[] {
   return TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive, renaming: name === '' }));
