@@ -74,10 +74,14 @@ export async function buildAgentApp(options: AgentAppOptions): Promise<{ app: Ag
   });
 
   installGuards(app, options);
-  app.addHook('onResponse', async (request, reply) => {
-    // The route's pattern, never the URL: ids are fine, queries are not.
-    request.log.info({ method: request.method, route: request.routeOptions.url ?? '(none)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
-  });
+  // (Only when request lines are logged at all: at the default level the hook would be work for nothing on every request.)
+  if (options.logger.isLevelEnabled('info')) {
+    app.addHook('onResponse', (request, reply, done) => {
+      // The route's pattern, never the URL: ids are fine, queries are not.
+      request.log.info({ method: request.method, route: request.routeOptions.url ?? '(none)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+      done();
+    });
+  }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
