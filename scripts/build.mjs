@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+/**
+ * `npm run build` (and npm ci's prepare step): compiles the `keeper` command (src/cli/main.ts and
+ * everything it imports, statically or lazily) with esbuild into dist/cli, which bin/keeper.mjs
+ * runs instead of compiling the TypeScript through tsx at every start. Plain JavaScript with no
+ * TypeScript tooling at run time, so `keeper --help` starts in about the time Node itself does.
+ *
+ * The output is a bundle with code splitting: one chunk per lazily loaded part (server, audit,
+ * agent, terminal UI, images), each module of src included once. Packages stay in node_modules
+ * and are imported from there, except a few pure-JavaScript ones whose many small ES modules
+ * dominate the start (zod alone is ~95 files); those are bundled only when no package left outside
+ * the bundle depends on them, so no package is ever loaded twice (two zods would not know each
+ * other's schemas). `import.meta.url` / `dirname` / `filename` in a source file are rewritten to the
+ * place that file would have in a dist/ mirroring src/ (dist/server/grpc/reflection.js), so paths
+ * a module finds relative to itself (proto/, dist/web, a package via createRequire) resolve
+ * exactly as they do from src/.
+ *
+ * Last, it writes dist/cli/build-stamp.json: every source file that went in (and package.json,
+ * the lockfiles, tsconfig.json and this script) with its size and modification time. bin/keeper.mjs
+ * runs dist/cli only while every one of them is unchanged (bin/build-stamp.mjs); otherwise it runs
+ * the sources through tsx, so an edit after a build is never silently ignored.
+ *
+ *   node scripts/build.mjs [--root DIR] [--out-dir DIR] [--quiet]
+ *
+ * --root builds another project laid out like this one (the tests build a small one);
+ * --out-dir writes elsewhere than <root>/dist/cli (it must be two levels below the root, like
+ * dist/cli, for the rewritten paths to hold).
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { build } from 'esbuild';
+import { fingerprint, STAMP_FILE, STAMP_FORMAT } from '../bin/build-stamp.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+export const ENTRY = 'src/cli/main.ts';
+
+/** Pure-JavaScript packages worth bundling (many small modules), if nothing outside the bundle uses them. */
+export const BUNDLE_CANDIDATES = ['zod', 'commander', '@bufbuild/protobuf', 'fastify-type-provider-zod'];
+
+/** Files besides the sources whose change makes a build out of date. */
+const PROJECT_INPUTS = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'tsconfig.json', 'scripts/build.mjs', 'bin/build-stamp.mjs'];
+
+/** A package's own dependencies of every kind, as installed (hoisted) in root/node_modules. */
+function dependenciesOf(root, name) {
+  const path = join(root, 'node_modules', name, 'package.json');
+  if (!existsSync(path)) return [];
+  const manifest = JSON.parse(readFileSync(path, 'utf8'));
+  return Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies });
+}
+
+/** `zod/v4/core` -> `zod`, `@grpc/grpc-js/build/x` -> `@grpc/grpc-js`; undefined for relative and node: paths. */
+function packageName(specifier) {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:')) return undefined;
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/** Rewrites import.meta.* of a source file to where that file would sit in a dist/ mirroring src/. */
+function importMetaPlugin(root, outDir) {
+  return {
+    name: 'keeper-import-meta',
+    setup(buildApi) {
+      buildApi.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
+        if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes('import.meta.')) return { contents: text, loader: 'ts' };
+        const inSrc = relative(join(root, 'src'), args.path);
+        if (inSrc.startsWith('..')) return { contents: text, loader: 'ts' };
+        // Every chunk lies directly in outDir (dist/cli), so a chunk's import.meta.dirname is dist/cli.
+        const mirrored = relative(outDir, join(dirname(outDir), inSrc.replace(/\.[cm]?ts$/, '.js'))).split(sep).join('/');
+        const mirroredDir = dirname(mirrored);
+        const contents = text
+          .replace(/\bimport\.meta\.url\b/g, `new URL(${JSON.stringify(mirrored)}, import.meta.url).href`)
+          .replace(/\bimport\.meta\.filename\b/g, `(import.meta.dirname + ${JSON.stringify(`/${mirrored}`)})`)
+          .replace(/\bimport\.meta\.dirname\b/g, `(import.meta.dirname + ${JSON.stringify(`/${mirroredDir}`)})`);
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/**
+ * Builds root's CLI into outDir. Returns what went in and what was left in node_modules.
+ * The stamp is removed first and written last, so an interrupted build is never taken as current.
+ */
+export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli'), log = () => {} } = {}) {
+  root = resolve(root);
+  outDir = resolve(outDir);
+  const started = performance.now();
+  await rm(join(outDir, STAMP_FILE), { force: true });
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+
+  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+  const declared = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies, ...manifest.optionalDependencies });
+  let bundled = BUNDLE_CANDIDATES.filter((name) => declared.includes(name));
+
+  const run = (bundledNow) =>
+    build({
+      absWorkingDir: root,
+      entryPoints: { main: join(root, ENTRY) },
+      outdir: outDir,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      chunkNames: '[name]-[hash]',
+      // Class and function names as written: logs and errors use constructor.name.
+      keepNames: true,
+      sourcemap: true,
+      sourcesContent: false,
+      metafile: true,
+      logLevel: 'warning',
+      external: declared.filter((name) => !bundledNow.includes(name)).flatMap((name) => [name, `${name}/*`]),
+      // Bundled CommonJS (commander) requires Node's modules.
+      banner: { js: "import { createRequire as __keeperCreateRequire } from 'node:module';\nconst require = __keeperCreateRequire(import.meta.url);" },
+      plugins: [importMetaPlugin(root, outDir)],
+    });
+
+  let result;
+  for (;;) {
+    result = await run(bundled);
+    // Packages the bundle imports from node_modules, and everything they depend on.
+    const external = new Set();
+    for (const output of Object.values(result.metafile.outputs)) {
+      for (const imported of output.imports) {
+        const name = imported.external ? packageName(imported.path) : undefined;
+        if (name) external.add(name);
+      }
+    }
+    const reached = new Set();
+    const queue = [...external];
+    while (queue.length > 0) {
+      const name = queue.pop();
+      if (reached.has(name)) continue;
+      reached.add(name);
+      queue.push(...dependenciesOf(root, name));
+    }
+    const shared = bundled.filter((name) => reached.has(name));
+    if (shared.length === 0) break;
+    log(`not bundling ${shared.join(', ')}: a package outside the bundle uses it too`);
+    bundled = bundled.filter((name) => !shared.includes(name));
+    await rm(outDir, { recursive: true, force: true });
+    await mkdir(outDir, { recursive: true });
+  }
+
+  const sources = Object.keys(result.metafile.inputs)
+    .filter((path) => !path.split('/').includes('node_modules'))
+    .map((path) => relative(root, resolve(root, path)).split(sep).join('/'))
+    .sort();
+  const inputs = [...sources, ...PROJECT_INPUTS];
+  const stamp = { format: STAMP_FORMAT, entry: 'main.js', bundled, inputs: fingerprint(root, inputs) };
+  // One input a line, so two stamps compare with diff.
+  const lines = stamp.inputs.map((input) => `  ${JSON.stringify(input)}`).join(',\n');
+  await writeFile(join(outDir, STAMP_FILE), `${JSON.stringify({ ...stamp, inputs: [] }).replace('"inputs":[]', `"inputs":[\n${lines}\n]`)}\n`);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  log(`built ${relative(root, outDir) || outDir} from ${sources.length} source files in ${seconds} s (bundled: ${bundled.join(', ') || 'none'})`);
+  return { sources, bundled, outDir };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const option = (name) => {
+    const at = args.indexOf(name);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const root = option('--root') ?? ROOT;
+  const outDir = option('--out-dir');
+  const quiet = args.includes('--quiet');
+  buildCli({ root, ...(outDir ? { outDir } : {}), log: (line) => quiet || process.stderr.write(`keeper build: ${line}\n`) }).catch((error) => {
+    // Nothing half-built may look current: the stamp was removed before the build began.
+    rmSync(join(resolve(outDir ?? join(root, 'dist', 'cli')), STAMP_FILE), { force: true });
+    process.stderr.write(`keeper build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
