@@ -26,7 +26,7 @@
  * --out-dir writes elsewhere than <root>/dist/cli (it must be two levels below the root, like
  * dist/cli, for the rewritten paths to hold).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,14 @@ function dependenciesOf(root, name) {
   if (!existsSync(path)) return [];
   const manifest = JSON.parse(readFileSync(path, 'utf8'));
   return Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies });
+}
+
+/** The package a bundled file belongs to (the innermost node_modules/<name>), undefined for a source file. */
+function packageOfPath(path) {
+  const parts = path.split(/[\\/]/);
+  const at = parts.lastIndexOf('node_modules');
+  if (at < 0) return undefined;
+  return parts[at + 1]?.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1];
 }
 
 /** `zod/v4/core` -> `zod`, `@grpc/grpc-js/build/x` -> `@grpc/grpc-js`; undefined for relative and node: paths. */
@@ -84,6 +92,27 @@ function importMetaPlugin(root, outDir) {
 }
 
 /**
+ * zod's `locales` (its error messages in some 40 languages, half of zod's code) down to English,
+ * the one zod itself configures and Keeper uses: `z.locales.en` stays, the others are not bundled.
+ */
+function zodEnglishOnlyPlugin() {
+  return {
+    name: 'keeper-zod-english-only',
+    setup(buildApi) {
+      buildApi.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+        if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
+        return { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'keeper-zod-locales' };
+      });
+      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-zod-locales' }, (args) => ({
+        contents: `export { default as en } from ${JSON.stringify(args.path)};\n`,
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * Builds root's CLI into outDir. Returns what went in and what was left in node_modules.
  * The stamp is removed first and written last, so an interrupted build is never taken as current.
  */
@@ -97,9 +126,11 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
 
   const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
   const declared = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies, ...manifest.optionalDependencies });
-  let bundled = BUNDLE_CANDIDATES.filter((name) => declared.includes(name));
+  const candidates = BUNDLE_CANDIDATES.filter((name) => declared.includes(name));
+  // Left in node_modules: every declared package but the candidates, and whatever must be shared.
+  const external = new Set(declared.filter((name) => !candidates.includes(name)));
 
-  const run = (bundledNow) =>
+  const run = () =>
     build({
       absWorkingDir: root,
       entryPoints: { main: join(root, ENTRY) },
@@ -116,38 +147,47 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       sourcesContent: false,
       metafile: true,
       logLevel: 'warning',
-      external: declared.filter((name) => !bundledNow.includes(name)).flatMap((name) => [name, `${name}/*`]),
+      external: [...external].flatMap((name) => [name, `${name}/*`]),
       // Bundled CommonJS (commander) requires Node's modules.
       banner: { js: "import { createRequire as __keeperCreateRequire } from 'node:module';\nconst require = __keeperCreateRequire(import.meta.url);" },
-      plugins: [importMetaPlugin(root, outDir)],
+      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin()],
     });
 
   let result;
+  let bundled;
   for (;;) {
-    result = await run(bundled);
-    // Packages the bundle imports from node_modules, and everything they depend on.
-    const external = new Set();
+    result = await run();
+    // The packages inside the bundle (candidates and what they pulled in), and those it imports from
+    // node_modules with everything they depend on: a package in both would be loaded twice.
+    bundled = new Set(Object.keys(result.metafile.inputs).map(packageOfPath).filter(Boolean));
+    const imported = new Set();
     for (const output of Object.values(result.metafile.outputs)) {
-      for (const imported of output.imports) {
-        const name = imported.external ? packageName(imported.path) : undefined;
-        if (name) external.add(name);
-      }
+      for (const entry of output.imports) if (entry.external) imported.add(packageName(entry.path));
     }
+    imported.delete(undefined);
     const reached = new Set();
-    const queue = [...external];
+    const queue = [...imported];
     while (queue.length > 0) {
       const name = queue.pop();
       if (reached.has(name)) continue;
       reached.add(name);
       queue.push(...dependenciesOf(root, name));
     }
-    const shared = bundled.filter((name) => reached.has(name));
+    const shared = [...bundled].filter((name) => reached.has(name));
     if (shared.length === 0) break;
-    log(`not bundling ${shared.join(', ')}: a package outside the bundle uses it too`);
-    bundled = bundled.filter((name) => !shared.includes(name));
+    log(`left in node_modules, shared with a package outside the bundle: ${shared.join(', ')}`);
+    for (const name of shared) {
+      // Imported by name from dist/cli, it must be the copy the bundle would have used: the hoisted one.
+      const hoisted = join(root, 'node_modules', name);
+      const at = existsSync(hoisted) ? realpathSync(hoisted) + sep : undefined;
+      const nested = Object.keys(result.metafile.inputs).find((path) => packageOfPath(path) === name && (!at || !resolve(root, path).startsWith(at)));
+      if (nested) throw new Error(`${name} is shared with packages outside the bundle but installed in more than one place (${nested}); add it to package.json`);
+      external.add(name);
+    }
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
   }
+  bundled = [...bundled].sort();
 
   const sources = Object.keys(result.metafile.inputs)
     .filter((path) => !path.split('/').includes('node_modules'))
