@@ -27,7 +27,7 @@
  * dist/cli, for the rewritten paths to hold).
  */
 import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -113,15 +113,25 @@ function zodEnglishOnlyPlugin() {
 }
 
 /**
- * Builds root's CLI into outDir. Returns what went in and what was left in node_modules.
- * The stamp is removed first and written last, so an interrupted build is never taken as current.
+ * Builds root's CLI into outDir. Returns what went in and what was bundled.
+ *
+ * The stamp is removed first and written last, so a build that fails or is interrupted is never
+ * taken as current. A source changed while esbuild was reading (modified after the build began)
+ * makes it build again rather than stamp a build that may hold its older text. Each file is written
+ * beside its place and renamed there, and the previous build's chunks are kept (older ones are
+ * removed): a process started from the previous build (a `keeper agent` that loads the image code
+ * at its first picture) still finds the chunks it was built with.
  */
 export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli'), log = () => {} } = {}) {
   root = resolve(root);
   outDir = resolve(outDir);
   const started = performance.now();
-  await rm(join(outDir, STAMP_FILE), { force: true });
-  await rm(outDir, { recursive: true, force: true });
+  const stampPath = join(outDir, STAMP_FILE);
+  const previous = await readFile(stampPath, 'utf8').then(
+    (text) => JSON.parse(text),
+    () => undefined,
+  );
+  await rm(stampPath, { force: true });
   await mkdir(outDir, { recursive: true });
 
   const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
@@ -135,6 +145,7 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       absWorkingDir: root,
       entryPoints: { main: join(root, ENTRY) },
       outdir: outDir,
+      write: false,
       bundle: true,
       splitting: true,
       format: 'esm',
@@ -155,7 +166,10 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
 
   let result;
   let bundled;
-  for (;;) {
+  let sources;
+  let inputs;
+  for (let attempt = 1; ; attempt++) {
+    const began = Date.now();
     result = await run();
     // The packages inside the bundle (candidates and what they pulled in), and those it imports from
     // node_modules with everything they depend on: a package in both would be loaded twice.
@@ -174,30 +188,50 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       queue.push(...dependenciesOf(root, name));
     }
     const shared = [...bundled].filter((name) => reached.has(name));
-    if (shared.length === 0) break;
-    log(`left in node_modules, shared with a package outside the bundle: ${shared.join(', ')}`);
-    for (const name of shared) {
-      // Imported by name from dist/cli, it must be the copy the bundle would have used: the hoisted one.
-      const hoisted = join(root, 'node_modules', name);
-      const at = existsSync(hoisted) ? realpathSync(hoisted) + sep : undefined;
-      const nested = Object.keys(result.metafile.inputs).find((path) => packageOfPath(path) === name && (!at || !resolve(root, path).startsWith(at)));
-      if (nested) throw new Error(`${name} is shared with packages outside the bundle but installed in more than one place (${nested}); add it to package.json`);
-      external.add(name);
+    if (shared.length > 0) {
+      log(`left in node_modules, shared with a package outside the bundle: ${shared.join(', ')}`);
+      for (const name of shared) {
+        // Imported by name from dist/cli, it must be the copy the bundle would have used: the hoisted one.
+        const hoisted = join(root, 'node_modules', name);
+        const at = existsSync(hoisted) ? realpathSync(hoisted) + sep : undefined;
+        const nested = Object.keys(result.metafile.inputs).find((path) => packageOfPath(path) === name && (!at || !resolve(root, path).startsWith(at)));
+        if (nested) throw new Error(`${name} is shared with packages outside the bundle but installed in more than one place (${nested}); add it to package.json`);
+        external.add(name);
+      }
+      continue;
     }
-    await rm(outDir, { recursive: true, force: true });
-    await mkdir(outDir, { recursive: true });
+
+    sources = Object.keys(result.metafile.inputs)
+      .filter((path) => !path.split(/[\\/]/).includes('node_modules'))
+      .map((path) => relative(root, resolve(root, path)).split(sep).join('/'))
+      .sort();
+    inputs = fingerprint(root, [...sources, ...PROJECT_INPUTS]);
+    // File times are coarse (a few ms) and may lag the clock: a margin, then another round.
+    const moving = inputs.filter(([, , mtime]) => mtime !== undefined && mtime >= began - 100).map(([path]) => path);
+    if (moving.length === 0) break;
+    if (attempt === 3) throw new Error(`${moving.join(', ')} kept changing during the build`);
+    log(`${moving.join(', ')} changed as the build began: building again`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
   bundled = [...bundled].sort();
 
-  const sources = Object.keys(result.metafile.inputs)
-    .filter((path) => !path.split('/').includes('node_modules'))
-    .map((path) => relative(root, resolve(root, path)).split(sep).join('/'))
-    .sort();
-  const inputs = [...sources, ...PROJECT_INPUTS];
-  const stamp = { format: STAMP_FORMAT, entry: 'main.js', bundled, inputs: fingerprint(root, inputs) };
+  const outputs = result.outputFiles.map((file) => relative(outDir, file.path).split(sep).join('/')).sort();
+  const temporary = (path) => `${path}.${process.pid}.tmp`;
+  for (const file of result.outputFiles) {
+    await mkdir(dirname(file.path), { recursive: true });
+    await writeFile(temporary(file.path), file.contents);
+    await rename(temporary(file.path), file.path);
+  }
+  const keep = new Set([...outputs, ...(Array.isArray(previous?.outputs) ? previous.outputs : []), STAMP_FILE]);
+  for (const name of await readdir(outDir)) {
+    if (!keep.has(name)) await rm(join(outDir, name), { recursive: true, force: true });
+  }
+
+  const stamp = { format: STAMP_FORMAT, entry: 'main.js', bundled, outputs, inputs };
   // One input a line, so two stamps compare with diff.
-  const lines = stamp.inputs.map((input) => `  ${JSON.stringify(input)}`).join(',\n');
-  await writeFile(join(outDir, STAMP_FILE), `${JSON.stringify({ ...stamp, inputs: [] }).replace('"inputs":[]', `"inputs":[\n${lines}\n]`)}\n`);
+  const lines = inputs.map((input) => `  ${JSON.stringify(input)}`).join(',\n');
+  await writeFile(temporary(stampPath), `${JSON.stringify({ ...stamp, inputs: [] }).replace('"inputs":[]', `"inputs":[\n${lines}\n]`)}\n`);
+  await rename(temporary(stampPath), stampPath);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   log(`built ${relative(root, outDir) || outDir} from ${sources.length} source files in ${seconds} s (bundled: ${bundled.join(', ') || 'none'})`);
   return { sources, bundled, outDir };

@@ -40,17 +40,16 @@ function serverOptions(command: Command): Command {
 /** A client command: builds the gRPC client from validated config and always closes it. */
 function clientAction<A extends unknown[]>(run: (client: ClientCommands, ctx: Context, ...args: A) => Promise<void>) {
   return async (...args: A) => {
-    const [client, { loadClientConfig }, { KeeperClient }, { FileTokenStore }, { ensureWritableDirectory }] = await Promise.all([
+    const { loadClientConfig } = await clientConfig();
+    const config = loadClientConfig(program.opts(), process.env);
+    serverForErrors = config.server;
+    // The home directory is proved writable (a file written and synced) while the client loads.
+    const [client, { KeeperClient }, { FileTokenStore }] = await Promise.all([
       clientCommands(),
-      clientConfig(),
       import('../client/keeper-client.js'),
       import('../client/token-store.js'),
-      import('../lib/writable-dir.js'),
+      import('../lib/writable-dir.js').then(({ ensureWritableDirectory }) => ensureWritableDirectory(config.home, '--home / KEEPER_HOME')),
     ]);
-    const flags = program.opts();
-    const config = loadClientConfig(flags, process.env);
-    serverForErrors = config.server;
-    await ensureWritableDirectory(config.home, '--home / KEEPER_HOME');
     const id = await clientId(config.home);
     const keeper = new KeeperClient({ server: config.server, tls: config.tls, tlsCa: config.tlsCa }, new FileTokenStore(config.home, config.server), config.timeoutMs, id);
     try {
