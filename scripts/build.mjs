@@ -113,6 +113,26 @@ function zodEnglishOnlyPlugin() {
 }
 
 /**
+ * commander requires child_process (for executable subcommands, which Keeper has none of) as it
+ * loads; Node's child_process brings net, dgram and more with it. Here it is loaded at first use.
+ */
+function lazyChildProcessPlugin() {
+  return {
+    name: 'keeper-lazy-child-process',
+    setup(buildApi) {
+      buildApi.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
+        if (!/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)) return undefined;
+        return { path: 'child_process', namespace: 'keeper-lazy-child-process' };
+      });
+      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-lazy-child-process' }, () => ({
+        contents: "let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:child_process'))[key] });\n",
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * Builds root's CLI into outDir. Returns what went in and what was bundled.
  *
  * The stamp is removed first and written last, so a build that fails or is interrupted is never
@@ -161,7 +181,7 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       external: [...external].flatMap((name) => [name, `${name}/*`]),
       // Bundled CommonJS (commander) requires Node's modules.
       banner: { js: "import { createRequire as __keeperCreateRequire } from 'node:module';\nconst require = __keeperCreateRequire(import.meta.url);" },
-      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin()],
+      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyChildProcessPlugin()],
     });
 
   let result;
