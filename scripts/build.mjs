@@ -222,7 +222,8 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
     }
 
     sources = Object.keys(result.metafile.inputs)
-      .filter((path) => !path.split(/[\\/]/).includes('node_modules'))
+      // Files of the project, not packages nor the plugins' made-up modules (namespace:path).
+      .filter((path) => !path.split(/[\\/]/).includes('node_modules') && !/^[\w-]+:/.test(path))
       .map((path) => relative(root, resolve(root, path)).split(sep).join('/'))
       .sort();
     inputs = fingerprint(root, [...sources, ...PROJECT_INPUTS]);
