@@ -3,7 +3,7 @@
 // was built from the sources as they are now, and otherwise the TypeScript sources through tsx, so
 // an edit after a build takes effect at once (only the start is slower) and a clone without a
 // build still works. The check compares the size and modification time of every file the build
-// read with what the build recorded (bin/build-stamp.mjs): a few hundred stats, about a millisecond.
+// read with what the build recorded (bin/build-stamp.mjs): a couple of hundred stats, ~3 ms.
 //
 //   KEEPER_FROM_SOURCE=1   always run the sources through tsx
 //   KEEPER_DEBUG_LAUNCH=1  say on stderr which one runs, and why
