@@ -9,6 +9,7 @@ import { transferBenchmark } from './transfer.js';
 import { replicasBenchmark } from './replicas.js';
 import { agentBenchmark } from './agent.js';
 import { botBenchmark } from './bot.js';
+import { cliBenchmark } from './cli.js';
 
 /** Every benchmark `npm run bench` knows, in the order "all" runs them. Add a file and a line here. */
-export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark, searchBenchmark, replayBenchmark, syncBenchmark, resizeBenchmark, transferBenchmark, replicasBenchmark, agentBenchmark, botBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark, searchBenchmark, replayBenchmark, syncBenchmark, resizeBenchmark, transferBenchmark, replicasBenchmark, agentBenchmark, botBenchmark, cliBenchmark];

@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { loadClientConfig } from '../config/client-config.js';
-import { KeeperClient } from '../client/keeper-client.js';
-import { FileTokenStore } from '../client/token-store.js';
-import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file.js';
-import { ensureWritableDirectory } from '../lib/writable-dir.js';
-import * as client from '../client/cli/commands.js';
+import type { Context, FieldOptions } from '../client/cli/commands.js';
 import { escapeControls, terminalSafe } from '../client/terminal-text.js';
 import { ACCEPTED_IMAGE_NAMES } from '../domain/image-types.js';
-import { describeFailure } from '../client/cli/errors.js';
 import { EXIT } from '../client/cli/exit-codes.js';
 
 // Every line goes out terminal-safe: names, values and messages may come from other devices.
 const out = (text: string) => process.stdout.write(`${terminalSafe(text)}\n`);
 const warn = (text: string) => process.stderr.write(`${terminalSafe(text)}\n`);
-// Server code (PGlite, bcrypt, pg) loads only for server commands, so client commands start fast.
+// Server code (PGlite, bcrypt, pg) loads only for server commands, so client commands start fast;
+// the client (gRPC, protobuf, zod schemas) only when a command runs, so `keeper --help` and a
+// usage error load commander and this file alone.
+const clientCommands = () => import('../client/cli/commands.js');
+const clientConfig = () => import('../config/client-config.js');
 const serverCommands = () => import('./server-commands.js');
 const auditCommands = () => import('./audit-commands.js');
 const tuiCommand = () => import('../client/tui/run.js');
@@ -42,16 +40,23 @@ function serverOptions(command: Command): Command {
 }
 
 /** A client command: builds the gRPC client from validated config and always closes it. */
-function clientAction<A extends unknown[]>(run: (ctx: client.Context, ...args: A) => Promise<void>) {
+function clientAction<A extends unknown[]>(run: (client: ClientCommands, ctx: Context, ...args: A) => Promise<void>) {
   return async (...args: A) => {
-    const flags = program.opts();
-    const config = loadClientConfig(flags, process.env);
+    const { loadClientConfig } = await clientConfig();
+    const config = loadClientConfig(program.opts(), process.env);
     serverForErrors = config.server;
-    await ensureWritableDirectory(config.home, '--home / KEEPER_HOME');
+    // The home directory is proved writable (a file written and synced) while the client loads.
+    const [client, { KeeperClient }, { FileTokenStore }] = await Promise.all([
+      clientCommands(),
+      import('../client/keeper-client.js'),
+      import('../client/token-store.js'),
+      import('../lib/writable-dir.js').then(({ ensureWritableDirectory }) => ensureWritableDirectory(config.home, '--home / KEEPER_HOME')),
+    ]);
     const id = await clientId(config.home);
     const keeper = new KeeperClient({ server: config.server, tls: config.tls, tlsCa: config.tlsCa }, new FileTokenStore(config.home, config.server), config.timeoutMs, id);
     try {
       await run(
+        client,
         {
           client: keeper,
           clientId: id,
@@ -68,10 +73,12 @@ function clientAction<A extends unknown[]>(run: (ctx: client.Context, ...args: A
     }
   };
 }
+type ClientCommands = Awaited<ReturnType<typeof clientCommands>>;
 
 /** A stable id for this installation, recorded in every event it causes. */
 async function clientId(home: string): Promise<string> {
   const path = join(home, 'client-id');
+  const { readFileIfExists, writeFileAtomic } = await import('../lib/atomic-file.js');
   const existing = (await readFileIfExists(path))?.trim();
   if (existing) return existing;
   const id = `cli-${randomUUID()}`;
@@ -184,42 +191,42 @@ program
   .command('register')
   .description('create an account and log in (the password is asked for, or read from a pipe)')
   .option('--login <login>', 'login name')
-  .action(clientAction((ctx, options: { login?: string }) => client.registerCommand(ctx, options)));
+  .action(clientAction((client, ctx, options: { login?: string }) => client.registerCommand(ctx, options)));
 program
   .command('login')
   .description('log in (the password is asked for, or read from a pipe)')
   .option('--login <login>', 'login name')
-  .action(clientAction((ctx, options: { login?: string }) => client.loginCommand(ctx, options)));
-program.command('logout').description('end the session on this machine and on the server').action(clientAction((ctx) => client.logoutCommand(ctx)));
+  .action(clientAction((client, ctx, options: { login?: string }) => client.loginCommand(ctx, options)));
+program.command('logout').description('end the session on this machine and on the server').action(clientAction((client, ctx) => client.logoutCommand(ctx)));
 const sessions = program
   .command('sessions')
   .description("this user's sessions: where each is from (client id), when it started and was last used, which one is this")
   .option('--json', 'print JSON')
-  .action(clientAction(async (ctx, options: { json?: boolean }) => (await sessionCommands()).sessionsCommand(ctx, options)));
+  .action(clientAction(async (_client, ctx, options: { json?: boolean }) => (await sessionCommands()).sessionsCommand(ctx, options)));
 sessions
   .command('revoke [id]')
   .description('end a session (by id or a prefix of 8+ characters from `keeper sessions`), or every other one: it stops working at once')
   .option('--all-others', 'end every session but this one')
-  .action(clientAction(async (ctx, id: string | undefined, options: { allOthers?: boolean }) => (await sessionCommands()).revokeSessionsCommand(ctx, id, options)));
-program.command('status').description('server and local versions, changes waiting, encryption').action(clientAction((ctx) => client.statusCommand(ctx)));
-program.command('sync').description('pull what the server has, rebase local changes on it, push them').action(clientAction((ctx) => client.syncCommand(ctx)));
+  .action(clientAction(async (_client, ctx, id: string | undefined, options: { allOthers?: boolean }) => (await sessionCommands()).revokeSessionsCommand(ctx, id, options)));
+program.command('status').description('server and local versions, changes waiting, encryption').action(clientAction((client, ctx) => client.statusCommand(ctx)));
+program.command('sync').description('pull what the server has, rebase local changes on it, push them').action(clientAction((client, ctx) => client.syncCommand(ctx)));
 program
   .command('ls')
   .description('list records (from the local replica, synced first when the server is reachable)')
   .option('--json', 'print JSON (sensitive values masked)')
-  .action(clientAction((ctx, options: { json?: boolean }) => client.listCommand(ctx, options)));
+  .action(clientAction((client, ctx, options: { json?: boolean }) => client.listCommand(ctx, options)));
 program
   .command('show <record>')
   .description('show one record, by id, id prefix or name')
   .option('--reveal', 'show sensitive values')
   .option('--json', 'print JSON')
-  .action(clientAction((ctx, ref: string, options: { reveal?: boolean; json?: boolean }) => client.showCommand(ctx, ref, options)));
+  .action(clientAction((client, ctx, ref: string, options: { reveal?: boolean; json?: boolean }) => client.showCommand(ctx, ref, options)));
 program
   .command('search <text>')
   .description('records whose name, field names or values contain the text (any case), names first')
   .option('--limit <n>', 'most results to show', '50')
   .option('--json', 'print JSON')
-  .action(clientAction((ctx, text: string, options: { json?: boolean; limit?: string }) => client.searchCommand(ctx, text, options)));
+  .action(clientAction((client, ctx, text: string, options: { json?: boolean; limit?: string }) => client.searchCommand(ctx, text, options)));
 program
   .command('add <name>')
   .description('add a record')
@@ -227,7 +234,7 @@ program
   .option('--field <name=value>', 'a field (repeatable)', collect)
   .option('--secret <name[=value]>', 'a sensitive field; without =value it is asked for unseen (repeatable)', collect)
   .option('--seal-all', 'with encryption on: seal the name and every value, not only sensitive ones')
-  .action(clientAction((ctx, name: string, options: client.FieldOptions & { kind?: string; sealAll?: boolean }) => client.addCommand(ctx, name, options)));
+  .action(clientAction((client, ctx, name: string, options: FieldOptions & { kind?: string; sealAll?: boolean }) => client.addCommand(ctx, name, options)));
 program
   .command('edit <record>')
   .description('change a record: rename, change kind, set or remove fields')
@@ -237,39 +244,39 @@ program
   .option('--secret <name[=value]>', 'set a sensitive field (repeatable)', collect)
   .option('--remove <field>', 'remove a field (repeatable)', collect)
   .action(
-    clientAction((ctx, ref: string, options: client.FieldOptions & { kind?: string; name?: string; remove?: string[] }) => client.editCommand(ctx, ref, options)),
+    clientAction((client, ctx, ref: string, options: FieldOptions & { kind?: string; name?: string; remove?: string[] }) => client.editCommand(ctx, ref, options)),
   );
 program
   .command('rm <record>')
   .description('delete a record (the history keeps it: keeper history --deleted)')
-  .action(clientAction((ctx, ref: string) => client.removeCommand(ctx, ref)));
+  .action(clientAction((client, ctx, ref: string) => client.removeCommand(ctx, ref)));
 program
   .command('history [record]')
   .description("a record's versions from the log; without a record (or with --deleted) the deleted records")
   .option('--deleted', 'list deleted records')
   .option('--reveal', 'show sensitive values')
   .option('--json', 'print JSON')
-  .action(clientAction((ctx, ref: string | undefined, options: { deleted?: boolean; reveal?: boolean; json?: boolean }) => client.historyCommand(ctx, ref, options)));
+  .action(clientAction((client, ctx, ref: string | undefined, options: { deleted?: boolean; reveal?: boolean; json?: boolean }) => client.historyCommand(ctx, ref, options)));
 program
   .command('restore <record>')
   .description('put a record back as it was at a version (also brings back a deleted record)')
   .requiredOption('--version <n>', 'the version to restore, from keeper history')
-  .action(clientAction((ctx, ref: string, options: { version?: string }) => client.restoreCommand(ctx, ref, options)));
+  .action(clientAction((client, ctx, ref: string, options: { version?: string }) => client.restoreCommand(ctx, ref, options)));
 program
   .command('encrypt')
   .description('turn on client-side encryption with a secret word; sensitive values are re-written sealed')
   .option('--all', 'seal every name and value, not only sensitive fields')
-  .action(clientAction((ctx, options: { all?: boolean }) => client.encryptCommand(ctx, options)));
-program.command('change-secret').description('change the secret word (re-wraps the vault key only)').action(clientAction((ctx) => client.changeSecretCommand(ctx)));
-program.command('unlock').description('unlock the vault once and print KEEPER_SESSION for later commands').action(clientAction((ctx) => client.unlockCommand(ctx)));
-program.command('lock').description('end the unlocked session (KEEPER_SESSION stops working)').action(clientAction((ctx) => client.lockCommand(ctx)));
+  .action(clientAction((client, ctx, options: { all?: boolean }) => client.encryptCommand(ctx, options)));
+program.command('change-secret').description('change the secret word (re-wraps the vault key only)').action(clientAction((client, ctx) => client.changeSecretCommand(ctx)));
+program.command('unlock').description('unlock the vault once and print KEEPER_SESSION for later commands').action(clientAction((client, ctx) => client.unlockCommand(ctx)));
+program.command('lock').description('end the unlocked session (KEEPER_SESSION stops working)').action(clientAction((client, ctx) => client.lockCommand(ctx)));
 program
   .command('tui')
   .description('full-screen terminal UI: log in, browse and filter, add, edit, delete, history (? lists the keys)')
   .option('--auto-lock <seconds>', 'lock the screen after this many idle seconds, 0 never (KEEPER_AUTO_LOCK_SECONDS, default 900)')
   .option('--sync-every <seconds>', 'how often to sync in the background (KEEPER_SYNC_SECONDS, default 15)')
   .action(async (options: { autoLock?: string; syncEvery?: string }) => {
-    const config = loadClientConfig(program.opts(), process.env);
+    const config = (await clientConfig()).loadClientConfig(program.opts(), process.env);
     serverForErrors = config.server;
     await (await tuiCommand()).runTui({ config, flags: options, env: process.env, clientId: await clientId(config.home) });
   });
@@ -281,22 +288,22 @@ image
   .command('add <record> <file>')
   .description(`upload a picture (${ACCEPTED_IMAGE_NAMES}) to a record (sealed first when the vault is encrypted)`)
   .option('--name <file-name>', 'the name to keep (default: the file name)')
-  .action(clientAction(async (ctx, ref: string, file: string, options: { name?: string }) => (await images()).imageAddCommand(ctx, ref, file, options)));
+  .action(clientAction(async (_client, ctx, ref: string, file: string, options: { name?: string }) => (await images()).imageAddCommand(ctx, ref, file, options)));
 image
   .command('ls [record]')
   .description("a record's images (all images without a record), their status and the files saved here")
   .option('--json', 'print JSON')
-  .action(clientAction(async (ctx, ref: string | undefined, options: { json?: boolean }) => (await images()).imageListCommand(ctx, ref, options)));
+  .action(clientAction(async (_client, ctx, ref: string | undefined, options: { json?: boolean }) => (await images()).imageListCommand(ctx, ref, options)));
 image
   .command('get <image>')
   .description("download an image (default: its original) into the client's data directory or --out")
   .option('--rendition <which>', 'original, cover (120x120) or compact (at most 1 MB)', 'original')
   .option('--out <path>', 'a file or directory to write to')
-  .action(clientAction(async (ctx, ref: string, options: { rendition?: string; out?: string }) => (await images()).imageGetCommand(ctx, ref, options)));
+  .action(clientAction(async (_client, ctx, ref: string, options: { rendition?: string; out?: string }) => (await images()).imageGetCommand(ctx, ref, options)));
 image
   .command('rm <image>')
   .description('remove an image from its record')
-  .action(clientAction(async (ctx, ref: string) => (await images()).imageRemoveCommand(ctx, ref)));
+  .action(clientAction(async (_client, ctx, ref: string) => (await images()).imageRemoveCommand(ctx, ref)));
 
 try {
   await program.parseAsync(process.argv);
@@ -305,6 +312,7 @@ try {
     // Help and version are successes; commander has already printed its sentence for the rest.
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else {
+    const { describeFailure } = await import('../client/cli/errors.js');
     const { message, exitCode } = describeFailure(error, serverForErrors);
     process.stderr.write(`keeper: ${escapeControls(message)}\n`);
     process.exitCode = exitCode;

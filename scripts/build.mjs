@@ -1,0 +1,276 @@
+#!/usr/bin/env node
+/**
+ * `npm run build` (and npm ci's prepare step): compiles the `keeper` command (src/cli/main.ts and
+ * everything it imports, statically or lazily) with esbuild into dist/cli, which bin/keeper.mjs
+ * runs instead of compiling the TypeScript through tsx at every start. Plain JavaScript with no
+ * TypeScript tooling at run time, so `keeper --help` starts in about the time Node itself does.
+ *
+ * The output is a bundle with code splitting: one chunk per lazily loaded part (server, audit,
+ * agent, terminal UI, images), each module of src included once. Packages stay in node_modules
+ * and are imported from there, except a few pure-JavaScript ones whose many small ES modules
+ * dominate the start (zod alone is ~95 files); those are bundled only when no package left outside
+ * the bundle depends on them, so no package is ever loaded twice (two zods would not know each
+ * other's schemas). `import.meta.url` / `dirname` / `filename` in a source file are rewritten to the
+ * place that file would have in a dist/ mirroring src/ (dist/server/grpc/reflection.js), so paths
+ * a module finds relative to itself (proto/, dist/web, a package via createRequire) resolve
+ * exactly as they do from src/.
+ *
+ * Last, it writes dist/cli/build-stamp.json: every source file that went in (and package.json,
+ * the lockfiles, tsconfig.json and this script) with its size and modification time. bin/keeper.mjs
+ * runs dist/cli only while every one of them is unchanged (bin/build-stamp.mjs); otherwise it runs
+ * the sources through tsx, so an edit after a build is never silently ignored.
+ *
+ *   node scripts/build.mjs [--root DIR] [--out-dir DIR] [--quiet]
+ *
+ * --root builds another project laid out like this one (the tests build a small one);
+ * --out-dir writes elsewhere than <root>/dist/cli (it must be two levels below the root, like
+ * dist/cli, for the rewritten paths to hold).
+ */
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { build } from 'esbuild';
+import { fingerprint, STAMP_FILE, STAMP_FORMAT } from '../bin/build-stamp.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+export const ENTRY = 'src/cli/main.ts';
+
+/** Pure-JavaScript packages worth bundling (many small modules), if nothing outside the bundle uses them. */
+export const BUNDLE_CANDIDATES = ['zod', 'commander', '@bufbuild/protobuf', 'fastify-type-provider-zod'];
+
+/** Files besides the sources whose change makes a build out of date. */
+const PROJECT_INPUTS = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'tsconfig.json', 'scripts/build.mjs', 'bin/build-stamp.mjs'];
+
+/** A package's own dependencies of every kind, as installed (hoisted) in root/node_modules. */
+function dependenciesOf(root, name) {
+  const path = join(root, 'node_modules', name, 'package.json');
+  if (!existsSync(path)) return [];
+  const manifest = JSON.parse(readFileSync(path, 'utf8'));
+  return Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies });
+}
+
+/** The package a bundled file belongs to (the innermost node_modules/<name>), undefined for a source file. */
+function packageOfPath(path) {
+  const parts = path.split(/[\\/]/);
+  const at = parts.lastIndexOf('node_modules');
+  if (at < 0) return undefined;
+  return parts[at + 1]?.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1];
+}
+
+/** `zod/v4/core` -> `zod`, `@grpc/grpc-js/build/x` -> `@grpc/grpc-js`; undefined for relative and node: paths. */
+function packageName(specifier) {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:')) return undefined;
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/** Rewrites import.meta.* of a source file to where that file would sit in a dist/ mirroring src/. */
+function importMetaPlugin(root, outDir) {
+  return {
+    name: 'keeper-import-meta',
+    setup(buildApi) {
+      buildApi.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
+        if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes('import.meta.')) return { contents: text, loader: 'ts' };
+        const inSrc = relative(join(root, 'src'), args.path);
+        if (inSrc.startsWith('..')) return { contents: text, loader: 'ts' };
+        // Every chunk lies directly in outDir (dist/cli), so a chunk's import.meta.dirname is dist/cli.
+        const mirrored = relative(outDir, join(dirname(outDir), inSrc.replace(/\.[cm]?ts$/, '.js'))).split(sep).join('/');
+        const mirroredDir = dirname(mirrored);
+        const contents = text
+          .replace(/\bimport\.meta\.url\b/g, `new URL(${JSON.stringify(mirrored)}, import.meta.url).href`)
+          .replace(/\bimport\.meta\.filename\b/g, `(import.meta.dirname + ${JSON.stringify(`/${mirrored}`)})`)
+          .replace(/\bimport\.meta\.dirname\b/g, `(import.meta.dirname + ${JSON.stringify(`/${mirroredDir}`)})`);
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/**
+ * zod's `locales` (its error messages in some 40 languages, half of zod's code) down to English,
+ * the one zod itself configures and Keeper uses: `z.locales.en` stays, the others are not bundled.
+ */
+function zodEnglishOnlyPlugin() {
+  return {
+    name: 'keeper-zod-english-only',
+    setup(buildApi) {
+      buildApi.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+        if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
+        return { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'keeper-zod-locales' };
+      });
+      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-zod-locales' }, (args) => ({
+        contents: `export { default as en } from ${JSON.stringify(args.path)};\n`,
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * commander requires child_process (for executable subcommands, which Keeper has none of) as it
+ * loads; Node's child_process brings net, dgram and more with it. Here it is loaded at first use.
+ */
+function lazyChildProcessPlugin() {
+  return {
+    name: 'keeper-lazy-child-process',
+    setup(buildApi) {
+      buildApi.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
+        if (!/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)) return undefined;
+        return { path: 'child_process', namespace: 'keeper-lazy-child-process' };
+      });
+      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-lazy-child-process' }, () => ({
+        contents: "let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:child_process'))[key] });\n",
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * Builds root's CLI into outDir. Returns what went in and what was bundled.
+ *
+ * The stamp is removed first and written last, so a build that fails or is interrupted is never
+ * taken as current. A source changed while esbuild was reading (modified after the build began)
+ * makes it build again rather than stamp a build that may hold its older text. Each file is written
+ * beside its place and renamed there, and the previous build's chunks are kept (older ones are
+ * removed): a process started from the previous build (a `keeper agent` that loads the image code
+ * at its first picture) still finds the chunks it was built with.
+ */
+export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli'), log = () => {} } = {}) {
+  root = resolve(root);
+  outDir = resolve(outDir);
+  const started = performance.now();
+  const stampPath = join(outDir, STAMP_FILE);
+  const previous = await readFile(stampPath, 'utf8').then(
+    (text) => JSON.parse(text),
+    () => undefined,
+  );
+  await rm(stampPath, { force: true });
+  await mkdir(outDir, { recursive: true });
+
+  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+  const declared = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies, ...manifest.optionalDependencies });
+  const candidates = BUNDLE_CANDIDATES.filter((name) => declared.includes(name));
+  // Left in node_modules: every declared package but the candidates, and whatever must be shared.
+  const external = new Set(declared.filter((name) => !candidates.includes(name)));
+
+  const run = () =>
+    build({
+      absWorkingDir: root,
+      entryPoints: { main: join(root, ENTRY) },
+      outdir: outDir,
+      write: false,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      chunkNames: '[name]-[hash]',
+      // Class and function names as written: logs and errors use constructor.name.
+      keepNames: true,
+      sourcemap: true,
+      sourcesContent: false,
+      metafile: true,
+      logLevel: 'warning',
+      external: [...external].flatMap((name) => [name, `${name}/*`]),
+      // Bundled CommonJS (commander) requires Node's modules.
+      banner: { js: "import { createRequire as __keeperCreateRequire } from 'node:module';\nconst require = __keeperCreateRequire(import.meta.url);" },
+      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyChildProcessPlugin()],
+    });
+
+  let result;
+  let bundled;
+  let sources;
+  let inputs;
+  for (let attempt = 1; ; attempt++) {
+    const began = Date.now();
+    result = await run();
+    // The packages inside the bundle (candidates and what they pulled in), and those it imports from
+    // node_modules with everything they depend on: a package in both would be loaded twice.
+    bundled = new Set(Object.keys(result.metafile.inputs).map(packageOfPath).filter(Boolean));
+    const imported = new Set();
+    for (const output of Object.values(result.metafile.outputs)) {
+      for (const entry of output.imports) if (entry.external) imported.add(packageName(entry.path));
+    }
+    imported.delete(undefined);
+    const reached = new Set();
+    const queue = [...imported];
+    while (queue.length > 0) {
+      const name = queue.pop();
+      if (reached.has(name)) continue;
+      reached.add(name);
+      queue.push(...dependenciesOf(root, name));
+    }
+    const shared = [...bundled].filter((name) => reached.has(name));
+    if (shared.length > 0) {
+      log(`left in node_modules, shared with a package outside the bundle: ${shared.join(', ')}`);
+      for (const name of shared) {
+        // Imported by name from dist/cli, it must be the copy the bundle would have used: the hoisted one.
+        const hoisted = join(root, 'node_modules', name);
+        const at = existsSync(hoisted) ? realpathSync(hoisted) + sep : undefined;
+        const nested = Object.keys(result.metafile.inputs).find((path) => packageOfPath(path) === name && (!at || !resolve(root, path).startsWith(at)));
+        if (nested) throw new Error(`${name} is shared with packages outside the bundle but installed in more than one place (${nested}); add it to package.json`);
+        external.add(name);
+      }
+      continue;
+    }
+
+    sources = Object.keys(result.metafile.inputs)
+      // Files of the project, not packages nor the plugins' made-up modules (namespace:path).
+      .filter((path) => !path.split(/[\\/]/).includes('node_modules') && !/^[\w-]+:/.test(path))
+      .map((path) => relative(root, resolve(root, path)).split(sep).join('/'))
+      .sort();
+    inputs = fingerprint(root, [...sources, ...PROJECT_INPUTS]);
+    // File times are coarse (a few ms) and may lag the clock: a margin, then another round.
+    const moving = inputs.filter(([, , mtime]) => mtime !== undefined && mtime >= began - 100).map(([path]) => path);
+    if (moving.length === 0) break;
+    if (attempt === 3) throw new Error(`${moving.join(', ')} kept changing during the build`);
+    log(`${moving.join(', ')} changed as the build began: building again`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+  bundled = [...bundled].sort();
+
+  const outputs = result.outputFiles.map((file) => relative(outDir, file.path).split(sep).join('/')).sort();
+  const temporary = (path) => `${path}.${process.pid}.tmp`;
+  for (const file of result.outputFiles) {
+    await mkdir(dirname(file.path), { recursive: true });
+    await writeFile(temporary(file.path), file.contents);
+    await rename(temporary(file.path), file.path);
+  }
+  const keep = new Set([...outputs, ...(Array.isArray(previous?.outputs) ? previous.outputs : []), STAMP_FILE]);
+  for (const name of await readdir(outDir)) {
+    if (!keep.has(name)) await rm(join(outDir, name), { recursive: true, force: true });
+  }
+
+  const stamp = { format: STAMP_FORMAT, entry: 'main.js', bundled, outputs, inputs };
+  // One input a line, so two stamps compare with diff.
+  const lines = inputs.map((input) => `  ${JSON.stringify(input)}`).join(',\n');
+  await writeFile(temporary(stampPath), `${JSON.stringify({ ...stamp, inputs: [] }).replace('"inputs":[]', `"inputs":[\n${lines}\n]`)}\n`);
+  await rename(temporary(stampPath), stampPath);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  log(`built ${relative(root, outDir) || outDir} from ${sources.length} source files in ${seconds} s (bundled: ${bundled.join(', ') || 'none'})`);
+  return { sources, bundled, outDir };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const option = (name) => {
+    const at = args.indexOf(name);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const root = option('--root') ?? ROOT;
+  const outDir = option('--out-dir');
+  const quiet = args.includes('--quiet');
+  buildCli({ root, ...(outDir ? { outDir } : {}), log: (line) => quiet || process.stderr.write(`keeper build: ${line}\n`) }).catch((error) => {
+    // Nothing half-built may look current: the stamp was removed before the build began.
+    rmSync(join(resolve(outDir ?? join(root, 'dist', 'cli')), STAMP_FILE), { force: true });
+    process.stderr.write(`keeper build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

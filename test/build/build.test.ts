@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+
+/**
+ * The production build (scripts/build.mjs) and the launcher's rule (bin/keeper.mjs with
+ * bin/build-stamp.mjs): the built CLI behaves as the sources do, and a build is run only while
+ * every file it was made from is as it was.
+ */
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function node(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('production build', function () {
+  this.timeout(120_000);
+
+  describe('the launcher, on a small project laid out like this one', () => {
+    let project: string;
+    const where = () => join(project, 'src', 'lib', 'where.ts');
+    const writeWhere = (version: string) =>
+      writeFileSync(where(), `import { resolve } from 'node:path';\nexport const said: string = '${version} ' + (import.meta.url.endsWith('.ts') ? 'source' : 'built') + ' ' + resolve(import.meta.dirname);\n`);
+    const keeper = () => node([join(project, 'bin', 'keeper.mjs')], { KEEPER_DEBUG_LAUNCH: '1' });
+    const build = () => node([join(project, 'scripts', 'build.mjs'), '--quiet']);
+
+    before(() => {
+      project = mkdtempSync(join(tmpdir(), 'keeper-build-'));
+      for (const dir of ['bin', 'scripts', 'src/cli', 'src/lib']) mkdirSync(join(project, dir), { recursive: true });
+      for (const file of ['bin/keeper.mjs', 'bin/build-stamp.mjs', 'scripts/build.mjs']) copyFileSync(join(ROOT, file), join(project, file));
+      symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'mini', private: true, type: 'module' }));
+      writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said);\n`);
+      writeWhere('v1');
+    });
+
+    after(() => rmSync(project, { recursive: true, force: true }));
+
+    it('runs the sources through tsx before any build', async () => {
+      const run = await keeper();
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stderr).to.include('through tsx: not built');
+      expect(run.stdout.trim()).to.equal(`v1 source ${join(project, 'src', 'lib')}`);
+    });
+
+    it('runs the build once built, import.meta.dirname where the file would be in dist/', async () => {
+      const built = await build();
+      expect(built.code, built.stderr).to.equal(0);
+      const run = await keeper();
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stderr.trim()).to.equal(`keeper: running ${join(project, 'dist', 'cli', 'main.js')}`);
+      expect(run.stdout.trim()).to.equal(`v1 built ${join(project, 'dist', 'lib')}`);
+    });
+
+    it('runs the sources again as soon as one is edited, and the build after the next build', async () => {
+      writeWhere('v2');
+      const stale = await keeper();
+      expect(stale.stderr).to.include('through tsx: src/lib/where.ts changed since the build');
+      expect(stale.stdout.trim()).to.equal(`v2 source ${join(project, 'src', 'lib')}`);
+
+      expect((await build()).code).to.equal(0);
+      const rebuilt = await keeper();
+      expect(rebuilt.stderr).to.include('running ');
+      expect(rebuilt.stdout.trim()).to.equal(`v2 built ${join(project, 'dist', 'lib')}`);
+    });
+
+    it('takes a file put back to an older time for a change too (equality, not "newer than")', async () => {
+      const { mtime } = statSync(where());
+      const older = new Date(mtime.getTime() - 3_600_000);
+      utimesSync(where(), older, older);
+      const run = await keeper();
+      expect(run.stderr).to.include('through tsx: src/lib/where.ts changed since the build');
+      expect((await build()).code).to.equal(0);
+      expect((await keeper()).stderr).to.include('running ');
+    });
+
+    it('leaves no build to run when a build fails', async () => {
+      writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said;\n`);
+      const failed = await build();
+      expect(failed.code).to.equal(1);
+      expect(failed.stderr).to.match(/^keeper build failed: /m);
+      expect(existsSync(join(project, 'dist', 'cli', 'build-stamp.json'))).to.equal(false);
+      expect((await keeper()).stderr).to.include('through tsx: not built');
+    });
+
+    it('runs the sources when told to (KEEPER_FROM_SOURCE)', async () => {
+      writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said);\n`);
+      expect((await build()).code).to.equal(0);
+      const run = await node([join(project, 'bin', 'keeper.mjs')], { KEEPER_DEBUG_LAUNCH: '1', KEEPER_FROM_SOURCE: '1' });
+      expect(run.stderr).to.include('through tsx: KEEPER_FROM_SOURCE is set');
+      expect(run.stdout).to.match(/^v2 source /);
+    });
+  });
+
+  describe("Keeper's own CLI, built", () => {
+    // Inside dist/ (git-ignored), so packages resolve from the repository's node_modules.
+    const outDir = join(ROOT, 'dist', `.test-${process.pid}`, 'cli');
+    let home: string;
+    const built = (args: string[]) => node([join(outDir, 'main.js'), ...args], { KEEPER_HOME: home, KEEPER_SERVER: '127.0.0.1:9' });
+    const sources = (args: string[]) => node([join(ROOT, 'bin', 'keeper.mjs'), ...args], { KEEPER_HOME: home, KEEPER_SERVER: '127.0.0.1:9', KEEPER_FROM_SOURCE: '1' });
+
+    before(async () => {
+      home = mkdtempSync(join(tmpdir(), 'keeper-build-home-'));
+      const build = await node([join(ROOT, 'scripts', 'build.mjs'), '--quiet', '--out-dir', outDir]);
+      expect(build.code, build.stderr).to.equal(0);
+    });
+
+    after(() => {
+      rmSync(join(outDir, '..'), { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    it('records every source file that went in, and no test', () => {
+      const stamp = JSON.parse(readFileSync(join(outDir, 'build-stamp.json'), 'utf8')) as { inputs: Array<[string, number | null, number?]> };
+      const paths = stamp.inputs.map(([path]) => path);
+      for (const path of ['src/cli/main.ts', 'src/cli/server-commands.ts', 'src/client/cli/commands.ts', 'src/server/grpc/reflection.ts', 'package-lock.json', 'scripts/build.mjs']) {
+        expect(paths).to.include(path);
+      }
+      expect(paths.filter((path) => path.startsWith('test/'))).to.deep.equal([]);
+    });
+
+    for (const [what, args] of [
+      ['--help', ['--help']],
+      ['a command that does not exist', ['nosuchcommand']],
+      ['ls with no session (loads the client, then refuses)', ['ls']],
+    ] as const) {
+      it(`answers ${what} as the sources do`, async () => {
+        const [fromBuild, fromSources] = await Promise.all([built([...args]), sources([...args])]);
+        expect(fromBuild.code, fromBuild.stderr).to.equal(fromSources.code);
+        expect(fromBuild.stdout).to.equal(fromSources.stdout);
+        expect(fromBuild.stderr).to.equal(fromSources.stderr);
+      });
+    }
+  });
+});
