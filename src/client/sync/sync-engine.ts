@@ -313,6 +313,7 @@ export class SyncEngine {
 
   /** Pulls, rebases and pushes (./sync-protocol.ts); the replica is kept whatever happens. */
   async sync(): Promise<SyncReport> {
+    const before = this.keptStamp();
     try {
       return await syncReplica({
         transport: this.options.transport,
@@ -324,8 +325,16 @@ export class SyncEngine {
         notices: this.notices,
       });
     } finally {
-      await this.save();
+      // A sync that found nothing new leaves the kept replica as it is: rewriting it (two fsyncs)
+      // was most of what `keeper ls` did after starting.
+      if (this.keptStamp() !== before) await this.save();
     }
+  }
+
+  /** What a save would change, in one string: the version, the edits waiting, the view and the key. */
+  private keptStamp(): string {
+    const key = this.replica.synced.vaultKey;
+    return `${this.replica.version}/${this.replica.pending.length}/${this.revisionCount}/${this.replica.synced.lastModifiedAt}/${key ? key.keyId : '-'}/${this.keys.key ? 'k' : '-'}`;
   }
 
   // ---- images --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ const WEAK_KDF = { allowWeakForTests: true, cost: { N: 2 ** 10 } };
 
 const names = (engine: SyncEngine, options: Parameters<typeof pageByName>[1] = { limit: 100 }) => pageByName(engine, options).records.map((r) => engine.open(r).name);
 
-/** Paging by name: any case, by kind, cursors, and an order that follows every change of the view. */
+/** Paging by name (any case, by kind, cursors) in an order that follows every change of the view; and the replica kept only when a sync changed it. */
 describe('records in name order, page by page', () => {
   it('pages in name order, any case, by kind, and refuses a cursor it did not give', async () => {
     const log = new MemoryLog();
@@ -59,5 +59,40 @@ describe('records in name order, page by page', () => {
     expect(pageByName(engine, { limit: 10 }).records.map((r) => engine.open(r).unreadable.includes('name'))).to.deep.equal([false, false, true]);
     await engine.unlock(SECRET);
     expect(names(engine)).to.deep.equal(['a', 'b2', 'c']);
+  });
+});
+
+/** Counts what reaches the store: a sync that finds nothing new must not write the replica again. */
+class CountingStore extends MemoryReplicaStore {
+  writes = 0;
+  override async write(...args: Parameters<MemoryReplicaStore['write']>): Promise<void> {
+    this.writes++;
+    await super.write(...args);
+  }
+}
+
+describe('keeping the replica after a sync', () => {
+  it('writes it when the sync brought or sent something, and not when it found nothing new', async () => {
+    const log = new MemoryLog();
+    const store = new CountingStore();
+    const engine = await SyncEngine.open({ store, transport: log.transport(), userId: USER, clientId: 'laptop' });
+    await engine.create({ kind: 'note', name: 'n', fields: [] });
+    const queued = store.writes;
+    expect(queued, 'the edit is kept as soon as it is made').to.be.greaterThan(0);
+    await engine.sync();
+    const afterPush = store.writes;
+    expect(afterPush, 'a sync that pushed').to.equal(queued + 1);
+    await engine.sync();
+    await engine.sync();
+    expect(store.writes, 'two syncs with nothing new').to.equal(afterPush);
+
+    const phone = await SyncEngine.open({ store: new MemoryReplicaStore(), transport: log.transport(), userId: USER, clientId: 'phone' });
+    await phone.sync();
+    await phone.create({ kind: 'note', name: 'from the phone', fields: [] });
+    await phone.sync();
+    await engine.sync();
+    expect(store.writes, 'a sync that pulled').to.equal(afterPush + 1);
+    const reopened = await SyncEngine.open({ store, transport: log.transport(), userId: USER, clientId: 'laptop' });
+    expect(reopened.records().map((r) => r.name).sort()).to.deep.equal(['from the phone', 'n']);
   });
 });
