@@ -47,7 +47,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   await mkdir(spool, { recursive: true, mode: 0o700 });
   const hosts = new Set<string>();
   const { app, routes } = await buildAgentApp({
-    context: { users, server: config.server, limits },
+    context: { users, server: config.server, limits, idleLockMs: config.idleLockMinutes * MINUTE },
     logger,
     allowedHosts: hosts,
     allowedOrigins: config.allowedOrigins,

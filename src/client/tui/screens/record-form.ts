@@ -6,6 +6,7 @@
  */
 import { RECORD_KINDS } from '../../../domain/limits.js';
 import type { Field, RecordKind } from '../../../domain/record.js';
+import { RECORD_TEMPLATES } from '../../../domain/record-templates.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { Key } from '../kit/keys.js';
 import { drawLine, editLine, line, type LineState } from '../kit/line-editor.js';
@@ -44,25 +45,8 @@ export interface FormState {
   empty?: 'drop' | 'keep' | undefined;
 }
 
-/** Fields a new record of each kind starts with (saving asks about the ones left empty). */
-export const TEMPLATES: Record<RecordKind, Array<[name: string, sensitive: boolean]>> = {
-  login: [
-    ['user', false],
-    ['password', true],
-    ['url', false],
-  ],
-  card: [
-    ['number', true],
-    ['holder', false],
-    ['expires', false],
-    ['cvv', true],
-  ],
-  note: [['text', false]],
-  custom: [['', false]],
-};
-
 function template(kind: RecordKind): FormField[] {
-  return TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive, renaming: name === '' }));
+  return RECORD_TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive, renaming: name === '' }));
 }
 
 function blankField(): FormField {
