@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
 import { agent } from '../../api/agent.js';
 import { Brand } from './Brand.js';
+import { useFocusOnMount } from '../../lib/focus.js';
 
 /** Log in, or register a new account (the password typed twice). */
 export function LoginScreen({ message, entered }: { message?: string | undefined; entered: () => void }) {
+  const first = useFocusOnMount<HTMLInputElement>();
   const [mode, setMode] = useState<'login' | 'register'>('login');
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
@@ -42,7 +44,7 @@ export function LoginScreen({ message, entered }: { message?: string | undefined
           </p>
         ) : null}
         <label for="login">Login</label>
-        <input id="login" name="login" autoComplete="username" value={login} onInput={(e) => setLogin(e.currentTarget.value)} autoFocus required />
+        <input id="login" name="login" autoComplete="username" value={login} onInput={(e) => setLogin(e.currentTarget.value)} ref={first} required />
         <label for="password">Password</label>
         <input
           id="password"

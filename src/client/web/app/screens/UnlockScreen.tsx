@@ -3,6 +3,7 @@ import { AgentError, agent } from '../../api/agent.js';
 import type { Status } from '../../api/schemas.js';
 import type { Session } from '../App.js';
 import { Brand } from './Brand.js';
+import { useFocusOnMount } from '../../lib/focus.js';
 
 /**
  * The secret word, asked at every load of an encrypted vault even when the agent holds the key
@@ -10,6 +11,7 @@ import { Brand } from './Brand.js';
  * until it is right.
  */
 export function UnlockScreen({ status, message, session, unlocked }: { status: Status; message?: string | undefined; session: Session; unlocked: (status: Status) => void }) {
+  const first = useFocusOnMount<HTMLInputElement>();
   const [secret, setSecret] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -44,7 +46,7 @@ export function UnlockScreen({ status, message, session, unlocked }: { status: S
           </p>
         ) : null}
         <label for="secret">Secret word</label>
-        <input id="secret" type="password" autoComplete="off" value={secret} onInput={(e) => setSecret(e.currentTarget.value)} autoFocus />
+        <input id="secret" type="password" autoComplete="off" value={secret} onInput={(e) => setSecret(e.currentTarget.value)} ref={first} />
         <p class="notice error" role="alert" id="unlock-error">
           {error}
         </p>

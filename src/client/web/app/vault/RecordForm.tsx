@@ -35,7 +35,6 @@ export function RecordForm({ editId, kinds, actions, onSaved, onCancel }: { edit
         setName(record.name ?? '');
         setKind(record.kind);
         setRows(record.fields.map((f) => row(f.name, f.value ?? '', f.sensitive)));
-        setTimeout(() => nameBox.current?.focus());
       })
       .catch((e: unknown) => actions.fail(e));
   }, [editId]);
@@ -43,6 +42,10 @@ export function RecordForm({ editId, kinds, actions, onSaved, onCancel }: { edit
   useEffect(() => {
     if (!editId && !touched) setRows(templateRows(kinds, kind));
   }, [kinds]);
+
+  useEffect(() => {
+    if (original) nameBox.current?.focus();
+  }, [original]);
 
   useEffect(() => {
     if (focusRow.current === null) return;

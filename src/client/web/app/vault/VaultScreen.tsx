@@ -231,7 +231,8 @@ export function VaultScreen({ initialStatus, session }: { initialStatus: Status;
   // The keyboard: shortcuts where no text is being typed; arrows and Enter also from the search box.
   const onKey = useRef<(event: KeyboardEvent) => void>(() => undefined);
   onKey.current = (event: KeyboardEvent) => {
-    if (dialog !== null || event.defaultPrevented) return;
+    // A dialog (this screen's, or a pane's picture viewer) takes its own keys, Esc included.
+    if (dialog !== null || event.defaultPrevented || document.querySelector('dialog[open]')) return;
     const inSearch = event.target === searchBox.current;
     const inList = event.target instanceof HTMLElement && event.target.id === 'record-list';
     if (event.key === 'Escape') {
