@@ -63,6 +63,7 @@ describe('the web page, live: other tabs, other devices, outages, encryption and
 
     await first.getByRole('button', { name: 'New record' }).click();
     await first.getByLabel('Name', { exact: true }).fill('From the first tab');
+    await first.getByLabel('Value of user').fill('ann');
     await first.getByRole('button', { name: 'Save' }).click();
     await waitForListed(second, ['From the first tab']);
 
@@ -93,7 +94,7 @@ describe('the web page, live: other tabs, other devices, outages, encryption and
 
     proxy.cut();
     await page.getByRole('button', { name: 'Sync now' }).click();
-    await page.locator('#notice-error', { hasText: /cannot reach the Keeper server/ }).waitFor({ timeout: 10_000 });
+    await page.locator('#notice-error', { hasText: /cannot reach the Keeper server/i }).waitFor({ timeout: 10_000 });
     await page.locator('#sync-status[data-state="offline"]').waitFor({ timeout: 10_000 });
 
     // Edited here while the server is away, and on the phone meanwhile: the same field.
@@ -123,6 +124,7 @@ describe('the web page, live: other tabs, other devices, outages, encryption and
     await phone.sync();
     await phone.enableEncryption(SECRET);
     await phone.sync();
+    expect((await call(agent.base, 'POST', '/v1/sync', { token })).status).to.equal(200);
     expect((await call(agent.base, 'POST', '/v1/unlock', { token, body: { secret: SECRET } })).status).to.equal(204);
     await createRecord(agent.base, token, { kind: 'login', name: 'Hidden bank', fields: [{ name: 'pin', value: PLAIN, sensitive: true }], sealAll: true } as never);
 
