@@ -7,6 +7,7 @@ import { UnlockScreen } from './screens/UnlockScreen.js';
 import { IdleScreen } from './screens/IdleScreen.js';
 import { AgentDownScreen } from './screens/AgentDownScreen.js';
 import { VaultScreen } from './vault/VaultScreen.js';
+import type { Session } from './common/session.js';
 
 export type Screen =
   | { name: 'starting' }
@@ -15,15 +16,6 @@ export type Screen =
   | { name: 'unlock'; status: Status; message?: string | undefined }
   | { name: 'idle'; status: Status; message: string }
   | { name: 'vault'; status: Status };
-
-/** What the app does when a screen learns the session or the lock changed. */
-export interface Session {
-  /** The agent refused the session (ended, logged out elsewhere): back to logging in. */
-  ended(message?: string): void;
-  /** The vault was locked (here, in another window, by the agent's idle clock). */
-  locked(status: Status, message: string): void;
-  loggedOut(): Promise<void>;
-}
 
 /**
  * The page's screens: logging in, the secret word (asked at every load of an encrypted vault,

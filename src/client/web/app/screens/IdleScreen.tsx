@@ -1,5 +1,5 @@
 import type { Status } from '../../api/schemas.js';
-import type { Session } from '../App.js';
+import type { Session } from '../common/session.js';
 import { Brand } from './Brand.js';
 import { useFocusOnMount } from '../../lib/focus.js';
 

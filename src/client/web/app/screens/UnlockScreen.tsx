@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { AgentError, agent } from '../../api/agent.js';
 import type { Status } from '../../api/schemas.js';
-import type { Session } from '../App.js';
+import type { Session } from '../common/session.js';
 import { Brand } from './Brand.js';
 import { useFocusOnMount } from '../../lib/focus.js';
 

@@ -6,7 +6,7 @@ import { emptyClipboard } from '../../lib/clipboard.js';
 import { minutes, shownName } from '../../lib/format.js';
 import { watchIdle } from '../../lib/idle.js';
 import { isTyping } from '../../lib/keys.js';
-import type { Session } from '../App.js';
+import type { Session } from '../common/session.js';
 import { ConfirmDialog } from '../common/Dialog.js';
 import { Notices, type Notice } from '../common/Notices.js';
 import type { VaultActions } from './actions.js';
