@@ -8,6 +8,7 @@ import { resizeBenchmark } from './resize.js';
 import { transferBenchmark } from './transfer.js';
 import { replicasBenchmark } from './replicas.js';
 import { agentBenchmark } from './agent.js';
+import { webBenchmark } from './web.js';
 
 /** Every benchmark `npm run bench` knows, in the order "all" runs them. Add a file and a line here. */
-export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark, searchBenchmark, replayBenchmark, syncBenchmark, resizeBenchmark, transferBenchmark, replicasBenchmark, agentBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark, searchBenchmark, replayBenchmark, syncBenchmark, resizeBenchmark, transferBenchmark, replicasBenchmark, agentBenchmark, webBenchmark];

@@ -2,14 +2,19 @@ import { formatBytes } from '../../../domain/byte-sizes.js';
 
 export { formatBytes };
 
+// One formatter each, made once: toLocaleString makes a new one per call, which a list of a
+// hundred rows redrawn at every key of a search can feel.
+const WHEN = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+const TIME = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+
 export function formatWhen(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  return Number.isNaN(date.getTime()) ? iso : WHEN.format(date);
 }
 
 export function formatTime(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
+  return Number.isNaN(date.getTime()) ? iso : TIME.format(date);
 }
 
 /** A record's name as shown: a sealed one while locked has none to show. */

@@ -20,6 +20,8 @@ import { StatusBar } from './StatusBar.js';
 
 const PAGE = 100;
 const MAX_PAGE = 500;
+/** Hits drawn per key of a search: more than a screen holds, few enough to redraw at every key. */
+const HITS = 50;
 
 type Pane = { view: 'none' } | { view: 'record'; id: string } | { view: 'new' } | { view: 'edit'; id: string } | { view: 'history'; id: string } | { view: 'deleted' };
 
@@ -105,7 +107,7 @@ export function VaultScreen({ initialStatus, session }: { initialStatus: Status;
     const q = query.trim();
     const limit = Math.min(MAX_PAGE, Math.max(PAGE, shownCount.current));
     const answer: Promise<ListState & { sync: SyncView }> = q
-      ? agent.search(q, { kind, limit }, controller.signal).then((a) => ({ items: a.hits.map((h) => ({ record: h.record, matched: h.matched, field: h.field })), total: a.total, nextCursor: null, query: q, sync: a.sync }))
+      ? agent.search(q, { kind, limit: HITS }, controller.signal).then((a) => ({ items: a.hits.map((h) => ({ record: h.record, matched: h.matched, field: h.field })), total: a.total, nextCursor: null, query: q, sync: a.sync }))
       : agent.list({ kind, limit }, controller.signal).then((a) => ({ items: a.records.map((record) => ({ record })), total: a.total, nextCursor: a.nextCursor, query: '', sync: a.sync }));
     answer
       .then(({ sync, ...next }) => {
