@@ -4,13 +4,13 @@
  * `npm run build:web` after changing the page.
  */
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const WEB_SOURCE = `${REPO}src/client/web`;
 export const WEB_OUT = `${REPO}dist/web`;
 
 export async function buildWebPage(outDir: string = WEB_OUT): Promise<void> {
+  const { build } = await import('vite');
   await build({
     configFile: false,
     root: WEB_SOURCE,
@@ -32,6 +32,15 @@ export async function buildWebPage(outDir: string = WEB_OUT): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const vitePresent = await import('vite').then(
+    () => true,
+    () => false,
+  );
+  // An install without dev dependencies (npm ci --omit=dev) has no Vite: it serves no page, and says so at /.
+  if (!vitePresent) {
+    process.stderr.write('keeper: Vite is not installed (dev dependencies left out), so the web page is not built; the agent says so at /\n');
+    process.exit(0);
+  }
   buildWebPage().catch((error: unknown) => {
     process.stderr.write(`keeper: the web page did not build: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

@@ -96,6 +96,15 @@ export function RecordForm({ editId, kinds, actions, onSaved, onCancel }: { edit
   };
 
   const title = editId ? `Edit ${original?.name ?? 'record'}` : 'New record';
+  // An edit shows its boxes only once they hold the record: nothing typed before can be overwritten.
+  if (editId && !original) {
+    return (
+      <section class="record-form" aria-labelledby="form-title">
+        <h2 id="form-title">{title}</h2>
+        <p>Opening the record…</p>
+      </section>
+    );
+  }
   return (
     <form class="record-form" onSubmit={save} aria-labelledby="form-title" noValidate>
       <h2 id="form-title">{title}</h2>
