@@ -154,8 +154,25 @@ export function VaultScreen({ initialStatus, session }: { initialStatus: Status;
       if (event.reason === 'synced') setRevision((n) => n + 1);
       refreshStatus();
     };
-    return followEvents({
+    // While the stream is broken the agent is asked every few seconds, so an agent that went away
+    // is said at once and one that came back is noticed, whatever the browser's own retries do.
+    let recheck: number | undefined;
+    const checkAgent = () => {
+      window.clearTimeout(recheck);
+      agent.status().then(
+        (next) => {
+          setStatus(next);
+          setAgentDown(false);
+        },
+        (error: unknown) => {
+          fail(error);
+          if (!(error instanceof AgentError && (error.kind === 'not-logged-in' || error.kind === 'session-ended'))) recheck = window.setTimeout(checkAgent, 3_000);
+        },
+      );
+    };
+    const stop = followEvents({
       onReady: () => {
+        window.clearTimeout(recheck);
         setAgentDown((wasDown) => {
           if (wasDown) {
             say('The agent answers again.');
@@ -166,10 +183,12 @@ export function VaultScreen({ initialStatus, session }: { initialStatus: Status;
         refreshStatus();
       },
       onChanged,
-      onBroken: () => {
-        agent.status().then(setStatus, fail);
-      },
+      onBroken: checkAgent,
     });
+    return () => {
+      window.clearTimeout(recheck);
+      stop();
+    };
   }, []);
 
   const lock = useCallback(
