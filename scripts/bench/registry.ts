@@ -10,6 +10,7 @@ import { replicasBenchmark } from './replicas.js';
 import { agentBenchmark } from './agent.js';
 import { botBenchmark } from './bot.js';
 import { cliBenchmark } from './cli.js';
+import { webBenchmark } from './web.js';
 
 /** Every benchmark `npm run bench` knows, in the order "all" runs them. Add a file and a line here. */
-export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark, searchBenchmark, replayBenchmark, syncBenchmark, resizeBenchmark, transferBenchmark, replicasBenchmark, agentBenchmark, botBenchmark, cliBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [pushBenchmark, pullBenchmark, searchBenchmark, replayBenchmark, syncBenchmark, resizeBenchmark, transferBenchmark, replicasBenchmark, agentBenchmark, botBenchmark, webBenchmark, cliBenchmark];

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { expect } from 'chai';
 
@@ -23,8 +23,15 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
     const path = `${dir}/${entry.name}`;
     if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
+    return entry.name.endsWith('.ts') || entry.name.endsWith('.tsx') ? [path] : [];
   });
+}
+
+/** The file an import names: `.js` stands for the `.ts` or `.tsx` beside it (the web page's components are `.tsx`). */
+function resolveImport(from: string, specifier: string): string {
+  const base = normalize(join(dirname(from), specifier.replace(/\.js$/, '')));
+  for (const candidate of [`${base}.ts`, `${base}.tsx`, base]) if (existsSync(join(ROOT, candidate))) return candidate;
+  return `${base}.ts`;
 }
 
 /** Every relative import (static, re-export or dynamic) of every file, as file -> file. */
@@ -33,12 +40,19 @@ function importGraph(): Edge[] {
   const pattern = /(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
   for (const file of sourceFiles('src')) {
     const text = readFileSync(join(ROOT, file), 'utf8');
-    for (const match of text.matchAll(pattern)) {
-      edges.push({ from: file, to: normalize(join(dirname(file), match[1]!.replace(/\.js$/, '.ts'))) });
-    }
+    for (const match of text.matchAll(pattern)) edges.push({ from: file, to: resolveImport(file, match[1]!) });
   }
   return edges;
 }
+
+/** Every package a file imports by name (node: built-ins included). */
+function packageImports(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]([^.'"][^'"]*)['"]/g)].map((m) => m[1]!);
+}
+
+/** Packages the web page's browser bundle may take: its UI library and zod's small build. */
+const BROWSER_PACKAGES = [/^preact(\/|$)/, /^zod\/mini$/];
 
 function within(file: string, folder: string): boolean {
   return file.startsWith(`${folder}/`);
@@ -133,6 +147,24 @@ describe('the import graph of src/', () => {
   it('has a domain that imports only itself', () => {
     const outward = edges.filter((e) => within(e.from, 'src/domain') && !within(e.to, 'src/domain'));
     expect(outward, describeEdges(outward)).to.deep.equal([]);
+  });
+
+  it('has a web page whose browser code reaches only itself and the pure domain, and takes no node-only package', () => {
+    const web = 'src/client/web';
+    const reached = new Set<string>();
+    const queue = sourceFiles(web);
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (reached.has(file)) continue;
+      reached.add(file);
+      for (const edge of edges) if (edge.from === file) queue.push(edge.to);
+    }
+    const outside = [...reached].filter((file) => !within(file, web) && !within(file, 'src/domain'));
+    expect(outside, outside.join('\n')).to.deep.equal([]);
+    // What the bundle takes by name: the domain's schemas (zod's full build) stay out by importing only its plain modules.
+    const foreign = [...reached].flatMap((file) => packageImports(file).filter((name) => !BROWSER_PACKAGES.some((allowed) => allowed.test(name))).map((name) => `${file} -> ${name}`));
+    expect(foreign, foreign.join('\n')).to.deep.equal([]);
+    expect(reached.size, 'the web page is read (a sanity check)').to.be.greaterThan(15);
   });
 
   it('has no import circles between folders', () => {

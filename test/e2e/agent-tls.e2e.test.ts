@@ -19,6 +19,19 @@ function httpsStatus(url: string, ca: Buffer): Promise<number> {
   });
 }
 
+/** Registers through the agent over TLS as its own page would, answering the Set-Cookie header. */
+function registerForCookie(url: string, ca: Buffer, origin: string): Promise<{ status: number; setCookie: string }> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ login: `tls-${Date.now()}`, password: 'correct horse battery', cookie: true });
+    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json', origin } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, setCookie: String(res.headers['set-cookie']) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('the HTTP agent beyond loopback (TLS)', function () {
   let server: TestServer;
   let agent: TestAgent;
@@ -45,5 +58,12 @@ describe('the HTTP agent beyond loopback (TLS)', function () {
       () => 'refused',
     );
     expect(plain).to.not.equal(200);
+  });
+
+  it("sets the web page's cookie Secure and __Host- prefixed", async () => {
+    const port = agent.agent.address.split(':').at(-1);
+    const answer = await registerForCookie(`https://127.0.0.1:${port}/v1/users`, ca, `https://127.0.0.1:${port}`);
+    expect(answer.status).to.equal(201);
+    expect(answer.setCookie).to.match(/^__Host-keeper_session=kpa_[A-Za-z0-9_-]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
   });
 });

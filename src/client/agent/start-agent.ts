@@ -45,7 +45,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   const spool = await Spool.open(join(config.home, 'agent', 'spool'));
   const hosts = new Set<string>();
   const { app, routes } = await buildAgentApp({
-    context: { users, server: config.server, limits },
+    context: { users, server: config.server, limits, idleLockMs: config.idleLockMinutes * MINUTE },
     logger,
     allowedHosts: hosts,
     allowedOrigins: config.allowedOrigins,

@@ -243,12 +243,17 @@ export class HeldUser {
     const before = handle.vault.version;
     try {
       const outcome = await this.calls.run('data', () => handle.sync());
+      const wasStale = this.sync.stale;
       this.sync.lastSyncAt = this.now();
       this.sync.stale = !outcome.online;
       this.sync.problem = outcome.online ? null : outcome.failure.message;
-      if (outcome.online && (outcome.report.version !== before || outcome.report.changed.length > 0)) {
+      const conflicts = outcome.online ? outcome.report.conflicts.map((c) => ({ recordId: c.recordId, kind: c.kind, parts: c.parts, ...(c.copyId !== undefined ? { copyId: c.copyId } : {}) })) : [];
+      if (outcome.online && (outcome.report.version !== before || outcome.report.changed.length > 0 || conflicts.length > 0)) {
         // After a snapshot anything may have changed: `all` says so instead of listing every record.
-        this.events.emit('changed', { reason: 'synced', version: outcome.report.version, changed: outcome.report.changed, all: outcome.report.transfer === 'snapshot' });
+        this.events.emit('changed', { reason: 'synced', version: outcome.report.version, changed: outcome.report.changed, all: outcome.report.transfer === 'snapshot', conflicts });
+      } else if (wasStale !== this.sync.stale) {
+        // Followers show whether the server is reached: losing it (or getting it back) is news too.
+        this.events.emit('changed', { reason: outcome.online ? 'online' : 'offline', version: handle.vault.version });
       }
       return outcome;
     } catch (error) {

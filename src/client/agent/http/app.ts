@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -12,6 +13,9 @@ import { imageRoutes } from './image-routes.js';
 import { recordRoutes } from './record-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { vaultRoutes } from './vault-routes.js';
+import { kindRoutes } from './kind-routes.js';
+import { sessionCookie } from './session-cookie.js';
+import { webRoutes } from './web-routes.js';
 
 export interface AgentAppOptions extends GuardOptions {
   context: AgentContext;
@@ -24,6 +28,8 @@ export interface AgentAppOptions extends GuardOptions {
   uploadLimit?: number;
   /** The agent's certificate and key: required beyond loopback (checked by the config). */
   https?: { cert: Buffer; key: Buffer } | undefined;
+  /** The built web page (default: dist/web). */
+  webRoot?: string;
 }
 
 /** Fastify's own refusals (bad JSON, a body too large, a wrong content type), as failures with a sentence. */
@@ -73,6 +79,7 @@ export async function buildAgentApp(options: AgentAppOptions): Promise<{ app: Ag
     transform: jsonSchemaTransform,
   });
 
+  await app.register(fastifyCookie);
   installGuards(app, options);
   // (Only when request lines are logged at all: at the default level the hook would be work for nothing on every request.)
   if (options.logger.isLevelEnabled('info')) {
@@ -100,10 +107,13 @@ export async function buildAgentApp(options: AgentAppOptions): Promise<{ app: Ag
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  sessionRoutes(app, options.context);
-  vaultRoutes(app, options.context);
-  recordRoutes(app, options.context);
-  eventRoutes(app, options.context);
-  imageRoutes(app, { ...options.context, spool: options.spool, uploadLimit: options.uploadLimit ?? 30 * 1024 * 1024 });
+  const context: AgentContext = { ...options.context, cookie: sessionCookie(options.https !== undefined) };
+  sessionRoutes(app, context);
+  vaultRoutes(app, context);
+  recordRoutes(app, context);
+  eventRoutes(app, context);
+  imageRoutes(app, { ...context, spool: options.spool, uploadLimit: options.uploadLimit ?? 30 * 1024 * 1024 });
+  kindRoutes(app);
+  webRoutes(app, options.webRoot);
   return { app, routes };
 }

@@ -3,6 +3,18 @@ import type { AgentApp } from './context.js';
 import { KeeperFailure } from '../../core/failures.js';
 import { sendProblem } from './problems.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The request comes from the agent's own page: a change carries the page's Origin, a read is
+     * not marked by the browser as made from another site. Only then does the session cookie count.
+     */
+    fromOwnPage: boolean;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export interface GuardOptions {
   /** host:port values the Host header may carry, lower-case (filled once the listen port is known). */
   allowedHosts: ReadonlySet<string>;
@@ -27,8 +39,10 @@ export function installGuards(app: AgentApp, options: GuardOptions): void {
     }
   };
 
+  app.decorateRequest('fromOwnPage', false);
   app.addHook('onRequest', async (request, reply) => {
     setSecurityHeaders(reply);
+    request.fromOwnPage = isFromOwnPage(request, isOwn);
     const host = (request.headers.host ?? '').toLowerCase();
     if (!hosts.has(host)) {
       return sendProblem(reply, new KeeperFailure('refused', 'the Host header does not name this agent; requests are only served for its own address'), 421);
@@ -51,6 +65,19 @@ export function installGuards(app: AgentApp, options: GuardOptions): void {
     if (isBrowserCrossSite(request)) return sendProblem(reply, new KeeperFailure('refused', 'requests from another site are refused'), 403);
     return undefined;
   });
+}
+
+/**
+ * SameSite=Strict keeps other sites' requests from carrying the cookie, but another page of the
+ * same site (another port on localhost) is not another site: so a change must name the agent as
+ * its Origin, which browsers send with every such request, and a read must not be one the browser
+ * marks as made by another origin.
+ */
+function isFromOwnPage(request: FastifyRequest, isOwn: (origin: string) => boolean): boolean {
+  const origin = request.headers.origin;
+  if (!SAFE_METHODS.has(request.method)) return origin !== undefined && isOwn(origin);
+  const site = request.headers['sec-fetch-site'];
+  return (site === undefined || site === 'same-origin' || site === 'none') && (origin === undefined || isOwn(origin));
 }
 
 /** Fetch metadata: a browser says when a request comes from another site, even without an Origin (a GET from a page). */

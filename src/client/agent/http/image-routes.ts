@@ -23,7 +23,8 @@ const imageView = z.object({
   size: z.number().int(),
   width: z.number().int(),
   height: z.number().int(),
-  status: z.string().describe('whether the cover and compact copies are made yet'),
+  status: z.enum(['processing', 'ready', 'failed']).describe('whether the cover and compact copies are made yet'),
+  failure: z.string().nullable().describe('why the copies could not be made (status failed)'),
   renditions: z.array(z.enum(IMAGE_RENDITIONS)),
   encrypted: z.boolean(),
   createdAt: z.string(),
@@ -50,10 +51,18 @@ function viewOfImage(image: ImageState, handle: VaultHandle): z.output<typeof im
     width: image.original.width,
     height: image.original.height,
     status: image.status,
+    failure: image.failure ?? null,
     renditions: IMAGE_RENDITIONS.filter((r) => r === 'original' || (r === 'cover' ? image.cover : image.compact) !== undefined),
     encrypted: image.encrypted,
     createdAt: new Date(image.createdAt).toISOString(),
   };
+}
+
+/** Saved under the picture's own name (the cover and compact copy marked as such), in RFC 6266's UTF-8 form. */
+function attachmentNamed(fileName: string, rendition: string): string {
+  const name = rendition === 'original' ? fileName : `${rendition}-${fileName}`;
+  const plain = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${plain}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }
 
 /**
@@ -116,7 +125,10 @@ export function imageRoutes(app: AgentApp, context: AgentContext & { spool: Spoo
     const removeFile = () => void rm(path, { force: true });
     stream.once('close', removeFile);
     const type = image.encrypted ? image.original.type : info.type;
-    return reply.type(rendition === 'original' ? (type === 'application/octet-stream' ? 'application/octet-stream' : type) : info.type).header('content-disposition', 'attachment').send(stream);
+    return reply
+      .type(rendition === 'original' ? (type === 'application/octet-stream' ? 'application/octet-stream' : type) : info.type)
+      .header('content-disposition', attachmentNamed(displayFileName(image, handle.vault.unlockedKey), rendition))
+      .send(stream);
   });
 
   app.delete('/v1/images/:id', { schema: { summary: 'detach an image', tags: ['images'], params: imageParams.pick({ id: true }), response: { 204: z.null(), ...problems } } }, async (request, reply) => {

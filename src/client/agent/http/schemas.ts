@@ -7,10 +7,11 @@ import { FAILURE_KINDS } from '../../core/failures.js';
 export const credentialsBody = z.object({
   login: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   password: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters'),
+  cookie: z.boolean().optional().describe("set the token as the web page's HttpOnly session cookie instead of answering it (only from the agent's own page)"),
 });
 
 export const sessionAnswer = z.object({
-  token: z.string().describe('the agent token: send it as `Authorization: Bearer <token>`'),
+  token: z.string().optional().describe('the agent token: send it as `Authorization: Bearer <token>` (absent when it was set as the session cookie)'),
   userId: z.string(),
   login: z.string(),
   expiresAt: z.string().describe('when the token ends whatever its use (it also ends after a while unused)'),
@@ -125,6 +126,7 @@ export const statusAnswer = z.object({
   encrypted: z.boolean(),
   unlocked: z.boolean(),
   records: z.number().int(),
+  idleLockSeconds: z.number().describe('an unlocked vault unused this long locks itself'),
   sync: syncView,
 });
 

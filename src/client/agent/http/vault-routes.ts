@@ -20,6 +20,7 @@ export function vaultRoutes(app: AgentApp, context: AgentContext): void {
       encrypted: handle.vault.encrypted,
       unlocked: handle.vault.unlocked,
       records: handle.vault.records().length,
+      idleLockSeconds: Math.round((context.idleLockMs ?? 15 * 60_000) / 1000),
       sync: syncViewOf(user, handle),
     };
   });

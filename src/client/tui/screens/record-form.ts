@@ -6,6 +6,7 @@
  */
 import { RECORD_KINDS } from '../../../domain/limits.js';
 import type { Field, RecordKind } from '../../../domain/record.js';
+import { RECORD_TEMPLATES } from '../../../domain/record-templates.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import { TEMPLATES } from '../../core/record-templates.js';
 import type { Key } from '../kit/keys.js';
@@ -46,7 +47,7 @@ export interface FormState {
 }
 
 function template(kind: RecordKind): FormField[] {
-  return TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive, renaming: name === '' }));
+  return RECORD_TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive, renaming: name === '' }));
 }
 
 function blankField(): FormField {

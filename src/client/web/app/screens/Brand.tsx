@@ -1,0 +1,7 @@
+export function Brand() {
+  return (
+    <p class="brand" aria-hidden="true">
+      Keeper
+    </p>
+  );
+}
