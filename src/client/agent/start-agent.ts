@@ -67,9 +67,12 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     routes,
     users,
     async stop() {
-      // Users first: their event streams end with them, and the server waits for every open request.
+      // Closing starts first, so a caller arriving meanwhile hears that the agent is stopping (503)
+      // rather than that its session ended; the users go next, which ends their event streams,
+      // the open requests the close waits for.
+      const closing = app.close();
       await users.close();
-      await app.close();
+      await closing;
     },
   };
 }
