@@ -86,6 +86,17 @@ export function failureOf(error: unknown, server?: string): KeeperFailure {
   return made('failed', error instanceof Error ? error.message : String(error));
 }
 
+/**
+ * What grpc-js says of a connection that failed, without its wrapping: "No connection
+ * established. Last error: Error: connect ECONNREFUSED 127.0.0.1:7070. Resolution note: " says
+ * "connect ECONNREFUSED 127.0.0.1:7070".
+ */
+export function transportReason(details: string): string {
+  const last = /Last error: (?:Error: )?([\s\S]*?)(?:\.?\s*Resolution note:[\s\S]*)?$/.exec(details);
+  const reason = (last ? last[1]! : details).trim().replace(/\.$/, '');
+  return reason === '' ? 'no connection' : reason;
+}
+
 function fromStatus(
   error: import('@grpc/grpc-js').ServiceError,
   where: string,
@@ -96,7 +107,7 @@ function fromStatus(
   switch (error.code) {
     case status.UNAVAILABLE:
       if (isServerBusy(error)) return made('unavailable', `the Keeper server${where} is unavailable for a moment (${error.details}); nothing was lost`, { retryAfterMs: asked, transport: error.details });
-      return made('offline', `cannot reach the Keeper server${where} (${error.details})`, { transport: error.details });
+      return made('offline', `cannot reach the Keeper server${where} (${transportReason(error.details)})`, { transport: error.details });
     case status.DEADLINE_EXCEEDED:
       return made('offline', `the Keeper server${where} did not answer in time`, { transport: error.details });
     case status.UNAUTHENTICATED:

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { describeFailure } from '../../../src/client/cli/errors.js';
-import { failureOf, FAILURE_KINDS, KeeperFailure } from '../../../src/client/core/failures.js';
+import { failureOf, FAILURE_KINDS, KeeperFailure, transportReason } from '../../../src/client/core/failures.js';
 import { NotLoggedIn } from '../../../src/client/keeper-client.js';
 import { loginAgain, describe as tuiSentence } from '../../../src/client/tui/failures.js';
 import { WrongSecretWord } from '../../../src/client/crypto/index.js';
@@ -18,6 +18,15 @@ function grpcError(code: status, details: string, trailers: Record<string, strin
 const FACE_WORDS = /\bkeeper [a-z]|`|\bpress\b|\bclick\b|\bF\d\b|\bCtrl\b/;
 
 describe('client core failures', () => {
+  it("says why a connection failed without grpc-js's wrapping", () => {
+    const failure = failureOf(grpcError(status.UNAVAILABLE, 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:7070. Resolution note: '), 'vault:7070');
+    expect(failure.kind).to.equal('offline');
+    expect(failure.message).to.contain('(connect ECONNREFUSED 127.0.0.1:7070)');
+    expect(failure.message).to.not.match(/Resolution note|Last error|No connection established/);
+    expect(transportReason('No connection established')).to.equal('No connection established');
+    expect(transportReason('')).to.equal('no connection');
+  });
+
   const cases: Array<[unknown, (typeof FAILURE_KINDS)[number]]> = [
     [new NotLoggedIn(), 'not-logged-in'],
     [new NotLoggedIn('logged out'), 'session-ended'],
