@@ -3,7 +3,7 @@ import { inputFieldListSchema, inputRecordNameSchema, recordKindSchema, type Fie
 import { KeeperFailure } from '../core/failures.js';
 import { liveRecord } from '../core/lookups.js';
 import { MASK } from '../core/masking.js';
-import { TEMPLATES } from '../core/record-templates.js';
+import { RECORD_TEMPLATES } from '../../domain/record-templates.js';
 import { data } from './buttons.js';
 import { userOf, type Turn } from './bot-context.js';
 import type { PendingChange, Step } from './conversations.js';
@@ -74,14 +74,14 @@ export async function takeName(turn: Turn, kind: RecordKind, text: string): Prom
     await turn.say(`The name ${problem(name.error)}; send another, or /cancel.`);
     return;
   }
-  const template = TEMPLATES[kind];
+  const template = RECORD_TEMPLATES[kind];
   const step: AddFields = { step: 'add-fields', kind, name: name.data, fields: [], next: template.findIndex(([field]) => field === '') === 0 ? template.length : 0 };
   await askNextField(turn, step);
 }
 
 async function askNextField(turn: Turn, step: AddFields): Promise<void> {
   turn.ctx.conversations.set(turn.chatId, step);
-  const template = TEMPLATES[step.kind][step.next];
+  const template = RECORD_TEMPLATES[step.kind][step.next];
   if (template) {
     const [name, sensitive] = template;
     await turn.say(`${name}?${sensitive ? SENSITIVE_NOTE : ''} Send - to leave it out.`);
@@ -92,7 +92,7 @@ async function askNextField(turn: Turn, step: AddFields): Promise<void> {
 }
 
 export async function takeFieldOfNew(turn: Turn, step: AddFields, text: string): Promise<void> {
-  const template = TEMPLATES[step.kind][step.next];
+  const template = RECORD_TEMPLATES[step.kind][step.next];
   let field: Field | undefined;
   if (template) {
     if (template[1]) await takeSensitive(turn);

@@ -8,7 +8,6 @@ import { RECORD_KINDS } from '../../../domain/limits.js';
 import type { Field, RecordKind } from '../../../domain/record.js';
 import { RECORD_TEMPLATES } from '../../../domain/record-templates.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
-import { TEMPLATES } from '../../core/record-templates.js';
 import type { Key } from '../kit/keys.js';
 import { drawLine, editLine, line, type LineState } from '../kit/line-editor.js';
 import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../kit/text.js';
