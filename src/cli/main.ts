@@ -305,16 +305,21 @@ image
   .description('remove an image from its record')
   .action(clientAction(async (_client, ctx, ref: string) => (await images()).imageRemoveCommand(ctx, ref)));
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // Help and version are successes; commander has already printed its sentence for the rest.
-    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else {
-    const { describeFailure } = await import('../client/cli/errors.js');
-    const { message, exitCode } = describeFailure(error, serverForErrors);
-    process.stderr.write(`keeper: ${escapeControls(message)}\n`);
-    process.exitCode = exitCode;
+// Not top-level await: the build is a CommonJS script, which V8 can keep a code cache of.
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; commander has already printed its sentence for the rest.
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else {
+      const { describeFailure } = await import('../client/cli/errors.js');
+      const { message, exitCode } = describeFailure(error, serverForErrors);
+      process.stderr.write(`keeper: ${escapeControls(message)}\n`);
+      process.exitCode = exitCode;
+    }
   }
 }
+
+void main();
