@@ -70,4 +70,49 @@ describe('the HTTP agent: everyday tools (PGlite)', function () {
     expect(both.status).to.equal(400);
     expect(both.body.detail).to.match(/not filtered by tag/);
   });
+
+  it('generates passwords and passphrases by GET and POST, with their entropy, and refuses bad options', async () => {
+    const plain = await call(agent.base, 'GET', '/v1/generate', { token });
+    expect(plain.status, plain.text).to.equal(200);
+    expect(plain.body).to.include({ kind: 'password', entropyBits: 129.7 });
+    expect(plain.body.value).to.have.length(20);
+    const digits = await call(agent.base, 'GET', '/v1/generate?length=12&lower=0&upper=0&symbols=false&avoidLookAlikes=1', { token });
+    expect(digits.body.value).to.match(/^[2-9]{12}$/);
+    const phrase = await call(agent.base, 'POST', '/v1/generate', { token, body: { kind: 'passphrase', words: 4, separator: ' ', capitalise: true } });
+    expect(phrase.status, phrase.text).to.equal(200);
+    expect(phrase.body.value).to.match(/^([A-Z][a-z-]+ ){3}[A-Z][a-z-]+$/);
+    expect(phrase.body.entropy).to.equal('51 bits of entropy (fair for an online account)');
+    const bad = await call(agent.base, 'GET', '/v1/generate?length=2', { token });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.detail).to.match(/length/);
+    const none = await call(agent.base, 'POST', '/v1/generate', { token, body: { lower: false, upper: false, digits: false, symbols: false } });
+    expect(none.status).to.equal(400);
+    expect(none.body.detail).to.match(/at least one kind of character/);
+    expect((await call(agent.base, 'GET', '/v1/generate')).status).to.equal(401);
+  });
+
+  it("gives a record's current one-time code, and a password's strength on save", async () => {
+    const record = await create({
+      kind: 'login',
+      name: 'Forge',
+      fields: [
+        { name: 'password', value: 'password1', sensitive: true },
+        { name: 'otp', value: `otpauth://totp/Forge:me?secret=${TOTP_SECRET}&issuer=Forge`, sensitive: true, kind: 'totp' },
+      ],
+    });
+    const created = await call(agent.base, 'GET', `/v1/records/${record.id}/code`, { token });
+    expect(created.status, created.text).to.equal(200);
+    expect(created.body).to.include({ field: 'otp', period: 30, digits: 6 });
+    expect(created.body.code).to.match(/^\d{6}$/);
+    expect(created.body.secondsLeft).to.be.within(1, 30);
+    const noCode = await call(agent.base, 'GET', `/v1/records/${record.id}/code?field=password`, { token });
+    expect(noCode.status).to.equal(404);
+    const patched = await call(agent.base, 'PATCH', `/v1/records/${record.id}`, { token, body: { setFields: [{ name: 'password', value: 'Tz8#qL2!mW9@vR4$', sensitive: true }] } });
+    expect(patched.body.strength).to.have.length(1);
+    expect(patched.body.strength[0]).to.include({ field: 'password', label: 'very strong' });
+    const again = await call(agent.base, 'POST', '/v1/records', { token, body: { kind: 'login', name: 'Weak', fields: [{ name: 'password', value: 'password1', sensitive: true }] } });
+    expect(again.status).to.equal(201);
+    expect(again.body.strength[0]).to.include({ field: 'password', score: 0, label: 'very weak' });
+    expect(JSON.stringify(again.body.strength)).to.not.contain('password1');
+  });
 });

@@ -16,6 +16,8 @@ import { failureOf, isOffline, KeeperFailure } from '../core/failures.js';
 import { openLoggedInVault, type VaultHandle } from '../core/vault-handle.js';
 import { favouritesFirst, filterRecords } from '../core/record-filter.js';
 import { checkTotpValue } from '../core/totp.js';
+import { describeEntropy, generatePassword } from '../core/generator.js';
+import { reportStrength } from './strength-report.js';
 
 export type Out = (text: string) => void;
 
@@ -213,6 +215,8 @@ export interface FieldOptions {
   secret?: string[];
   /** One-time-code fields: name=secret (an otpauth://totp/ URI or a base32 secret). */
   totp?: string[];
+  /** Sensitive fields filled with a new random password. */
+  generate?: string[];
 }
 
 /** Tags and the star, as add and edit take them. */
@@ -230,15 +234,16 @@ export async function afterWrite(ctx: Context, handle: VaultHandle, done: string
 
 export async function addCommand(ctx: Context, name: string, options: FieldOptions & TagOptions & { kind?: string; sealAll?: boolean }): Promise<void> {
   const kind = parseKind(options.kind ?? 'custom');
-  const fields = await collectFields(options);
+  const fields = await collectFields(options, ctx.warn);
   const handle = await openVault(ctx);
   const { vault } = handle;
   const recordId = await vault.create({ kind, name, fields, sealAll: Boolean(options.sealAll), tags: options.tag ?? [], favourite: Boolean(options.favourite) });
   await afterWrite(ctx, handle, `added ${recordId} (${escapeControls(name)})`);
+  await reportStrength(ctx.warn, fields, [name]);
 }
 
 export async function editCommand(ctx: Context, ref: string, options: FieldOptions & TagOptions & { kind?: string; name?: string; remove?: string[] }): Promise<void> {
-  const setFields = await collectFields(options);
+  const setFields = await collectFields(options, ctx.warn);
   const removeFields = options.remove ?? [];
   const tagsChange = (options.tag?.length ?? 0) > 0 || (options.untag?.length ?? 0) > 0;
   if (options.name === undefined && options.kind === undefined && setFields.length === 0 && removeFields.length === 0 && !tagsChange && options.favourite === undefined) {
@@ -257,6 +262,7 @@ export async function editCommand(ctx: Context, ref: string, options: FieldOptio
   if (options.favourite !== undefined) changes.favourite = options.favourite;
   await vault.update(record.id, changes);
   await afterWrite(ctx, handle, `updated ${record.id} (${escapeControls(options.name ?? record.name)})`);
+  await reportStrength(ctx.warn, setFields, [options.name ?? record.name]);
 }
 
 export async function removeCommand(ctx: Context, ref: string): Promise<void> {
@@ -339,7 +345,7 @@ function parseKind(kind: string): RecordKind {
 }
 
 /** `--field name=value` and `--secret name=value`; a secret without `=value` is asked for unseen. */
-async function collectFields(options: FieldOptions): Promise<Field[]> {
+async function collectFields(options: FieldOptions, warn: Out): Promise<Field[]> {
   const fields: Field[] = [];
   for (const spec of options.field ?? []) {
     const index = spec.indexOf('=');
@@ -364,6 +370,11 @@ async function collectFields(options: FieldOptions): Promise<Field[]> {
       throw new CliError(`--totp ${name}: ${error instanceof Error ? error.message : String(error)}`, EXIT.usage);
     }
     fields.push({ name, value, sensitive: true, kind: 'totp' });
+  }
+  for (const name of options.generate ?? []) {
+    const generated = generatePassword();
+    fields.push({ name, value: generated.value, sensitive: true });
+    warn(`keeper: ${escapeControls(name)} is a new random password, ${describeEntropy(generated.entropyBits)} (keeper show --reveal shows it)`);
   }
   const names = new Set<string>();
   for (const field of fields) {

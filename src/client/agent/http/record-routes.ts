@@ -9,6 +9,12 @@ import { pageByName } from '../../core/name-order.js';
 import type { VaultRecord } from '../../../domain/record.js';
 import { liveRecord } from '../../core/lookups.js';
 import { matchesFilter } from '../../core/record-filter.js';
+import { passwordStrengths, type Strength } from '../../core/strength.js';
+
+/** The strength of the password fields written, or none when the estimate fails: it is advice, never a failed save. */
+async function strengthOf(fields: Parameters<typeof passwordStrengths>[0], context: string[]): Promise<Strength[]> {
+  return passwordStrengths(fields, context).catch(() => []);
+}
 
 const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 409: problemAnswer, 423: problemAnswer, 503: problemAnswer };
 
@@ -70,7 +76,8 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     );
     await pushEdit(user);
     const record = liveRecord(handle.vault, id);
-    return reply.code(201).header('location', `/v1/records/${id}`).send({ record: viewOf(handle.vault.open(record), false), sync: syncViewOf(user, handle) });
+    const strength = await strengthOf(body.fields, [body.name]);
+    return reply.code(201).header('location', `/v1/records/${id}`).send({ record: viewOf(handle.vault.open(record), false), sync: syncViewOf(user, handle), strength });
   });
 
   app.patch('/v1/records/:id', { schema: { summary: 'change a record field by field', tags: ['records'], params: recordParams, body: changeBody, response: { 200: recordAnswer, ...problems } } }, async (request) => {
@@ -90,7 +97,8 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       });
     });
     await pushEdit(user);
-    return { record: viewOf(handle.vault.open(liveRecord(handle.vault, id)), false), sync: syncViewOf(user, handle) };
+    const opened = handle.vault.open(liveRecord(handle.vault, id));
+    return { record: viewOf(opened, false), sync: syncViewOf(user, handle), strength: await strengthOf(body.setFields ?? [], [opened.name]) };
   });
 
   app.delete('/v1/records/:id', { schema: { summary: 'delete a record (its history stays; it can be restored)', tags: ['records'], params: recordParams, response: { 204: z.null(), ...problems } } }, async (request, reply) => {

@@ -76,7 +76,19 @@ export const syncView = z.object({
   problem: z.string().nullable(),
 });
 
-export const recordAnswer = z.object({ record: recordView, sync: syncView });
+export const strengthView = z.object({
+  field: z.string(),
+  score: z.number().int().min(0).max(4).describe("zxcvbn's score: 0 guessed at once, 4 very hard"),
+  label: z.enum(['very weak', 'weak', 'fair', 'strong', 'very strong']),
+  crackTime: z.string().describe('how long an offline attacker with a slow hash would take'),
+  advice: z.string().nullable(),
+});
+
+export const recordAnswer = z.object({
+  record: recordView,
+  sync: syncView,
+  strength: z.array(strengthView).optional().describe('after a create or change: how strong each password field written is (advice; nothing is refused)'),
+});
 
 export const recordListAnswer = z.object({
   records: z.array(recordSummary),
