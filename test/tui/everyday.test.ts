@@ -88,4 +88,33 @@ describe('TUI: tags, favourites and one-time-code fields', () => {
     const lines = detailLines(record('00000000-0000-4000-8000-000000000001', 'Mail', { favourite: true, tags: ['work', 'home'] }), { revealed: false, width: 60 }).map((l) => stripTags(l.text));
     expect(lines).to.include('* favourite  tags: #work #home');
   });
+
+  it('C-g fills the field with a new random password, sensitive, and says its entropy', () => {
+    let form = typeForm(newRecordForm('login'), 'Mail', 'down', 'down', 'down', 'C-g');
+    const password = form.fields[1]!;
+    expect(password.value.text).to.have.length(20);
+    expect(password.sensitive).to.equal(true);
+    const lines = formLines(form, 90).lines.map(stripTags);
+    expect(lines.some((l) => l.includes('password: a new random password, 129 bits of entropy'))).to.equal(true);
+    expect(lines.join('\n')).to.not.contain(password.value.text);
+    // Again: another one.
+    form = typeForm(form, 'C-g');
+    expect(form.fields[1]!.value.text).to.not.equal(password.value.text);
+  });
+
+  it('shows a one-time-code field as its current code and seconds left, never the secret (revealed: the secret)', () => {
+    const opened = record('00000000-0000-4000-8000-000000000001', 'Forge', {
+      fields: [{ name: 'otp', value: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', sensitive: true, kind: 'totp' }],
+    });
+    // RFC 6238's SHA-1 vector at 59 s: 94287082, of which a 6-digit code is the last six.
+    const shown = detailLines(opened, { revealed: false, width: 60, now: 59_000 }).map((l) => stripTags(l.text));
+    expect(shown.some((l) => /^otp\s+287 082  \(1 s\) \(one-time code\)$/.test(l))).to.equal(true);
+    expect(shown.join('\n')).to.not.contain('GEZDGNBV');
+    const later = detailLines(opened, { revealed: false, width: 60, now: 75_000 }).map((l) => stripTags(l.text));
+    expect(later.some((l) => /\(15 s\)/.test(l))).to.equal(true);
+    const revealed = detailLines(opened, { revealed: true, width: 60, now: 59_000 }).map((l) => stripTags(l.text));
+    expect(revealed.join('\n')).to.contain('GEZDGNBVGY3TQOJQ');
+    const broken = detailLines(record('00000000-0000-4000-8000-000000000002', 'X', { fields: [{ name: 'otp', value: 'kpr1.x', sensitive: true, kind: 'totp' }] }), { revealed: false, width: 60, now: 1 });
+    expect(broken.map((l) => stripTags(l.text)).join('\n')).to.contain('(not a usable one-time-code secret)');
+  });
 });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { TOTP } from 'otpauth';
 import { keeper } from '../support/cli.js';
 import { tmuxSuite, type Pane } from './tmux.js';
 
@@ -62,5 +63,33 @@ describe('keeper tui everyday tools in a terminal (tmux, 100x30)', function () {
     await tui.waitFor(/Alpha[\s\S]*Mail/);
     const after = JSON.parse((await keeper(['show', 'Mail', '--json'], env)).stdout);
     expect(after.favourite).to.equal(false);
+  });
+
+  it('shows the open record\'s one-time code live, counting down; C-g in the form makes a password and its strength is told', async () => {
+    // Mail holds the one-time-code field added above; open it by filtering to it.
+    await tui.keys('/');
+    await tui.type('Mail');
+    await tui.keys('Enter');
+    const first = await tui.waitFor(/otp +\d{3} \d{3}  \((\d+) s\) \(one-time code\)/);
+    const seconds = Number(/otp +\d{3} \d{3}  \((\d+) s\)/.exec(first)![1]);
+    const shown = /otp +(\d{3}) (\d{3})/.exec(first)!;
+    const totp = new TOTP({ secret: 'JBSWY3DPEHPK3PXP' });
+    expect([totp.generate({ timestamp: Date.now() - 2000 }), totp.generate({ timestamp: Date.now() })]).to.include(`${shown[1]}${shown[2]}`);
+    expect(first).to.not.contain('JBSWY3DPEHPK3PXP');
+    // A second or two later the count has moved without a key pressed.
+    await tui.waitFor(new RegExp(`otp +\\d{3} \\d{3}  \\((?!${seconds} s)\\d+ s\\)`), 5_000);
+    await tui.keys('Escape');
+
+    await tui.keys('n');
+    await tui.waitFor('New record');
+    await tui.type('Shop');
+    await tui.keys('Down', 'Down', 'Down', 'C-g');
+    await tui.waitFor('password: a new random password, 129 bits of entropy');
+    await tui.keys('C-s');
+    await tui.waitFor('No value in:');
+    await tui.keys('y');
+    await tui.waitFor(/added "Shop"; strength of password: very strong \(4\/4\)/);
+    const saved = JSON.parse((await keeper(['show', 'Shop', '--json', '--reveal'], env)).stdout);
+    expect(saved.fields.find((f: { name: string }) => f.name === 'password').value).to.have.length(20);
   });
 });

@@ -136,6 +136,7 @@ export const HELP: HelpSection[] = [
       ['C-d', 'remove the field'],
       ['C-t', 'sensitive on / off'],
       ['C-o', 'one-time code on / off'],
+      ['C-g', 'generate a password'],
       ['C-f', 'star / unstar'],
       ['C-r', 'reveal / hide secrets'],
       ['C-s', 'save'],

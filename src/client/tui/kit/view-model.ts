@@ -8,6 +8,8 @@ import type { Field, RecordKind } from '../../../domain/record.js';
 import type { SearchHit } from '../../search/index.js';
 import { maskField } from '../../core/masking.js';
 import { hasAllTags, parseFilterText } from '../../core/record-filter.js';
+import { oneTimeCode } from '../../core/totp.js';
+import { fieldKindOf } from '../../../domain/record.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import { HELP } from './keys.js';
 import { clip, escapeTags, fit, hardWrap, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
@@ -156,7 +158,20 @@ export interface DetailOptions {
   images?: ImageRow[] | undefined;
   /** The highlighted image, when the user is choosing one. */
   selectedImage?: number | undefined;
+  /** The time one-time codes are shown for (Unix ms); left out, one-time-code fields show masked like any secret. */
+  now?: number | undefined;
   glyphs?: Glyphs;
+}
+
+/** A one-time-code field as the record shows it: its current code and the seconds it has left, never the secret. */
+export function codeValue(value: string, now: number): string {
+  try {
+    const code = oneTimeCode(value, now);
+    const spaced = code.code.length === 6 ? `${code.code.slice(0, 3)} ${code.code.slice(3)}` : code.code;
+    return `${spaced}  (${code.secondsLeft} s)`;
+  } catch {
+    return '(not a usable one-time-code secret)';
+  }
 }
 
 /** The open record: name, kind and times, then one line (or more, wrapped) per field, then its images. */
@@ -182,9 +197,11 @@ export function detailLines(record: OpenedRecord, options: DetailOptions): Detai
   const nameWidth = Math.min(Math.max(4, ...record.fields.map((f) => textWidth(sanitize(f.name, glyphs)))), Math.max(4, Math.floor(width / 3)));
   const valueWidth = Math.max(1, width - nameWidth - 2);
   record.fields.forEach((field, index) => {
-    const value = fieldValue(field, { revealed: options.revealed, unreadable: unreadable.has(field.name) });
+    const isCode = fieldKindOf(field) === 'totp';
+    const showCode = isCode && options.now !== undefined && !unreadable.has(field.name) && !options.revealed;
+    const value = showCode ? codeValue(field.value, options.now!) : fieldValue(field, { revealed: options.revealed, unreadable: unreadable.has(field.name) });
     const valueLines = wrap(value, valueWidth);
-    const note = field.sensitive ? ' (sensitive)' : '';
+    const note = isCode ? ' (one-time code)' : field.sensitive ? ' (sensitive)' : '';
     const selected = options.selectedField === index;
     valueLines.forEach((part, i) => {
       const name = i === 0 ? fit(sanitize(field.name, glyphs), nameWidth, glyphs) : ' '.repeat(nameWidth);

@@ -7,6 +7,7 @@
 import { RECORD_KINDS } from '../../../domain/limits.js';
 import { normaliseField, type Field, type FieldKind, type RecordKind } from '../../../domain/record.js';
 import { parseTagText, tagText } from '../../core/record-filter.js';
+import { describeEntropy, generatePassword } from '../../core/generator.js';
 import { RECORD_TEMPLATES } from '../../../domain/record-templates.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { Key } from '../kit/keys.js';
@@ -49,6 +50,8 @@ export interface FormState {
   asking?: string[] | undefined;
   /** The answer: leave the empty fields out, or keep them with empty values. */
   empty?: 'drop' | 'keep' | undefined;
+  /** Said under the fields after C-g filled one with a new password: which, and its entropy. */
+  generated?: string | undefined;
 }
 
 function template(kind: RecordKind): FormField[] {
@@ -173,6 +176,14 @@ export function formKey(state: FormState, key: Key): { state: FormState; action?
       return { state: { ...state, fields: [...state.fields, blankField()], row: state.fields.length + 2, column: 0, touched: true } };
     case 'C-f':
       return { state: { ...state, favourite: !state.favourite } };
+    case 'C-g': {
+      const field = state.fields[fieldIndex];
+      if (!field || field.kind === 'totp') return { state };
+      const made = generatePassword();
+      const fields = state.fields.map((f, i) => (i === fieldIndex ? { ...f, value: line(made.value), sensitive: true } : f));
+      const name = field.name.text.trim() || `field ${fieldIndex + 1}`;
+      return { state: { ...state, fields, column: 1, touched: true, generated: `${name}: a new random password, ${describeEntropy(made.entropyBits)}` } };
+    }
     case 'C-o': {
       const field = state.fields[fieldIndex];
       if (!field) return { state };
@@ -271,7 +282,7 @@ export function formOutcome(state: FormState): FormOutcome {
   return { ok: true, kind: 'update', recordId: state.recordId, changes, unchanged };
 }
 
-export const FORM_HINT = 'C-s save  Esc cancel  F2 rename field  C-n add field  C-d remove  C-t sensitive  C-o one-time code  C-f star  C-r reveal';
+export const FORM_HINT = 'C-s save  Esc cancel  F2 rename field  C-n add field  C-d remove  C-t sensitive  C-o one-time code  C-g generate  C-f star  C-r reveal';
 
 /**
  * The form's lines for a box `width` columns wide, and which line holds the focused box (so
@@ -301,6 +312,7 @@ export function formLines(state: FormState, width: number, glyphs: Glyphs = UNIC
     lines.push(`${mark(row)}${' '.repeat(label - 1)}${fieldName(f, focused && focusedColumn(state) === 0)} ${box(f.value, valueWidth, focused && focusedColumn(state) === 1, secret)}${sensitive}`);
   });
   if (state.fields.length === 0) lines.push(`${' '.repeat(label)}(no fields: C-n adds one)`);
+  if (state.generated) lines.push(`${' '.repeat(label)}{green-fg}${escapeTags(fit(sanitize(state.generated, glyphs), Math.max(4, width - label), glyphs))}{/green-fg}`);
   lines.push('');
   const tagRow = tagsRow(state);
   lines.push(`${mark(tagRow)}${fit('Tags', label - 1)}${box(state.tags, Math.max(4, width - label), state.row === tagRow)}`);
