@@ -226,10 +226,11 @@ program
   .action(clientAction((client, ctx, ref: string, options: { reveal?: boolean; json?: boolean }) => client.showCommand(ctx, ref, options)));
 program
   .command('search <text>')
-  .description('records whose name, field names or values contain the text (any case), names first')
+  .description('records whose name, field names or non-sensitive values contain the text (any case), names first')
   .option('--limit <n>', 'most results to show', '50')
+  .option('--include-sensitive', 'search inside sensitive values too (card numbers, passwords)')
   .option('--json', 'print JSON')
-  .action(clientAction((client, ctx, text: string, options: { json?: boolean; limit?: string }) => client.searchCommand(ctx, text, options)));
+  .action(clientAction((client, ctx, text: string, options: { json?: boolean; limit?: string; includeSensitive?: boolean }) => client.searchCommand(ctx, text, options)));
 program
   .command('add <name>')
   .description('add a record')

@@ -167,19 +167,19 @@ export async function showCommand(ctx: Context, ref: string, options: { reveal?:
   }
 }
 
-export async function searchCommand(ctx: Context, query: string, options: { json?: boolean; limit?: string }): Promise<void> {
+export async function searchCommand(ctx: Context, query: string, options: { json?: boolean; limit?: string; includeSensitive?: boolean }): Promise<void> {
   const handle = await openVault(ctx);
   const { vault } = handle;
   await syncIfOnline(ctx, handle);
   const limit = options.limit === undefined ? 50 : Number(options.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit ${options.limit}: must be a whole number above zero`, EXIT.usage);
-  const result = vault.search(query, { limit });
+  const result = vault.search(query, { limit, includeSensitive: Boolean(options.includeSensitive) });
   if (options.json) {
     ctx.out(jsonText({ total: result.total, hits: result.hits.map((h) => ({ id: h.id, name: h.record.name, matched: h.matched, field: h.field })) }, 2));
     return;
   }
   if (result.total === 0) {
-    ctx.out(`nothing matches "${query}"`);
+    ctx.out(`nothing matches "${query}"${options.includeSensitive ? '' : ' (sensitive values are not searched; add --include-sensitive)'}`);
     return;
   }
   ctx.out(table(['ID', 'KIND', 'NAME', 'MATCHED'], result.hits.map((h) => [h.id.slice(0, 8), h.record.kind, label(h.record), h.matched === 'name' ? 'name' : `field ${h.field}`])));

@@ -13,7 +13,7 @@ import { openRecord, sealFields, sealName, sealTags, type OpenedRecord } from '.
 import { Replica } from './replica.js';
 import { ReplicaImages } from './replica-images.js';
 import type { SearchHit } from '../search/index.js';
-import { ReplicaSearch, type ReplicaSearchResult } from './replica-search.js';
+import { ReplicaSearch, type ReplicaSearchOptions, type ReplicaSearchResult } from './replica-search.js';
 import type { ReplicaStore, StoredReplica } from './replica-store.js';
 import { syncReplica, type SyncReport } from './sync-protocol.js';
 import type { VaultTransport } from './transport.js';
@@ -189,14 +189,15 @@ export class SyncEngine {
 
   /**
    * Records whose name, field names or (decrypted, when unlocked) values contain `query`, any
-   * case; name matches first. Runs in memory, no round trip.
+   * case; name matches first. Sensitive values only with `includeSensitive`. Runs in memory, no
+   * round trip.
    */
-  search(query: string, options: { limit?: number } = {}): ReplicaSearchResult {
+  search(query: string, options: ReplicaSearchOptions = {}): ReplicaSearchResult {
     return this.finder.search(query, options);
   }
 
   /** The same search, the hits' records left as they are (ids, how they matched). */
-  find(query: string, options: { limit?: number } = {}): { total: number; hits: SearchHit[] } {
+  find(query: string, options: ReplicaSearchOptions = {}): { total: number; hits: SearchHit[] } {
     return this.finder.find(query, options);
   }
 

@@ -46,6 +46,11 @@ export function mainKey(key: Key, c: MainKeyContext): void {
       main.focus = 'list';
       return;
     }
+    if (key.full === 'C-t') {
+      main.filterSensitive = !main.filterSensitive;
+      c.notices.say(main.filterSensitive ? 'the filter now looks inside sensitive values too (C-t again: not)' : 'the filter no longer looks inside sensitive values', 'info');
+      return;
+    }
     const edited = editLine(main.filter, key, 1000);
     if (edited && edited.text !== main.filter.text) {
       main.selectedId = undefined;

@@ -38,7 +38,8 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     if (filtered && q !== undefined && q.trim() !== '') throw new KeeperFailure('invalid', 'a search is not filtered by tag or favourite: give q, or tag and favourite, not both');
     if (q !== undefined && q.trim() !== '') {
       if (cursor !== undefined) throw new KeeperFailure('invalid', 'a search is not paged: give a limit instead of a cursor');
-      const result = await handle.exclusive(async (v) => v.find(q, kind ? {} : { limit }));
+      const includeSensitive = wantsReveal(request.query.sensitive);
+      const result = await handle.exclusive(async (v) => v.find(q, kind ? { includeSensitive } : { limit, includeSensitive }));
       const ofKind = kind ? result.hits.filter((hit) => vault.record(hit.id)?.kind === kind) : result.hits;
       const hits = ofKind.slice(0, limit).map((hit) => {
         const how: Omit<z.output<typeof searchAnswer>['hits'][number], 'record'> = { matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) };

@@ -104,7 +104,8 @@ export const searchAnswer = z.object({
 });
 
 export const listQuery = z.object({
-  q: z.string().max(200, 'must be at most 200 characters').optional().describe('search names, field names and readable values, any case'),
+  q: z.string().max(200, 'must be at most 200 characters').optional().describe('search names, field names and readable non-sensitive values, any case'),
+  sensitive: z.enum(['0', '1', 'true', 'false']).optional().describe('1: the search also looks inside sensitive values'),
   kind: recordKindSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(500).optional(),

@@ -92,6 +92,7 @@ export const HELP: HelpSection[] = [
       ['Enter, Tab', 'to the list, kept'],
       ['Esc', 'clear it, to the list'],
       ['C-u', 'clear the filter'],
+      ['C-t', 'also match secrets'],
     ],
   },
   {

@@ -39,6 +39,8 @@ export interface ListModel {
   /** Records in the vault. */
   all: number;
   filter: string;
+  /** The filter looks inside sensitive values too. */
+  sensitive?: boolean | undefined;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface ListModel {
  * when the filter is empty). `#tag` words and a lone `*` in the filter keep records with those
  * tags, or starred ones (see parseFilterText).
  */
-export function listModel(search: SearchFn, filter: string, limit = LIST_LIMIT): ListModel {
+export function listModel(search: SearchFn, filter: string, limit = LIST_LIMIT, sensitive = false): ListModel {
   const parsed = parseFilterText(filter);
   const narrowed = parsed.tags.length > 0 || parsed.filter.favourite === true;
   let result = search(parsed.query, { limit: narrowed ? Number.MAX_SAFE_INTEGER : limit });
@@ -69,6 +71,7 @@ export function listModel(search: SearchFn, filter: string, limit = LIST_LIMIT):
     matches: result.total,
     all,
     filter,
+    sensitive,
   };
 }
 
@@ -76,7 +79,7 @@ export function listModel(search: SearchFn, filter: string, limit = LIST_LIMIT):
 export function listTitle(model: ListModel): string {
   if (model.filter === '') return `Records (${model.all})`;
   const shown = model.rows.length < model.matches ? `, first ${model.rows.length}` : '';
-  return `Records (${model.matches} of ${model.all}${shown})`;
+  return `Records (${model.matches} of ${model.all}${shown}${model.sensitive ? ', sensitive values too' : ''})`;
 }
 
 /** What the list says when it has no rows. */
