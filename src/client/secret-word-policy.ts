@@ -13,14 +13,14 @@ export const SECRET_WORD_MIN_SCORE = 3;
 
 export type SecretWordVerdict = { ok: true } | { ok: false; reason: string };
 
-interface Estimator {
-  check(word: string, userInputs?: Array<string | number>): { score: number; feedback: { warning: string | null; suggestions: string[] } };
+export interface Estimator {
+  check(word: string, userInputs?: Array<string | number>): { score: number; guessesLog10: number; crackTimes: { offlineSlowHashingXPerSecond: { display: string } }; feedback: { warning: string | null; suggestions: string[] } };
 }
 
 let estimator: Promise<Estimator> | undefined;
 
 /** The dictionaries are a few megabytes: loaded on the first check, not when the client starts. */
-function loadEstimator(): Promise<Estimator> {
+export function loadEstimator(): Promise<Estimator> {
   estimator ??= (async () => {
     const [{ ZxcvbnFactory }, common, en] = await Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]);
     return new ZxcvbnFactory({ translations: en.translations, graphs: common.adjacencyGraphs, dictionary: { ...common.dictionary, ...en.dictionary } });

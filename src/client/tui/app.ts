@@ -1,3 +1,5 @@
+import { CodeTicker } from './code-ticker.js';
+import { totpFields } from '../core/totp.js';
 import type { Logger } from 'pino';
 import { AutoLock } from './auto-lock.js';
 import type { Clipboard } from './clipboard.js';
@@ -53,6 +55,7 @@ export class App {
   private readonly sync: SyncLoop;
   private readonly access: VaultAccess;
   private readonly keys: MainKeyContext & OverlayKeyContext;
+  private readonly codes: CodeTicker;
 
   constructor(private readonly o: AppOptions) {
     this.now = o.now ?? Date.now;
@@ -96,6 +99,7 @@ export class App {
       act,
       quit: () => void this.quit(),
     };
+    this.codes = new CodeTicker(() => screen.mode.kind === 'main' && totpFields(view.selected() ?? { fields: [] }).length > 0, draw);
   }
 
   private get account(): TuiAccount {
@@ -107,6 +111,7 @@ export class App {
     this.o.widgets.onKey((key) => this.onKey(key));
     this.o.widgets.onResize(() => this.draw());
     this.draw();
+    this.codes.start();
     this.act(() => this.access.start());
     return this.done;
   }
@@ -117,6 +122,7 @@ export class App {
     this.quitting = true;
     this.sync.stop();
     this.autoLock.stop();
+    this.codes.stop();
     this.notices.say('saving the local copy and quitting...', 'info');
     this.draw();
     try {

@@ -46,6 +46,11 @@ export function mainKey(key: Key, c: MainKeyContext): void {
       main.focus = 'list';
       return;
     }
+    if (key.full === 'C-t') {
+      main.filterSensitive = !main.filterSensitive;
+      c.notices.say(main.filterSensitive ? 'the filter now looks inside sensitive values too (C-t again: not)' : 'the filter no longer looks inside sensitive values', 'info');
+      return;
+    }
     const edited = editLine(main.filter, key, 1000);
     if (edited && edited.text !== main.filter.text) {
       main.selectedId = undefined;
@@ -115,6 +120,9 @@ export function mainKey(key: Key, c: MainKeyContext): void {
       return;
     case 'e':
       c.records.editSelected();
+      return;
+    case 'f':
+      c.act(() => c.records.toggleFavourite());
       return;
     case 'd':
       c.records.confirmDelete();

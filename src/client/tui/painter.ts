@@ -144,6 +144,7 @@ export class Painter {
       conflictOfName: conflictOf ? engine.open(conflictOf).name : undefined,
       images,
       selectedImage: main.focus === 'images' ? main.imageIndex : undefined,
+      now: this.now(),
       glyphs: g,
     });
     const hint =

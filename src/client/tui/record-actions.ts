@@ -1,4 +1,7 @@
 import type { OpenedRecord } from '../sync/record-crypto.js';
+import { fieldKindOf, type Field } from '../../domain/record.js';
+import { oneTimeCode } from '../core/totp.js';
+import { describeStrength, passwordStrengths, type Strength } from '../core/strength.js';
 import type { Clipboard } from './clipboard.js';
 import { line } from './kit/line-editor.js';
 import type { Notices } from './notices.js';
@@ -8,6 +11,11 @@ import type { TuiAccount } from './account.js';
 import type { Level, Overlay, Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
 import type { VaultView } from './vault-view.js';
+
+/** The strength of the passwords just saved; none when the estimate fails (it is advice, never a failed save). */
+function strengthsOf(fields: Field[], name: string): Promise<Strength[]> {
+  return passwordStrengths(fields, name ? [name] : []).catch(() => []);
+}
 
 export interface RecordActionsOptions {
   account: TuiAccount;
@@ -38,6 +46,17 @@ export class RecordActions {
     this.o.screen.overlays.push({ kind: 'form', form: editRecordForm(record), top: 0, busy: false });
   }
 
+  /** Stars the open record, or unstars it. */
+  async toggleFavourite(): Promise<void> {
+    const record = this.o.view.selected();
+    if (!record) return this.say('there is no record to star: choose one first', 'info');
+    const favourite = !record.favourite;
+    await this.o.account.exclusive((engine) => engine.update(record.id, { favourite }));
+    this.say(`${favourite ? 'starred' : 'unstarred'} "${record.name}"`, 'info');
+    this.o.view.changed();
+    this.o.sync.syncSoon();
+  }
+
   async saveForm(overlay: Extract<Overlay, { kind: 'form' }>): Promise<void> {
     const { account, screen } = this.o;
     const outcome = formOutcome(overlay.form);
@@ -52,16 +71,17 @@ export class RecordActions {
       return;
     }
     overlay.busy = true;
+    let said: string;
     try {
       if (outcome.kind === 'create') {
         const id = await account.exclusive((engine) => engine.create(outcome.record));
         screen.main.selectedId = id;
         screen.main.filter = line();
-        this.say(`added "${outcome.record.name}"`, 'info');
+        said = `added "${outcome.record.name}"`;
       } else {
         await account.exclusive((engine) => engine.update(outcome.recordId, outcome.changes));
         screen.main.selectedId = outcome.recordId;
-        this.say(`saved "${outcome.changes.name ?? overlay.form.original?.name ?? ''}"`, 'info');
+        said = `saved "${outcome.changes.name ?? overlay.form.original?.name ?? ''}"`;
       }
     } finally {
       overlay.busy = false;
@@ -69,6 +89,11 @@ export class RecordActions {
     screen.overlays = screen.overlays.filter((o) => o !== overlay);
     this.o.view.changed();
     this.o.sync.syncSoon();
+    const fields = outcome.kind === 'create' ? outcome.record.fields : outcome.changes.setFields;
+    const strengths = await strengthsOf(fields, outcome.kind === 'create' ? outcome.record.name : (overlay.form.original?.name ?? ''));
+    // One message: the save and, when a password was written, how strong it is (advice only).
+    const weak = strengths.some((s) => s.score < 3);
+    this.say([said, ...strengths.map((s) => `strength of ${describeStrength(s)}`)].join('; '), weak ? 'warn' : 'info');
   }
 
   confirmDelete(): void {
@@ -136,6 +161,12 @@ export class RecordActions {
     if (!field) return;
     if (record.unreadable.includes(field.name)) return this.say(`"${field.name}" is sealed and cannot be read, so it was not copied`, 'error');
     if (!this.o.clipboard.available) return this.say('no clipboard tool found (wl-copy, xclip, xsel, pbcopy): nothing copied', 'warn');
+    if (fieldKindOf(field) === 'totp') {
+      // What is wanted from a one-time-code field is its code, not its secret.
+      const code = oneTimeCode(field.value);
+      await this.o.clipboard.copy(code.code);
+      return this.say(`copied the current code of "${field.name}" (${code.secondsLeft} s left); the clipboard is cleared in 30 seconds`, 'info');
+    }
     await this.o.clipboard.copy(field.value);
     this.say(`copied "${field.name}" to the clipboard; it is cleared in 30 seconds`, 'info');
   }

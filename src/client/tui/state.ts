@@ -38,6 +38,8 @@ export interface Message {
 
 export interface MainState {
   filter: LineState;
+  /** The filter also matches inside sensitive values (C-t in the filter box); off by default, for whoever looks over a shoulder. */
+  filterSensitive: boolean;
   focus: 'list' | 'filter' | 'fields' | 'images';
   selectedId: string | undefined;
   selectedIndex: number;
@@ -54,7 +56,7 @@ export interface MainState {
 }
 
 export function mainState(): MainState {
-  return { filter: line(), focus: 'list', selectedId: undefined, selectedIndex: 0, fieldIndex: 0, imageIndex: 0, revealedId: undefined, shownName: undefined, listTop: 0, detailTop: 0 };
+  return { filter: line(), filterSensitive: false, focus: 'list', selectedId: undefined, selectedIndex: 0, fieldIndex: 0, imageIndex: 0, revealedId: undefined, shownName: undefined, listTop: 0, detailTop: 0 };
 }
 
 /** The list as last searched, with the filter and data version it was searched for. */

@@ -3,7 +3,7 @@ import { displayFileName } from '../images/image-transfer.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import type { TuiAccount } from './account.js';
 import type { CachedList, Screen } from './state.js';
-import { imageRow, listModel, type ImageRow, type ListModel } from './kit/view-model.js';
+import { imageRow, LIST_LIMIT, listModel, type ImageRow, type ListModel } from './kit/view-model.js';
 
 /**
  * The vault as the main screen shows it, read from the account's vault: the (filtered) list, the
@@ -33,8 +33,10 @@ export class VaultView {
   listModel(): ListModel {
     const engine = this.account.engine!;
     const main = this.screen.main;
-    const key = `${this.dataVersion}\u0000${main.filter.text}`;
-    if (this.list?.key !== key) this.list = { key, model: listModel((query, options) => engine.search(query, options), main.filter.text) };
+    const key = `${this.dataVersion}\u0000${main.filterSensitive}\u0000${main.filter.text}`;
+    if (this.list?.key !== key) {
+      this.list = { key, model: listModel((query, options) => engine.search(query, { ...options, includeSensitive: main.filterSensitive }), main.filter.text, LIST_LIMIT, main.filterSensitive) };
+    }
     return this.list.model;
   }
 

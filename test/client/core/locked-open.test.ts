@@ -27,8 +27,9 @@ async function encryptedVault(place: ReplicaPlace): Promise<{ log: MemoryLog; id
   return { log, id };
 }
 
+/** Sensitive values included: what is searchable while locked or unlocked is the point here. */
 function hits(engine: SyncEngine, query: string): string[] {
-  return engine.search(query).hits.map((h) => h.id);
+  return engine.search(query, { includeSensitive: true }).hits.map((h) => h.id);
 }
 
 describe('a replica opened locked', () => {

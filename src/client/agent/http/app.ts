@@ -13,6 +13,7 @@ import { imageRoutes } from './image-routes.js';
 import { recordRoutes } from './record-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { vaultRoutes } from './vault-routes.js';
+import { everydayRoutes } from './everyday-routes.js';
 import { kindRoutes } from './kind-routes.js';
 import { sessionCookie } from './session-cookie.js';
 import { webRoutes } from './web-routes.js';
@@ -114,6 +115,7 @@ export async function buildAgentApp(options: AgentAppOptions): Promise<{ app: Ag
   eventRoutes(app, context);
   imageRoutes(app, { ...context, spool: options.spool, uploadLimit: options.uploadLimit ?? 30 * 1024 * 1024 });
   kindRoutes(app);
+  everydayRoutes(app, context);
   webRoutes(app, options.webRoot);
   return { app, routes };
 }

@@ -8,6 +8,13 @@ import { jsonWithList, sendJsonText, summaryJsonOf, summaryOf, syncViewOf, viewO
 import { pageByName } from '../../core/name-order.js';
 import type { VaultRecord } from '../../../domain/record.js';
 import { liveRecord } from '../../core/lookups.js';
+import { matchesFilter } from '../../core/record-filter.js';
+import { passwordStrengths, type Strength } from '../../core/strength.js';
+
+/** The strength of the password fields written, or none when the estimate fails: it is advice, never a failed save. */
+async function strengthOf(fields: Parameters<typeof passwordStrengths>[0], context: string[]): Promise<Strength[]> {
+  return passwordStrengths(fields, context).catch(() => []);
+}
 
 const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 409: problemAnswer, 423: problemAnswer, 503: problemAnswer };
 
@@ -23,12 +30,16 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     user.refreshSoon();
-    const { q, kind, limit, cursor } = request.query;
+    const { q, kind, limit, cursor, tag } = request.query;
     const vault = handle.vault;
     const open = (record: VaultRecord) => vault.open(record);
+    const filter = { tag, favourite: wantsReveal(request.query.favourite) };
+    const filtered = filter.tag !== undefined || filter.favourite;
+    if (filtered && q !== undefined && q.trim() !== '') throw new KeeperFailure('invalid', 'a search is not filtered by tag or favourite: give q, or tag and favourite, not both');
     if (q !== undefined && q.trim() !== '') {
       if (cursor !== undefined) throw new KeeperFailure('invalid', 'a search is not paged: give a limit instead of a cursor');
-      const result = await handle.exclusive(async (v) => v.find(q, kind ? {} : { limit }));
+      const includeSensitive = wantsReveal(request.query.sensitive);
+      const result = await handle.exclusive(async (v) => v.find(q, kind ? { includeSensitive } : { limit, includeSensitive }));
       const ofKind = kind ? result.hits.filter((hit) => vault.record(hit.id)?.kind === kind) : result.hits;
       const hits = ofKind.slice(0, limit).map((hit) => {
         const how: Omit<z.output<typeof searchAnswer>['hits'][number], 'record'> = { matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) };
@@ -37,7 +48,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       const rest: Omit<z.output<typeof searchAnswer>, 'hits'> = { total: kind ? ofKind.length : result.total, sync: syncViewOf(user, handle) };
       return sendJsonText(reply, jsonWithList('hits', hits, rest));
     }
-    const page = pageByName(vault, { kind, limit, cursor });
+    const page = pageByName(vault, { kind, limit, cursor, where: filtered ? (record) => matchesFilter(open(record), filter) : undefined });
     const rest: Omit<z.output<typeof recordListAnswer>, 'records'> = { total: page.total, nextCursor: page.nextCursor, sync: syncViewOf(user, handle) };
     return sendJsonText(reply, jsonWithList('records', page.records.map((record) => summaryJsonOf(record, open)), rest));
   });
@@ -54,10 +65,20 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     const body = request.body;
-    const id = await handle.exclusive((vault) => vault.create({ kind: body.kind, name: body.name, fields: body.fields, ...(body.sealAll ? { sealAll: true } : {}) }));
+    const id = await handle.exclusive((vault) =>
+      vault.create({
+        kind: body.kind,
+        name: body.name,
+        fields: body.fields,
+        ...(body.tags ? { tags: body.tags } : {}),
+        ...(body.favourite ? { favourite: true } : {}),
+        ...(body.sealAll ? { sealAll: true } : {}),
+      }),
+    );
     await pushEdit(user);
     const record = liveRecord(handle.vault, id);
-    return reply.code(201).header('location', `/v1/records/${id}`).send({ record: viewOf(handle.vault.open(record), false), sync: syncViewOf(user, handle) });
+    const strength = await strengthOf(body.fields, [body.name]);
+    return reply.code(201).header('location', `/v1/records/${id}`).send({ record: viewOf(handle.vault.open(record), false), sync: syncViewOf(user, handle), strength });
   });
 
   app.patch('/v1/records/:id', { schema: { summary: 'change a record field by field', tags: ['records'], params: recordParams, body: changeBody, response: { 200: recordAnswer, ...problems } } }, async (request) => {
@@ -72,10 +93,13 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
         ...(body.kind !== undefined ? { kind: body.kind } : {}),
         ...(body.setFields ? { setFields: body.setFields } : {}),
         ...(body.removeFields ? { removeFields: body.removeFields } : {}),
+        ...(body.tags ? { tags: body.tags } : {}),
+        ...(body.favourite !== undefined ? { favourite: body.favourite } : {}),
       });
     });
     await pushEdit(user);
-    return { record: viewOf(handle.vault.open(liveRecord(handle.vault, id)), false), sync: syncViewOf(user, handle) };
+    const opened = handle.vault.open(liveRecord(handle.vault, id));
+    return { record: viewOf(opened, false), sync: syncViewOf(user, handle), strength: await strengthOf(body.setFields ?? [], [opened.name]) };
   });
 
   app.delete('/v1/records/:id', { schema: { summary: 'delete a record (its history stays; it can be restored)', tags: ['records'], params: recordParams, response: { 204: z.null(), ...problems } } }, async (request, reply) => {

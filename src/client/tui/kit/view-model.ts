@@ -7,6 +7,9 @@ import { IMAGE_RENDITIONS, type ImageRendition, type ImageState, type ImageStatu
 import type { Field, RecordKind } from '../../../domain/record.js';
 import type { SearchHit } from '../../search/index.js';
 import { maskField } from '../../core/masking.js';
+import { hasAllTags, parseFilterText } from '../../core/record-filter.js';
+import { oneTimeCode } from '../../core/totp.js';
+import { fieldKindOf } from '../../../domain/record.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import { HELP } from './keys.js';
 import { clip, escapeTags, fit, hardWrap, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
@@ -26,6 +29,7 @@ export interface ListRow {
   conflictOf?: string | undefined;
   /** The name is sealed and the vault is locked. */
   sealedName: boolean;
+  favourite: boolean;
 }
 
 export interface ListModel {
@@ -35,24 +39,39 @@ export interface ListModel {
   /** Records in the vault. */
   all: number;
   filter: string;
+  /** The filter looks inside sensitive values too. */
+  sensitive?: boolean | undefined;
 }
 
-/** The rows for a filter, from the in-memory search (every record, by name, when the filter is empty). */
-export function listModel(search: SearchFn, filter: string, limit = LIST_LIMIT): ListModel {
-  const result = search(filter, { limit });
+/**
+ * The rows for a filter, from the in-memory search (every record, by name, starred ones first,
+ * when the filter is empty). `#tag` words and a lone `*` in the filter keep records with those
+ * tags, or starred ones (see parseFilterText).
+ */
+export function listModel(search: SearchFn, filter: string, limit = LIST_LIMIT, sensitive = false): ListModel {
+  const parsed = parseFilterText(filter);
+  const narrowed = parsed.tags.length > 0 || parsed.filter.favourite === true;
+  let result = search(parsed.query, { limit: narrowed ? Number.MAX_SAFE_INTEGER : limit });
+  if (narrowed) {
+    const kept = result.hits.filter(({ record }) => (!parsed.filter.favourite || record.favourite) && hasAllTags(record, parsed.tags));
+    result = { total: kept.length, hits: kept.slice(0, limit) };
+  }
+  const hits = parsed.query === '' ? [...result.hits.filter((hit) => hit.record.favourite), ...result.hits.filter((hit) => !hit.record.favourite)] : result.hits;
   const all = filter === '' ? result.total : search('', { limit: 0 }).total;
   return {
-    rows: result.hits.map(({ record }) => ({
+    rows: hits.map(({ record }) => ({
       id: record.id,
       name: record.name,
       kind: record.kind,
       updatedAt: record.updatedAt,
       conflictOf: record.conflictOf,
       sealedName: record.unreadable.includes('name'),
+      favourite: record.favourite,
     })),
     matches: result.total,
     all,
     filter,
+    sensitive,
   };
 }
 
@@ -60,7 +79,7 @@ export function listModel(search: SearchFn, filter: string, limit = LIST_LIMIT):
 export function listTitle(model: ListModel): string {
   if (model.filter === '') return `Records (${model.all})`;
   const shown = model.rows.length < model.matches ? `, first ${model.rows.length}` : '';
-  return `Records (${model.matches} of ${model.all}${shown})`;
+  return `Records (${model.matches} of ${model.all}${shown}${model.sensitive ? ', sensitive values too' : ''})`;
 }
 
 /** What the list says when it has no rows. */
@@ -78,7 +97,7 @@ const NAME_MIN = 12;
 export function listLine(row: ListRow, width: number, now: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
   const updated = formatUpdated(row.updatedAt, now);
   const updatedWidth = 10;
-  const mark = row.conflictOf ? glyphs.conflict : ' ';
+  const mark = row.conflictOf ? glyphs.conflict : row.favourite ? '*' : ' ';
   const name = row.sealedName ? '(sealed)' : sanitize(row.name, glyphs);
   const full = width - 1 - 1 - KIND_WIDTH - 1 - updatedWidth;
   const withKind = width - 1 - 1 - KIND_WIDTH;
@@ -142,7 +161,20 @@ export interface DetailOptions {
   images?: ImageRow[] | undefined;
   /** The highlighted image, when the user is choosing one. */
   selectedImage?: number | undefined;
+  /** The time one-time codes are shown for (Unix ms); left out, one-time-code fields show masked like any secret. */
+  now?: number | undefined;
   glyphs?: Glyphs;
+}
+
+/** A one-time-code field as the record shows it: its current code and the seconds it has left, never the secret. */
+export function codeValue(value: string, now: number): string {
+  try {
+    const code = oneTimeCode(value, now);
+    const spaced = code.code.length === 6 ? `${code.code.slice(0, 3)} ${code.code.slice(3)}` : code.code;
+    return `${spaced}  (${code.secondsLeft} s)`;
+  } catch {
+    return '(not a usable one-time-code secret)';
+  }
 }
 
 /** The open record: name, kind and times, then one line (or more, wrapped) per field, then its images. */
@@ -160,14 +192,19 @@ export function detailLines(record: OpenedRecord, options: DetailOptions): Detai
   plain(unreadable.has('name') ? '(sealed name)' : sanitize(record.name, glyphs), 'bold');
   plain(`${record.kind} ${glyphs.separator} id ${record.id.slice(0, 8)} ${glyphs.separator} version ${record.version}`);
   plain(`updated ${formatDateTime(record.updatedAt)}`);
+  if (record.favourite || record.tags.length > 0) {
+    plain(`${record.favourite ? '* favourite' : ''}${record.favourite && record.tags.length > 0 ? '  ' : ''}${record.tags.length > 0 ? `tags: ${record.tags.map((tag) => `#${sanitize(tag, glyphs)}`).join(' ')}` : ''}`);
+  }
   lines.push({ text: '' });
   if (record.fields.length === 0) plain('(no fields)');
   const nameWidth = Math.min(Math.max(4, ...record.fields.map((f) => textWidth(sanitize(f.name, glyphs)))), Math.max(4, Math.floor(width / 3)));
   const valueWidth = Math.max(1, width - nameWidth - 2);
   record.fields.forEach((field, index) => {
-    const value = fieldValue(field, { revealed: options.revealed, unreadable: unreadable.has(field.name) });
+    const isCode = fieldKindOf(field) === 'totp';
+    const showCode = isCode && options.now !== undefined && !unreadable.has(field.name) && !options.revealed;
+    const value = showCode ? codeValue(field.value, options.now!) : fieldValue(field, { revealed: options.revealed, unreadable: unreadable.has(field.name) });
     const valueLines = wrap(value, valueWidth);
-    const note = field.sensitive ? ' (sensitive)' : '';
+    const note = isCode ? ' (one-time code)' : field.sensitive ? ' (sensitive)' : '';
     const selected = options.selectedField === index;
     valueLines.forEach((part, i) => {
       const name = i === 0 ? fit(sanitize(field.name, glyphs), nameWidth, glyphs) : ' '.repeat(nameWidth);
