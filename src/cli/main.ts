@@ -5,6 +5,7 @@ import type { Context, FieldOptions } from '../client/cli/commands.js';
 import { escapeControls, terminalSafe } from '../client/terminal-text.js';
 import { ACCEPTED_IMAGE_NAMES } from '../domain/image-types.js';
 import { EXIT } from '../client/cli/exit-codes.js';
+import { registerImportExport } from './import-export-registration.js';
 
 // Every line goes out terminal-safe: names, values and messages may come from other devices.
 const out = (text: string) => process.stdout.write(`${terminalSafe(text)}\n`);
@@ -304,6 +305,8 @@ image
   .command('rm <image>')
   .description('remove an image from its record')
   .action(clientAction(async (_client, ctx, ref: string) => (await images()).imageRemoveCommand(ctx, ref)));
+
+registerImportExport(program, clientAction);
 
 try {
   await program.parseAsync(process.argv);

@@ -17,6 +17,15 @@ import type { ReplicaStore, StoredReplica } from './replica-store.js';
 import { syncReplica, type SyncReport } from './sync-protocol.js';
 import type { VaultTransport } from './transport.js';
 
+/** A record to add: its id is made unless given (an import derives it from the source item). */
+export interface NewRecord {
+  kind: RecordKind;
+  name: string;
+  fields: Field[];
+  sealAll?: boolean;
+  recordId?: string;
+}
+
 /** Where the replica is kept: a given store, or the file for this user and server under `home`. */
 export type ReplicaPlace = { store: ReplicaStore } | { home: string; server: string };
 
@@ -189,18 +198,38 @@ export class SyncEngine {
 
   // ---- local edits -------------------------------------------------------------------------
 
-  async create(input: { kind: RecordKind; name: string; fields: Field[]; sealAll?: boolean; recordId?: string }): Promise<string> {
+  async create(input: NewRecord): Promise<string> {
+    const command = this.createCommand(input);
+    await this.queue(command);
+    return command.recordId;
+  }
+
+  /**
+   * Several new records at once (an import's batch): each checked and queued as `create` does,
+   * the replica kept once for all of them, and the next sync pushes them together.
+   */
+  async createMany(inputs: NewRecord[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const input of inputs) {
+      const command = this.createCommand(input);
+      await this.queue(command, false);
+      ids.push(command.recordId);
+    }
+    await this.save();
+    return ids;
+  }
+
+  private createCommand(input: NewRecord): Extract<VaultCommand, { type: 'CreateRecord' }> {
     const recordId = input.recordId ?? randomUUID();
     const key = this.keys.forWriting(this.encrypted, input.sealAll || input.fields.some((f) => f.sensitive), 'add sensitive values');
-    await this.queue({
+    return {
       type: 'CreateRecord',
       mutationId: randomUUID(),
       recordId,
       kind: input.kind,
       name: key && input.sealAll ? sealName(key, recordId, input.name) : input.name,
       fields: sealFields(key, recordId, input.fields, input.sealAll),
-    });
-    return recordId;
+    };
   }
 
   async update(recordId: string, changes: { name?: string; kind?: RecordKind; setFields?: Field[]; removeFields?: string[] }): Promise<void> {
@@ -248,6 +277,13 @@ export class SyncEngine {
     const log = await replayLog(this.options.transport);
     this.replica.rememberFromLog(log.state);
     return log.versions.get(recordId) ?? [];
+  }
+
+  /** Every version of every record, from the log (one fetch; an export with history). */
+  async histories(): Promise<Map<string, RecordVersion[]>> {
+    const log = await replayLog(this.options.transport);
+    this.replica.rememberFromLog(log.state);
+    return log.versions;
   }
 
   /** Records deleted in the log (restorable), with their last content. */
