@@ -16,7 +16,7 @@ export function exportFormat(name: string): ExportFormat {
  * format (asked only for it); `history` adds every record's versions from the server's log.
  */
 export async function exportVault(
-  handle: VaultHandle,
+  handle: Pick<VaultHandle, 'exclusive'>,
   input: { format: ExportFormat; history?: boolean; password?: () => Promise<string> },
 ): Promise<{ text: string; records: number }> {
   const doc = await handle.exclusive((vault) => collectExport(vault, { history: Boolean(input.history) }));

@@ -2,12 +2,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatBytes } from '../../../domain/byte-sizes.js';
 import { KeeperFailure } from '../failures.js';
-import type { VaultHandle } from '../vault-handle.js';
 import { IMPORT_FILE_MAX_BYTES, parseImport } from './parse-import.js';
-import { planImport, type ImportPlan } from './run-import.js';
+import { planImport, type ImportPlan, type ImportTarget } from './run-import.js';
 import type { ImportFormat } from './types.js';
 
-export { applyImport, IMPORT_BATCH, type ImportPlan, type PlannedItem } from './run-import.js';
+export { applyImport, planImport, IMPORT_BATCH, type ImportPlan, type ImportTarget, type PlannedItem } from './run-import.js';
+export { parseImport } from './parse-import.js';
 export { importFormat } from './parse-import.js';
 export { IMPORT_FORMATS, type ImportFormat, type Unmapped } from './types.js';
 
@@ -26,7 +26,7 @@ export async function readImportFile(path: string): Promise<Uint8Array> {
  * records were deleted (see planImport).
  */
 export async function prepareImport(
-  handle: VaultHandle,
+  handle: ImportTarget,
   input: { format: ImportFormat; path: string; askPassword: () => Promise<string>; online: boolean },
 ): Promise<ImportPlan> {
   const bytes = await readImportFile(input.path);

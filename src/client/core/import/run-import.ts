@@ -2,6 +2,9 @@ import { inputFieldListSchema, inputRecordNameSchema } from '../../../domain/rec
 import { LIMITS } from '../../../domain/limits.js';
 import type { NewRecord } from '../../sync/sync-engine.js';
 import type { VaultHandle } from '../vault-handle.js';
+
+/** What an import works on: a vault handle (or anything with its replica, user and turn-taking). */
+export type ImportTarget = Pick<VaultHandle, 'vault' | 'userId' | 'exclusive'>;
 import { importedRecordId } from './item-ids.js';
 import { recordInput } from './record-input.js';
 import type { ImportFormat, ImportItem, ParsedImport, Unmapped } from './types.js';
@@ -38,7 +41,7 @@ export const IMPORT_BATCH = 250;
  * Deleted records are known only to the log, read when some item is not among the live records
  * and the server is reachable.
  */
-export async function planImport(handle: VaultHandle, parsed: ParsedImport, options: { online: boolean }): Promise<ImportPlan> {
+export async function planImport(handle: ImportTarget, parsed: ParsedImport, options: { online: boolean }): Promise<ImportPlan> {
   const plan: ImportPlan = { format: parsed.format, read: parsed.items.length, create: [], existing: [], deleted: [], unmapped: [...parsed.unmapped], deletedChecked: false };
   const vault = handle.vault;
   const planned: PlannedItem[] = [];
@@ -93,7 +96,7 @@ export interface ApplyProgress {
  * and pushed in one push by a sync. A batch that fails to reach the server stays queued in the
  * replica and goes with the next sync; running the import again then finds its records.
  */
-export async function applyImport(handle: VaultHandle, plan: ImportPlan, options: { onProgress?: ApplyProgress | undefined; batchSize?: number } = {}): Promise<{ created: number; batches: number }> {
+export async function applyImport(handle: ImportTarget, plan: ImportPlan, options: { onProgress?: ApplyProgress | undefined; batchSize?: number } = {}): Promise<{ created: number; batches: number }> {
   const size = options.batchSize ?? IMPORT_BATCH;
   let created = 0;
   let batches = 0;
