@@ -208,6 +208,13 @@ export function compareRecord(expected: RecordState, row: ReadModelRow): ColumnD
   column('version', String(expected.version), String(row.version));
   column('deleted_at', time(expected.deletedAt), time(row.deletedAt));
   column('conflict_of', expected.conflictOf ?? 'null', row.conflictOf ?? 'null');
+  column('favourite', String(expected.favourite), String(row.favourite));
+  if (JSON.stringify(expected.tags) !== JSON.stringify(row.tags)) {
+    const tagsText = (tags: unknown) => (Array.isArray(tags) ? tags.map((tag) => nameText(String(tag))).join(', ') || '(none)' : 'not a list of tags');
+    const want = tagsText(expected.tags);
+    const have = tagsText(row.tags);
+    out.push({ column: 'tags', expected: want, found: have === want ? `${have} (sealed, different values)` : have });
+  }
   out.push(...compareFields(expected.fields, row.fields));
   return out;
 }

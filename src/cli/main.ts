@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import type { Context, FieldOptions } from '../client/cli/commands.js';
+import type { Context, FieldOptions, TagOptions } from '../client/cli/commands.js';
+import { registerEverydayCommands, type ClientAction } from './everyday-commands.js';
 import { escapeControls, terminalSafe } from '../client/terminal-text.js';
 import { ACCEPTED_IMAGE_NAMES } from '../domain/image-types.js';
 import { EXIT } from '../client/cli/exit-codes.js';
@@ -215,7 +216,9 @@ program
   .command('ls')
   .description('list records (from the local replica, synced first when the server is reachable)')
   .option('--json', 'print JSON (sensitive values masked)')
-  .action(clientAction((client, ctx, options: { json?: boolean }) => client.listCommand(ctx, options)));
+  .option('--tag <tag>', 'only records with this tag (any case)')
+  .option('--favourites', 'only starred records')
+  .action(clientAction((client, ctx, options: { json?: boolean; tag?: string; favourites?: boolean }) => client.listCommand(ctx, options)));
 program
   .command('show <record>')
   .description('show one record, by id, id prefix or name')
@@ -234,8 +237,11 @@ program
   .option('--kind <kind>', 'login, card, note or custom', 'custom')
   .option('--field <name=value>', 'a field (repeatable)', collect)
   .option('--secret <name[=value]>', 'a sensitive field; without =value it is asked for unseen (repeatable)', collect)
+  .option('--totp <name[=secret]>', 'a one-time-code field: an otpauth://totp/ URI or a base32 secret, asked for unseen without =secret (repeatable)', collect)
+  .option('--tag <tag>', 'a tag (repeatable)', collect)
+  .option('--favourite', 'star the record (listed first)')
   .option('--seal-all', 'with encryption on: seal the name and every value, not only sensitive ones')
-  .action(clientAction((client, ctx, name: string, options: FieldOptions & { kind?: string; sealAll?: boolean }) => client.addCommand(ctx, name, options)));
+  .action(clientAction((client, ctx, name: string, options: FieldOptions & TagOptions & { kind?: string; sealAll?: boolean }) => client.addCommand(ctx, name, options)));
 program
   .command('edit <record>')
   .description('change a record: rename, change kind, set or remove fields')
@@ -243,9 +249,16 @@ program
   .option('--kind <kind>', 'new kind')
   .option('--field <name=value>', 'set a field (repeatable)', collect)
   .option('--secret <name[=value]>', 'set a sensitive field (repeatable)', collect)
+  .option('--totp <name[=secret]>', 'set a one-time-code field (repeatable)', collect)
   .option('--remove <field>', 'remove a field (repeatable)', collect)
+  .option('--tag <tag>', 'add a tag (repeatable)', collect)
+  .option('--untag <tag>', 'remove a tag (repeatable)', collect)
+  .option('--favourite', 'star the record')
+  .option('--no-favourite', 'unstar the record')
   .action(
-    clientAction((client, ctx, ref: string, options: FieldOptions & { kind?: string; name?: string; remove?: string[] }) => client.editCommand(ctx, ref, options)),
+    clientAction((client, ctx, ref: string, options: FieldOptions & TagOptions & { kind?: string; name?: string; remove?: string[] }) =>
+      client.editCommand(ctx, ref, options),
+    ),
   );
 program
   .command('rm <record>')
@@ -281,6 +294,8 @@ program
     serverForErrors = config.server;
     await (await tuiCommand()).runTui({ config, flags: options, env: process.env, clientId: await clientId(config.home) });
   });
+
+registerEverydayCommands(program, clientAction as ClientAction);
 
 // Image commands load sharp (for a sealed image's cover), so only when used.
 const images = () => import('../client/cli/image-commands.js');

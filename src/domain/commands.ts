@@ -5,9 +5,11 @@ import {
   inputFieldListSchema,
   inputFieldNameSchema,
   inputRecordNameSchema,
+  inputTagListSchema,
   recordIdSchema,
   recordKindSchema,
   recordNameSchema,
+  tagListSchema,
   type Field,
 } from './record.js';
 import { LIMITS } from './limits.js';
@@ -27,6 +29,7 @@ interface TextRules {
   name: z.ZodType<string>;
   fieldName: z.ZodType<string>;
   fields: z.ZodType<Field[]>;
+  tags: z.ZodType<string[]>;
   envelope: z.ZodType<string>;
 }
 
@@ -39,6 +42,8 @@ function commandSchemas(text: TextRules) {
     name: text.name,
     fields: text.fields,
     conflictOf: recordIdSchema.optional(),
+    tags: text.tags.optional(),
+    favourite: z.boolean().optional(),
   });
   const update = z
     .object({
@@ -49,8 +54,11 @@ function commandSchemas(text: TextRules) {
       kind: recordKindSchema.optional(),
       setFields: text.fields,
       removeFields: z.array(text.fieldName).max(LIMITS.fieldCountMax, `at most ${LIMITS.fieldCountMax} names`),
+      /** Replaces the whole tag list. */
+      tags: text.tags.optional(),
+      favourite: z.boolean().optional(),
     })
-    .refine((c) => c.name !== undefined || c.kind !== undefined || c.setFields.length > 0 || c.removeFields.length > 0, {
+    .refine((c) => c.name !== undefined || c.kind !== undefined || c.setFields.length > 0 || c.removeFields.length > 0 || c.tags !== undefined || c.favourite !== undefined, {
       message: 'an update must change something',
     });
   const remove = z.object({
@@ -66,6 +74,8 @@ function commandSchemas(text: TextRules) {
     name: text.name,
     fields: text.fields,
     fromVersion: z.number().int().positive(),
+    tags: text.tags.optional(),
+    favourite: z.boolean().optional(),
   });
   /** Turns encryption on (replacesKeyId null) or re-wraps the same key under a new secret word. */
   const setVaultKey = z.object({
@@ -84,6 +94,7 @@ const strict = commandSchemas({
   name: inputRecordNameSchema,
   fieldName: inputFieldNameSchema,
   fields: inputFieldListSchema,
+  tags: inputTagListSchema,
   envelope: envelopeText.superRefine((text, ctx) => {
     // Every device of the user is handed this envelope: it must be one they can read.
     const checked = envelopeJsonSchema.safeParse(text);
@@ -104,7 +115,13 @@ export const commandSchema = strict.command;
  * the current ones: it must still load, so that the pending change is pushed and the server names
  * what it refuses, instead of the cache being set aside with the change in it.
  */
-export const storedCommandSchema = commandSchemas({ name: recordNameSchema, fieldName: fieldNameSchema, fields: fieldListSchema, envelope: envelopeText }).command;
+export const storedCommandSchema = commandSchemas({
+  name: recordNameSchema,
+  fieldName: fieldNameSchema,
+  fields: fieldListSchema,
+  tags: tagListSchema,
+  envelope: envelopeText,
+}).command;
 
 export type CreateRecord = z.infer<typeof createRecordSchema>;
 export type UpdateRecord = z.infer<typeof updateRecordSchema>;

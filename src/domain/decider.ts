@@ -25,7 +25,10 @@ export function decide(command: RecordCommand, state: RecordState | undefined): 
         fields: command.fields,
       };
       if (command.conflictOf !== undefined) data.conflictOf = command.conflictOf;
-      requireSize(command.recordId, command.name, command.fields);
+      // Left out when empty or false, so a record without them is written as before they existed.
+      if (command.tags !== undefined && command.tags.length > 0) data.tags = command.tags;
+      if (command.favourite) data.favourite = true;
+      requireSize(command.recordId, command.name, command.fields, command.tags);
       return { type: 'RecordCreated', data };
     }
     case 'UpdateRecord': {
@@ -34,7 +37,7 @@ export function decide(command: RecordCommand, state: RecordState | undefined): 
       if (fields.length > LIMITS.fieldCountMax) {
         throw new DomainError('limit_exceeded', `record ${command.recordId} would have ${fields.length} fields; at most ${LIMITS.fieldCountMax} are allowed`);
       }
-      requireSize(command.recordId, command.name ?? current.name, fields);
+      requireSize(command.recordId, command.name ?? current.name, fields, command.tags ?? current.tags);
       const data: Extract<RecordEventData, { type: 'RecordUpdated' }>['data'] = {
         recordId: command.recordId,
         setFields: command.setFields,
@@ -42,18 +45,27 @@ export function decide(command: RecordCommand, state: RecordState | undefined): 
       };
       if (command.name !== undefined) data.name = command.name;
       if (command.kind !== undefined) data.kind = command.kind;
+      if (command.tags !== undefined) data.tags = command.tags;
+      if (command.favourite !== undefined) data.favourite = command.favourite;
       return { type: 'RecordUpdated', data };
     }
     case 'DeleteRecord':
       requireLive(state, command.recordId);
       return { type: 'RecordDeleted', data: { recordId: command.recordId } };
-    case 'RestoreRecord':
+    case 'RestoreRecord': {
       if (!state) throw new DomainError('record_not_found', `record ${command.recordId} does not exist`);
-      requireSize(command.recordId, command.name, command.fields);
-      return {
-        type: 'RecordRestored',
-        data: { recordId: command.recordId, kind: command.kind, name: command.name, fields: command.fields, fromVersion: command.fromVersion },
+      requireSize(command.recordId, command.name, command.fields, command.tags);
+      const data: Extract<RecordEventData, { type: 'RecordRestored' }>['data'] = {
+        recordId: command.recordId,
+        kind: command.kind,
+        name: command.name,
+        fields: command.fields,
+        fromVersion: command.fromVersion,
       };
+      if (command.tags !== undefined && command.tags.length > 0) data.tags = command.tags;
+      if (command.favourite) data.favourite = true;
+      return { type: 'RecordRestored', data };
+    }
   }
 }
 
@@ -85,6 +97,8 @@ export function evolve(state: RecordState | undefined, event: RecordEvent): Reco
         kind: event.data.kind,
         name: event.data.name,
         fields: event.data.fields,
+        tags: event.data.tags ?? [],
+        favourite: event.data.favourite ?? false,
         createdAt: at,
         updatedAt: at,
         version: event.version,
@@ -100,6 +114,8 @@ export function evolve(state: RecordState | undefined, event: RecordEvent): Reco
         name: event.data.name ?? state.name,
         kind: event.data.kind ?? state.kind,
         fields: applyFieldChanges(state.fields, event.data.setFields, event.data.removeFields),
+        tags: event.data.tags ?? state.tags,
+        favourite: event.data.favourite ?? state.favourite,
         updatedAt: at,
         version: event.version,
       };
@@ -113,6 +129,8 @@ export function evolve(state: RecordState | undefined, event: RecordEvent): Reco
         kind: event.data.kind,
         name: event.data.name,
         fields: event.data.fields,
+        tags: event.data.tags ?? [],
+        favourite: event.data.favourite ?? false,
         updatedAt: at,
         version: event.version,
         deletedAt: null,
@@ -143,12 +161,13 @@ function requireLive(state: RecordState | undefined, recordId: string): RecordSt
  * records are far below it even if every character were escaped in JSON, so only those near the
  * limit are measured.
  */
-function requireSize(recordId: string, name: string, fields: readonly Field[]): void {
+function requireSize(recordId: string, name: string, fields: readonly Field[], tags: readonly string[] = []): void {
   let characters = name.length;
   for (const field of fields) characters += field.name.length + field.value.length;
+  for (const tag of tags) characters += tag.length;
   // A UTF-16 unit is at most 6 bytes of JSON (\u0001); each field adds a few dozen bytes of syntax.
-  if (characters * 6 + fields.length * 64 + 64 <= LIMITS.recordBytesMax) return;
-  const bytes = utf8Length(JSON.stringify({ name, fields }));
+  if (characters * 6 + (fields.length + tags.length) * 64 + 64 <= LIMITS.recordBytesMax) return;
+  const bytes = utf8Length(JSON.stringify({ name, fields, tags }));
   if (bytes > LIMITS.recordBytesMax) {
     throw new DomainError('limit_exceeded', `record ${recordId} would be ${bytes} bytes; at most ${LIMITS.recordBytesMax} (name and fields as JSON) are allowed`);
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldListSchema, fieldNameSchema, recordIdSchema, recordKindSchema, recordNameSchema } from './record.js';
+import { fieldListSchema, fieldNameSchema, recordIdSchema, recordKindSchema, recordNameSchema, tagListSchema } from './record.js';
 import { LIMITS } from './limits.js';
 import { imageEventDataSchemas, type ImageEventData } from './images.js';
 
@@ -10,6 +10,10 @@ export const recordCreatedSchema = z.object({
   fields: fieldListSchema,
   /** A conflict copy names the record whose concurrent edit it keeps. */
   conflictOf: recordIdSchema.optional(),
+  /** Absent when none (and in every event written before tags existed). */
+  tags: tagListSchema.optional(),
+  /** Absent when not a favourite. */
+  favourite: z.boolean().optional(),
 });
 
 /** Field-level change: only what changed travels and is stored. */
@@ -19,6 +23,9 @@ export const recordUpdatedSchema = z.object({
   kind: recordKindSchema.optional(),
   setFields: fieldListSchema,
   removeFields: z.array(fieldNameSchema).max(LIMITS.fieldCountMax),
+  /** The record's whole new tag list, when it changed. */
+  tags: tagListSchema.optional(),
+  favourite: z.boolean().optional(),
 });
 
 export const recordDeletedSchema = z.object({ recordId: recordIdSchema });
@@ -30,6 +37,9 @@ export const recordRestoredSchema = z.object({
   name: recordNameSchema,
   fields: fieldListSchema,
   fromVersion: z.number().int().positive(),
+  /** As at fromVersion; absent when it had none (and in restores written before tags existed). */
+  tags: tagListSchema.optional(),
+  favourite: z.boolean().optional(),
 });
 
 /**

@@ -10,3 +10,4 @@ export * from './decider.js';
 export * from './vault-state.js';
 export * from './local-apply.js';
 export * from './rebase.js';
+export * from './tags.js';

@@ -22,9 +22,19 @@ export const LIMITS = {
   imagesPerRecordMax: 50,
   /** A reason an image job failed, as shown to the user. */
   imageFailureMax: 500,
+  /** A tag as the user typed it; sealed (the vault encrypted) it is longer. */
+  tagMax: 50,
+  sealedTagMax: 320,
+  tagsPerRecordMax: 20,
 } as const;
 
 export const RECORD_KINDS = ['login', 'card', 'note', 'custom'] as const;
+
+/**
+ * What a field's value is: plain text, or a one-time-code secret (an otpauth:// URI or a base32
+ * secret; always sensitive). A field without a kind is text, which is how every older event reads.
+ */
+export const FIELD_KINDS = ['text', 'totp'] as const;
 
 /** Prefix of a value sealed on the client (AES-256-GCM); anyone can tell it, no one can read it without the key. */
 export const SEALED_PREFIX = 'kpr1.';

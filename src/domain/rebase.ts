@@ -11,14 +11,18 @@ export interface ConflictNotice {
   /** The record's name as the user last saw it (sealed when the vault is encrypted). */
   recordName: string;
   kind: 'edit_lost' | 'edited_deleted_record' | 'delete_skipped' | 'restore_lost' | 'key_changed' | 'rejected';
-  /** Parts of the record whose local value lost: field names, plus "name" / "kind". */
+  /** Parts of the record whose local value lost: field names, plus "name" / "kind" / "tags" / "favourite". */
   parts: string[];
   /** The conflict copy that keeps the local version, when one was made. */
   copyId?: string;
 }
 
 /** Re-seals a record's content for a copy with another id (sealed values are bound to their record). */
-export type CopyContent = (content: { name: string; kind: RecordKind; fields: Field[] }, fromId: string, toId: string) => { name: string; fields: Field[] };
+export type CopyContent = (
+  content: { name: string; kind: RecordKind; fields: Field[]; tags: string[] },
+  fromId: string,
+  toId: string,
+) => { name: string; fields: Field[]; tags: string[] };
 
 export interface RebaseInput {
   /** Local commands not yet accepted by the server, oldest first. */
@@ -46,6 +50,8 @@ export interface RebaseResult {
 interface Touched {
   name: boolean;
   kind: boolean;
+  tags: boolean;
+  favourite: boolean;
   fields: Set<string>;
   /** Deleted, restored or created: the record as a whole changed. */
   whole: boolean;
@@ -71,12 +77,14 @@ export function rebase(input: RebaseInput): RebaseResult {
     if (event.type === 'VaultKeySet') keyChanged = true;
     // Images come and go beside a record's content: they never conflict with an edit of it.
     if (!isRecordEvent(event)) continue;
-    const t = touched.get(event.data.recordId) ?? { name: false, kind: false, fields: new Set<string>(), whole: false };
+    const t = touched.get(event.data.recordId) ?? { name: false, kind: false, tags: false, favourite: false, fields: new Set<string>(), whole: false };
     touched.set(event.data.recordId, t);
     switch (event.type) {
       case 'RecordUpdated':
         if (event.data.name !== undefined) t.name = true;
         if (event.data.kind !== undefined) t.kind = true;
+        if (event.data.tags !== undefined) t.tags = true;
+        if (event.data.favourite !== undefined) t.favourite = true;
         for (const f of event.data.setFields) t.fields.add(f.name);
         for (const name of event.data.removeFields) t.fields.add(name);
         break;
@@ -110,14 +118,18 @@ export function rebase(input: RebaseInput): RebaseResult {
    * One conflict copy per record per rebase, holding the record as the user last had it (every
    * local command applied, so later edits that lose too are in it); `fallback` when there is no view.
    */
-  const copyOf = (recordId: string, fallback?: { name: string; kind: RecordKind; fields: Field[] }): string | undefined => {
+  const copyOf = (recordId: string, fallback?: { name: string; kind: RecordKind; fields: Field[]; tags: string[]; favourite: boolean }): string | undefined => {
     const existing = copies.get(recordId);
     if (existing) return existing;
     const view = localView.get(recordId) ?? fallback;
     if (!view) return undefined;
     const copyId = input.newId();
-    const copied = input.copyContent ? input.copyContent({ name: view.name, kind: view.kind, fields: view.fields }, recordId, copyId) : view;
-    out.push({ type: 'CreateRecord', mutationId: input.newId(), recordId: copyId, kind: view.kind, name: copied.name, fields: copied.fields, conflictOf: recordId });
+    const content = { name: view.name, kind: view.kind, fields: view.fields, tags: view.tags };
+    const copied = input.copyContent ? input.copyContent(content, recordId, copyId) : content;
+    const copy: VaultCommand = { type: 'CreateRecord', mutationId: input.newId(), recordId: copyId, kind: view.kind, name: copied.name, fields: copied.fields, conflictOf: recordId };
+    if (copied.tags.length > 0) copy.tags = copied.tags;
+    if (view.favourite) copy.favourite = true;
+    out.push(copy);
     copies.set(recordId, copyId);
     return copyId;
   };
@@ -153,9 +165,18 @@ export function rebase(input: RebaseInput): RebaseResult {
           lost.push('kind');
           delete kept.kind;
         }
+        if (command.tags !== undefined && (t.tags || t.whole)) {
+          lost.push('tags');
+          delete kept.tags;
+        }
+        if (command.favourite !== undefined && (t.favourite || t.whole)) {
+          lost.push('favourite');
+          delete kept.favourite;
+        }
         for (const field of command.setFields) (t.fields.has(field.name) || t.whole ? lost.push(field.name) : kept.setFields.push(field));
         for (const name of command.removeFields) (t.fields.has(name) || t.whole ? lost.push(name) : kept.removeFields.push(name));
-        const changesSomething = kept.name !== undefined || kept.kind !== undefined || kept.setFields.length > 0 || kept.removeFields.length > 0;
+        const changesSomething =
+          kept.name !== undefined || kept.kind !== undefined || kept.tags !== undefined || kept.favourite !== undefined || kept.setFields.length > 0 || kept.removeFields.length > 0;
         if (changesSomething) out.push(kept);
         if (lost.length > 0) {
           const copyId = copyOf(command.recordId);
@@ -167,7 +188,7 @@ export function rebase(input: RebaseInput): RebaseResult {
         if (!goneOnServer) conflicts.push({ recordId: command.recordId, recordName: nameOf(command.recordId), kind: 'delete_skipped', parts: [] });
         break;
       case 'RestoreRecord': {
-        const copyId = copyOf(command.recordId, { name: command.name, kind: command.kind, fields: command.fields });
+        const copyId = copyOf(command.recordId, { name: command.name, kind: command.kind, fields: command.fields, tags: command.tags ?? [], favourite: command.favourite ?? false });
         conflicts.push({ recordId: command.recordId, recordName: command.name, kind: 'restore_lost', parts: [], ...(copyId ? { copyId } : {}) });
         break;
       }

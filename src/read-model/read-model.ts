@@ -23,6 +23,8 @@ interface RecordRow {
   kind: RecordState['kind'];
   name: string;
   fields: RecordState['fields'];
+  tags: string[];
+  favourite: boolean;
   created_at: Date;
   updated_at: Date;
   version: number;
@@ -30,7 +32,7 @@ interface RecordRow {
   conflict_of: string | null;
 }
 
-const RECORD_COLUMNS = `record_id::text AS record_id, kind, name, fields, created_at, updated_at, version, deleted_at, conflict_of::text AS conflict_of`;
+const RECORD_COLUMNS = `record_id::text AS record_id, kind, name, fields, tags, favourite, created_at, updated_at, version, deleted_at, conflict_of::text AS conflict_of`;
 
 /** Reads the records and the user's version in one snapshot, so they always agree. */
 export async function readSnapshot(db: Database, userId: string): Promise<VaultSnapshot> {
@@ -104,7 +106,7 @@ export async function readRecordsPage(
       const head = await readHead(tx, userId);
       const rows = await tx.query<RecordRow>(
         `SELECT ${RECORD_COLUMNS} FROM (
-           SELECT *, sum(octet_length(fields::text) + octet_length(name)) OVER (ORDER BY record_id) AS running,
+           SELECT *, sum(octet_length(fields::text) + octet_length(name) + octet_length(tags::text)) OVER (ORDER BY record_id) AS running,
                   row_number() OVER (ORDER BY record_id) AS n
            FROM (SELECT * FROM rm_records WHERE user_id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR record_id > $2::uuid)
                  ORDER BY record_id LIMIT $3) candidates) page
@@ -227,16 +229,18 @@ export async function writeRecordStatesOf(tx: SqlExecutor, rows: ReadonlyArray<{
     state.version,
     state.deletedAt,
     state.conflictOf ?? null,
+    state.tags,
+    state.favourite,
   ]);
   await tx.query(
-    `INSERT INTO rm_records (user_id, record_id, kind, name, fields, created_at, updated_at, version, deleted_at, conflict_of)
+    `INSERT INTO rm_records (user_id, record_id, kind, name, fields, created_at, updated_at, version, deleted_at, conflict_of, tags, favourite)
      SELECT (r->>0)::uuid, (r->>1)::uuid, r->>2, r->>3, r->4, ${fromEpochMs('r->>5')}, ${fromEpochMs('r->>6')},
-            (r->>7)::integer, ${fromEpochMs('r->>8')}, (r->>9)::uuid
+            (r->>7)::integer, ${fromEpochMs('r->>8')}, (r->>9)::uuid, r->10, (r->>11)::boolean
      FROM jsonb_array_elements($1::jsonb) AS r
      ON CONFLICT (user_id, record_id) DO UPDATE SET
        kind = EXCLUDED.kind, name = EXCLUDED.name, fields = EXCLUDED.fields, created_at = EXCLUDED.created_at,
        updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, deleted_at = EXCLUDED.deleted_at,
-       conflict_of = EXCLUDED.conflict_of`,
+       conflict_of = EXCLUDED.conflict_of, tags = EXCLUDED.tags, favourite = EXCLUDED.favourite`,
     [JSON.stringify(records)],
     { name: 'keeper_rm_write_records' },
   );
@@ -386,6 +390,8 @@ function fromRow(row: RecordRow): RecordState {
     kind: row.kind,
     name: row.name,
     fields: row.fields,
+    tags: row.tags,
+    favourite: row.favourite,
     createdAt: row.created_at.getTime(),
     updatedAt: row.updated_at.getTime(),
     version: row.version,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { VaultCommand } from '../domain/commands.js';
 import type { Field, RecordKind } from '../domain/record.js';
 import type { Mutation } from '../gen/keeper/v1/vault.js';
+import { fieldsFromWire, fieldsToWire } from './records.js';
 
 /** A domain command as the wire mutation the server decides on. */
 export function commandToMutation(command: VaultCommand): Mutation {
@@ -12,7 +13,15 @@ export function commandToMutation(command: VaultCommand): Mutation {
         mutationId,
         change: {
           $case: 'create',
-          value: { recordId: command.recordId, kind: command.kind, name: command.name, fields: command.fields, conflictOf: command.conflictOf ?? '' },
+          value: {
+            recordId: command.recordId,
+            kind: command.kind,
+            name: command.name,
+            fields: fieldsToWire(command.fields),
+            conflictOf: command.conflictOf ?? '',
+            tags: command.tags ?? [],
+            favourite: command.favourite ?? false,
+          },
         },
       };
     case 'UpdateRecord':
@@ -20,7 +29,15 @@ export function commandToMutation(command: VaultCommand): Mutation {
         mutationId,
         change: {
           $case: 'update',
-          value: { recordId: command.recordId, name: command.name, kind: command.kind, setFields: command.setFields, removeFields: command.removeFields },
+          value: {
+            recordId: command.recordId,
+            name: command.name,
+            kind: command.kind,
+            setFields: fieldsToWire(command.setFields),
+            removeFields: command.removeFields,
+            tags: command.tags === undefined ? undefined : { tags: command.tags },
+            favourite: command.favourite,
+          },
         },
       };
     case 'DeleteRecord':
@@ -30,7 +47,15 @@ export function commandToMutation(command: VaultCommand): Mutation {
         mutationId,
         change: {
           $case: 'restore',
-          value: { recordId: command.recordId, kind: command.kind, name: command.name, fields: command.fields, fromVersion: command.fromVersion },
+          value: {
+            recordId: command.recordId,
+            kind: command.kind,
+            name: command.name,
+            fields: fieldsToWire(command.fields),
+            fromVersion: command.fromVersion,
+            tags: command.tags ?? [],
+            favourite: command.favourite ?? false,
+          },
         },
       };
     case 'SetVaultKey':
@@ -49,11 +74,22 @@ export function mutationFromWire(mutation: Mutation): unknown {
   const change = mutation.change;
   switch (change?.$case) {
     case 'create': {
-      const { conflictOf, ...rest } = change.value;
-      return { type: 'CreateRecord', mutationId: mutation.mutationId, ...rest, conflictOf: conflictOf || undefined };
+      const { conflictOf, fields, tags, favourite, ...rest } = change.value;
+      return {
+        type: 'CreateRecord',
+        mutationId: mutation.mutationId,
+        ...rest,
+        fields: fieldsFromWire(fields),
+        conflictOf: conflictOf || undefined,
+        // proto3 cannot tell "none" from "not sent": both are left out, as the domain writes them.
+        tags: tags.length > 0 ? tags : undefined,
+        favourite: favourite || undefined,
+      };
     }
-    case 'restore':
-      return { type: 'RestoreRecord', mutationId: mutation.mutationId, ...change.value };
+    case 'restore': {
+      const { fields, tags, favourite, ...rest } = change.value;
+      return { type: 'RestoreRecord', mutationId: mutation.mutationId, ...rest, fields: fieldsFromWire(fields), tags: tags.length > 0 ? tags : undefined, favourite: favourite || undefined };
+    }
     case 'setVaultKey':
       return {
         type: 'SetVaultKey',
@@ -63,8 +99,18 @@ export function mutationFromWire(mutation: Mutation): unknown {
         envelope: change.value.envelope,
       };
     case 'update': {
-      const { recordId, name, kind, setFields, removeFields } = change.value;
-      return { type: 'UpdateRecord', mutationId: mutation.mutationId, recordId, name, kind, setFields, removeFields };
+      const { recordId, name, kind, setFields, removeFields, tags, favourite } = change.value;
+      return {
+        type: 'UpdateRecord',
+        mutationId: mutation.mutationId,
+        recordId,
+        name,
+        kind,
+        setFields: fieldsFromWire(setFields),
+        removeFields,
+        tags: tags?.tags,
+        favourite,
+      };
     }
     case 'delete':
       return { type: 'DeleteRecord', mutationId: mutation.mutationId, recordId: change.value.recordId };
@@ -74,8 +120,20 @@ export function mutationFromWire(mutation: Mutation): unknown {
 }
 
 /** Builders for tests and simple callers; each gets a fresh mutation id unless a retry passes its own. */
-export function createMutation(record: { recordId?: string; kind: RecordKind; name: string; fields: Field[] }, mutationId: string = randomUUID()): Mutation {
-  return commandToMutation({ type: 'CreateRecord', mutationId, recordId: record.recordId ?? randomUUID(), kind: record.kind, name: record.name, fields: record.fields });
+export function createMutation(
+  record: { recordId?: string; kind: RecordKind; name: string; fields: Field[]; tags?: string[]; favourite?: boolean },
+  mutationId: string = randomUUID(),
+): Mutation {
+  return commandToMutation({
+    type: 'CreateRecord',
+    mutationId,
+    recordId: record.recordId ?? randomUUID(),
+    kind: record.kind,
+    name: record.name,
+    fields: record.fields,
+    tags: record.tags,
+    favourite: record.favourite,
+  });
 }
 
 export interface RecordChanges {
@@ -83,6 +141,8 @@ export interface RecordChanges {
   kind?: RecordKind;
   setFields?: Field[];
   removeFields?: string[];
+  tags?: string[];
+  favourite?: boolean;
 }
 
 export function updateMutation(recordId: string, changes: RecordChanges, mutationId: string = randomUUID()): Mutation {
@@ -94,6 +154,8 @@ export function updateMutation(recordId: string, changes: RecordChanges, mutatio
     kind: changes.kind,
     setFields: changes.setFields ?? [],
     removeFields: changes.removeFields ?? [],
+    tags: changes.tags,
+    favourite: changes.favourite,
   });
 }
 

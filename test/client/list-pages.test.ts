@@ -14,7 +14,7 @@ import { VaultServiceService, type ListRequest, type ListResponse, type Record a
  */
 type Script = (call: ServerWritableStream<ListRequest, ListResponse>) => Promise<void>;
 
-const record = (name: string): WireRecord => ({ id: randomUUID(), kind: 'note', name, fields: [], createdAt: 1, updatedAt: 1, version: 1, conflictOf: '' });
+const record = (name: string): WireRecord => ({ id: randomUUID(), kind: 'note', name, fields: [], createdAt: 1, updatedAt: 1, version: 1, conflictOf: '', tags: [], favourite: false });
 const page = (version: number, ...names: string[]): ListResponse => ({ version, lastModifiedAt: 5, records: names.map(record), images: [], vaultKey: undefined });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

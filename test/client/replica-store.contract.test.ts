@@ -12,7 +12,7 @@ function payload(vaultKey: CachePayload['vaultKey'] = null): CachePayload {
   return {
     version: 3,
     lastModifiedAt: 1_700_000_000_000,
-    records: [{ id: randomUUID(), kind: 'note', name: 'Diary', fields: [{ name: 'text', value: 'dear diary', sensitive: false }], createdAt: 1, updatedAt: 2, version: 2, deletedAt: null }],
+    records: [{ id: randomUUID(), kind: 'note', name: 'Diary', fields: [{ name: 'text', value: 'dear diary', sensitive: false }], tags: [], favourite: false, createdAt: 1, updatedAt: 2, version: 2, deletedAt: null }],
     vaultKey,
     pending: [{ type: 'DeleteRecord', mutationId: randomUUID(), recordId: randomUUID() }],
     imageStates: [],

@@ -37,6 +37,8 @@ function record(overrides: Partial<RecordState> = {}): RecordState {
     kind: 'login',
     name: 'Bank',
     fields: [field('user', 'alice'), field('pin', '1111', true)],
+    tags: [],
+    favourite: false,
     createdAt: T0,
     updatedAt: T0,
     version: 3,
@@ -283,7 +285,7 @@ describe('rebase', () => {
       const calls: Array<[string, string, string]> = [];
       const copyContent: CopyContent = (content, fromId, toId) => {
         calls.push([content.name, fromId, toId]);
-        return { name: `sealed(${content.name})@${toId}`, fields: content.fields.map((f) => ({ ...f, value: `${f.value}@${toId}` })) };
+        return { name: `sealed(${content.name})@${toId}`, fields: content.fields.map((f) => ({ ...f, value: `${f.value}@${toId}` })), tags: content.tags };
       };
       const out = rebaseOver({
         base: [bank],

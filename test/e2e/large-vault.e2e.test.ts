@@ -29,7 +29,7 @@ const VAULT_BYTES: Record<string, number> = { PostgreSQL: 200_000_000, PGlite: 2
 /** A value that neither compresses nor repeats (like a sealed value: base64 of random bytes). */
 const value = () => randomBytes((VALUE * 3) / 4).toString('base64');
 const fields = (count: number): Field[] => Array.from({ length: count }, (_, i) => ({ name: `part ${i}`, value: value(), sensitive: i % 2 === 0 }));
-const digest = (records: Array<{ id: string; fields: Field[] }>) => {
+const digest = (records: Array<{ id: string; fields: Array<Pick<Field, 'value'>> }>) => {
   const hash = createHash('sha256');
   for (const record of [...records].sort((a, b) => (a.id < b.id ? -1 : 1))) for (const field of record.fields) hash.update(record.id).update(field.value);
   return hash.digest('hex');
@@ -41,7 +41,7 @@ for (const target of databaseTargets) {
     let server: TestServer;
     let token: string;
     let login: string;
-    const written: Array<{ id: string; fields: Field[] }> = [];
+    const written: Array<{ id: string; fields: Array<Pick<Field, 'value'>> }> = [];
     let version = 0;
     let bigRecordId = '';
     const homes: string[] = [];

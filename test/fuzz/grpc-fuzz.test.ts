@@ -92,7 +92,7 @@ for (const { target, seconds } of runs) {
         clientId: 'bystander',
         mutations: recordIds.map((recordId, index) => ({
           mutationId: randomUUID(),
-          change: { $case: 'create', value: { recordId, kind: 'login', name: `Mail ${index}`, fields: [{ name: 'password', value: secretValues[index]!, sensitive: true }], conflictOf: '' } },
+          change: { $case: 'create', value: { recordId, kind: 'login', name: `Mail ${index}`, fields: [{ name: 'password', value: secretValues[index]!, sensitive: true, kind: '' }], conflictOf: '', tags: [], favourite: false } },
         })),
       }).finish();
       const bystanderToken = await login(bystanderLogin);

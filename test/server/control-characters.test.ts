@@ -11,9 +11,9 @@ const PASSWORD = 'correct horse battery';
 
 const create = (name: string, fields: Field[]): Mutation => ({
   mutationId: randomUUID(),
-  change: { $case: 'create', value: { recordId: randomUUID(), kind: 'note', name, fields, conflictOf: '' } },
+  change: { $case: 'create', value: { recordId: randomUUID(), kind: 'note', name, fields, conflictOf: '', tags: [], favourite: false } },
 });
-const field = (name: string, value: string): Field => ({ name, value, sensitive: true });
+const field = (name: string, value: string): Field => ({ name, value, sensitive: true, kind: '' });
 
 for (const target of databaseTargets) {
   describe(`control characters in requests (${target.name})`, function () {
@@ -43,7 +43,7 @@ for (const target of databaseTargets) {
 
     it('refuses NUL and other control characters in names and client ids with INVALID_ARGUMENT naming the field', async () => {
       const recordId = randomUUID();
-      expect((await push([{ mutationId: randomUUID(), change: { $case: 'create', value: { recordId, kind: 'note', name: 'ok', fields: [], conflictOf: '' } } }])).code).to.equal(status.OK);
+      expect((await push([{ mutationId: randomUUID(), change: { $case: 'create', value: { recordId, kind: 'note', name: 'ok', fields: [], conflictOf: '', tags: [], favourite: false } } }])).code).to.equal(status.OK);
       const cases: Array<{ mutations: Mutation[]; clientId?: string; names: RegExp }> = [
         { mutations: [create('bad\u0000name', [])], names: /mutations\.0\.name: .*control characters/ },
         { mutations: [create('bell\u0007', [])], names: /mutations\.0\.name: / },
@@ -53,15 +53,15 @@ for (const target of databaseTargets) {
         { mutations: [create('ok', [field('f', 'escape \u001b[31m')])], names: /mutations\.0\.fields\.0\.value: / },
         { mutations: [create('ok', [])], clientId: 'device\u0000one', names: /clientId: / },
         {
-          mutations: [{ mutationId: randomUUID(), change: { $case: 'update', value: { recordId, name: 'x\u0000', setFields: [], removeFields: [] } } }],
+          mutations: [{ mutationId: randomUUID(), change: { $case: 'update', value: { recordId, name: 'x\u0000', setFields: [], removeFields: [], tags: undefined } } }],
           names: /mutations\.0\.name: /,
         },
         {
-          mutations: [{ mutationId: randomUUID(), change: { $case: 'update', value: { recordId, setFields: [field('a', '\u0000')], removeFields: [] } } }],
+          mutations: [{ mutationId: randomUUID(), change: { $case: 'update', value: { recordId, setFields: [field('a', '\u0000')], removeFields: [], tags: undefined } } }],
           names: /mutations\.0\.setFields\.0\.value: /,
         },
         {
-          mutations: [{ mutationId: randomUUID(), change: { $case: 'update', value: { recordId, setFields: [], removeFields: ['gone\u0000'] } } }],
+          mutations: [{ mutationId: randomUUID(), change: { $case: 'update', value: { recordId, setFields: [], removeFields: ['gone\u0000'], tags: undefined } } }],
           names: /mutations\.0\.removeFields\.0: /,
         },
       ];

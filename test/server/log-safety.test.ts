@@ -154,7 +154,7 @@ for (const target of databaseTargets) {
         call('/keeper.v1.VaultService/Push', PushRequest.encode({ expectedVersion: expectedVersion ?? (await version()), clientId: keep(secret('client')), mutations }).finish(), token);
       const create = (name: string, value: string): Mutation => ({
         mutationId: randomUUID(),
-        change: { $case: 'create', value: { recordId: randomUUID(), kind: 'login', name, fields: [{ name: keep(secret('fieldname')), value, sensitive: true }], conflictOf: '' } },
+        change: { $case: 'create', value: { recordId: randomUUID(), kind: 'login', name, fields: [{ name: keep(secret('fieldname')), value, sensitive: true, kind: '' }], conflictOf: '', tags: [], favourite: false } },
       });
       expect((await push([create(keep(secret('name')), keep(secret('value')))])).code).to.equal(status.OK);
       expect((await push([create('nul', `x\u0000${keep(secret('nulvalue'))}`)])).code).to.equal(status.INVALID_ARGUMENT);
@@ -167,7 +167,7 @@ for (const target of databaseTargets) {
 
       // Images: an upload that is no image, and garbage after a header.
       const recordId = randomUUID();
-      expect((await push([{ ...create('pictures', keep(secret('value'))), change: { $case: 'create', value: { recordId, kind: 'note', name: 'pictures', fields: [], conflictOf: '' } } }])).code).to.equal(status.OK);
+      expect((await push([{ ...create('pictures', keep(secret('value'))), change: { $case: 'create', value: { recordId, kind: 'note', name: 'pictures', fields: [], conflictOf: '', tags: [], favourite: false } } }])).code).to.equal(status.OK);
       const content = Buffer.from(keep(secret('imagebytes')));
       const header = UploadImageRequest.encode({
         part: {

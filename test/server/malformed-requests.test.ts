@@ -56,7 +56,7 @@ const createPush = (name: string, value = 'v', expectedVersion = 0, recordId = r
     mutations: [
       {
         mutationId: randomUUID(),
-        change: { $case: 'create', value: { recordId, kind: 'note', name, fields: [{ name: 'f', value, sensitive: true }], conflictOf: '' } },
+        change: { $case: 'create', value: { recordId, kind: 'note', name, fields: [{ name: 'f', value, sensitive: true, kind: '' }], conflictOf: '', tags: [], favourite: false } },
       },
     ],
   }).finish();

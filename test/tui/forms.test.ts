@@ -74,6 +74,8 @@ describe('TUI input', () => {
             { name: 'password', value: 'hunter2', sensitive: true },
             { name: 'url', value: 'https://bank', sensitive: false },
           ],
+          tags: [],
+          favourite: false,
         },
       });
       // The keys: a name, Tab, Tab, X, Down, Y.
@@ -100,7 +102,7 @@ describe('TUI input', () => {
       expect(back.state.asking).to.equal(undefined);
       const dropped = formKey(asked.state, key('y'));
       expect(dropped.action).to.equal('save');
-      expect(formOutcome(dropped.state)).to.deep.include({ ok: true, record: { kind: 'login', name: 'Site', fields: [{ name: 'user', value: 'me', sensitive: false }] } });
+      expect(formOutcome(dropped.state)).to.deep.include({ ok: true, record: { kind: 'login', name: 'Site', fields: [{ name: 'user', value: 'me', sensitive: false }], tags: [], favourite: false } });
       const kept = formKey(asked.state, key('k'));
       expect(kept.action).to.equal('save');
       const outcome = formOutcome(kept.state);
@@ -162,6 +164,8 @@ describe('TUI input', () => {
           { name: 'password', value: 'hunter2', sensitive: true },
           { name: 'url', value: 'https://bank', sensitive: false },
         ],
+        tags: [],
+        favourite: false,
         createdAt: 1,
         updatedAt: 1,
         version: 1,
@@ -237,7 +241,7 @@ describe('TUI input', () => {
 
   describe('history', () => {
     it('lists the newest version first and picks the newest one that is not the deletion', () => {
-      const state = (deletedAt: number | null, version: number) => ({ id: 'r', kind: 'login' as const, name: 'R', fields: [], createdAt: 1, updatedAt: version, version, deletedAt });
+      const state = (deletedAt: number | null, version: number) => ({ id: 'r', kind: 'login' as const, name: 'R', fields: [], tags: [], favourite: false, createdAt: 1, updatedAt: version, version, deletedAt });
       const versions: RecordVersion[] = [
         { version: 1, at: 1, type: 'RecordCreated', clientId: 'c', state: state(null, 1) },
         { version: 4, at: 4, type: 'RecordUpdated', clientId: 'c', state: state(null, 4) },

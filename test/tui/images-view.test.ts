@@ -46,7 +46,7 @@ const sealed = image('44444444-0000-4000-8000-000000000004', { encrypted: true, 
 const text = (lines: Array<{ text: string }>) => lines.map((l) => stripTags(l.text)).join('\n');
 
 function record(): OpenedRecord {
-  return { id: RECORD_ID, kind: 'note', name: 'Passport', fields: [{ name: 'number', value: 'X123', sensitive: false }], createdAt: 0, updatedAt: 0, version: 3, sealed: false, unreadable: [] };
+  return { id: RECORD_ID, kind: 'note', name: 'Passport', fields: [{ name: 'number', value: 'X123', sensitive: false }], tags: [], favourite: false, createdAt: 0, updatedAt: 0, version: 3, sealed: false, unreadable: [] };
 }
 
 describe('TUI images', () => {

@@ -33,6 +33,8 @@ function record(id: string, name: string, fields: Array<[string, string, boolean
     kind: 'login',
     name,
     fields: fields.map(([n, value, sensitive]) => ({ name: n, value, sensitive: Boolean(sensitive) })),
+    tags: [],
+    favourite: false,
     createdAt: at(2026, 1, 2),
     updatedAt: at(2026, 1, 2, 9, 5),
     version: 3,
@@ -112,7 +114,7 @@ describe('TUI view model', () => {
       expect(sanitize('👨\u200d👩\u200d👧 👍🏽 ❤\ufe0f')).to.equal('👨👩👧 👍 ❤');
       expect(clip('ab🚀cd', 4)).to.equal('ab…');
       expect(fit('🚀', 3)).to.equal('🚀 ');
-      const wide = listLine({ id: 'x', name: '🚀東京 bank 🔑🔑🔑🔑', kind: 'login', updatedAt: NOW, sealedName: false }, 34, NOW);
+      const wide = listLine({ id: 'x', name: '🚀東京 bank 🔑🔑🔑🔑', kind: 'login', updatedAt: NOW, sealedName: false, favourite: false }, 34, NOW);
       expect(textWidth(wide)).to.equal(34);
     });
 

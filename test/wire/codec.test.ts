@@ -99,6 +99,8 @@ describe('wire codec', () => {
       kind: 'login',
       name: 'Bank',
       fields,
+      tags: [],
+      favourite: false,
       createdAt: 1_700_000_000_000,
       updatedAt: 1_700_000_100_000,
       version: 7,

@@ -14,6 +14,8 @@ import { escapeControls, jsonText } from '../terminal-text.js';
 import { forgetUnlockedKey, saveUnlockedKey } from '../core/unlocked-key-store.js';
 import { failureOf, isOffline, KeeperFailure } from '../core/failures.js';
 import { openLoggedInVault, type VaultHandle } from '../core/vault-handle.js';
+import { favouritesFirst, filterRecords } from '../core/record-filter.js';
+import { checkTotpValue } from '../core/totp.js';
 
 export type Out = (text: string) => void;
 
@@ -130,21 +132,23 @@ export async function syncCommand(ctx: Context): Promise<void> {
   ctx.out(`synced: ${what}, pushed ${report.pushed} change(s), version ${report.version}${report.conflicts.length ? `, ${report.conflicts.length} conflict(s)` : ''}`);
 }
 
-export async function listCommand(ctx: Context, options: { json?: boolean }): Promise<void> {
+export async function listCommand(ctx: Context, options: { json?: boolean; tag?: string; favourites?: boolean }): Promise<void> {
   const handle = await openVault(ctx);
   const { vault } = handle;
   await syncIfOnline(ctx, handle);
-  const records = vault.records().map((r) => vault.open(r));
+  const filter = { tag: options.tag, favourite: options.favourites };
+  const records = favouritesFirst(filterRecords(vault.records().map((r) => vault.open(r)), filter));
   if (options.json) {
     ctx.out(jsonText({ version: vault.version, records: records.map((r) => ({ ...r, fields: r.fields.map((f) => ({ ...f, value: maskField(f, false) })) })) }, 2));
     return;
   }
+  const filtered = [options.favourites ? ' starred' : '', options.tag !== undefined ? ` tagged "${escapeControls(options.tag)}"` : ''].join('');
   if (records.length === 0) {
-    ctx.out(`no records (version ${vault.version})`);
+    ctx.out(`no records${filtered} (version ${vault.version})`);
     return;
   }
-  ctx.out(table(['ID', 'KIND', 'NAME', 'UPDATED'], records.map((r) => [r.id.slice(0, 8), r.kind, label(r), formatTime(r.updatedAt)])));
-  ctx.out(`${records.length} record${records.length === 1 ? '' : 's'}, version ${vault.version}${vault.pendingCount ? `, ${vault.pendingCount} change(s) waiting` : ''}`);
+  ctx.out(table(['ID', 'KIND', 'NAME', 'TAGS', 'UPDATED'], records.map((r) => [r.id.slice(0, 8), r.kind, `${r.favourite ? '* ' : ''}${label(r)}`, r.tags.join(', '), formatTime(r.updatedAt)])));
+  ctx.out(`${records.length} record${records.length === 1 ? '' : 's'}${filtered}, version ${vault.version}${vault.pendingCount ? `, ${vault.pendingCount} change(s) waiting` : ''}`);
 }
 
 export async function showCommand(ctx: Context, ref: string, options: { reveal?: boolean; json?: boolean }): Promise<void> {
@@ -207,27 +211,38 @@ export async function historyCommand(ctx: Context, ref: string | undefined, opti
 export interface FieldOptions {
   field?: string[];
   secret?: string[];
+  /** One-time-code fields: name=secret (an otpauth://totp/ URI or a base32 secret). */
+  totp?: string[];
 }
 
-async function afterWrite(ctx: Context, handle: VaultHandle, done: string): Promise<void> {
+/** Tags and the star, as add and edit take them. */
+export interface TagOptions {
+  tag?: string[];
+  untag?: string[];
+  /** true with --favourite, false with --no-favourite, absent when neither was given. */
+  favourite?: boolean;
+}
+
+export async function afterWrite(ctx: Context, handle: VaultHandle, done: string): Promise<void> {
   const report = await syncIfOnline(ctx, handle);
   ctx.out(report ? done : `${done} (saved locally; it will be pushed at the next sync)`);
 }
 
-export async function addCommand(ctx: Context, name: string, options: FieldOptions & { kind?: string; sealAll?: boolean }): Promise<void> {
+export async function addCommand(ctx: Context, name: string, options: FieldOptions & TagOptions & { kind?: string; sealAll?: boolean }): Promise<void> {
   const kind = parseKind(options.kind ?? 'custom');
   const fields = await collectFields(options);
   const handle = await openVault(ctx);
   const { vault } = handle;
-  const recordId = await vault.create({ kind, name, fields, sealAll: Boolean(options.sealAll) });
+  const recordId = await vault.create({ kind, name, fields, sealAll: Boolean(options.sealAll), tags: options.tag ?? [], favourite: Boolean(options.favourite) });
   await afterWrite(ctx, handle, `added ${recordId} (${escapeControls(name)})`);
 }
 
-export async function editCommand(ctx: Context, ref: string, options: FieldOptions & { kind?: string; name?: string; remove?: string[] }): Promise<void> {
+export async function editCommand(ctx: Context, ref: string, options: FieldOptions & TagOptions & { kind?: string; name?: string; remove?: string[] }): Promise<void> {
   const setFields = await collectFields(options);
   const removeFields = options.remove ?? [];
-  if (options.name === undefined && options.kind === undefined && setFields.length === 0 && removeFields.length === 0) {
-    throw new CliError('nothing to change: give --name, --kind, --field, --secret or --remove', EXIT.usage);
+  const tagsChange = (options.tag?.length ?? 0) > 0 || (options.untag?.length ?? 0) > 0;
+  if (options.name === undefined && options.kind === undefined && setFields.length === 0 && removeFields.length === 0 && !tagsChange && options.favourite === undefined) {
+    throw new CliError('nothing to change: give --name, --kind, --field, --secret, --totp, --remove, --tag, --untag or --favourite', EXIT.usage);
   }
   const handle = await openVault(ctx);
   const { vault } = handle;
@@ -238,6 +253,8 @@ export async function editCommand(ctx: Context, ref: string, options: FieldOptio
   const changes: Parameters<SyncEngine['update']>[1] = { setFields, removeFields };
   if (options.name !== undefined) changes.name = options.name;
   if (options.kind !== undefined) changes.kind = parseKind(options.kind);
+  if (tagsChange) changes.tags = vault.tagsAfter(record.id, { add: options.tag ?? [], remove: options.untag ?? [] });
+  if (options.favourite !== undefined) changes.favourite = options.favourite;
   await vault.update(record.id, changes);
   await afterWrite(ctx, handle, `updated ${record.id} (${escapeControls(options.name ?? record.name)})`);
 }
@@ -335,6 +352,18 @@ async function collectFields(options: FieldOptions): Promise<Field[]> {
     const name = index > 0 ? spec.slice(0, index) : spec;
     const value = index > 0 ? spec.slice(index + 1) : await promptSecret(`value of ${name}`);
     fields.push({ name, value, sensitive: true });
+  }
+  for (const spec of options.totp ?? []) {
+    const index = spec.indexOf('=');
+    if (index === 0) throw new CliError(`--totp ${spec}: write it as name or name=secret`, EXIT.usage);
+    const name = index > 0 ? spec.slice(0, index) : spec;
+    const value = index > 0 ? spec.slice(index + 1) : await promptSecret(`one-time-code secret or otpauth:// URI of ${name}`);
+    try {
+      checkTotpValue(value);
+    } catch (error) {
+      throw new CliError(`--totp ${name}: ${error instanceof Error ? error.message : String(error)}`, EXIT.usage);
+    }
+    fields.push({ name, value, sensitive: true, kind: 'totp' });
   }
   const names = new Set<string>();
   for (const field of fields) {

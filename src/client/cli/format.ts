@@ -1,4 +1,4 @@
-import type { VaultRecord } from '../../domain/record.js';
+import { fieldKindOf, type VaultRecord } from '../../domain/record.js';
 import { maskField } from '../core/masking.js';
 import { escapeControls } from '../terminal-text.js';
 
@@ -18,18 +18,24 @@ export function table(header: string[], cells: string[][]): string {
 
 export function formatRecord(record: VaultRecord, reveal: boolean): string {
   const lines = [
-    `${escapeControls(record.name)}  (${record.kind})`,
+    `${record.favourite ? '* ' : ''}${escapeControls(record.name)}  (${record.kind}${record.favourite ? ', favourite' : ''})`,
     `id       ${record.id}`,
     `created  ${formatTime(record.createdAt)}`,
     `updated  ${formatTime(record.updatedAt)}`,
     `version  ${record.version}`,
   ];
+  if (record.tags.length > 0) lines.push(`tags     ${escapeControls(record.tags.join(', '))}`);
   if (record.fields.length > 0) {
     const names = record.fields.map((f) => escapeControls(f.name));
     const width = Math.max(...names.map((name) => name.length));
     lines.push('fields');
-    record.fields.forEach((field, i) => lines.push(`  ${names[i]!.padEnd(width)}  ${escapeControls(maskField(field, reveal))}${field.sensitive ? '  (sensitive)' : ''}`));
+    record.fields.forEach((field, i) => lines.push(`  ${names[i]!.padEnd(width)}  ${escapeControls(maskField(field, reveal))}${fieldNote(field)}`));
     if (!reveal && record.fields.some((f) => f.sensitive)) lines.push('(sensitive values are hidden; add --reveal to show them)');
   }
   return lines.join('\n');
+}
+
+function fieldNote(field: VaultRecord['fields'][number]): string {
+  if (fieldKindOf(field) === 'totp') return '  (one-time code: keeper code)';
+  return field.sensitive ? '  (sensitive)' : '';
 }

@@ -56,8 +56,12 @@ export function recordsByName(vault: SyncEngine): readonly VaultRecord[] {
 }
 
 /** The page of live records after `cursor` in name order (any case), of one kind when asked. */
-export function pageByName(vault: SyncEngine, options: { kind?: RecordKind | undefined; limit: number; cursor?: string | undefined }): NamePage {
-  const all = options.kind ? inNameOrder(vault).filter((placed) => placed.record.kind === options.kind) : inNameOrder(vault);
+export function pageByName(
+  vault: SyncEngine,
+  options: { kind?: RecordKind | undefined; limit: number; cursor?: string | undefined; where?: ((record: VaultRecord) => boolean) | undefined },
+): NamePage {
+  const { kind, where } = options;
+  const all = kind || where ? inNameOrder(vault).filter((placed) => (!kind || placed.record.kind === kind) && (!where || where(placed.record))) : inNameOrder(vault);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
   const from = after ? firstAfter(all, { key: after[0], id: after[1] }) : 0;
   const page = all.slice(from, from + options.limit);

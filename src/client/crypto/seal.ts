@@ -15,8 +15,8 @@ export { SEALED_PREFIX };
 const SEAL_LABEL = 'keeper/sealed-value';
 const SEAL_VERSION = 1;
 
-export type SealPurpose = 'field' | 'name' | 'image';
-const PURPOSES: readonly SealPurpose[] = ['field', 'name', 'image'];
+export type SealPurpose = 'field' | 'name' | 'image' | 'tag';
+const PURPOSES: readonly SealPurpose[] = ['field', 'name', 'image', 'tag'];
 
 export interface SealContext {
   /** The record id (a UUID; compared in lower case like the domain does). */

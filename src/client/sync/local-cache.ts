@@ -15,6 +15,9 @@ const recordStateSchema = z.object({
   kind: recordKindSchema,
   name: z.string(),
   fields: z.array(fieldSchema),
+  // A replica kept before tags existed has none.
+  tags: z.array(z.string()).default([]),
+  favourite: z.boolean().default(false),
   createdAt: z.number(),
   updatedAt: z.number(),
   version: z.number().int(),

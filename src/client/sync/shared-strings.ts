@@ -20,7 +20,9 @@ export function shared<T extends string>(text: T): T {
 
 /** Fields with their names shared (values are the user's own and stay as they are). */
 export function withSharedNames(fields: Field[]): Field[] {
-  return fields.map((field) => ({ name: shared(field.name), value: field.value, sensitive: field.sensitive }));
+  return fields.map((field) =>
+    field.kind === undefined ? { name: shared(field.name), value: field.value, sensitive: field.sensitive } : { name: shared(field.name), value: field.value, sensitive: field.sensitive, kind: field.kind },
+  );
 }
 
 export function sharedKind(kind: RecordKind): RecordKind {

@@ -3,12 +3,13 @@ import type { VaultCommand } from '../../domain/commands.js';
 import type { RecordState } from '../../domain/decider.js';
 import { DomainError } from '../../domain/errors.js';
 import type { ImageRendition, ImageState } from '../../domain/images.js';
-import type { Field, RecordKind, VaultRecord } from '../../domain/record.js';
+import { normaliseField, type Field, type RecordKind, type VaultRecord } from '../../domain/record.js';
+import { foldTag, normaliseTags } from '../../domain/tags.js';
 import { isSealed, type VaultKey } from '../crypto/index.js';
 import { replayLog, type RecordVersion } from './history.js';
-import { KeyRing, type KeyRingKdf } from './key-ring.js';
+import { KeyRing, VaultLocked, type KeyRingKdf } from './key-ring.js';
 import { CacheSetAside, LocalCache } from './local-cache.js';
-import { openRecord, sealFields, sealName, type OpenedRecord } from './record-crypto.js';
+import { openRecord, sealFields, sealName, sealTags, type OpenedRecord } from './record-crypto.js';
 import { Replica } from './replica.js';
 import { ReplicaImages } from './replica-images.js';
 import type { SearchHit } from '../search/index.js';
@@ -17,13 +18,30 @@ import type { ReplicaStore, StoredReplica } from './replica-store.js';
 import { syncReplica, type SyncReport } from './sync-protocol.js';
 import type { VaultTransport } from './transport.js';
 
-/** A record to add: its id is made unless given (an import derives it from the source item). */
+/**
+ * What `SyncEngine.create` takes: the record in plaintext; the engine seals what must be sealed.
+ * Its id is made unless given (an import derives it from the source item).
+ */
 export interface NewRecord {
   kind: RecordKind;
   name: string;
   fields: Field[];
+  tags?: string[];
+  favourite?: boolean;
+  /** Seal the name and every value, not only the sensitive ones (an encrypted vault). */
   sealAll?: boolean;
   recordId?: string;
+}
+
+/** What `SyncEngine.update` takes; anything left out stays as it is. */
+export interface RecordChanges {
+  name?: string;
+  kind?: RecordKind;
+  setFields?: Field[];
+  removeFields?: string[];
+  /** The whole new tag list. */
+  tags?: string[];
+  favourite?: boolean;
 }
 
 /** Where the replica is kept: a given store, or the file for this user and server under `home`. */
@@ -198,6 +216,10 @@ export class SyncEngine {
 
   // ---- local edits -------------------------------------------------------------------------
 
+  /**
+   * A new record. Tags are sealed like sensitive values when the vault is encrypted (so adding
+   * tags to an encrypted vault needs it unlocked); `favourite` is a plain flag.
+   */
   async create(input: NewRecord): Promise<string> {
     const command = this.createCommand(input);
     await this.queue(command);
@@ -221,22 +243,29 @@ export class SyncEngine {
 
   private createCommand(input: NewRecord): Extract<VaultCommand, { type: 'CreateRecord' }> {
     const recordId = input.recordId ?? randomUUID();
-    const key = this.keys.forWriting(this.encrypted, input.sealAll || input.fields.some((f) => f.sensitive), 'add sensitive values');
-    return {
+    const tags = normaliseTags(input.tags ?? []);
+    const fields = input.fields.map(normaliseField);
+    const key = this.keys.forWriting(this.encrypted, input.sealAll || fields.some((f) => f.sensitive) || tags.length > 0, 'add sensitive values or tags');
+    const command: Extract<VaultCommand, { type: 'CreateRecord' }> = {
       type: 'CreateRecord',
       mutationId: randomUUID(),
       recordId,
       kind: input.kind,
       name: key && input.sealAll ? sealName(key, recordId, input.name) : input.name,
-      fields: sealFields(key, recordId, input.fields, input.sealAll),
+      fields: sealFields(key, recordId, fields, input.sealAll),
     };
+    if (tags.length > 0) command.tags = sealTags(key, recordId, tags);
+    if (input.favourite) command.favourite = true;
+    return command;
   }
 
-  async update(recordId: string, changes: { name?: string; kind?: RecordKind; setFields?: Field[]; removeFields?: string[] }): Promise<void> {
+  /** Changes a record; `tags` replaces its whole tag list (see `tagsAfter` for adding and removing some). */
+  async update(recordId: string, changes: RecordChanges): Promise<void> {
     const current = this.record(recordId);
     const sealAll = current ? isSealed(current.name) : false;
-    const setFields = changes.setFields ?? [];
-    const key = this.keys.forWriting(this.encrypted, sealAll || setFields.some((f) => f.sensitive), 'change sensitive values');
+    const setFields = (changes.setFields ?? []).map(normaliseField);
+    const tags = changes.tags === undefined ? undefined : normaliseTags(changes.tags);
+    const key = this.keys.forWriting(this.encrypted, sealAll || setFields.some((f) => f.sensitive) || (tags !== undefined && tags.length > 0), 'change sensitive values or tags');
     const command: VaultCommand = {
       type: 'UpdateRecord',
       mutationId: randomUUID(),
@@ -246,7 +275,35 @@ export class SyncEngine {
     };
     if (changes.name !== undefined) command.name = key && sealAll ? sealName(key, recordId, changes.name) : changes.name;
     if (changes.kind !== undefined) command.kind = changes.kind;
+    if (tags !== undefined) command.tags = sealTags(key, recordId, tags);
+    if (changes.favourite !== undefined) command.favourite = changes.favourite;
     await this.queue(command);
+  }
+
+  /**
+   * A record's tag list with some added and some removed (any case: "Work" removes "work"), as
+   * `update({ tags })` takes it. Throws while locked when the record's tags are sealed.
+   */
+  tagsAfter(recordId: string, change: { add?: string[]; remove?: string[] }): string[] {
+    const record = this.record(recordId);
+    if (!record) throw new DomainError('record_not_found', `record ${recordId} does not exist`);
+    const opened = this.open(record);
+    if (opened.unreadable.includes('tags')) throw new VaultLocked('change the tags of a record');
+    const removed = new Set((change.remove ?? []).map(foldTag));
+    return normaliseTags([...opened.tags.filter((tag) => !removed.has(foldTag(tag))), ...(change.add ?? [])]);
+  }
+
+  /** Every tag in the live records (readable ones: sealed tags while locked are not), with how many records carry it. */
+  allTags(): Array<{ tag: string; count: number }> {
+    const counts = new Map<string, { tag: string; count: number }>();
+    for (const record of this.records()) {
+      for (const tag of this.open(record).tags) {
+        const entry = counts.get(foldTag(tag)) ?? { tag, count: 0 };
+        entry.count++;
+        counts.set(foldTag(tag), entry);
+      }
+    }
+    return [...counts.values()].sort((a, b) => a.tag.localeCompare(b.tag));
   }
 
   async delete(recordId: string): Promise<void> {
@@ -267,6 +324,8 @@ export class SyncEngine {
       name: target.state.name,
       fields: target.state.fields,
       fromVersion: version,
+      ...(target.state.tags.length > 0 ? { tags: target.state.tags } : {}),
+      ...(target.state.favourite ? { favourite: true } : {}),
     });
   }
 
@@ -319,7 +378,8 @@ export class SyncEngine {
     for (const record of this.records()) {
       const toSeal = record.fields.filter((f) => (f.sensitive || options.sealAll) && !isSealed(f.value));
       const nameToSeal = options.sealAll && !isSealed(record.name);
-      if (toSeal.length === 0 && !nameToSeal) continue;
+      const tagsToSeal = record.tags.some((tag) => !isSealed(tag));
+      if (toSeal.length === 0 && !nameToSeal && !tagsToSeal) continue;
       resealed++;
       const command: VaultCommand = {
         type: 'UpdateRecord',
@@ -329,6 +389,7 @@ export class SyncEngine {
         removeFields: [],
       };
       if (nameToSeal) command.name = sealName(key, record.id, record.name);
+      if (tagsToSeal) command.tags = record.tags.map((tag) => (isSealed(tag) ? tag : sealTags(key, record.id, [tag])[0]!));
       await this.queue(command, false);
     }
     await this.save();

@@ -116,6 +116,9 @@ export function mainKey(key: Key, c: MainKeyContext): void {
     case 'e':
       c.records.editSelected();
       return;
+    case 'f':
+      c.act(() => c.records.toggleFavourite());
+      return;
     case 'd':
       c.records.confirmDelete();
       return;

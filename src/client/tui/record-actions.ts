@@ -38,6 +38,17 @@ export class RecordActions {
     this.o.screen.overlays.push({ kind: 'form', form: editRecordForm(record), top: 0, busy: false });
   }
 
+  /** Stars the open record, or unstars it. */
+  async toggleFavourite(): Promise<void> {
+    const record = this.o.view.selected();
+    if (!record) return this.say('there is no record to star: choose one first', 'info');
+    const favourite = !record.favourite;
+    await this.o.account.exclusive((engine) => engine.update(record.id, { favourite }));
+    this.say(`${favourite ? 'starred' : 'unstarred'} "${record.name}"`, 'info');
+    this.o.view.changed();
+    this.o.sync.syncSoon();
+  }
+
   async saveForm(overlay: Extract<Overlay, { kind: 'form' }>): Promise<void> {
     const { account, screen } = this.o;
     const outcome = formOutcome(overlay.form);

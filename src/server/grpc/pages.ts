@@ -53,8 +53,9 @@ export function eventWireBytes(event: WireEvent): number {
 
 /** At most the bytes a record takes in a ListResponse. */
 export function recordWireBytes(record: WireRecord): number {
-  let bytes = DELIMITED + text(record.id) + text(record.kind) + text(record.name) + text(record.conflictOf) + 3 * VARINT;
-  for (const field of record.fields) bytes += DELIMITED + text(field.name) + text(field.value) + 2;
+  let bytes = DELIMITED + text(record.id) + text(record.kind) + text(record.name) + text(record.conflictOf) + 3 * VARINT + 2;
+  for (const field of record.fields) bytes += DELIMITED + text(field.name) + text(field.value) + text(field.kind) + 2;
+  for (const tag of record.tags) bytes += text(tag);
   return bytes;
 }
 

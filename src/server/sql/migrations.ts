@@ -122,6 +122,11 @@ const MIGRATIONS: string[][] = [
     `ALTER TABLE refresh_tokens ADD COLUMN successor_hash text`,
     `ALTER TABLE refresh_tokens ADD COLUMN successor_sealed text`,
   ],
+  [
+    // Records written before tags and favourites existed have none, which is what the defaults say.
+    `ALTER TABLE rm_records ADD COLUMN tags jsonb NOT NULL DEFAULT '[]'::jsonb`,
+    `ALTER TABLE rm_records ADD COLUMN favourite boolean NOT NULL DEFAULT false`,
+  ],
 ];
 
 export async function migrate(db: Database): Promise<void> {

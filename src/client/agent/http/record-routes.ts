@@ -8,6 +8,7 @@ import { jsonWithList, sendJsonText, summaryJsonOf, summaryOf, syncViewOf, viewO
 import { pageByName } from '../../core/name-order.js';
 import type { VaultRecord } from '../../../domain/record.js';
 import { liveRecord } from '../../core/lookups.js';
+import { matchesFilter } from '../../core/record-filter.js';
 
 const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 409: problemAnswer, 423: problemAnswer, 503: problemAnswer };
 
@@ -23,9 +24,12 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     user.refreshSoon();
-    const { q, kind, limit, cursor } = request.query;
+    const { q, kind, limit, cursor, tag } = request.query;
     const vault = handle.vault;
     const open = (record: VaultRecord) => vault.open(record);
+    const filter = { tag, favourite: wantsReveal(request.query.favourite) };
+    const filtered = filter.tag !== undefined || filter.favourite;
+    if (filtered && q !== undefined && q.trim() !== '') throw new KeeperFailure('invalid', 'a search is not filtered by tag or favourite: give q, or tag and favourite, not both');
     if (q !== undefined && q.trim() !== '') {
       if (cursor !== undefined) throw new KeeperFailure('invalid', 'a search is not paged: give a limit instead of a cursor');
       const result = await handle.exclusive(async (v) => v.find(q, kind ? {} : { limit }));
@@ -37,7 +41,7 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       const rest: Omit<z.output<typeof searchAnswer>, 'hits'> = { total: kind ? ofKind.length : result.total, sync: syncViewOf(user, handle) };
       return sendJsonText(reply, jsonWithList('hits', hits, rest));
     }
-    const page = pageByName(vault, { kind, limit, cursor });
+    const page = pageByName(vault, { kind, limit, cursor, where: filtered ? (record) => matchesFilter(open(record), filter) : undefined });
     const rest: Omit<z.output<typeof recordListAnswer>, 'records'> = { total: page.total, nextCursor: page.nextCursor, sync: syncViewOf(user, handle) };
     return sendJsonText(reply, jsonWithList('records', page.records.map((record) => summaryJsonOf(record, open)), rest));
   });
@@ -54,7 +58,16 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { user } = callerOf(context, request);
     const handle = await user.vault();
     const body = request.body;
-    const id = await handle.exclusive((vault) => vault.create({ kind: body.kind, name: body.name, fields: body.fields, ...(body.sealAll ? { sealAll: true } : {}) }));
+    const id = await handle.exclusive((vault) =>
+      vault.create({
+        kind: body.kind,
+        name: body.name,
+        fields: body.fields,
+        ...(body.tags ? { tags: body.tags } : {}),
+        ...(body.favourite ? { favourite: true } : {}),
+        ...(body.sealAll ? { sealAll: true } : {}),
+      }),
+    );
     await pushEdit(user);
     const record = liveRecord(handle.vault, id);
     return reply.code(201).header('location', `/v1/records/${id}`).send({ record: viewOf(handle.vault.open(record), false), sync: syncViewOf(user, handle) });
@@ -72,6 +85,8 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
         ...(body.kind !== undefined ? { kind: body.kind } : {}),
         ...(body.setFields ? { setFields: body.setFields } : {}),
         ...(body.removeFields ? { removeFields: body.removeFields } : {}),
+        ...(body.tags ? { tags: body.tags } : {}),
+        ...(body.favourite !== undefined ? { favourite: body.favourite } : {}),
       });
     });
     await pushEdit(user);

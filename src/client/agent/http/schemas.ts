@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { inputFieldListSchema, inputFieldNameSchema, inputRecordNameSchema, recordKindSchema } from '../../../domain/record.js';
+import { FIELD_KINDS } from '../../../domain/limits.js';
+import { inputFieldListSchema, inputFieldNameSchema, inputRecordNameSchema, inputTagListSchema, recordKindSchema, tagSchema } from '../../../domain/record.js';
 import { FAILURE_KINDS } from '../../core/failures.js';
 
 /** Every body and answer of the agent's API, validated on the way in and shaped on the way out. */
@@ -32,13 +33,19 @@ export const fieldView = z.object({
   value: z.string().nullable(),
   sensitive: z.boolean(),
   hidden: z.enum(['masked', 'locked']).nullable().describe('why the value is not shown: masked until ?reveal=1, or sealed while the vault is locked'),
+  kind: z.enum(FIELD_KINDS).describe('text, or totp: a one-time-code secret (always sensitive; GET /v1/records/{id}/code gives the current code)'),
 });
+
+const tagsView = z.array(z.string()).describe('the record\'s tags (sealed ones are left out while the vault is locked: see tagsLocked)');
 
 export const recordView = z.object({
   id: z.string(),
   kind: recordKindSchema,
   name: z.string().nullable().describe('null when the name is sealed and the vault locked'),
   fields: z.array(fieldView),
+  tags: tagsView,
+  tagsLocked: z.boolean().describe('the tags are sealed and the vault locked'),
+  favourite: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
   version: z.number().int(),
@@ -52,6 +59,8 @@ export const recordSummary = z.object({
   kind: recordKindSchema,
   name: z.string().nullable().describe('null when the name is sealed and the vault locked'),
   fieldNames: z.array(z.string()),
+  tags: tagsView,
+  favourite: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
   version: z.number().int(),
@@ -87,6 +96,8 @@ export const listQuery = z.object({
   kind: recordKindSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(500).optional(),
+  tag: tagSchema.optional().describe('only records with this tag, any case (sealed tags need the vault unlocked)'),
+  favourite: z.enum(['0', '1', 'true', 'false']).optional().describe('1: only starred records'),
 });
 
 export const revealQuery = z.object({ reveal: z.enum(['0', '1', 'true', 'false']).optional() });
@@ -97,6 +108,8 @@ export const createBody = z.object({
   kind: recordKindSchema,
   name: inputRecordNameSchema,
   fields: inputFieldListSchema.default([]),
+  tags: inputTagListSchema.optional(),
+  favourite: z.boolean().optional(),
   sealAll: z.boolean().optional().describe('encrypt the name and every value, not only the sensitive ones'),
 });
 
@@ -106,10 +119,19 @@ export const changeBody = z
     kind: recordKindSchema.optional(),
     setFields: inputFieldListSchema.optional().describe('fields to add or replace, by name'),
     removeFields: z.array(inputFieldNameSchema).max(200).optional(),
+    tags: inputTagListSchema.optional().describe('the whole new tag list'),
+    favourite: z.boolean().optional(),
   })
-  .refine((body) => body.name !== undefined || body.kind !== undefined || (body.setFields?.length ?? 0) > 0 || (body.removeFields?.length ?? 0) > 0, {
-    message: 'nothing to change: give name, kind, setFields or removeFields',
-  });
+  .refine(
+    (body) =>
+      body.name !== undefined ||
+      body.kind !== undefined ||
+      (body.setFields?.length ?? 0) > 0 ||
+      (body.removeFields?.length ?? 0) > 0 ||
+      body.tags !== undefined ||
+      body.favourite !== undefined,
+    { message: 'nothing to change: give name, kind, setFields, removeFields, tags or favourite' },
+  );
 
 export const restoreBody = z.object({ version: z.number().int().positive() });
 

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { HeldUser } from '../../users/held-users.js';
 import type { VaultHandle } from '../../core/vault-handle.js';
-import type { VaultRecord } from '../../../domain/record.js';
+import { fieldKindOf, type VaultRecord } from '../../../domain/record.js';
 import { isSealed } from '../../crypto/index.js';
 import type { recordSummary, recordView, syncView } from './schemas.js';
 
@@ -18,10 +18,14 @@ export function viewOf(record: OpenedRecord, reveal: boolean): z.output<typeof r
     kind: record.kind,
     name: unreadable.has('name') ? null : record.name,
     fields: record.fields.map((field) => {
-      if (unreadable.has(field.name)) return { name: field.name, value: null, sensitive: field.sensitive, hidden: 'locked' as const };
-      if (field.sensitive && !reveal) return { name: field.name, value: null, sensitive: true, hidden: 'masked' as const };
-      return { name: field.name, value: field.value, sensitive: field.sensitive, hidden: null };
+      const kind = fieldKindOf(field);
+      if (unreadable.has(field.name)) return { name: field.name, value: null, sensitive: field.sensitive, hidden: 'locked' as const, kind };
+      if (field.sensitive && !reveal) return { name: field.name, value: null, sensitive: true, hidden: 'masked' as const, kind };
+      return { name: field.name, value: field.value, sensitive: field.sensitive, hidden: null, kind };
     }),
+    tags: record.tags,
+    tagsLocked: unreadable.has('tags'),
+    favourite: record.favourite,
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
     version: record.version,
@@ -36,15 +40,19 @@ export function summaryOf(record: VaultRecord, open: (record: VaultRecord) => Op
   const name: string = record.name;
   const sealed = isSealed(name as unknown) || record.fields.some((field) => isSealed(field.value as unknown));
   let shownName: string | null = name;
-  if (isSealed(name as unknown)) {
+  let tags = record.tags;
+  if (isSealed(name as unknown) || hasSealedTags(record)) {
     const opened = open(record);
     shownName = opened.unreadable.includes('name') ? null : opened.name;
+    tags = opened.tags;
   }
   const summary: z.output<typeof recordSummary> = {
     id: record.id,
     kind: record.kind,
     name: shownName,
     fieldNames: record.fields.map((field) => field.name),
+    tags,
+    favourite: record.favourite,
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
     version: record.version,
@@ -67,9 +75,13 @@ export function summaryJsonOf(record: VaultRecord, open: (record: VaultRecord) =
   let json = summaryJson.get(record);
   if (json === undefined) {
     json = JSON.stringify(summaryOf(record, open));
-    if (!isSealed(record.name as unknown)) summaryJson.set(record, json);
+    if (!isSealed(record.name as unknown) && !hasSealedTags(record)) summaryJson.set(record, json);
   }
   return json;
+}
+
+function hasSealedTags(record: VaultRecord): boolean {
+  return record.tags.some((tag) => isSealed(tag as unknown));
 }
 
 /**

@@ -7,6 +7,7 @@ import { IMAGE_RENDITIONS, type ImageRendition, type ImageState, type ImageStatu
 import type { Field, RecordKind } from '../../../domain/record.js';
 import type { SearchHit } from '../../search/index.js';
 import { maskField } from '../../core/masking.js';
+import { hasAllTags, parseFilterText } from '../../core/record-filter.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import { HELP } from './keys.js';
 import { clip, escapeTags, fit, hardWrap, padEnd, padStart, sanitize, stripTags, textWidth, UNICODE_GLYPHS, wrap, type Glyphs } from './text.js';
@@ -26,6 +27,7 @@ export interface ListRow {
   conflictOf?: string | undefined;
   /** The name is sealed and the vault is locked. */
   sealedName: boolean;
+  favourite: boolean;
 }
 
 export interface ListModel {
@@ -37,18 +39,30 @@ export interface ListModel {
   filter: string;
 }
 
-/** The rows for a filter, from the in-memory search (every record, by name, when the filter is empty). */
+/**
+ * The rows for a filter, from the in-memory search (every record, by name, starred ones first,
+ * when the filter is empty). `#tag` words and a lone `*` in the filter keep records with those
+ * tags, or starred ones (see parseFilterText).
+ */
 export function listModel(search: SearchFn, filter: string, limit = LIST_LIMIT): ListModel {
-  const result = search(filter, { limit });
+  const parsed = parseFilterText(filter);
+  const narrowed = parsed.tags.length > 0 || parsed.filter.favourite === true;
+  let result = search(parsed.query, { limit: narrowed ? Number.MAX_SAFE_INTEGER : limit });
+  if (narrowed) {
+    const kept = result.hits.filter(({ record }) => (!parsed.filter.favourite || record.favourite) && hasAllTags(record, parsed.tags));
+    result = { total: kept.length, hits: kept.slice(0, limit) };
+  }
+  const hits = parsed.query === '' ? [...result.hits.filter((hit) => hit.record.favourite), ...result.hits.filter((hit) => !hit.record.favourite)] : result.hits;
   const all = filter === '' ? result.total : search('', { limit: 0 }).total;
   return {
-    rows: result.hits.map(({ record }) => ({
+    rows: hits.map(({ record }) => ({
       id: record.id,
       name: record.name,
       kind: record.kind,
       updatedAt: record.updatedAt,
       conflictOf: record.conflictOf,
       sealedName: record.unreadable.includes('name'),
+      favourite: record.favourite,
     })),
     matches: result.total,
     all,
@@ -78,7 +92,7 @@ const NAME_MIN = 12;
 export function listLine(row: ListRow, width: number, now: number, glyphs: Glyphs = UNICODE_GLYPHS): string {
   const updated = formatUpdated(row.updatedAt, now);
   const updatedWidth = 10;
-  const mark = row.conflictOf ? glyphs.conflict : ' ';
+  const mark = row.conflictOf ? glyphs.conflict : row.favourite ? '*' : ' ';
   const name = row.sealedName ? '(sealed)' : sanitize(row.name, glyphs);
   const full = width - 1 - 1 - KIND_WIDTH - 1 - updatedWidth;
   const withKind = width - 1 - 1 - KIND_WIDTH;
@@ -160,6 +174,9 @@ export function detailLines(record: OpenedRecord, options: DetailOptions): Detai
   plain(unreadable.has('name') ? '(sealed name)' : sanitize(record.name, glyphs), 'bold');
   plain(`${record.kind} ${glyphs.separator} id ${record.id.slice(0, 8)} ${glyphs.separator} version ${record.version}`);
   plain(`updated ${formatDateTime(record.updatedAt)}`);
+  if (record.favourite || record.tags.length > 0) {
+    plain(`${record.favourite ? '* favourite' : ''}${record.favourite && record.tags.length > 0 ? '  ' : ''}${record.tags.length > 0 ? `tags: ${record.tags.map((tag) => `#${sanitize(tag, glyphs)}`).join(' ')}` : ''}`);
+  }
   lines.push({ text: '' });
   if (record.fields.length === 0) plain('(no fields)');
   const nameWidth = Math.min(Math.max(4, ...record.fields.map((f) => textWidth(sanitize(f.name, glyphs)))), Math.max(4, Math.floor(width / 3)));

@@ -5,7 +5,8 @@
  * the same record on another device is not overwritten.
  */
 import { RECORD_KINDS } from '../../../domain/limits.js';
-import type { Field, RecordKind } from '../../../domain/record.js';
+import { normaliseField, type Field, type FieldKind, type RecordKind } from '../../../domain/record.js';
+import { parseTagText, tagText } from '../../core/record-filter.js';
 import { RECORD_TEMPLATES } from '../../../domain/record-templates.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { Key } from '../kit/keys.js';
@@ -16,6 +17,8 @@ export interface FormField {
   name: LineState;
   value: LineState;
   sensitive: boolean;
+  /** text, or totp: a one-time-code secret (C-o), always sensitive. */
+  kind: FieldKind;
   /**
    * The name box takes keys: a field the user added (or a template field without a name), or
    * one they chose to rename (F2). Otherwise the name is fixed and Tab goes value to value, so a
@@ -28,11 +31,14 @@ export interface FormState {
   mode: 'create' | 'edit';
   recordId?: string;
   /** The record as it was when the form opened (edit only). */
-  original?: { name: string; kind: RecordKind; fields: Field[] };
+  original?: { name: string; kind: RecordKind; fields: Field[]; tags: string[]; favourite: boolean };
   name: LineState;
   kind: RecordKind;
   fields: FormField[];
-  /** 0 = name, 1 = kind, 2 + i = field i. */
+  /** The tags, separated by commas, on the row after the fields. */
+  tags: LineState;
+  favourite: boolean;
+  /** 0 = name, 1 = kind, 2 + i = field i, then the tags (2 + fields.length). */
   row: number;
   /** On a field row: 0 = its name, 1 = its value. */
   column: 0 | 1;
@@ -46,25 +52,32 @@ export interface FormState {
 }
 
 function template(kind: RecordKind): FormField[] {
-  return RECORD_TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive, renaming: name === '' }));
+  return RECORD_TEMPLATES[kind].map(([name, sensitive]) => ({ name: line(name), value: line(), sensitive, kind: 'text' as const, renaming: name === '' }));
 }
 
 function blankField(): FormField {
-  return { name: line(), value: line(), sensitive: false, renaming: true };
+  return { name: line(), value: line(), sensitive: false, kind: 'text', renaming: true };
+}
+
+/** The row of the tags box. */
+export function tagsRow(state: FormState): number {
+  return 2 + state.fields.length;
 }
 
 export function newRecordForm(kind: RecordKind = 'login'): FormState {
-  return { mode: 'create', name: line(), kind, fields: template(kind), row: 0, column: 1, revealed: false, touched: false };
+  return { mode: 'create', name: line(), kind, fields: template(kind), tags: line(), favourite: false, row: 0, column: 1, revealed: false, touched: false };
 }
 
 export function editRecordForm(record: OpenedRecord): FormState {
   return {
     mode: 'edit',
     recordId: record.id,
-    original: { name: record.name, kind: record.kind, fields: record.fields.map((f) => ({ ...f })) },
+    original: { name: record.name, kind: record.kind, fields: record.fields.map((f) => ({ ...f })), tags: [...record.tags], favourite: record.favourite },
     name: line(record.name),
     kind: record.kind,
-    fields: record.fields.map((f) => ({ name: line(f.name), value: line(f.value), sensitive: f.sensitive, renaming: false })),
+    fields: record.fields.map((f) => ({ name: line(f.name), value: line(f.value), sensitive: f.sensitive, kind: f.kind ?? 'text', renaming: false })),
+    tags: line(tagText(record.tags)),
+    favourite: record.favourite,
     row: 0,
     column: 1,
     revealed: false,
@@ -82,6 +95,7 @@ function cells(state: FormState): Array<[row: number, column: 0 | 1]> {
     if (f.renaming) out.push([2 + i, 0]);
     out.push([2 + i, 1]);
   });
+  out.push([tagsRow(state), 1]);
   return out;
 }
 
@@ -146,7 +160,7 @@ export function formKey(state: FormState, key: Key): { state: FormState; action?
     case 'up':
       return { state: moveRow(state, Math.max(0, state.row - 1)) };
     case 'down':
-      return { state: moveRow(state, Math.min(state.fields.length + 1, state.row + 1)) };
+      return { state: moveRow(state, Math.min(tagsRow(state), state.row + 1)) };
     case 'f2': {
       const field = state.fields[fieldIndex];
       if (!field) return { state };
@@ -157,14 +171,24 @@ export function formKey(state: FormState, key: Key): { state: FormState; action?
       return { state: { ...state, revealed: !state.revealed } };
     case 'C-n':
       return { state: { ...state, fields: [...state.fields, blankField()], row: state.fields.length + 2, column: 0, touched: true } };
+    case 'C-f':
+      return { state: { ...state, favourite: !state.favourite } };
+    case 'C-o': {
+      const field = state.fields[fieldIndex];
+      if (!field) return { state };
+      const kind: FieldKind = field.kind === 'totp' ? 'text' : 'totp';
+      const fields = state.fields.map((f, i) => (i === fieldIndex ? { ...f, kind, sensitive: kind === 'totp' ? true : f.sensitive } : f));
+      return { state: { ...state, fields, touched: true } };
+    }
     case 'C-d': {
-      if (fieldIndex < 0) return { state };
+      if (fieldIndex < 0 || fieldIndex >= state.fields.length) return { state };
       const fields = state.fields.filter((_, i) => i !== fieldIndex);
       return { state: { ...state, fields, row: fields.length === 0 ? 1 : Math.min(state.row, fields.length + 1), touched: true } };
     }
     case 'C-t': {
       if (fieldIndex < 0) return { state };
-      const fields = state.fields.map((f, i) => (i === fieldIndex ? { ...f, sensitive: !f.sensitive } : f));
+      // A one-time-code secret stays sensitive.
+      const fields = state.fields.map((f, i) => (i === fieldIndex && f.kind !== 'totp' ? { ...f, sensitive: !f.sensitive } : f));
       return { state: { ...state, fields, touched: true } };
     }
   }
@@ -180,6 +204,10 @@ export function formKey(state: FormState, key: Key): { state: FormState; action?
     const edited = editLine(state.name, key);
     return { state: edited ? { ...state, name: edited } : state };
   }
+  if (state.row === tagsRow(state)) {
+    const edited = editLine(state.tags, key);
+    return { state: edited ? { ...state, tags: edited } : state };
+  }
   const field = state.fields[fieldIndex];
   if (!field) return { state };
   const onName = focusedColumn(state) === 0;
@@ -189,9 +217,18 @@ export function formKey(state: FormState, key: Key): { state: FormState; action?
   return { state: { ...state, fields: state.fields.map((f, i) => (i === fieldIndex ? changed : f)), touched: true } };
 }
 
+export interface FormChanges {
+  name?: string;
+  kind?: RecordKind;
+  setFields: Field[];
+  removeFields: string[];
+  tags?: string[];
+  favourite?: boolean;
+}
+
 export type FormOutcome =
-  | { ok: true; kind: 'create'; record: { kind: RecordKind; name: string; fields: Field[] } }
-  | { ok: true; kind: 'update'; recordId: string; changes: { name?: string; kind?: RecordKind; setFields: Field[]; removeFields: string[] }; unchanged: boolean }
+  | { ok: true; kind: 'create'; record: { kind: RecordKind; name: string; fields: Field[]; tags: string[]; favourite: boolean } }
+  | { ok: true; kind: 'update'; recordId: string; changes: FormChanges; unchanged: boolean }
   | { ok: false; error: string; row: number };
 
 /**
@@ -211,24 +248,30 @@ export function formOutcome(state: FormState): FormOutcome {
     if (seen.has(fieldName)) return { ok: false, error: `there are two fields named "${fieldName}"; field names must differ`, row: i + 2 };
     seen.add(fieldName);
     if (state.mode === 'create' && state.empty === 'drop' && f.value.text === '') continue;
-    fields.push({ name: fieldName, value: f.value.text, sensitive: f.sensitive });
+    fields.push(normaliseField({ name: fieldName, value: f.value.text, sensitive: f.sensitive, kind: f.kind }));
   }
-  if (state.mode === 'create' || !state.original || !state.recordId) return { ok: true, kind: 'create', record: { kind: state.kind, name, fields } };
+  const tags = parseTagText(state.tags.text);
+  if (state.mode === 'create' || !state.original || !state.recordId) {
+    return { ok: true, kind: 'create', record: { kind: state.kind, name, fields, tags, favourite: state.favourite } };
+  }
   const original = state.original;
   const before = new Map(original.fields.map((f) => [f.name, f]));
   const setFields = fields.filter((f) => {
     const old = before.get(f.name);
-    return !old || old.value !== f.value || old.sensitive !== f.sensitive;
+    return !old || old.value !== f.value || old.sensitive !== f.sensitive || (old.kind ?? 'text') !== (f.kind ?? 'text');
   });
   const removeFields = original.fields.filter((f) => !seen.has(f.name)).map((f) => f.name);
-  const changes: { name?: string; kind?: RecordKind; setFields: Field[]; removeFields: string[] } = { setFields, removeFields };
+  const changes: FormChanges = { setFields, removeFields };
   if (name !== original.name) changes.name = name;
   if (state.kind !== original.kind) changes.kind = state.kind;
-  const unchanged = changes.name === undefined && changes.kind === undefined && setFields.length === 0 && removeFields.length === 0;
+  if (tags.join('\u0000') !== original.tags.join('\u0000')) changes.tags = tags;
+  if (state.favourite !== original.favourite) changes.favourite = state.favourite;
+  const unchanged =
+    changes.name === undefined && changes.kind === undefined && changes.tags === undefined && changes.favourite === undefined && setFields.length === 0 && removeFields.length === 0;
   return { ok: true, kind: 'update', recordId: state.recordId, changes, unchanged };
 }
 
-export const FORM_HINT = 'C-s save  Esc cancel  F2 rename field  C-n add field  C-d remove  C-t sensitive  C-r reveal';
+export const FORM_HINT = 'C-s save  Esc cancel  F2 rename field  C-n add field  C-d remove  C-t sensitive  C-o one-time code  C-f star  C-r reveal';
 
 /**
  * The form's lines for a box `width` columns wide, and which line holds the focused box (so
@@ -244,7 +287,8 @@ export function formLines(state: FormState, width: number, glyphs: Glyphs = UNIC
   const fieldName = (f: FormField, focused: boolean) => (f.renaming ? box(f.name, nameWidth, focused) : escapeTags(fit(sanitize(f.name.text, glyphs), nameWidth, glyphs)));
   const mark = (row: number) => (state.row === row ? '>' : ' ');
   const lines: string[] = [];
-  lines.push(`${mark(0)}${fit('Name', label - 1)}${box(state.name, Math.max(4, width - label), state.row === 0)}`);
+  const star = state.favourite ? ' *' : '';
+  lines.push(`${mark(0)}${fit('Name', label - 1)}${box(state.name, Math.max(4, width - label - star.length), state.row === 0)}${star}`);
   const kinds = RECORD_KINDS.map((k) => (k === state.kind ? `{inverse}${k}{/inverse}` : k)).join(' ');
   lines.push(`${mark(1)}${fit('Kind', label - 1)}${kinds}${state.row === 1 ? '  (Left/Right)' : ''}`);
   lines.push('');
@@ -253,10 +297,14 @@ export function formLines(state: FormState, width: number, glyphs: Glyphs = UNIC
     const row = 2 + i;
     const focused = state.row === row;
     const secret = f.sensitive && !state.revealed;
-    const sensitive = f.sensitive ? fit(' sensitive', flag + 1) : ' '.repeat(flag + 1);
+    const sensitive = f.kind === 'totp' ? fit(' one-time', flag + 1) : f.sensitive ? fit(' sensitive', flag + 1) : ' '.repeat(flag + 1);
     lines.push(`${mark(row)}${' '.repeat(label - 1)}${fieldName(f, focused && focusedColumn(state) === 0)} ${box(f.value, valueWidth, focused && focusedColumn(state) === 1, secret)}${sensitive}`);
   });
   if (state.fields.length === 0) lines.push(`${' '.repeat(label)}(no fields: C-n adds one)`);
+  lines.push('');
+  const tagRow = tagsRow(state);
+  lines.push(`${mark(tagRow)}${fit('Tags', label - 1)}${box(state.tags, Math.max(4, width - label), state.row === tagRow)}`);
+  if (state.row === tagRow) lines.push(`${' '.repeat(label)}{gray-fg}separate tags with commas{/gray-fg}`);
   if (state.asking) {
     lines.push('');
     for (const part of wrap(`No value in: ${state.asking.join(', ')}. y, Enter: save without them   k: keep them empty   Esc: back to the form`, width - 2)) {
@@ -264,7 +312,7 @@ export function formLines(state: FormState, width: number, glyphs: Glyphs = UNIC
     }
     return { lines, focus: lines.length - 1 };
   }
-  const focus = state.row < 2 ? state.row : state.row + 2;
+  const focus = state.row < 2 ? state.row : state.row === tagRow ? lines.length - 2 : state.row + 2;
   return { lines, focus };
 }
 

@@ -42,6 +42,13 @@ export interface Field {
   value: string;
   /** Shown masked by clients until asked for; clients seal these when the vault is encrypted. */
   sensitive: boolean;
+  /** Empty for text; "totp" for a one-time-code secret. */
+  kind: string;
+}
+
+/** A record's whole tag list (a message so that an update can say "unchanged" by leaving it out). */
+export interface TagList {
+  tags: string[];
 }
 
 export interface Record {
@@ -59,6 +66,10 @@ export interface Record {
   version: number;
   /** Set on a conflict copy: the id of the record whose concurrent edit it keeps. */
   conflictOf: string;
+  /** The user's labels (each sealed, "kpr1." ..., when the vault is encrypted). */
+  tags: string[];
+  /** Starred by the user. */
+  favourite: boolean;
 }
 
 /** The user's vault key wrapped by the secret word on the client (opaque to the server). */
@@ -127,6 +138,8 @@ export interface CreateRecord {
   fields: Field[];
   /** Empty, or the record whose concurrent edit this conflict copy keeps. */
   conflictOf: string;
+  tags: string[];
+  favourite: boolean;
 }
 
 export interface UpdateRecord {
@@ -139,6 +152,9 @@ export interface UpdateRecord {
   setFields: Field[];
   /** Names of fields removed. */
   removeFields: string[];
+  /** The whole new tag list; absent when the tags do not change. */
+  tags: TagList | undefined;
+  favourite?: boolean | undefined;
 }
 
 export interface DeleteRecord {
@@ -152,6 +168,8 @@ export interface RestoreRecord {
   name: string;
   fields: Field[];
   fromVersion: number;
+  tags: string[];
+  favourite: boolean;
 }
 
 /** Turns client-side encryption on (empty replaces_key_id) or re-wraps the same key. */
@@ -355,7 +373,7 @@ export const StatusResponse: MessageFns<StatusResponse> = {
 };
 
 function createBaseField(): Field {
-  return { name: "", value: "", sensitive: false };
+  return { name: "", value: "", sensitive: false, kind: "" };
 }
 
 export const Field: MessageFns<Field> = {
@@ -368,6 +386,9 @@ export const Field: MessageFns<Field> = {
     }
     if (message.sensitive !== false) {
       writer.uint32(24).bool(message.sensitive);
+    }
+    if (message.kind !== "") {
+      writer.uint32(34).string(message.kind);
     }
     return writer;
   },
@@ -409,6 +430,14 @@ export const Field: MessageFns<Field> = {
             message.sensitive = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -426,6 +455,7 @@ export const Field: MessageFns<Field> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       value: isSet(object.value) ? globalThis.String(object.value) : "",
       sensitive: isSet(object.sensitive) ? globalThis.Boolean(object.sensitive) : false,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
     };
   },
 
@@ -440,6 +470,9 @@ export const Field: MessageFns<Field> = {
     if (message.sensitive !== false) {
       obj.sensitive = message.sensitive;
     }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
     return obj;
   },
 
@@ -451,12 +484,91 @@ export const Field: MessageFns<Field> = {
     message.name = object.name ?? "";
     message.value = object.value ?? "";
     message.sensitive = object.sensitive ?? false;
+    message.kind = object.kind ?? "";
+    return message;
+  },
+};
+
+function createBaseTagList(): TagList {
+  return { tags: [] };
+}
+
+export const TagList: MessageFns<TagList> = {
+  encode(message: TagList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tags) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TagList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTagList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TagList {
+    return { tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: TagList): unknown {
+    const obj: any = {};
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TagList>, I>>(base?: I): TagList {
+    return TagList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TagList>, I>>(object: I): TagList {
+    const message = createBaseTagList();
+    message.tags = object.tags?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseRecord(): Record {
-  return { id: "", kind: "", name: "", fields: [], createdAt: 0, updatedAt: 0, version: 0, conflictOf: "" };
+  return {
+    id: "",
+    kind: "",
+    name: "",
+    fields: [],
+    createdAt: 0,
+    updatedAt: 0,
+    version: 0,
+    conflictOf: "",
+    tags: [],
+    favourite: false,
+  };
 }
 
 export const Record: MessageFns<Record> = {
@@ -484,6 +596,12 @@ export const Record: MessageFns<Record> = {
     }
     if (message.conflictOf !== "") {
       writer.uint32(66).string(message.conflictOf);
+    }
+    for (const v of message.tags) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.favourite !== false) {
+      writer.uint32(80).bool(message.favourite);
     }
     return writer;
   },
@@ -565,6 +683,22 @@ export const Record: MessageFns<Record> = {
             message.conflictOf = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.favourite = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -599,6 +733,8 @@ export const Record: MessageFns<Record> = {
         : isSet(object.conflict_of)
         ? globalThis.String(object.conflict_of)
         : "",
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      favourite: isSet(object.favourite) ? globalThis.Boolean(object.favourite) : false,
     };
   },
 
@@ -628,6 +764,12 @@ export const Record: MessageFns<Record> = {
     if (message.conflictOf !== "") {
       obj.conflictOf = message.conflictOf;
     }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.favourite !== false) {
+      obj.favourite = message.favourite;
+    }
     return obj;
   },
 
@@ -644,6 +786,8 @@ export const Record: MessageFns<Record> = {
     message.updatedAt = object.updatedAt ?? 0;
     message.version = object.version ?? 0;
     message.conflictOf = object.conflictOf ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.favourite = object.favourite ?? false;
     return message;
   },
 };
@@ -1309,7 +1453,7 @@ export const PullResponse: MessageFns<PullResponse> = {
 };
 
 function createBaseCreateRecord(): CreateRecord {
-  return { recordId: "", kind: "", name: "", fields: [], conflictOf: "" };
+  return { recordId: "", kind: "", name: "", fields: [], conflictOf: "", tags: [], favourite: false };
 }
 
 export const CreateRecord: MessageFns<CreateRecord> = {
@@ -1328,6 +1472,12 @@ export const CreateRecord: MessageFns<CreateRecord> = {
     }
     if (message.conflictOf !== "") {
       writer.uint32(42).string(message.conflictOf);
+    }
+    for (const v of message.tags) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.favourite !== false) {
+      writer.uint32(56).bool(message.favourite);
     }
     return writer;
   },
@@ -1385,6 +1535,22 @@ export const CreateRecord: MessageFns<CreateRecord> = {
             message.conflictOf = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.favourite = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1412,6 +1578,8 @@ export const CreateRecord: MessageFns<CreateRecord> = {
         : isSet(object.conflict_of)
         ? globalThis.String(object.conflict_of)
         : "",
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      favourite: isSet(object.favourite) ? globalThis.Boolean(object.favourite) : false,
     };
   },
 
@@ -1432,6 +1600,12 @@ export const CreateRecord: MessageFns<CreateRecord> = {
     if (message.conflictOf !== "") {
       obj.conflictOf = message.conflictOf;
     }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.favourite !== false) {
+      obj.favourite = message.favourite;
+    }
     return obj;
   },
 
@@ -1445,12 +1619,22 @@ export const CreateRecord: MessageFns<CreateRecord> = {
     message.name = object.name ?? "";
     message.fields = object.fields?.map((e) => Field.fromPartial(e)) || [];
     message.conflictOf = object.conflictOf ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.favourite = object.favourite ?? false;
     return message;
   },
 };
 
 function createBaseUpdateRecord(): UpdateRecord {
-  return { recordId: "", name: undefined, kind: undefined, setFields: [], removeFields: [] };
+  return {
+    recordId: "",
+    name: undefined,
+    kind: undefined,
+    setFields: [],
+    removeFields: [],
+    tags: undefined,
+    favourite: undefined,
+  };
 }
 
 export const UpdateRecord: MessageFns<UpdateRecord> = {
@@ -1469,6 +1653,12 @@ export const UpdateRecord: MessageFns<UpdateRecord> = {
     }
     for (const v of message.removeFields) {
       writer.uint32(42).string(v!);
+    }
+    if (message.tags !== undefined) {
+      TagList.encode(message.tags, writer.uint32(50).fork()).join();
+    }
+    if (message.favourite !== undefined) {
+      writer.uint32(56).bool(message.favourite);
     }
     return writer;
   },
@@ -1526,6 +1716,22 @@ export const UpdateRecord: MessageFns<UpdateRecord> = {
             message.removeFields.push(reader.string());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tags = TagList.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.favourite = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1557,6 +1763,8 @@ export const UpdateRecord: MessageFns<UpdateRecord> = {
         : globalThis.Array.isArray(object?.remove_fields)
         ? object.remove_fields.map((e: any) => globalThis.String(e))
         : [],
+      tags: isSet(object.tags) ? TagList.fromJSON(object.tags) : undefined,
+      favourite: isSet(object.favourite) ? globalThis.Boolean(object.favourite) : undefined,
     };
   },
 
@@ -1577,6 +1785,12 @@ export const UpdateRecord: MessageFns<UpdateRecord> = {
     if (message.removeFields?.length) {
       obj.removeFields = message.removeFields;
     }
+    if (message.tags !== undefined) {
+      obj.tags = TagList.toJSON(message.tags);
+    }
+    if (message.favourite !== undefined) {
+      obj.favourite = message.favourite;
+    }
     return obj;
   },
 
@@ -1590,6 +1804,8 @@ export const UpdateRecord: MessageFns<UpdateRecord> = {
     message.kind = object.kind ?? undefined;
     message.setFields = object.setFields?.map((e) => Field.fromPartial(e)) || [];
     message.removeFields = object.removeFields?.map((e) => e) || [];
+    message.tags = (object.tags !== undefined && object.tags !== null) ? TagList.fromPartial(object.tags) : undefined;
+    message.favourite = object.favourite ?? undefined;
     return message;
   },
 };
@@ -1668,7 +1884,7 @@ export const DeleteRecord: MessageFns<DeleteRecord> = {
 };
 
 function createBaseRestoreRecord(): RestoreRecord {
-  return { recordId: "", kind: "", name: "", fields: [], fromVersion: 0 };
+  return { recordId: "", kind: "", name: "", fields: [], fromVersion: 0, tags: [], favourite: false };
 }
 
 export const RestoreRecord: MessageFns<RestoreRecord> = {
@@ -1687,6 +1903,12 @@ export const RestoreRecord: MessageFns<RestoreRecord> = {
     }
     if (message.fromVersion !== 0) {
       writer.uint32(40).uint64(message.fromVersion);
+    }
+    for (const v of message.tags) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.favourite !== false) {
+      writer.uint32(56).bool(message.favourite);
     }
     return writer;
   },
@@ -1744,6 +1966,22 @@ export const RestoreRecord: MessageFns<RestoreRecord> = {
             message.fromVersion = longToNumber(reader.uint64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.favourite = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1771,6 +2009,8 @@ export const RestoreRecord: MessageFns<RestoreRecord> = {
         : isSet(object.from_version)
         ? globalThis.Number(object.from_version)
         : 0,
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      favourite: isSet(object.favourite) ? globalThis.Boolean(object.favourite) : false,
     };
   },
 
@@ -1791,6 +2031,12 @@ export const RestoreRecord: MessageFns<RestoreRecord> = {
     if (message.fromVersion !== 0) {
       obj.fromVersion = Math.round(message.fromVersion);
     }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.favourite !== false) {
+      obj.favourite = message.favourite;
+    }
     return obj;
   },
 
@@ -1804,6 +2050,8 @@ export const RestoreRecord: MessageFns<RestoreRecord> = {
     message.name = object.name ?? "";
     message.fields = object.fields?.map((e) => Field.fromPartial(e)) || [];
     message.fromVersion = object.fromVersion ?? 0;
+    message.tags = object.tags?.map((e) => e) || [];
+    message.favourite = object.favourite ?? false;
     return message;
   },
 };
@@ -2657,6 +2905,10 @@ export const WatchResponse: MessageFns<WatchResponse> = {
  * - Fields: at most 100 per record, names unique within the record. A field name: 1 to 100
  *   characters after trimming, no control characters. A value: at most 65536 characters (UTF-16
  *   code units), no control characters but tab and line breaks.
+ * - A field's kind: empty (text) or "totp" (a one-time-code secret: an otpauth://totp/ URI or a
+ *   base32 secret of at least 16 characters, or a sealed value; always sensitive).
+ * - Tags: at most 20 per record, unique within it; a tag 1 to 50 characters after trimming (up to
+ *   320 when sealed on the client), no control characters.
  * - One record (its name and fields as JSON) at most 3.5 MiB of UTF-8.
  * - A push: 1 to 500 mutations, each mutation_id once; client_id at most 100 characters, no
  *   control characters; a vault key envelope at most 4096 characters, in the client envelope
