@@ -26,7 +26,7 @@ function contents(vault: SyncEngine) {
   return vault
     .records()
     .map((r) => vault.open(r))
-    .map((r) => ({ kind: r.kind, name: r.name, fields: r.fields.map((f) => ({ name: f.name, value: f.value, sensitive: f.sensitive })) }))
+    .map((r) => ({ kind: r.kind, name: r.name, tags: r.tags, favourite: r.favourite, fields: r.fields }))
     .sort((a, b) => a.name.localeCompare(b.name) || JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
@@ -47,9 +47,10 @@ describe('import and export over an in-memory log', () => {
     expect(log.calls.push - pushesBefore).to.equal(3);
     expect(log.events.filter((e) => e.type === 'RecordCreated')).to.have.length(5);
     const mail = device.vault.open(device.vault.records().find((r) => r.name === 'Team mail')!);
-    expect(mail.fields.find((f) => f.name === 'totp')).to.deep.include({ sensitive: true });
-    expect(mail.fields.find((f) => f.name === 'tags')).to.deep.include({ value: 'Work', sensitive: false });
-    expect(mail.fields.find((f) => f.name === 'favourite')).to.deep.include({ value: 'yes' });
+    expect(mail.fields.find((f) => f.name === 'totp')).to.deep.equal({ name: 'totp', value: 'otpauth://totp/Example:support@example.org?secret=JBSWY3DPEHPK3PXP&issuer=Example', sensitive: true, kind: 'totp' });
+    expect(mail.tags).to.deep.equal(['Work']);
+    expect(mail.favourite).to.equal(true);
+    expect(device.vault.open(device.vault.records().find((r) => r.name === 'Travel card')!)).to.deep.include({ tags: ['Home/Bills'], favourite: false });
 
     // Another device of the same user, the same file: every item is found by its derived id.
     const other = await target(log);
@@ -70,6 +71,21 @@ describe('import and export over an in-memory log', () => {
     expect(theirs.create.map((p) => p.recordId)).to.not.include(mail.id);
   });
 
+  it('keeps a one-time code that is not one as a sensitive text field, and cuts tags to what a record holds, saying so', async () => {
+    const device = await target(new MemoryLog());
+    const file = { encrypted: false, folders: [{ id: 'f', name: 'A folder whose name is far longer than fifty characters in all' }], items: [{ id: 'a', type: 1, name: 'Site', folderId: 'f', login: { username: 'u', totp: 'not a secret' } }] };
+    const plan = await planImport(device, await parseImport('bitwarden-json', Buffer.from(JSON.stringify(file)), 'f.json', noPassword), { online: true });
+    const [only] = plan.create;
+    expect(only!.input.fields.find((f) => f.name === 'totp')).to.deep.equal({ name: 'totp', value: 'not a secret', sensitive: true });
+    expect(only!.input.tags).to.deep.equal(['A folder whose name is far longer than fifty char…']);
+    expect(plan.unmapped.map((u) => u.what)).to.deep.equal([
+      'field "totp" is not a one-time-code secret Keeper can use (an otpauth://totp/ URI or base32): kept as a sensitive text field',
+      'tag "A folder whose name is far longer than fifty characters in all" is longer than 50 characters: kept as "A folder whose name is far longer than fifty char…"',
+    ]);
+    await applyImport(device, plan);
+    expect(device.vault.records()).to.have.length(1);
+  });
+
   it('refuses an item a record cannot hold, with why, and imports the rest', async () => {
     const device = await target(new MemoryLog());
     const file = { encrypted: false, items: [{ id: 'a', type: 2, name: 'x'.repeat(300), notes: 'n' }, { id: 'b', type: 2, name: 'Fine', notes: 'ok' }] };
@@ -85,7 +101,17 @@ describe('import and export over an in-memory log', () => {
   it('round trip: an export (JSON, CSV, encrypted) imported into an empty vault gives the same records', async function () {
     this.timeout(30_000);
     const source = await target(new MemoryLog());
-    await source.vault.create({ kind: 'login', name: 'Mail', fields: [{ name: 'user', value: 'ann', sensitive: false }, { name: 'password', value: 'p@ss, "quoted"\nline', sensitive: true }] });
+    await source.vault.create({
+      kind: 'login',
+      name: 'Mail',
+      fields: [
+        { name: 'user', value: 'ann', sensitive: false },
+        { name: 'password', value: 'p@ss, "quoted"\nline', sensitive: true },
+        { name: 'code', value: 'JBSWY3DPEHPK3PXP', sensitive: true, kind: 'totp' },
+      ],
+      tags: ['Work', 'mail; and more'],
+      favourite: true,
+    });
     await source.vault.create({ kind: 'card', name: 'Visa', fields: [{ name: 'number', value: '4111111111111111', sensitive: true }] });
     await source.vault.create({ kind: 'note', name: 'Empty', fields: [] });
     await source.vault.create({ kind: 'custom', name: 'Mail', fields: [{ name: 'a', value: 'twin name', sensitive: false }] });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldSchema, recordKindSchema, type Field, type RecordKind, type VaultRecord } from '../../../domain/record.js';
+import { fieldSchema, recordKindSchema, type Field, type RecordKind } from '../../../domain/record.js';
 import type { SyncEngine } from '../../sync/sync-engine.js';
 import { KeeperFailure } from '../failures.js';
 
@@ -40,10 +40,9 @@ export const keeperExportSchema = z.object({
 export type ExportRecord = z.infer<typeof exportRecordSchema>;
 export type KeeperExport = z.infer<typeof keeperExportSchema>;
 
-/** Tags and favourite as a record holds them (records without them have none). */
-function labels(record: VaultRecord): { tags: string[]; favourite: boolean } {
-  const marked = record as VaultRecord & { tags?: string[]; favourite?: boolean };
-  return { tags: marked.tags ?? [], favourite: Boolean(marked.favourite) };
+/** A field as exported: its kind only when it is not text. */
+function exported(field: Field): Field {
+  return { name: field.name, value: field.value, sensitive: field.sensitive, ...(field.kind && field.kind !== 'text' ? { kind: field.kind } : {}) };
 }
 
 /**
@@ -62,8 +61,9 @@ export async function collectExport(vault: SyncEngine, options: { history?: bool
       id: record.id,
       kind: record.kind,
       name: record.name,
-      fields: record.fields.map((f): Field => ({ name: f.name, value: f.value, sensitive: f.sensitive })),
-      ...labels(stored),
+      fields: record.fields.map(exported),
+      tags: record.tags,
+      favourite: record.favourite,
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
       ...(record.conflictOf ? { conflictOf: record.conflictOf } : {}),
@@ -71,7 +71,7 @@ export async function collectExport(vault: SyncEngine, options: { history?: bool
     if (versions) {
       entry.history = (versions.get(record.id) ?? []).map((v) => {
         const opened = vault.open(v.state);
-        return { version: v.version, at: v.at, type: v.type, kind: opened.kind as RecordKind, name: opened.name, fields: opened.fields.map((f) => ({ name: f.name, value: f.value, sensitive: f.sensitive })) };
+        return { version: v.version, at: v.at, type: v.type, kind: opened.kind as RecordKind, name: opened.name, fields: opened.fields.map(exported) };
       });
     }
     records.push(entry);

@@ -42,7 +42,8 @@ export async function parseKeeperFile(bytes: Uint8Array, fileName: string, askPa
 }
 
 function fromRecord(record: ExportRecord): ImportItem {
-  return item({ sourceId: record.id, recordId: record.id, kind: record.kind, name: record.name, fields: record.fields, tags: record.tags, favourite: record.favourite });
+  const fields = record.fields.map((f) => ({ name: f.name, value: f.value, sensitive: f.sensitive, ...(f.kind === 'totp' ? { totp: true } : {}) }));
+  return item({ sourceId: record.id, recordId: record.id, kind: record.kind, name: record.name, fields, tags: record.tags, favourite: record.favourite });
 }
 
 function fromCsv(bytes: Uint8Array, fileName: string): ParsedImport {
@@ -54,10 +55,10 @@ function fromCsv(bytes: Uint8Array, fileName: string): ParsedImport {
     if (!z.uuid().safeParse(id).success || !kind.success) throw new KeeperFailure('invalid', `${fileName} line ${index + 2}: not a Keeper export row (record_id must be a UUID, kind one of login, card, note, custom)`);
     let record = byId.get(id);
     if (!record) {
-      record = item({ sourceId: id, recordId: id, kind: kind.data, name: row.name ?? '', fields: [], tags: (row.tags ?? '').split(';').filter(Boolean), favourite: row.favourite === '1' });
+      record = item({ sourceId: id, recordId: id, kind: kind.data, name: row.name ?? '', fields: [], tags: (row.tags ?? '').split('\n').filter(Boolean), favourite: row.favourite === '1' });
       byId.set(id, record);
     }
-    if (row.field) record.fields.push({ name: row.field, value: row.value ?? '', sensitive: row.sensitive === '1' });
+    if (row.field) record.fields.push({ name: row.field, value: row.value ?? '', sensitive: row.sensitive === '1', ...(row.field_kind === 'totp' ? { totp: true } : {}) });
   }
   return { format: 'keeper', items: [...byId.values()], unmapped: [] };
 }

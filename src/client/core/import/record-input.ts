@@ -1,23 +1,31 @@
-import type { Field } from '../../../domain/record.js';
+import { LIMITS } from '../../../domain/limits.js';
+import { isTotpValue, normaliseField, type Field } from '../../../domain/record.js';
+import { normaliseTags } from '../../../domain/tags.js';
 import type { NewRecord } from '../../sync/sync-engine.js';
-import type { ImportItem } from './types.js';
+import type { ImportItem, Unmapped } from './types.js';
 
 /**
- * An item as the record Keeper keeps: the one place that decides how tags, the favourite mark and
- * one-time-code secrets are kept. Until records have tags of their own, an item's folders and tags
- * are kept as a "tags" field (one a line) and a favourite as a "favourite" field, so nothing the
- * source said is lost; a one-time-code secret is a sensitive field named "totp".
+ * An item as the record Keeper keeps: folders and the source's tags become the record's tags, the
+ * favourite mark its favourite flag, a one-time-code secret a field of kind totp. What does not
+ * fit (a tag too long, too many tags, a secret that is not one) is said in `unmapped`.
  */
-export function recordInput(item: ImportItem): NewRecord {
-  const fields: Field[] = item.fields.map((f) => ({ name: f.name, value: f.value, sensitive: f.sensitive }));
-  const taken = new Set(fields.map((f) => f.name));
-  const extra = (name: string, value: string) => {
-    let unique = name;
-    for (let n = 2; taken.has(unique); n++) unique = `${name} ${n}`;
-    taken.add(unique);
-    fields.push({ name: unique, value, sensitive: false });
-  };
-  if (item.tags.length > 0) extra('tags', item.tags.join('\n'));
-  if (item.favourite) extra('favourite', 'yes');
-  return { kind: item.kind, name: item.name, fields, ...(item.recordId ? { recordId: item.recordId } : {}) };
+export function recordInput(item: ImportItem, unmapped: Unmapped[]): NewRecord {
+  const fields: Field[] = item.fields.map((f) => {
+    if (!f.totp) return { name: f.name, value: f.value, sensitive: f.sensitive };
+    const totp = normaliseField({ name: f.name, value: f.value, sensitive: true, kind: 'totp' as const });
+    if (isTotpValue(totp.value)) return totp;
+    unmapped.push({ item: item.name, what: `field "${f.name}" is not a one-time-code secret Keeper can use (an otpauth://totp/ URI or base32): kept as a sensitive text field` });
+    return { name: f.name, value: f.value, sensitive: true };
+  });
+  const tags: string[] = [];
+  for (const tag of normaliseTags(item.tags)) {
+    const kept = tag.length > LIMITS.tagMax ? `${tag.slice(0, LIMITS.tagMax - 1)}…` : tag;
+    if (kept !== tag) unmapped.push({ item: item.name, what: `tag "${tag}" is longer than ${LIMITS.tagMax} characters: kept as "${kept}"` });
+    if (tags.length >= LIMITS.tagsPerRecordMax) {
+      unmapped.push({ item: item.name, what: `tag "${tag}": a record holds at most ${LIMITS.tagsPerRecordMax} tags` });
+      continue;
+    }
+    if (!tags.includes(kept)) tags.push(kept);
+  }
+  return { kind: item.kind, name: item.name, fields, tags, favourite: item.favourite, ...(item.recordId ? { recordId: item.recordId } : {}) };
 }

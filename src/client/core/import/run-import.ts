@@ -1,4 +1,4 @@
-import { inputFieldListSchema, inputRecordNameSchema } from '../../../domain/record.js';
+import { inputFieldListSchema, inputRecordNameSchema, inputTagListSchema } from '../../../domain/record.js';
 import { LIMITS } from '../../../domain/limits.js';
 import type { NewRecord } from '../../sync/sync-engine.js';
 import type { VaultHandle } from '../vault-handle.js';
@@ -53,7 +53,7 @@ export async function planImport(handle: ImportTarget, parsed: ParsedImport, opt
       continue;
     }
     seen.add(recordId);
-    const input = recordInput(item);
+    const input = recordInput(item, plan.unmapped);
     const refusal = refusalOf(input);
     if (refusal) plan.unmapped.push({ item: item.name || '(no name)', what: `not imported: ${refusal}` });
     else planned.push({ item, recordId, input: { ...input, recordId } });
@@ -82,7 +82,9 @@ function refusalOf(input: NewRecord): string | undefined {
     const field = typeof issue?.path[0] === 'number' ? input.fields[issue.path[0]]?.name : undefined;
     return `${field === undefined ? '' : `field "${field}": `}${issue?.message}`;
   }
-  const bytes = Buffer.byteLength(JSON.stringify({ name: input.name, fields: input.fields }));
+  const tags = inputTagListSchema.safeParse(input.tags ?? []);
+  if (!tags.success) return `tag ${tags.error.issues[0]?.message}`;
+  const bytes = Buffer.byteLength(JSON.stringify({ name: input.name, fields: input.fields, tags: input.tags }));
   if (bytes > LIMITS.recordBytesMax) return `the record would be ${bytes} bytes, over the limit of ${LIMITS.recordBytesMax}`;
   return undefined;
 }
