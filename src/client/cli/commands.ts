@@ -68,7 +68,15 @@ async function loggedInUser(ctx: Context): Promise<{ userId: string; login: stri
  * `askSecret` replaces the plain prompt, for a command that wants to keep the word it was given.
  */
 export async function openVault(ctx: Context, askSecret: () => Promise<string> = () => promptSecret('secret word')): Promise<VaultHandle> {
-  const handle = await openLoggedInVault({ client: ctx.client, server: ctx.server, home: ctx.home, clientId: ctx.clientId, askSecret, unlockSecret: ctx.sessionSecret });
+  const handle = await openLoggedInVault({
+    client: ctx.client,
+    server: ctx.server,
+    home: ctx.home,
+    clientId: ctx.clientId,
+    askSecret,
+    unlockSecret: ctx.sessionSecret,
+    onNews: (sentence) => ctx.warn(`keeper: ${sentence}`),
+  });
   for (const notice of handle.notices) ctx.warn(`keeper: ${notice}`);
   return handle;
 }
