@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ImageRendition, ImageState } from '../../domain/images.js';
 import type { VaultKey } from '../crypto/index.js';
 import type { UploadImageResponse } from '../../gen/keeper/v1/images.js';
-import { downloadImage, ImageTransferError, prepareUpload, savedFileName, sendUpload, uploadImage, type Progress } from '../images/image-transfer.js';
+import { downloadImage, ImageTransferError, prepareUpload, requireImageFile, savedFileName, sendUpload, uploadImage, type Progress } from '../images/image-transfer.js';
 import { ImageOutbox, type QueuedImage } from '../images/image-outbox.js';
 import { LIMITS } from '../../domain/limits.js';
 import { basename } from 'node:path';
@@ -143,7 +143,7 @@ export class VaultHandle {
     if (this.vault.imagesOf(input.recordId).length + waiting >= LIMITS.imagesPerRecordMax) {
       throw new KeeperFailure('too-large', `a record holds at most ${LIMITS.imagesPerRecordMax} images${waiting ? ` (${waiting} waiting to be sent)` : ''}`);
     }
-    const prepared = await prepareUpload({ ...input, vaultKey: this.vault.encrypted ? this.vault.unlockedKey : null, checkType: true });
+    const prepared = await prepareUpload({ ...input, vaultKey: this.vault.encrypted ? this.vault.unlockedKey : null });
     if (!input.offline) {
       try {
         return { queued: false, response: await sendUpload(this.options.client, prepared, input.onProgress) };
@@ -151,6 +151,8 @@ export class VaultHandle {
         if (!isOffline(error)) throw error;
       }
     }
+    // Online the server checks the picture; one kept for later is checked here, so it is not kept to be refused.
+    if (!prepared.sealed) await requireImageFile(input.path);
     return { queued: true, image: await this.outbox.add(prepared, input.fileName ?? basename(input.path)) };
   }
 

@@ -70,16 +70,7 @@ export async function prepareUpload(input: UploadInput & { imageId?: string | un
   const imageId = input.imageId ?? randomUUID();
   const fileName = input.fileName ?? basename(input.path);
   if (!input.vaultKey) {
-    if (input.checkType) {
-      const handle = await open(input.path, 'r');
-      const head = Buffer.alloc(32);
-      try {
-        await handle.read(head, 0, 32, 0);
-      } finally {
-        await handle.close();
-      }
-      requireImage(input.path, head);
-    }
+    if (input.checkType) await requireImageFile(input.path);
     return { imageId, recordId: input.recordId, fileName, encrypted: false, path: input.path };
   }
   const key = input.vaultKey;
@@ -95,6 +86,18 @@ export async function prepareUpload(input: UploadInput & { imageId?: string | un
   plain.fill(0);
   const sealedCover = sealBytes(key, cover.bytes, imageContext(input.recordId, imageId, 'cover'));
   return { imageId, recordId: input.recordId, fileName: sealedName, encrypted: true, sealed: { original, cover: sealedCover } };
+}
+
+/** Refuses a file that does not start as a picture Keeper takes (what the server checks first). */
+export async function requireImageFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  const head = Buffer.alloc(32);
+  try {
+    await handle.read(head, 0, 32, 0);
+  } finally {
+    await handle.close();
+  }
+  requireImage(path, head);
 }
 
 function requireImage(path: string, head: Uint8Array): void {
