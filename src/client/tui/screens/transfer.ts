@@ -102,7 +102,7 @@ export function transferLines(state: TransferState, width: number, status: { bus
   else if (status.error) lines.push(...wrap(sanitize(status.error, glyphs), width - 2).map((l) => ` {red-fg}${escapeTags(l)}{/red-fg}`));
   else if (state.preview) lines.push(...state.preview.flatMap((p) => wrap(sanitize(p, glyphs), width - 2)).slice(0, 12).map((l) => ` ${escapeTags(l)}`));
   lines.push('');
-  const enter = state.direction === 'export' ? 'export' : state.preview ? 'import now' : 'show what would be imported';
+  const enter = state.direction === 'export' ? 'export' : state.preview ? 'import now' : 'dry run';
   lines.push(` Enter: ${enter}   Left/Right: format   Tab: next   Esc: cancel`);
   return lines;
 }
