@@ -131,6 +131,8 @@ export async function statusCommand(ctx: Context): Promise<void> {
   ctx.out(`user       ${session?.login ?? '-'}`);
   ctx.out(`local      version ${vault.version}, changed ${formatTime(vault.lastModifiedAt)}, ${vault.pendingCount} change(s) waiting`);
   ctx.out(`encryption ${vault.encrypted ? (vault.unlocked ? 'on, unlocked' : 'on, locked') : 'off'}`);
+  const waiting = (await handle.queuedImages()).length;
+  if (waiting > 0) ctx.out(`images     ${waiting} waiting to be sent (kept on this machine until a sync reaches the server)`);
 }
 
 export async function syncCommand(ctx: Context): Promise<void> {
