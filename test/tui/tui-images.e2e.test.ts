@@ -262,7 +262,7 @@ describe('keeper tui: images of a record (tmux, 80x24)', function () {
       await tui.type(picture);
       await tui.keys('Enter');
       // An upload waits on this machine for the next sync (test/e2e/image-offline-cli.e2e.test.ts sends one).
-      await tui.waitFor('the server cannot be reached: "car.png" is kept on this machine and will be sent to "Car" at the next sync');
+      await tui.waitFor(/the server cannot be reached: "car\.png" is kept on this machine and will be\s+sent to "Car" at the next sync/);
       await tui.keys('i', 'o');
       await tui.waitFor('was not saved: cannot reach the Keeper server at');
       await tui.keys('s');
