@@ -11,7 +11,7 @@ import { verifyReadModel, type Difference } from '../audit/verify.js';
 import type { Database } from '../server/sql/database.js';
 import { openAuditDatabase } from './audit-database.js';
 import { CliError, EXIT } from '../client/cli/exit-codes.js';
-import { progressReporter } from './progress.js';
+import { progressReporter } from '../lib/progress.js';
 import { jsonText } from '../client/terminal-text.js';
 
 export type Out = (text: string) => void;

@@ -6,6 +6,7 @@ import { registerEverydayCommands, type ClientAction } from './everyday-commands
 import { escapeControls, terminalSafe } from '../client/terminal-text.js';
 import { ACCEPTED_IMAGE_NAMES } from '../domain/image-types.js';
 import { EXIT } from '../client/cli/exit-codes.js';
+import { registerImportExport } from './import-export-registration.js';
 
 // Every line goes out terminal-safe: names, values and messages may come from other devices.
 const out = (text: string) => process.stdout.write(`${terminalSafe(text)}\n`);
@@ -322,6 +323,8 @@ image
   .command('rm <image>')
   .description('remove an image from its record')
   .action(clientAction(async (_client, ctx, ref: string) => (await images()).imageRemoveCommand(ctx, ref)));
+
+registerImportExport(program, clientAction);
 
 // Not top-level await: the build is a CommonJS script, which V8 can keep a code cache of.
 async function main(): Promise<void> {

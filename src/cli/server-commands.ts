@@ -9,7 +9,7 @@ import { openJobQueue, startImagePipeline } from '../server/images/image-pipelin
 import { VaultService } from '../server/vault/vault-service.js';
 import { TokenIssuer } from '../server/auth/tokens.js';
 import { openEventStore } from '../server/eventstore/open-event-store.js';
-import { progressReporter } from './progress.js';
+import { progressReporter } from '../lib/progress.js';
 import { untilSignal } from './until-signal.js';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { startAgent, type RunningAgent } from '../client/agent/start-agent.js';

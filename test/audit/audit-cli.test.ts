@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { openAuditDatabase, readOnlyUrl } from '../../src/cli/audit-database.js';
 import { CliError } from '../../src/client/cli/exit-codes.js';
-import { progressReporter } from '../../src/cli/progress.js';
+import { progressReporter } from '../../src/lib/progress.js';
 import { Projector } from '../../src/projections/projector.js';
 import { openDatabase } from '../../src/composition/server-app.js';
 import { UserStore } from '../../src/server/auth/users.js';

@@ -70,7 +70,15 @@ async function loggedInUser(ctx: Context): Promise<{ userId: string; login: stri
  * `askSecret` replaces the plain prompt, for a command that wants to keep the word it was given.
  */
 export async function openVault(ctx: Context, askSecret: () => Promise<string> = () => promptSecret('secret word')): Promise<VaultHandle> {
-  const handle = await openLoggedInVault({ client: ctx.client, server: ctx.server, home: ctx.home, clientId: ctx.clientId, askSecret, unlockSecret: ctx.sessionSecret });
+  const handle = await openLoggedInVault({
+    client: ctx.client,
+    server: ctx.server,
+    home: ctx.home,
+    clientId: ctx.clientId,
+    askSecret,
+    unlockSecret: ctx.sessionSecret,
+    onNews: (sentence) => ctx.warn(`keeper: ${sentence}`),
+  });
   for (const notice of handle.notices) ctx.warn(`keeper: ${notice}`);
   return handle;
 }
@@ -125,6 +133,8 @@ export async function statusCommand(ctx: Context): Promise<void> {
   ctx.out(`user       ${session?.login ?? '-'}`);
   ctx.out(`local      version ${vault.version}, changed ${formatTime(vault.lastModifiedAt)}, ${vault.pendingCount} change(s) waiting`);
   ctx.out(`encryption ${vault.encrypted ? (vault.unlocked ? 'on, unlocked' : 'on, locked') : 'off'}`);
+  const waiting = (await handle.queuedImages()).length;
+  if (waiting > 0) ctx.out(`images     ${waiting} waiting to be sent (kept on this machine until a sync reaches the server)`);
 }
 
 export async function syncCommand(ctx: Context): Promise<void> {

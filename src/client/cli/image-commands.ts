@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { IMAGE_RENDITIONS, type ImageRendition } from '../../domain/images.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { displayFileName, savedFileName, type Progress } from '../images/image-transfer.js';
@@ -14,11 +14,18 @@ const PROGRESS_FROM_BYTES = 1024 * 1024;
 export async function imageAddCommand(ctx: Context, recordRef: string, file: string, options: { name?: string }): Promise<void> {
   const handle = await openVault(ctx);
   const engine = handle.vault;
-  await handle.syncOnline();
+  // Out of reach, the upload waits on this machine for the next sync (the record may be one made offline too).
+  const online = (await syncIfOnline(ctx, handle)) !== undefined;
   const record = handle.findRecord(recordRef);
   const size = (await stat(file).catch(() => null))?.size;
   if (size === undefined) throw new CliError(`cannot read ${file}: no such file`, EXIT.notFound);
-  const response = await transferring(() => handle.attachImage({ recordId: record.id, path: file, fileName: options.name, onProgress: progressBar(size, 'uploading') }));
+  const outcome = await transferring(() => handle.attachOrQueueImage({ recordId: record.id, path: file, fileName: options.name, onProgress: progressBar(size, 'uploading'), offline: !online }));
+  if (outcome.queued) {
+    const name = escapeControls(options.name ?? basename(file));
+    ctx.out(`the server cannot be reached: image ${outcome.image.imageId} (${name}) for "${escapeControls(record.name)}" is kept on this machine${engine.encrypted ? ', sealed,' : ''} and will be sent at the next sync (keeper sync, or any command that reaches the server)`);
+    return;
+  }
+  const response = outcome.response;
   await handle.syncOnline();
   const image = response.image;
   const state = image ? engine.image(image.id) : undefined;

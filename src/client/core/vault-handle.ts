@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import type { ImageRendition, ImageState } from '../../domain/images.js';
 import type { VaultKey } from '../crypto/index.js';
 import type { UploadImageResponse } from '../../gen/keeper/v1/images.js';
-import { downloadImage, savedFileName, uploadImage, type Progress } from '../images/image-transfer.js';
+import { downloadImage, ImageTransferError, prepareUpload, requireImageFile, savedFileName, sendUpload, uploadImage, type Progress } from '../images/image-transfer.js';
+import { ImageOutbox, type QueuedImage } from '../images/image-outbox.js';
+import { LIMITS } from '../../domain/limits.js';
+import { basename } from 'node:path';
 import type { KeeperClient } from '../keeper-client.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import type { ReplicaStore } from '../sync/replica-store.js';
@@ -26,7 +29,12 @@ export interface VaultHandleOptions {
   vaultKey?: VaultKey | undefined;
   /** Where the replica is kept; the file for this user and server under `home` unless given. */
   store?: ReplicaStore | undefined;
+  /** Told what happened to a queued image upload at a sync (sent, or dropped and why), one sentence each. */
+  onNews?: ((sentence: string) => void) | undefined;
 }
+
+/** An image sent now, or kept to be sent at the next sync that reaches the server. */
+export type AttachOutcome = { queued: false; response: UploadImageResponse } | { queued: true; image: QueuedImage };
 
 /** A sync that reached the server, or the reason the local copy is all there is for now. */
 export type SyncOutcome = { online: true; report: SyncReport } | { online: false; failure: KeeperFailure };
@@ -39,11 +47,15 @@ export type SyncOutcome = { online: true; report: SyncReport } | { online: false
  */
 export class VaultHandle {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly outbox: ImageOutbox;
+  private sending: Promise<void> | undefined;
 
   private constructor(
     readonly vault: SyncEngine,
     private readonly options: VaultHandleOptions,
-  ) {}
+  ) {
+    this.outbox = new ImageOutbox(options.home, options.server, options.userId);
+  }
 
   /** Opens the local replica (works offline); an encrypted one asks `askSecret` when the key is not at hand. */
   static async open(options: VaultHandleOptions): Promise<VaultHandle> {
@@ -88,9 +100,15 @@ export class VaultHandle {
     }
   }
 
-  /** A sync that must reach the server (history, restore, images need what it has). */
-  syncOnline(): Promise<SyncReport> {
-    return this.exclusive((vault) => vault.sync());
+  /**
+   * A sync that must reach the server (history, restore, images need what it has). Image uploads
+   * queued while the server was out of reach go now, after the records they belong to, and the
+   * vault is synced again to take their events.
+   */
+  async syncOnline(): Promise<SyncReport> {
+    const report = await this.exclusive((vault) => vault.sync());
+    if (await this.sendQueuedImages()) return this.exclusive((vault) => vault.sync());
+    return report;
   }
 
   /** A live record by full id, unique id prefix (4+ characters) or exact name, any case. */
@@ -111,6 +129,78 @@ export class VaultHandle {
   /** Where a rendition is saved unless the user says otherwise: KEEPER_HOME/images/<id>/<its name>. */
   imagePath(image: ImageState, rendition: ImageRendition): string {
     return join(this.options.home, 'images', image.id.slice(0, 8), savedFileName(image, rendition, this.vault.unlockedKey));
+  }
+
+  /**
+   * Sends a file as a new image of a record, or, when the server cannot be reached (`offline`
+   * says it is known already), keeps it to be sent at the next sync: checked first either way
+   * (the file, its type, the record's image count), and sealed before it is kept when the vault
+   * is encrypted.
+   */
+  async attachOrQueueImage(input: { recordId: string; path: string; fileName?: string | undefined; onProgress?: Progress | undefined; offline?: boolean }): Promise<AttachOutcome> {
+    if (this.vault.encrypted && !this.vault.unlockedKey) throw new KeeperFailure('locked', 'the vault is encrypted and locked: unlock it to attach images');
+    const waiting = (await this.outbox.list()).filter((image) => image.recordId === input.recordId).length;
+    if (this.vault.imagesOf(input.recordId).length + waiting >= LIMITS.imagesPerRecordMax) {
+      throw new KeeperFailure('too-large', `a record holds at most ${LIMITS.imagesPerRecordMax} images${waiting ? ` (${waiting} waiting to be sent)` : ''}`);
+    }
+    const prepared = await prepareUpload({ ...input, vaultKey: this.vault.encrypted ? this.vault.unlockedKey : null });
+    if (!input.offline) {
+      try {
+        return { queued: false, response: await sendUpload(this.options.client, prepared, input.onProgress) };
+      } catch (error) {
+        if (!isOffline(error)) throw error;
+      }
+    }
+    // Online the server checks the picture; one kept for later is checked here, so it is not kept to be refused.
+    if (!prepared.sealed) await requireImageFile(input.path);
+    return { queued: true, image: await this.outbox.add(prepared, input.fileName ?? basename(input.path)) };
+  }
+
+  /** The uploads waiting for the server. */
+  queuedImages(): Promise<QueuedImage[]> {
+    return this.outbox.list();
+  }
+
+  /**
+   * Sends what the outbox holds, oldest first, one sender at a time; answers whether any went.
+   * An upload the server refuses for good (its record deleted meanwhile, a file it will not take)
+   * is dropped and said; an unreachable server leaves the rest for the next sync.
+   */
+  private async sendQueuedImages(): Promise<boolean> {
+    if (this.sending) await this.sending.catch(() => undefined);
+    let sent = false;
+    const run = (async () => {
+      for (const image of await this.outbox.list()) {
+        const name = image.shownName ?? '(sealed name)';
+        if (!this.vault.record(image.recordId)) {
+          await this.outbox.remove(image.imageId);
+          this.options.onNews?.(`the image ${name} waiting to be sent was dropped: its record was deleted meanwhile`);
+          continue;
+        }
+        try {
+          await sendUpload(this.options.client, await this.outbox.prepared(image));
+        } catch (error) {
+          if (isOffline(error)) return;
+          const failure = failureOf(error, this.options.server);
+          if (error instanceof ImageTransferError || ['invalid', 'too-large', 'not-found', 'conflict'].includes(failure.kind)) {
+            await this.outbox.remove(image.imageId);
+            this.options.onNews?.(`the image ${name} waiting to be sent was refused and dropped: ${failure.message}`);
+            continue;
+          }
+          throw error;
+        }
+        await this.outbox.remove(image.imageId);
+        sent = true;
+        this.options.onNews?.(`sent the image ${name} that was waiting (id ${image.imageId})`);
+      }
+    })();
+    this.sending = run;
+    try {
+      await run;
+    } finally {
+      if (this.sending === run) this.sending = undefined;
+    }
+    return sent;
   }
 
   /** Sends a file as a new image of a record, sealed first when the vault is encrypted (never in the clear). */

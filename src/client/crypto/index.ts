@@ -6,3 +6,4 @@ export * from './envelope.js';
 export * from './seal.js';
 export * from './cache-cipher.js';
 export * from './session-key.js';
+export * from './export-cipher.js';

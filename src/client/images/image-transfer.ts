@@ -39,30 +39,43 @@ export interface UploadInput {
 }
 
 /**
- * Uploads a file as a new image of a record. In the clear the file is streamed from disk (read
- * twice: once for its hash, once to send); sealed, it is read once, its cover made here (the
- * server cannot see it), and both are sealed with the vault key, bound to the record and image.
+ * An upload made ready to send, every check done: in the clear the file itself (streamed from
+ * disk when sent), sealed the original and its cover already sealed with the vault key, bound to
+ * the record and this image id. The same image id on a second send is the server's duplicate,
+ * so a prepared upload can be sent again (it is what the offline queue keeps).
  */
-export async function uploadImage(client: KeeperClient, input: UploadInput): Promise<UploadImageResponse> {
+export interface PreparedUpload {
+  imageId: string;
+  recordId: string;
+  /** The name as sent: sealed when the vault is encrypted. */
+  fileName: string;
+  encrypted: boolean;
+  /** In the clear: the file to stream. */
+  path?: string | undefined;
+  /** Sealed: the original's and the cover's sealed bytes. */
+  sealed?: { original: Buffer; cover: Buffer } | undefined;
+}
+
+/**
+ * Checks a file and makes it ready to send. In the clear the file is only looked at (the server
+ * checks the picture, unless `checkType` asks for the check here too, for an upload that will wait
+ * in the queue); sealed, it is read once, its cover made here (the server cannot see it) and both
+ * sealed.
+ */
+export async function prepareUpload(input: UploadInput & { imageId?: string | undefined; checkType?: boolean }): Promise<PreparedUpload> {
   const info = await stat(input.path).catch(() => {
     throw new ImageTransferError('missing_file', `cannot read ${input.path}: no such file`);
   });
   if (!info.isFile()) throw new ImageTransferError('bad_file', `${input.path} is not a file`);
-  const imageId = randomUUID();
+  const imageId = input.imageId ?? randomUUID();
   const fileName = input.fileName ?? basename(input.path);
   if (!input.vaultKey) {
-    const sha256 = await hashFile(input.path);
-    return client.uploadImage(
-      { imageId, recordId: input.recordId, fileName, declaredType: imageTypeFromName(fileName) ?? 'application/octet-stream', size: info.size, sha256, encrypted: false, rendition: renditionToWire('original') },
-      () => withProgress(createReadStream(input.path, { highWaterMark: CHUNK_BYTES }), info.size, input.onProgress),
-    );
+    if (input.checkType) await requireImageFile(input.path);
+    return { imageId, recordId: input.recordId, fileName, encrypted: false, path: input.path };
   }
   const key = input.vaultKey;
   const plain = await readFile(input.path);
-  const type = sniffImageType(plain.subarray(0, 32));
-  if (!type || !ACCEPTED_IMAGE_TYPES.has(type)) {
-    throw new ImageTransferError('bad_file', `${input.path} is not an image Keeper takes (${ACCEPTED_IMAGE_NAMES})`);
-  }
+  requireImage(input.path, plain.subarray(0, 32));
   // sharp (libvips) is loaded only here, for a sealed upload, not when a CLI or the TUI starts.
   const { makeCover } = await import('../../imaging/renditions.js');
   const cover = await makeCover(plain).catch((error: unknown) => {
@@ -71,15 +84,59 @@ export async function uploadImage(client: KeeperClient, input: UploadInput): Pro
   const sealedName = sealValue(key, fileName, { recordId: input.recordId, field: imageId, purpose: 'name' });
   const original = sealBytes(key, plain, imageContext(input.recordId, imageId, 'original'));
   plain.fill(0);
-  const attached = await client.uploadImage(
-    { imageId, recordId: input.recordId, fileName: sealedName, declaredType: 'application/octet-stream', size: original.length, sha256: sha256Of(original), encrypted: true, rendition: renditionToWire('original') },
-    () => withProgress(chunksOf(original), original.length, input.onProgress),
-  );
   const sealedCover = sealBytes(key, cover.bytes, imageContext(input.recordId, imageId, 'cover'));
-  return client.uploadImage(
-    { imageId, recordId: input.recordId, fileName: sealedName, declaredType: 'application/octet-stream', size: sealedCover.length, sha256: sha256Of(sealedCover), encrypted: true, rendition: renditionToWire('cover') },
-    () => chunksOf(sealedCover),
-  ).then((withCover) => ({ ...withCover, version: Math.max(withCover.version, attached.version) }));
+  return { imageId, recordId: input.recordId, fileName: sealedName, encrypted: true, sealed: { original, cover: sealedCover } };
+}
+
+/** Refuses a file that does not start as a picture Keeper takes (what the server checks first). */
+export async function requireImageFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  const head = Buffer.alloc(32);
+  try {
+    await handle.read(head, 0, 32, 0);
+  } finally {
+    await handle.close();
+  }
+  requireImage(path, head);
+}
+
+function requireImage(path: string, head: Uint8Array): void {
+  const type = sniffImageType(head);
+  if (!type || !ACCEPTED_IMAGE_TYPES.has(type)) throw new ImageTransferError('bad_file', `${path} is not an image Keeper takes (${ACCEPTED_IMAGE_NAMES})`);
+}
+
+/** Sends a prepared upload: in the clear the file streamed from disk (hashed first), sealed the original, then its cover. */
+export async function sendUpload(client: KeeperClient, upload: PreparedUpload, onProgress?: Progress): Promise<UploadImageResponse> {
+  const { imageId, recordId, fileName } = upload;
+  if (!upload.sealed) {
+    const path = upload.path!;
+    const size = (await stat(path)).size;
+    const sha256 = await hashFile(path);
+    return client.uploadImage(
+      { imageId, recordId, fileName, declaredType: imageTypeFromName(fileName) ?? 'application/octet-stream', size, sha256, encrypted: false, rendition: renditionToWire('original') },
+      () => withProgress(createReadStream(path, { highWaterMark: CHUNK_BYTES }), size, onProgress),
+    );
+  }
+  const { original, cover } = upload.sealed;
+  const attached = await client.uploadImage(
+    { imageId, recordId, fileName, declaredType: 'application/octet-stream', size: original.length, sha256: sha256Of(original), encrypted: true, rendition: renditionToWire('original') },
+    () => withProgress(chunksOf(original), original.length, onProgress),
+  );
+  return client
+    .uploadImage(
+      { imageId, recordId, fileName, declaredType: 'application/octet-stream', size: cover.length, sha256: sha256Of(cover), encrypted: true, rendition: renditionToWire('cover') },
+      () => chunksOf(cover),
+    )
+    .then((withCover) => ({ ...withCover, version: Math.max(withCover.version, attached.version) }));
+}
+
+/**
+ * Uploads a file as a new image of a record. In the clear the file is streamed from disk (read
+ * twice: once for its hash, once to send); sealed, it is read once, its cover made here (the
+ * server cannot see it), and both are sealed with the vault key, bound to the record and image.
+ */
+export async function uploadImage(client: KeeperClient, input: UploadInput): Promise<UploadImageResponse> {
+  return sendUpload(client, await prepareUpload(input), input.onProgress);
 }
 
 export interface DownloadInput {

@@ -18,7 +18,10 @@ import type { ReplicaStore, StoredReplica } from './replica-store.js';
 import { syncReplica, type SyncReport } from './sync-protocol.js';
 import type { VaultTransport } from './transport.js';
 
-/** What `SyncEngine.create` takes: the record in plaintext; the engine seals what must be sealed. */
+/**
+ * What `SyncEngine.create` takes: the record in plaintext; the engine seals what must be sealed.
+ * Its id is made unless given (an import derives it from the source item).
+ */
 export interface NewRecord {
   kind: RecordKind;
   name: string;
@@ -219,11 +222,32 @@ export class SyncEngine {
    * tags to an encrypted vault needs it unlocked); `favourite` is a plain flag.
    */
   async create(input: NewRecord): Promise<string> {
+    const command = this.createCommand(input);
+    await this.queue(command);
+    return command.recordId;
+  }
+
+  /**
+   * Several new records at once (an import's batch): each checked and queued as `create` does,
+   * the replica kept once for all of them, and the next sync pushes them together.
+   */
+  async createMany(inputs: NewRecord[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const input of inputs) {
+      const command = this.createCommand(input);
+      await this.queue(command, false);
+      ids.push(command.recordId);
+    }
+    await this.save();
+    return ids;
+  }
+
+  private createCommand(input: NewRecord): Extract<VaultCommand, { type: 'CreateRecord' }> {
     const recordId = input.recordId ?? randomUUID();
     const tags = normaliseTags(input.tags ?? []);
     const fields = input.fields.map(normaliseField);
     const key = this.keys.forWriting(this.encrypted, input.sealAll || fields.some((f) => f.sensitive) || tags.length > 0, 'add sensitive values or tags');
-    const command: VaultCommand = {
+    const command: Extract<VaultCommand, { type: 'CreateRecord' }> = {
       type: 'CreateRecord',
       mutationId: randomUUID(),
       recordId,
@@ -233,8 +257,7 @@ export class SyncEngine {
     };
     if (tags.length > 0) command.tags = sealTags(key, recordId, tags);
     if (input.favourite) command.favourite = true;
-    await this.queue(command);
-    return recordId;
+    return command;
   }
 
   /** Changes a record; `tags` replaces its whole tag list (see `tagsAfter` for adding and removing some). */
@@ -314,6 +337,13 @@ export class SyncEngine {
     const log = await replayLog(this.options.transport);
     this.replica.rememberFromLog(log.state);
     return log.versions.get(recordId) ?? [];
+  }
+
+  /** Every version of every record, from the log (one fetch; an export with history). */
+  async histories(): Promise<Map<string, RecordVersion[]>> {
+    const log = await replayLog(this.options.transport);
+    this.replica.rememberFromLog(log.state);
+    return log.versions;
   }
 
   /** Records deleted in the log (restorable), with their last content. */

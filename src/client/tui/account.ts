@@ -31,6 +31,8 @@ export class TuiAccount {
   syncing = false;
   /** When the last sync succeeded (local clock). */
   syncedAt: number | undefined;
+  /** Told what happened to an image upload that waited for the server (sent, or dropped and why). */
+  onNews: ((sentence: string) => void) | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: SessionOptions) {
@@ -78,7 +80,15 @@ export class TuiAccount {
   async openVault(askSecret: () => Promise<string>): Promise<VaultHandle> {
     await this.closeVault();
     const { home } = this.options.config;
-    this.vault = await openLoggedInVault({ client: this.client, server: this.server, home, clientId: this.options.clientId, askSecret, unlockSecret: this.options.sessionSecret });
+    this.vault = await openLoggedInVault({
+      client: this.client,
+      server: this.server,
+      home,
+      clientId: this.options.clientId,
+      askSecret,
+      unlockSecret: this.options.sessionSecret,
+      onNews: (sentence) => this.onNews?.(sentence),
+    });
     this.user ??= await this.client.currentSession();
     return this.vault;
   }

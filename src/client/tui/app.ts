@@ -5,6 +5,7 @@ import { AutoLock } from './auto-lock.js';
 import type { Clipboard } from './clipboard.js';
 import { Cancelled, describe, loginAgain } from './failures.js';
 import { ImageActions } from './image-actions.js';
+import { TransferActions } from './transfer-actions.js';
 import type { Key } from './kit/keys.js';
 import { mainLayout, tooSmall } from './kit/layout.js';
 import { mainKey, type MainKeyContext } from './main-keys.js';
@@ -67,6 +68,7 @@ export class App {
     const quitting = () => this.quitting;
     const notices = (this.notices = new Notices({ now: this.now, draw, quitting }));
     const view = (this.view = new VaultView(account, screen));
+    account.onNews = (sentence) => notices.say(sentence, 'info');
     this.autoLock = new AutoLock({
       ms: o.autoLockMs,
       armed: () => screen.mode.kind === 'main' && !this.quitting,
@@ -95,6 +97,7 @@ export class App {
       access,
       records: new RecordActions({ account, screen, view, notices, sync, clipboard, draw }),
       images: new ImageActions({ account, screen, view, notices, sync, opener: o.opener ?? new FileOpener(findOpener(process.env)), logger, act }),
+      transfers: new TransferActions({ account, screen, notices, sync }),
       listHeight: () => Math.max(1, mainLayout(o.widgets.width, o.widgets.height).list.height - 2),
       act,
       quit: () => void this.quit(),

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { ImageRendition } from '../../domain/images.js';
-import type { UploadImageResponse } from '../../gen/keeper/v1/images.js';
+import type { AttachOutcome } from '../core/vault-handle.js';
 import { displayFileName } from '../images/image-transfer.js';
 import { Cancelled, describe } from './failures.js';
 import type { Notices } from './notices.js';
@@ -74,11 +74,11 @@ export class ImageActions {
   /** Uploads the file the prompt names (sealed first in an encrypted vault), then syncs so the image shows. */
   async attach(overlay: Extract<Overlay, { kind: 'attach' }>): Promise<void> {
     const { account, screen, notices, sync } = this.o;
-    const outcome = attachOutcome(overlay.state);
-    if (!outcome.ok) {
-      overlay.state = { ...overlay.state, row: outcome.row };
-      overlay.error = outcome.error;
-      this.say(outcome.error, 'error');
+    const chosen = attachOutcome(overlay.state);
+    if (!chosen.ok) {
+      overlay.state = { ...overlay.state, row: chosen.row };
+      overlay.error = chosen.error;
+      this.say(chosen.error, 'error');
       return;
     }
     const vault = account.vault;
@@ -90,17 +90,18 @@ export class ImageActions {
     }
     const recordId = overlay.state.recordId;
     const recordName = overlay.state.recordName;
-    const name = outcome.fileName ?? basename(outcome.path);
+    const name = chosen.fileName ?? basename(chosen.path);
     overlay.busy = true;
     overlay.error = undefined;
     overlay.progress = `uploading "${name}"...`;
     notices.progress(overlay.progress);
-    let response: UploadImageResponse;
+    let outcome: AttachOutcome;
     try {
-      response = await vault.attachImage({
+      outcome = await vault.attachOrQueueImage({
         recordId,
-        path: outcome.path,
-        fileName: outcome.fileName,
+        path: chosen.path,
+        fileName: chosen.fileName,
+        offline: account.connection === 'offline',
         onProgress: (done, total) => {
           overlay.progress = `uploading "${name}"... ${percent(done, total)} (${formatBytes(done)} of ${formatBytes(total)})`;
           notices.progress(overlay.progress);
@@ -115,6 +116,12 @@ export class ImageActions {
       this.say(overlay.error, 'error');
       return;
     }
+    if (outcome.queued) {
+      screen.overlays = screen.overlays.filter((o) => o !== overlay);
+      this.say(`the server cannot be reached: "${name}" is kept on this machine${engine.encrypted ? ', sealed,' : ''} and will be sent to "${recordName}" at the next sync`, 'warn');
+      return;
+    }
+    const response = outcome.response;
     screen.overlays = screen.overlays.filter((o) => o !== overlay);
     const imageId = response.image?.id;
     if (imageId) {

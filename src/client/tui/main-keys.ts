@@ -9,6 +9,7 @@ import { SCROLL_END, type Screen } from './state.js';
 import type { SyncLoop } from './sync-loop.js';
 import type { VaultAccess } from './vault-access.js';
 import type { VaultView } from './vault-view.js';
+import type { TransferActions } from './transfer-actions.js';
 
 /** What the main screen's keys reach. */
 export interface MainKeyContext {
@@ -17,6 +18,7 @@ export interface MainKeyContext {
   notices: Notices;
   records: RecordActions;
   images: ImageActions;
+  transfers: TransferActions;
   sync: SyncLoop;
   access: VaultAccess;
   /** Rows in the list pane, for Page Up/Down. */
@@ -155,6 +157,12 @@ export function mainKey(key: Key, c: MainKeyContext): void {
       return;
     case 'E':
       c.access.openSecretWord();
+      return;
+    case 'I':
+      c.transfers.open('import');
+      return;
+    case 'X':
+      c.transfers.open('export');
       return;
     case '?':
       c.screen.overlays.push({ kind: 'help', top: 0 });

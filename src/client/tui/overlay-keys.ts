@@ -8,6 +8,8 @@ import { formKey } from './screens/record-form.js';
 import { secretWordKey } from './screens/secret-word.js';
 import { SCROLL_END, type Overlay, type Screen } from './state.js';
 import type { VaultAccess } from './vault-access.js';
+import { transferKey } from './screens/transfer.js';
+import type { TransferActions } from './transfer-actions.js';
 
 /** What the keys of the boxes over the main screen reach. */
 export interface OverlayKeyContext {
@@ -15,6 +17,7 @@ export interface OverlayKeyContext {
   notices: Notices;
   records: RecordActions;
   images: ImageActions;
+  transfers: TransferActions;
   access: VaultAccess;
   act: (work: () => Promise<void>) => void;
 }
@@ -66,6 +69,16 @@ export function overlayKey(overlay: Overlay, key: Key, c: OverlayKeyContext): vo
         close();
         c.notices.say('nothing was attached', 'info');
       } else if (action === 'submit') c.act(() => c.images.attach(overlay));
+      return;
+    }
+    case 'transfer': {
+      if (overlay.busy) return;
+      const { state, action } = transferKey(overlay.state, key);
+      overlay.state = state;
+      if (action === 'cancel') {
+        close();
+        c.notices.say(state.direction === 'import' ? 'nothing was imported' : 'nothing was exported', 'info');
+      } else if (action === 'submit') c.act(() => c.transfers.submit(overlay));
       return;
     }
     case 'image': {

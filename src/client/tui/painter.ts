@@ -3,6 +3,7 @@ import { drawLine } from './kit/line-editor.js';
 import { mainLayout, overlayRect, scrollTop, tooSmall, MIN_HEIGHT, MIN_WIDTH, type MainLayout } from './kit/layout.js';
 import { deletedLines, DELETED_HINT, historyLines, HISTORY_HINT } from './screens/history.js';
 import { attachLines, attachTitle, IMAGE_MENU_HINT, imageMenuLines } from './screens/images.js';
+import { transferLines, transferTitle } from './screens/transfer.js';
 import { loginLines, loginTitle, secretLines } from './screens/login.js';
 import { formLines, formTitle, FORM_HINT } from './screens/record-form.js';
 import { secretWordLines, secretWordTitle } from './screens/secret-word.js';
@@ -264,6 +265,12 @@ export class Painter {
         const width = Math.min(72, w.width - 2);
         const lines = secretWordLines(overlay.state, width - 2, { busy: overlay.busy }, g);
         this.paintBox(secretWordTitle(overlay.state), lines, '', { width, height: lines.length + 2 });
+        return;
+      }
+      case 'transfer': {
+        const width = Math.min(76, w.width - 2);
+        const lines = transferLines(overlay.state, width - 2, { busy: overlay.busy, progress: overlay.progress, error: overlay.error }, g);
+        this.paintBox(transferTitle(overlay.state), lines, '', { width, height: Math.min(lines.length + 2, w.height - 2) });
         return;
       }
       case 'attach': {

@@ -5,6 +5,7 @@ import type { AttachState, ImageMenuState } from './screens/images.js';
 import type { LoginState, SecretPromptState } from './screens/login.js';
 import type { FormState } from './screens/record-form.js';
 import type { SecretWordState } from './screens/secret-word.js';
+import type { TransferState } from './screens/transfer.js';
 
 /** What the app is showing and where the user is in it; the painter draws exactly this. */
 
@@ -26,7 +27,8 @@ export type Overlay =
   | { kind: 'messages'; top: number }
   | { kind: 'attach'; state: AttachState; busy: boolean; progress?: string | undefined; error?: string | undefined }
   | { kind: 'image'; state: ImageMenuState }
-  | { kind: 'secret-word'; state: SecretWordState; busy: boolean };
+  | { kind: 'secret-word'; state: SecretWordState; busy: boolean }
+  | { kind: 'transfer'; state: TransferState; busy: boolean; progress?: string | undefined; error?: string | undefined };
 
 export type Level = 'info' | 'warn' | 'error';
 

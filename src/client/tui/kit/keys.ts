@@ -81,6 +81,7 @@ export const HELP: HelpSection[] = [
       ['m', 'messages'],
       ['L', 'lock now'],
       ['E', 'encryption, its word'],
+      ['I / X', 'import / export a file'],
       ['?', 'this help'],
       ['q, C-c', 'save and quit'],
     ],
