@@ -15,6 +15,7 @@ import { vaultHandlers } from './vault-handlers.js';
 import { decodedSafely, decodedStrictly, refuseMalformedRequests } from './strict-decoding.js';
 import { ServingHealth } from './health.js';
 import { addReflection } from './reflection.js';
+import { drainingInterceptor } from './draining.js';
 
 export interface GrpcServerOptions {
   host: string;
@@ -27,6 +28,8 @@ export interface GrpcServerOptions {
   healthProbe: () => Promise<unknown>;
   /** How often healthProbe runs (default 5 s). */
   healthIntervalMs?: number;
+  /** How long calls in flight may run on after stop() before they are cut (default 20 s). */
+  drainTimeoutMs?: number;
 }
 
 export interface RunningGrpcServer {
@@ -40,8 +43,13 @@ export async function startGrpcServer(
   services: { auth: AuthService; vault: VaultService; images: ImageService; watches: VersionWatches },
   logger: Logger,
 ): Promise<RunningGrpcServer> {
+  let draining = false;
   const server = new Server({
     interceptors: [
+      drainingInterceptor(
+        () => draining,
+        (method) => logger.debug({ method }, 'refused a call while draining'),
+      ),
       authInterceptor(
         services.auth,
         (reason) => logger.debug({ reason }, 'rejected access token'),
@@ -95,11 +103,19 @@ export async function startGrpcServer(
     port,
     stop: () =>
       new Promise<void>((resolve) => {
-        // Health checkers see NOT_SERVING, and Watch streams (health's and the vault's) end, before
-        // the listener closes: a Watch never ends by itself, and would hold the shutdown up.
+        // Health checkers see NOT_SERVING, new calls are refused (clients take them elsewhere), and
+        // Watch streams (health's and the vault's) end, since a Watch never ends by itself. Calls
+        // in flight run on until they finish or the drain time is up; a download cut then resumes
+        // elsewhere from its offset.
+        draining = true;
         health.drain();
         services.watches.drain();
-        const force = setTimeout(() => server.forceShutdown(), 5000);
+        const drainMs = options.drainTimeoutMs ?? 20_000;
+        logger.info({ drainMs }, 'draining: refusing new calls, finishing the ones in flight');
+        const force = setTimeout(() => {
+          logger.warn({ drainMs }, 'drain time is up: cutting the calls still in flight');
+          server.forceShutdown();
+        }, drainMs);
         server.tryShutdown(() => {
           clearTimeout(force);
           resolve();
