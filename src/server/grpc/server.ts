@@ -16,6 +16,8 @@ import { decodedSafely, decodedStrictly, refuseMalformedRequests } from './stric
 import { ServingHealth } from './health.js';
 import { addReflection } from './reflection.js';
 import { drainingInterceptor } from './draining.js';
+import { dataFirstInterceptor } from './data-first.js';
+import { OutgoingScheduler } from './outgoing-scheduler.js';
 
 export interface GrpcServerOptions {
   host: string;
@@ -30,11 +32,15 @@ export interface GrpcServerOptions {
   healthIntervalMs?: number;
   /** How long calls in flight may run on after stop() before they are cut (default 20 s). */
   drainTimeoutMs?: number;
+  /** Where every server-streamed message leaves (a fresh one by default). */
+  scheduler?: OutgoingScheduler;
 }
 
 export interface RunningGrpcServer {
   address: string;
   port: number;
+  /** Where every server-streamed message leaves (its counters feed /metrics). */
+  scheduler: OutgoingScheduler;
   stop(): Promise<void>;
 }
 
@@ -44,12 +50,14 @@ export async function startGrpcServer(
   logger: Logger,
 ): Promise<RunningGrpcServer> {
   let draining = false;
+  const out = options.scheduler ?? new OutgoingScheduler();
   const server = new Server({
     interceptors: [
       drainingInterceptor(
         () => draining,
         (method) => logger.debug({ method }, 'refused a call while draining'),
       ),
+      dataFirstInterceptor(out),
       authInterceptor(
         services.auth,
         (reason) => logger.debug({ reason }, 'rejected access token'),
@@ -70,8 +78,8 @@ export async function startGrpcServer(
     'grpc.keepalive_timeout_ms': 20_000,
   });
   server.addService(decodedStrictly(AuthServiceService), authHandlers(services.auth, logger));
-  server.addService(decodedStrictly(VaultServiceService), vaultHandlers(services.vault, services.watches, services.auth, logger));
-  server.addService(decodedStrictly(ImageServiceService), imageHandlers(services.images, logger));
+  server.addService(decodedStrictly(VaultServiceService), vaultHandlers(services.vault, services.watches, services.auth, logger, out));
+  server.addService(decodedStrictly(ImageServiceService), imageHandlers(services.images, logger, out));
   const health = new ServingHealth(options.healthProbe, {
     ...(options.healthIntervalMs !== undefined ? { intervalMs: options.healthIntervalMs } : {}),
     // One line per change, with the fault's code and sentence: a lost database is an incident, not a stack.
@@ -101,6 +109,7 @@ export async function startGrpcServer(
   return {
     address,
     port,
+    scheduler: out,
     stop: () =>
       new Promise<void>((resolve) => {
         // Health checkers see NOT_SERVING, new calls are refused (clients take them elsewhere), and
