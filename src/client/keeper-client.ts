@@ -4,6 +4,7 @@ import type { ListResponse, PullResponse, PushRequest, PushResponse, StatusRespo
 import type {
   DeleteImageResponse,
   DownloadHeader,
+  DownloadImageRequest,
   Image,
   Rendition,
   UploadHeader,
@@ -13,6 +14,8 @@ import type {
 import { bearer, callUnary, isServiceError, openClients, status, type ChannelOptions, type GrpcClients } from './grpc-channel.js';
 import type { StoredSession, TokenStore } from './token-store.js';
 import { retryUnavailable } from './retry.js';
+import { DownloadChanged, resumeDelayMs } from './download-resume.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { keepWatching, type VaultVersion, type VersionWatch, type WatchOptions } from './version-watch.js';
 
 /**
@@ -241,18 +244,61 @@ export class KeeperClient {
     );
   }
 
-  /** Receives one rendition of an image: its header first, then its chunks in order. */
-  downloadImage(imageId: string, rendition: Rendition, onHeader: (header: DownloadHeader) => void, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {
+  /**
+   * Receives one rendition of an image: its header first, then its chunks in order. A transfer
+   * cut on the way (a replica stopping or gone, a server too busy for now) continues from the
+   * bytes that arrived, on whichever replica answers, instead of starting over.
+   */
+  async downloadImage(imageId: string, rendition: Rendition, onHeader: (header: DownloadHeader) => void, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {
+    let header: DownloadHeader | undefined;
+    let received = 0;
+    for (let resumed = 0; ; resumed++) {
+      try {
+        await this.downloadFrom(
+          { imageId, rendition, offset: received },
+          (next) => {
+            if (!header) {
+              header = next;
+              onHeader(next);
+            } else if (next.sha256 !== header.sha256 || next.size !== header.size) {
+              throw new DownloadChanged();
+            }
+          },
+          async (chunk) => {
+            received += chunk.length;
+            await onChunk(chunk);
+          },
+        );
+        return;
+      } catch (error) {
+        const wait = resumeDelayMs(error, resumed);
+        if (wait === undefined) throw error;
+        await sleep(wait);
+      }
+    }
+  }
+
+  private downloadFrom(request: DownloadImageRequest, onHeader: (header: DownloadHeader) => void, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {
     return this.withToken(
       (metadata) =>
         new Promise<void>((resolve, reject) => {
-          const stream = this.bulk.images.downloadImage({ imageId, rendition }, metadata);
+          const stream = this.bulk.images.downloadImage(request, metadata);
           let writing = Promise.resolve();
           let failed = false;
+          const fail = (error: unknown) => {
+            failed = true;
+            stream.cancel();
+            reject(error);
+          };
           stream.on('data', (message: { part?: { $case: 'header'; value: DownloadHeader } | { $case: 'chunk'; value: Buffer } }) => {
             const part = message.part;
-            if (part?.$case === 'header') onHeader(part.value);
-            else if (part?.$case === 'chunk') {
+            if (part?.$case === 'header') {
+              try {
+                onHeader(part.value);
+              } catch (error) {
+                fail(error);
+              }
+            } else if (part?.$case === 'chunk') {
               // Writing to disk may lag the network: pause the stream until the chunk is written.
               stream.pause();
               writing = writing
@@ -261,16 +307,13 @@ export class KeeperClient {
                   () => {
                     stream.resume();
                   },
-                  (error: unknown) => {
-                    failed = true;
-                    stream.cancel();
-                    reject(error);
-                  },
+                  fail,
                 );
             }
           });
           stream.on('error', (error) => {
-            if (!failed) reject(error);
+            // What arrived before the cut is written before the caller resumes after it.
+            if (!failed) writing.then(() => reject(error), reject);
           });
           stream.on('end', () => {
             writing.then(() => resolve(), reject);

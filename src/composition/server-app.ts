@@ -120,6 +120,8 @@ export interface ServerParts {
   reflection?: boolean;
   /** How often the health service probes the database (default 5 s). */
   healthIntervalMs?: number;
+  /** How long a stopping server lets calls in flight finish (default 20 s). */
+  drainTimeoutMs?: number;
   /**
    * How this process tells other server processes on the database of its appends, and hears of
    * theirs, for Watch (the caller's to close, after stop). Without one, only this process's own.
@@ -213,6 +215,7 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
         reflection: parts.reflection ?? true,
         healthProbe: () => db.query('SELECT 1'),
         ...(parts.healthIntervalMs !== undefined ? { healthIntervalMs: parts.healthIntervalMs } : {}),
+        ...(parts.drainTimeoutMs !== undefined ? { drainTimeoutMs: parts.drainTimeoutMs } : {}),
         ...(parts.tls ? { tls: parts.tls } : {}),
       },
       { auth, vault, images, watches },
@@ -268,6 +271,7 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
         reflection: config.reflection === 'on',
         images: imagePartsOf(config),
         notifier,
+        drainTimeoutMs: config.drainSeconds * 1000,
         ...(tls ? { tls } : {}),
       },
       logger,

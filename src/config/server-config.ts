@@ -56,6 +56,7 @@ const schema = z.object({
   blobGcInterval: z.coerce.number({ message: 'must be a number of seconds' }).int('must be a whole number').nonnegative('must not be negative').default(3600),
   blobGrace: positiveInt('seconds').default(3600),
   deletedImageRetention: positiveInt('seconds').default(30 * 24 * 3600),
+  drainSeconds: positiveInt('seconds').max(600, 'must be at most 600').default(20),
   logLevel,
 });
 
@@ -88,6 +89,7 @@ const NAMES: Record<string, string> = {
   blobGcInterval: 'KEEPER_BLOB_GC_INTERVAL',
   blobGrace: 'KEEPER_BLOB_GRACE',
   deletedImageRetention: 'KEEPER_DELETED_IMAGE_RETENTION',
+  drainSeconds: 'KEEPER_DRAIN_SECONDS',
   logLevel: '--log-level / KEEPER_LOG_LEVEL',
 };
 
@@ -120,6 +122,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     blobGcInterval: env.KEEPER_BLOB_GC_INTERVAL || undefined,
     blobGrace: env.KEEPER_BLOB_GRACE || undefined,
     deletedImageRetention: env.KEEPER_DELETED_IMAGE_RETENTION || undefined,
+    drainSeconds: env.KEEPER_DRAIN_SECONDS || undefined,
     logLevel: pick(flags, env, 'logLevel', 'KEEPER_LOG_LEVEL'),
   };
   const config = parseConfig(schema, values, NAMES, new Set(['tokenKey', 'databaseUrl', 'natsUrl', 'eventStoreUrl']));

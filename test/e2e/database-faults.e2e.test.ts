@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { KEEPER } from '../support/cli.js';
+import { started, startKeeper, until, type KeeperProcess } from '../support/keeper-process.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
 import { FileTokenStore } from '../../src/client/token-store.js';
 import { createMutation } from '../../src/wire/mutations.js';
@@ -22,49 +21,7 @@ const baseUrl = process.env.KEEPER_DATABASE_URL;
 const FAULT_SECONDS = 12;
 const USERS_PER_SERVER = 3;
 
-interface Child {
-  name: string;
-  process: ChildProcess;
-  stderr: string[];
-  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-}
-
-function startKeeper(name: string, args: string[], env: Record<string, string>): Child {
-  const child: Child = { name, process: spawn(process.execPath, [KEEPER, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), stderr: [], exited: undefined };
-  let partial = '';
-  child.process.stderr!.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    child.stderr.push(...lines.filter((line) => line.trim() !== ''));
-  });
-  child.process.on('exit', (code, signal) => (child.exited = { code, signal }));
-  return child;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function started(child: Child, message: string): Promise<Record<string, unknown>> {
-  return until(`${child.name} to start`, () => {
-    if (child.exited) throw new Error(`${child.name} exited (${JSON.stringify(child.exited)}): ${child.stderr.join('\n')}`);
-    for (const line of child.stderr) {
-      try {
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        if (parsed.msg === message) return parsed;
-      } catch {
-        // not a log line
-      }
-    }
-    return undefined;
-  });
-}
+type Child = KeeperProcess;
 
 (baseUrl ? describe : describe.skip)('database faults: Keeper processes ride through cut connections (PostgreSQL)', function () {
   this.timeout(150_000);

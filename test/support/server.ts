@@ -64,6 +64,7 @@ export async function startTestServer(
       auth: { bcryptCost: 10, accessTokenTtlSeconds: options.accessTtlSeconds ?? 900 },
       inlineProjector: options.inlineProjector ?? true,
       projectorPollMs: 20,
+      drainTimeoutMs: 5000,
       images: defaultImageParts(blobDir, options.images),
       notifier,
       ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),

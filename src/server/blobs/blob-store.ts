@@ -11,7 +11,8 @@ export interface BlobStore {
   put(bytes: Uint8Array): Promise<string>;
   read(address: string): Promise<Buffer>;
   /** The blob as a stream of chunks of at most `chunkBytes`. */
-  open(address: string, chunkBytes: number): Readable;
+  /** The blob's bytes from `start` on (0: all of them). */
+  open(address: string, chunkBytes: number, start?: number): Readable;
   /** Size in bytes, or null when there is no such blob. */
   stat(address: string): Promise<{ size: number; modifiedAt: number } | null>;
   remove(address: string): Promise<void>;

@@ -50,8 +50,8 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  open(address: string, chunkBytes: number): Readable {
-    return createReadStream(this.pathOf(address), { highWaterMark: chunkBytes });
+  open(address: string, chunkBytes: number, start = 0): Readable {
+    return createReadStream(this.pathOf(address), { highWaterMark: chunkBytes, start });
   }
 
   async stat(address: string): Promise<{ size: number; modifiedAt: number } | null> {

@@ -80,6 +80,8 @@ function imageCode(error: ImageRequestRejected): status {
       return status.NOT_FOUND;
     case 'not_ready':
       return status.FAILED_PRECONDITION;
+    case 'out_of_range':
+      return status.OUT_OF_RANGE;
   }
 }
 

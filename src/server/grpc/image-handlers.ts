@@ -16,7 +16,7 @@ import { ImageRequestRejected } from '../images/upload-errors.js';
 import { toGrpcStatus } from './errors.js';
 import { verifiedUser } from './auth-interceptor.js';
 import { unary } from './unary.js';
-import { drained } from './drained.js';
+import type { OutgoingScheduler } from './outgoing-scheduler.js';
 import { downloadHeaderToWire, imageToWire, renditionFromWire } from '../../wire/images.js';
 
 const renditionSchema = z.number().transform((value, ctx) => {
@@ -39,7 +39,7 @@ const uploadHeaderSchema = z.object({
   rendition: renditionSchema.pipe(z.enum(['original', 'cover'], { message: 'an upload is the ORIGINAL or the COVER of a sealed image' })),
 });
 
-const downloadSchema = z.object({ imageId: recordIdSchema, rendition: renditionSchema });
+const downloadSchema = z.object({ imageId: recordIdSchema, rendition: renditionSchema, offset: z.number().int('must be a whole number of bytes').nonnegative() });
 const listSchema = z.object({ recordId: recordIdSchema });
 const deleteSchema = z.object({ imageId: recordIdSchema });
 
@@ -47,7 +47,7 @@ const deleteSchema = z.object({ imageId: recordIdSchema });
 const SEALED_COVER_SIDE = 120;
 
 
-export function imageHandlers(images: ImageService, logger: Logger): ImageServiceServer {
+export function imageHandlers(images: ImageService, logger: Logger, out: OutgoingScheduler): ImageServiceServer {
   return {
     uploadImage: (call: ServerReadableStream<UploadImageRequest, UploadImageResponse>, callback: sendUnaryData<UploadImageResponse>) => {
       const run = async (): Promise<UploadImageResponse> => {
@@ -79,15 +79,16 @@ export function imageHandlers(images: ImageService, logger: Logger): ImageServic
     downloadImage: (call: ServerWritableStream<DownloadImageRequest, DownloadImageResponse>) => {
       const run = async () => {
         const userId = verifiedUser(call);
-        const { imageId, rendition } = downloadSchema.parse(call.request);
-        const opened = await images.download(userId, imageId, rendition);
+        const { imageId, rendition, offset } = downloadSchema.parse(call.request);
+        const opened = await images.download(userId, imageId, rendition, offset);
         try {
           const header: DownloadImageResponse = { part: { $case: 'header', value: downloadHeaderToWire(opened) } };
-          if (!call.write(header)) await drained(call);
+          if (!(await out.send(call, header, 'data'))) return;
+          // The image lane: chunks wait while data requests are answered, and take turns between
+          // users; HTTP/2 flow control makes a slow reader pause the file, never fill memory.
           for await (const chunk of opened.stream) {
-            if (call.cancelled) return;
-            // HTTP/2 flow control: a slow reader pauses the file, never fills the server's memory.
-            if (!call.write({ part: { $case: 'chunk', value: chunk as Buffer } })) await drained(call);
+            const bytes = chunk as Buffer;
+            if (!(await out.send(call, { part: { $case: 'chunk', value: bytes } }, 'image', userId, bytes.length))) return;
           }
         } finally {
           opened.stream.destroy();

@@ -15,6 +15,9 @@ import { vaultHandlers } from './vault-handlers.js';
 import { decodedSafely, decodedStrictly, refuseMalformedRequests } from './strict-decoding.js';
 import { ServingHealth } from './health.js';
 import { addReflection } from './reflection.js';
+import { drainingInterceptor } from './draining.js';
+import { dataFirstInterceptor } from './data-first.js';
+import { OutgoingScheduler } from './outgoing-scheduler.js';
 
 export interface GrpcServerOptions {
   host: string;
@@ -27,11 +30,17 @@ export interface GrpcServerOptions {
   healthProbe: () => Promise<unknown>;
   /** How often healthProbe runs (default 5 s). */
   healthIntervalMs?: number;
+  /** How long calls in flight may run on after stop() before they are cut (default 20 s). */
+  drainTimeoutMs?: number;
+  /** Where every server-streamed message leaves (a fresh one by default). */
+  scheduler?: OutgoingScheduler;
 }
 
 export interface RunningGrpcServer {
   address: string;
   port: number;
+  /** Where every server-streamed message leaves (its counters feed /metrics). */
+  scheduler: OutgoingScheduler;
   stop(): Promise<void>;
 }
 
@@ -40,8 +49,15 @@ export async function startGrpcServer(
   services: { auth: AuthService; vault: VaultService; images: ImageService; watches: VersionWatches },
   logger: Logger,
 ): Promise<RunningGrpcServer> {
+  let draining = false;
+  const out = options.scheduler ?? new OutgoingScheduler();
   const server = new Server({
     interceptors: [
+      drainingInterceptor(
+        () => draining,
+        (method) => logger.debug({ method }, 'refused a call while draining'),
+      ),
+      dataFirstInterceptor(out),
       authInterceptor(
         services.auth,
         (reason) => logger.debug({ reason }, 'rejected access token'),
@@ -62,8 +78,8 @@ export async function startGrpcServer(
     'grpc.keepalive_timeout_ms': 20_000,
   });
   server.addService(decodedStrictly(AuthServiceService), authHandlers(services.auth, logger));
-  server.addService(decodedStrictly(VaultServiceService), vaultHandlers(services.vault, services.watches, services.auth, logger));
-  server.addService(decodedStrictly(ImageServiceService), imageHandlers(services.images, logger));
+  server.addService(decodedStrictly(VaultServiceService), vaultHandlers(services.vault, services.watches, services.auth, logger, out));
+  server.addService(decodedStrictly(ImageServiceService), imageHandlers(services.images, logger, out));
   const health = new ServingHealth(options.healthProbe, {
     ...(options.healthIntervalMs !== undefined ? { intervalMs: options.healthIntervalMs } : {}),
     // One line per change, with the fault's code and sentence: a lost database is an incident, not a stack.
@@ -93,13 +109,22 @@ export async function startGrpcServer(
   return {
     address,
     port,
+    scheduler: out,
     stop: () =>
       new Promise<void>((resolve) => {
-        // Health checkers see NOT_SERVING, and Watch streams (health's and the vault's) end, before
-        // the listener closes: a Watch never ends by itself, and would hold the shutdown up.
+        // Health checkers see NOT_SERVING, new calls are refused (clients take them elsewhere), and
+        // Watch streams (health's and the vault's) end, since a Watch never ends by itself. Calls
+        // in flight run on until they finish or the drain time is up; a download cut then resumes
+        // elsewhere from its offset.
+        draining = true;
         health.drain();
         services.watches.drain();
-        const force = setTimeout(() => server.forceShutdown(), 5000);
+        const drainMs = options.drainTimeoutMs ?? 20_000;
+        logger.info({ drainMs }, 'draining: refusing new calls, finishing the ones in flight');
+        const force = setTimeout(() => {
+          logger.warn({ drainMs }, 'drain time is up: cutting the calls still in flight');
+          server.forceShutdown();
+        }, drainMs);
         server.tryShutdown(() => {
           clearTimeout(force);
           resolve();

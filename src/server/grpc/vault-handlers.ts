@@ -8,6 +8,7 @@ import type { VaultService } from '../vault/vault-service.js';
 import type { VersionWatches } from '../watch/version-watches.js';
 import { unary } from './unary.js';
 import { serverStream } from './server-stream.js';
+import type { OutgoingScheduler } from './outgoing-scheduler.js';
 import { verifiedUser, type AccessVerifier } from './auth-interceptor.js';
 import { watchHandler } from './watch-handler.js';
 import { parsePushRequest } from './push-request.js';
@@ -22,11 +23,11 @@ const pullSchema = z.object({ sinceVersion: z.number().int().nonnegative(), page
 
 type ListEntry = { record: WireRecord } | { image: WireImage };
 
-export function vaultHandlers(vault: VaultService, watches: VersionWatches, access: AccessVerifier, logger: Logger): VaultServiceServer {
+export function vaultHandlers(vault: VaultService, watches: VersionWatches, access: AccessVerifier, logger: Logger, out: OutgoingScheduler): VaultServiceServer {
   return {
-    watch: watchHandler(watches, access, logger),
+    watch: watchHandler(watches, access, logger, out),
     status: unary(logger, async (call) => vault.status(verifiedUser(call))),
-    list: serverStream<ListRequest, ListResponse>(logger, async (call, send) => {
+    list: serverStream<ListRequest, ListResponse>(logger, out, async (call, send) => {
       const userId = verifiedUser(call);
       const budget = pageBytesFor(listSchema.parse(call.request).pageBytes);
       let head: SnapshotHead | undefined;
@@ -70,7 +71,7 @@ export function vaultHandlers(vault: VaultService, watches: VersionWatches, acce
         ? { result: { $case: 'accepted', value: { version: outcome.version, duplicate: outcome.duplicate } } }
         : { result: { $case: 'conflict', value: { currentVersion: outcome.currentVersion } } };
     }),
-    pull: serverStream<PullRequest, PullResponse>(logger, async (call, send) => {
+    pull: serverStream<PullRequest, PullResponse>(logger, out, async (call, send) => {
       const userId = verifiedUser(call);
       const request = pullSchema.parse(call.request);
       const pages = new Pages<WireEvent>(pageBytesFor(request.pageBytes), headWireBytes());

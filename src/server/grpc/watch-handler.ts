@@ -4,6 +4,7 @@ import type { WatchRequest, WatchResponse } from '../../gen/keeper/v1/vault.js';
 import type { VersionWatches } from '../watch/version-watches.js';
 import { bearerToken, verifiedUser, type AccessVerifier } from './auth-interceptor.js';
 import { serverStream } from './server-stream.js';
+import type { OutgoingScheduler } from './outgoing-scheduler.js';
 
 const watchSchema = z.object({ sinceVersion: z.number().int().nonnegative() });
 
@@ -13,8 +14,8 @@ const watchSchema = z.object({ sinceVersion: z.number().int().nonnegative() });
  * once its session ends (logout, revoke) or it expires, the call ends UNAUTHENTICATED instead of
  * telling a caller that may no longer know when this vault changes.
  */
-export function watchHandler(watches: VersionWatches, access: AccessVerifier, logger: Logger) {
-  return serverStream<WatchRequest, WatchResponse>(logger, async (call, send) => {
+export function watchHandler(watches: VersionWatches, access: AccessVerifier, logger: Logger, out: OutgoingScheduler) {
+  return serverStream<WatchRequest, WatchResponse>(logger, out, async (call, send) => {
     const userId = verifiedUser(call);
     const token = bearerToken(call.metadata);
     const { sinceVersion } = watchSchema.parse(call.request);

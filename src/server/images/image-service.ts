@@ -104,12 +104,14 @@ export class ImageService {
   }
 
   /** The rendition's bytes with what the client needs to check them. */
-  async download(userId: string, imageId: string, rendition: ImageRendition): Promise<DownloadOpened> {
+  /** Opens one rendition's bytes from `offset` on (a download resumed after a cut). */
+  async download(userId: string, imageId: string, rendition: ImageRendition, offset = 0): Promise<DownloadOpened> {
     const image = await this.vault.withState(userId, (state) => liveImage(state, imageId));
     const info = renditionOf(image, rendition);
     // Collected only when nothing refers to it, so this means the blob directory lost it.
     if (!(await this.blobs.stat(info.address))) throw new ImageRequestRejected('not_found', `the ${rendition} of image ${imageId} is no longer stored`);
-    return { image, rendition, info, stream: this.blobs.open(info.address, IMAGE_CHUNK_BYTES) };
+    if (offset > info.size) throw new ImageRequestRejected('out_of_range', `offset ${offset} is past the end of the ${rendition} (${info.size} bytes)`);
+    return { image, rendition, info, stream: this.blobs.open(info.address, IMAGE_CHUNK_BYTES, offset) };
   }
 
   async list(userId: string, recordId: string): Promise<ImageState[]> {

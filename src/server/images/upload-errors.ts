@@ -4,7 +4,7 @@
  */
 export class ImageRequestRejected extends Error {
   constructor(
-    readonly kind: 'invalid' | 'too_large' | 'not_found' | 'not_ready',
+    readonly kind: 'invalid' | 'too_large' | 'not_found' | 'not_ready' | 'out_of_range',
     message: string,
   ) {
     super(message);

@@ -136,6 +136,12 @@ export interface UploadImageResponse {
 export interface DownloadImageRequest {
   imageId: string;
   rendition: Rendition;
+  /**
+   * Where the chunks start, in bytes (0: from the beginning): a download that was cut continues
+   * from what arrived. The header still tells the whole rendition's size and sha256; an offset
+   * past the size is OUT_OF_RANGE.
+   */
+  offset: number;
 }
 
 export interface DownloadHeader {
@@ -969,7 +975,7 @@ export const UploadImageResponse: MessageFns<UploadImageResponse> = {
 };
 
 function createBaseDownloadImageRequest(): DownloadImageRequest {
-  return { imageId: "", rendition: 0 };
+  return { imageId: "", rendition: 0, offset: 0 };
 }
 
 export const DownloadImageRequest: MessageFns<DownloadImageRequest> = {
@@ -979,6 +985,9 @@ export const DownloadImageRequest: MessageFns<DownloadImageRequest> = {
     }
     if (message.rendition !== 0) {
       writer.uint32(16).int32(message.rendition);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(24).uint64(message.offset);
     }
     return writer;
   },
@@ -1012,6 +1021,14 @@ export const DownloadImageRequest: MessageFns<DownloadImageRequest> = {
             message.rendition = reader.int32() as any;
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1032,6 +1049,7 @@ export const DownloadImageRequest: MessageFns<DownloadImageRequest> = {
         ? globalThis.String(object.image_id)
         : "",
       rendition: isSet(object.rendition) ? renditionFromJSON(object.rendition) : 0,
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
     };
   },
 
@@ -1043,6 +1061,9 @@ export const DownloadImageRequest: MessageFns<DownloadImageRequest> = {
     if (message.rendition !== 0) {
       obj.rendition = renditionToJSON(message.rendition);
     }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
     return obj;
   },
 
@@ -1053,6 +1074,7 @@ export const DownloadImageRequest: MessageFns<DownloadImageRequest> = {
     const message = createBaseDownloadImageRequest();
     message.imageId = object.imageId ?? "";
     message.rendition = object.rendition ?? 0;
+    message.offset = object.offset ?? 0;
     return message;
   },
 };
@@ -1640,7 +1662,11 @@ export const ImageServiceService = {
     responseSerialize: (value: UploadImageResponse): Buffer => Buffer.from(UploadImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UploadImageResponse => UploadImageResponse.decode(value),
   },
-  /** A header, then the bytes of one rendition in chunks. */
+  /**
+   * A header, then the bytes of one rendition in chunks, from the request's offset on. Chunks go
+   * after the answers to data calls (a download pauses while the server answers those) and take
+   * turns between users. RESOURCE_EXHAUSTED with "retry-after-ms": too many downloads at once.
+   */
   downloadImage: {
     path: "/keeper.v1.ImageService/DownloadImage" as const,
     requestStream: false as const,
@@ -1679,7 +1705,11 @@ export interface ImageServiceServer extends UntypedServiceImplementation {
    * ImageAttached event) only when every byte arrived and matched the header.
    */
   uploadImage: handleClientStreamingCall<UploadImageRequest, UploadImageResponse>;
-  /** A header, then the bytes of one rendition in chunks. */
+  /**
+   * A header, then the bytes of one rendition in chunks, from the request's offset on. Chunks go
+   * after the answers to data calls (a download pauses while the server answers those) and take
+   * turns between users. RESOURCE_EXHAUSTED with "retry-after-ms": too many downloads at once.
+   */
   downloadImage: handleServerStreamingCall<DownloadImageRequest, DownloadImageResponse>;
   /** The images attached to one record now. */
   listImages: handleUnaryCall<ListImagesRequest, ListImagesResponse>;
@@ -1708,7 +1738,11 @@ export interface ImageServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UploadImageResponse) => void,
   ): ClientWritableStream<UploadImageRequest>;
-  /** A header, then the bytes of one rendition in chunks. */
+  /**
+   * A header, then the bytes of one rendition in chunks, from the request's offset on. Chunks go
+   * after the answers to data calls (a download pauses while the server answers those) and take
+   * turns between users. RESOURCE_EXHAUSTED with "retry-after-ms": too many downloads at once.
+   */
   downloadImage(
     request: DownloadImageRequest,
     options?: Partial<CallOptions>,

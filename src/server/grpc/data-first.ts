@@ -1,0 +1,39 @@
+import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type ServerInterceptor } from '@grpc/grpc-js';
+import type { OutgoingScheduler } from './outgoing-scheduler.js';
+
+/**
+ * The calls whose answers a user waits on. Watch is left out: it stays open for as long as the
+ * client runs, and would hold images back for good; its messages still go in the data lane.
+ */
+function isDataRequest(path: string): boolean {
+  if (path.startsWith('/keeper.v1.AuthService/')) return true;
+  if (path.startsWith('/keeper.v1.VaultService/')) return path !== '/keeper.v1.VaultService/Watch';
+  return path === '/keeper.v1.ImageService/ListImages' || path === '/keeper.v1.ImageService/DeleteImage';
+}
+
+/**
+ * Tells the scheduler a data request is being answered, from the moment its headers arrive
+ * (before its token is even checked) until its status is sent or it is cancelled: image chunks
+ * pause meanwhile.
+ */
+export function dataFirstInterceptor(scheduler: OutgoingScheduler): ServerInterceptor {
+  return (method, call) => {
+    if (!isDataRequest(method.path)) return new ServerInterceptingCall(call);
+    let end: (() => void) | undefined;
+    const listener = new ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        end = scheduler.beginData();
+        next(metadata);
+      })
+      .withOnCancel(() => end?.())
+      .build();
+    const responder = new ResponderBuilder()
+      .withStart((next) => next(listener))
+      .withSendStatus((status, next) => {
+        end?.();
+        next(status);
+      })
+      .build();
+    return new ServerInterceptingCall(call, responder);
+  };
+}

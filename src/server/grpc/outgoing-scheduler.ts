@@ -1,0 +1,130 @@
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import { drained } from './drained.js';
+
+export type Lane = 'data' | 'image';
+
+export interface SchedulerOptions {
+  /**
+   * The longest image chunks wait for data requests to be answered. Past it one round of image
+   * chunks goes anyway, so a steady stream of data requests slows downloads but never stops them.
+   */
+  maxPauseMs?: number;
+}
+
+export interface SchedulerCounters {
+  /** Data requests being answered now. */
+  dataInFlight: number;
+  /** Image chunks waiting for their turn (at most one per download). */
+  queuedChunks: number;
+  /** Downloads holding a chunk back because data requests are being answered. */
+  pausedImageStreams: number;
+  /** Times an image stream was held back for data. */
+  pauses: number;
+  bytesOut: Record<Lane, number>;
+}
+
+interface Waiter {
+  grant(): void;
+}
+
+/**
+ * Every server-streamed message leaves through here. Data (Status, List, Pull, Watch, push
+ * answers) goes at once; an image chunk waits for its turn: none while a data request of any user
+ * is being answered, and then one chunk per user per round, so one user's many downloads share
+ * the link with another's single one instead of crowding it. Each download holds at most one
+ * chunk here, and HTTP/2 flow control bounds what it has buffered past it.
+ */
+export class OutgoingScheduler {
+  private dataInFlight = 0;
+  /** Image chunks waiting, per user, in arrival order; the map's order is the round's. */
+  private readonly waiting = new Map<string, Waiter[]>();
+  private queued = 0;
+  private pausedSince = 0;
+  private roundScheduled = false;
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private readonly maxPauseMs: number;
+  private readonly counters = { pauses: 0, bytesOut: { data: 0, image: 0 } };
+
+  constructor(options: SchedulerOptions = {}) {
+    this.maxPauseMs = options.maxPauseMs ?? 1_000;
+  }
+
+  /** A data request arrived: image chunks hold until every such request is answered. Call the answer's end once. */
+  beginData(): () => void {
+    this.dataInFlight++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.dataInFlight--;
+      if (this.dataInFlight === 0) this.scheduleRound();
+    };
+  }
+
+  /**
+   * Writes one message of a server stream in its lane; resolves when the call may take more
+   * (HTTP/2 flow control) or is gone. Answers false for a call that was cancelled meanwhile.
+   */
+  async send<Req, Res>(call: ServerWritableStream<Req, Res>, message: Res, lane: Lane, user = '', bytes = 0): Promise<boolean> {
+    if (lane === 'image') await this.turn(user);
+    if (call.cancelled) return false;
+    this.counters.bytesOut[lane] += bytes;
+    if (!call.write(message)) await drained(call);
+    return !call.cancelled;
+  }
+
+  snapshot(): SchedulerCounters {
+    let paused = 0;
+    if (this.dataInFlight > 0) for (const list of this.waiting.values()) paused += list.length;
+    return { dataInFlight: this.dataInFlight, queuedChunks: this.queued, pausedImageStreams: paused, pauses: this.counters.pauses, bytesOut: { ...this.counters.bytesOut } };
+  }
+
+  private turn(user: string): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.waiting.get(user);
+      const waiter = { grant: resolve };
+      if (list) list.push(waiter);
+      else this.waiting.set(user, [waiter]);
+      this.queued++;
+      if (this.dataInFlight > 0) this.counters.pauses++;
+      this.scheduleRound();
+    });
+  }
+
+  private scheduleRound(): void {
+    if (this.roundScheduled || this.queued === 0) return;
+    if (this.dataInFlight > 0) {
+      // Held for data, but not for longer than maxPauseMs at a stretch.
+      this.pausedSince ||= Date.now();
+      this.pauseTimer ??= setTimeout(() => {
+        this.pauseTimer = undefined;
+        this.runRound(true);
+      }, Math.max(0, this.pausedSince + this.maxPauseMs - Date.now()));
+      return;
+    }
+    this.roundScheduled = true;
+    // After the I/O already due (a data request arriving now is seen before the next round).
+    setImmediate(() => this.runRound(false));
+  }
+
+  private runRound(overdue: boolean): void {
+    this.roundScheduled = false;
+    if (this.dataInFlight > 0 && !overdue) return this.scheduleRound();
+    if (this.dataInFlight === 0) this.pausedSince = 0;
+    else this.pausedSince = Date.now();
+    if (this.pauseTimer && !overdue) {
+      clearTimeout(this.pauseTimer);
+      this.pauseTimer = undefined;
+    }
+    // One chunk per user whose download is waiting, each user then moved to the end of the round.
+    for (const user of [...this.waiting.keys()]) {
+      const list = this.waiting.get(user)!;
+      const waiter = list.shift()!;
+      this.waiting.delete(user);
+      if (list.length > 0) this.waiting.set(user, list);
+      this.queued--;
+      waiter.grant();
+    }
+    this.scheduleRound();
+  }
+}

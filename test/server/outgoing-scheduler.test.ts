@@ -1,0 +1,163 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import sharp from 'sharp';
+import { databaseTargets } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { KeeperClient } from '../../src/client/keeper-client.js';
+import { MemoryTokenStore } from '../../src/client/token-store.js';
+import { VaultHandle } from '../../src/client/core/vault-handle.js';
+import { bearer, openClients } from '../../src/client/grpc-channel.js';
+import { Rendition, type DownloadHeader } from '../../src/gen/keeper/v1/images.js';
+import { createMutation } from '../../src/wire/mutations.js';
+
+const CHUNK = 64 * 1024;
+
+/** A PNG of noise (it does not compress): about 3 bytes a pixel. */
+async function noisyPicture(path: string, side: number): Promise<Buffer> {
+  const bytes = await sharp({ create: { width: side, height: side, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png({ compressionLevel: 0 }).toBuffer();
+  await writeFile(path, bytes);
+  return bytes;
+}
+
+for (const target of databaseTargets) {
+  describe(`the outgoing scheduler: data before images (${target.name})`, function () {
+    let server: TestServer;
+    let dir: string;
+    const closing: { close(): void }[] = [];
+
+    before(async () => {
+      server = await startTestServer(target);
+      dir = await mkdtemp(join(tmpdir(), 'keeper-scheduler-'));
+    });
+    after(async () => {
+      for (const item of closing) item.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    async function userWithPicture(address: string, side: number): Promise<{ client: KeeperClient; token: string; imageId: string; bytes: Buffer }> {
+      const client = new KeeperClient({ server: address, tls: false }, new MemoryTokenStore(), 15_000, 'scheduler');
+      closing.push(client);
+      const session = await client.register(`sched-${randomUUID().slice(0, 8)}`, 'correct horse battery');
+      const handle = await VaultHandle.open({ client, server: address, home: await mkdtemp(join(dir, 'home-')), userId: session.userId, clientId: 'scheduler' });
+      const recordId = await handle.vault.create({ kind: 'note', name: 'with a picture', fields: [] });
+      await handle.syncOnline();
+      const path = join(dir, `${randomUUID()}.png`);
+      const bytes = await noisyPicture(path, side);
+      const attached = await handle.attachImage({ recordId, path });
+      return { client, token: session.accessToken, imageId: attached.image!.id, bytes };
+    }
+
+    async function download(client: KeeperClient, imageId: string, onChunk: (received: number) => Promise<void> = async () => {}): Promise<{ header: DownloadHeader; sha256: string; received: number }> {
+      let header: DownloadHeader | undefined;
+      const hash = createHash('sha256');
+      let received = 0;
+      await client.downloadImage(
+        imageId,
+        Rendition.RENDITION_ORIGINAL,
+        (h) => (header = h),
+        async (chunk) => {
+          hash.update(chunk);
+          received += chunk.length;
+          await onChunk(received);
+        },
+      );
+      return { header: header!, sha256: hash.digest('hex'), received };
+    }
+
+    it('holds an image stream while a data request is answered, and resumes it with its bytes intact', async function () {
+      const scheduler = server.app.grpc.scheduler;
+      const owner = await userWithPicture(server.address, 700);
+      // Another user's Pull that stays in flight: its vault is larger than the client's HTTP/2
+      // window and the client does not read until told to.
+      const reader = new KeeperClient({ server: server.address, tls: false }, new MemoryTokenStore(), 15_000, 'reader');
+      closing.push(reader);
+      const session = await reader.register(`reader-${randomUUID().slice(0, 8)}`, 'correct horse battery');
+      // 60 records of 200 KB, each a message of its own: more than the client's buffer of 16
+      // messages and its 4 MiB window together.
+      for (let i = 0; i < 6; i++) {
+        const mutations = Array.from({ length: 10 }, (_, r) =>
+          createMutation({ kind: 'note', name: `large ${i}.${r}`, fields: Array.from({ length: 4 }, (_, f) => ({ name: `part ${f}`, value: randomBytes(37_500).toString('base64'), sensitive: false })) }),
+        );
+        await reader.push({ expectedVersion: i * 10, clientId: 'reader', mutations });
+      }
+      const grpc = openClients({ server: server.address, tls: false });
+      closing.push(grpc);
+      const pull = grpc.vault.pull({ sinceVersion: 0, pageBytes: 1 }, bearer(session.accessToken));
+      pull.pause();
+      let pulled = 0;
+      const pullDone = new Promise<void>((resolve, reject) => {
+        pull.on('data', (message: { events: unknown[] }) => (pulled += message.events.length));
+        pull.on('end', resolve);
+        pull.on('error', reject);
+      });
+      for (let i = 0; i < 50 && scheduler.snapshot().dataInFlight === 0; i++) await sleep(20);
+      expect(scheduler.snapshot().dataInFlight, 'the held Pull').to.equal(1);
+
+      const before = scheduler.snapshot();
+      const downloading = download(owner.client, owner.imageId);
+      await sleep(600);
+      const held = scheduler.snapshot();
+      expect(held.pausedImageStreams, 'paused downloads').to.equal(1);
+      expect(held.bytesOut.image - before.bytesOut.image, 'image bytes sent while held').to.be.at.most(CHUNK);
+
+      pull.resume();
+      await pullDone;
+      expect(pulled).to.equal(60);
+      const got = await downloading;
+      expect(got.received).to.equal(owner.bytes.length);
+      expect(got.sha256).to.equal(createHash('sha256').update(owner.bytes).digest('hex')).and.to.equal(got.header.sha256);
+      const after = scheduler.snapshot();
+      expect(after.pausedImageStreams).to.equal(0);
+      expect(after.pauses).to.be.greaterThan(before.pauses);
+      expect(after.bytesOut.image - before.bytesOut.image).to.equal(owner.bytes.length);
+    });
+
+    it('continues a download cut halfway from its offset instead of starting over', async function () {
+      const proxy = await startTcpProxy(server.address);
+      try {
+        const owner = await userWithPicture(proxy.address, 900);
+        const scheduler = server.app.grpc.scheduler;
+        const before = scheduler.snapshot().bytesOut.image;
+        let cutAt = 0;
+        const got = await download(owner.client, owner.imageId, async (received) => {
+          // A slow disk: the server is well ahead when the connection goes.
+          await sleep(2);
+          if (!cutAt && received > owner.bytes.length / 3) {
+            cutAt = received;
+            proxy.cut();
+            proxy.mend();
+          }
+        });
+        expect(cutAt).to.be.greaterThan(0);
+        // Every byte arrived once: a download started over would have handed the first part twice.
+        expect(got.received).to.equal(owner.bytes.length);
+        expect(got.sha256).to.equal(createHash('sha256').update(owner.bytes).digest('hex'));
+        // The second request asked for the rest only.
+        const sent = scheduler.snapshot().bytesOut.image - before;
+        expect(sent).to.be.at.most(2 * owner.bytes.length - cutAt);
+        expect(sent).to.be.greaterThan(owner.bytes.length);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('refuses an offset past the end with OUT_OF_RANGE and a sentence', async function () {
+      const owner = await userWithPicture(server.address, 64);
+      const grpc = openClients({ server: server.address, tls: false, purpose: 'bulk' });
+      closing.push(grpc);
+      const stream = grpc.images.downloadImage({ imageId: owner.imageId, rendition: Rendition.RENDITION_ORIGINAL, offset: owner.bytes.length + 1 }, bearer(owner.token));
+      const error = await new Promise<{ code: number; details: string }>((resolve) => {
+        stream.on('data', () => undefined);
+        stream.on('error', resolve);
+      });
+      expect(error.code).to.equal(11);
+      expect(error.details).to.match(/offset \d+ is past the end of the original \(\d+ bytes\)/);
+    });
+  });
+}
