@@ -3,8 +3,8 @@
 # a machine that reaches no image registry, and tags them with those names so both files stay
 # exactly what a real deployment runs. Only for the container test (scripts/docker-test.ts).
 #
-#   build.sh bases WORK_DIR     debian:bookworm-slim   debootstrap --variant=minbase bookworm
-#                               node:20-bookworm-slim  the same tree plus this machine's Node 20
+#   build.sh debian WORK_DIR    debian:bookworm-slim   debootstrap --variant=minbase bookworm
+#   build.sh node WORK_DIR      node:20-bookworm-slim  the same tree plus this machine's Node 20
 #                                                      and npm, user node (uid 1000), and the
 #                                                      machine's CA (see below)
 #   build.sh services WORK_DIR  postgres:15-bookworm   Debian's PostgreSQL 15 behind the official
@@ -16,14 +16,14 @@
 # DOCKER_HOST names the daemon; WORK_DIR is scratch space.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-what="${1:?usage: build.sh bases|services WORK_DIR}"
-work="${2:?usage: build.sh bases|services WORK_DIR}"
+what="${1:?usage: build.sh debian|node|services WORK_DIR}"
+work="${2:?usage: build.sh debian|node|services WORK_DIR}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 mkdir -p "$work"
 
 step() { printf '     %-24s %3d s  %s\n' "$1" "$2" "$3"; }
 
-bases() {
+debian() {
   local started=$SECONDS rootfs="$work/rootfs"
   rm -rf "$rootfs"
   debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
@@ -42,10 +42,12 @@ CONF
   echo 'Acquire::Languages "none";' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
   tar -C "$rootfs" -c . | docker import --change 'CMD ["bash"]' - debian:bookworm-slim >/dev/null
   step debian:bookworm-slim $((SECONDS - started)) "debootstrap --variant=minbase bookworm, imported"
+}
 
-  # The Node base, made in the same tree rather than by a build (no apt run, no 100 MB context).
-  started=$SECONDS
-  local npm_dir
+# The Node base, made in the debian tree rather than by a build (no apt run, no 100 MB context).
+node_base() {
+  local started=$SECONDS rootfs="$work/rootfs" npm_dir
+  [ -d "$rootfs/usr/local/bin" ] || { echo "build.sh node needs the tree of build.sh debian in $work" >&2; return 1; }
   npm_dir="$(readlink -f "$(dirname "$(readlink -f "$(command -v npm)")")/..")"
   cp "$(command -v node)" "$rootfs/usr/local/bin/node"
   mkdir -p "$rootfs/usr/local/lib/node_modules"
@@ -77,7 +79,8 @@ services() {
 }
 
 case "$what" in
-  bases) bases ;;
+  debian) debian ;;
+  node) node_base ;;
   services) services ;;
-  *) echo "usage: build.sh bases|services WORK_DIR" >&2; exit 2 ;;
+  *) echo "usage: build.sh debian|node|services WORK_DIR" >&2; exit 2 ;;
 esac

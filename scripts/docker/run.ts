@@ -17,12 +17,12 @@ export interface RunResult {
 /** Runs a command to its end, collecting its output; never throws for a non-zero exit. */
 export function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<RunResult & { timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
     const timer = options.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
@@ -35,7 +35,11 @@ export function runCommand(command: string, args: string[], options: RunOptions 
       if (timer) clearTimeout(timer);
       resolve({ code, stdout, stderr, timedOut });
     });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      // A command that exits before reading its input is answered by its exit code, not an EPIPE.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input);
+    }
   });
 }
 

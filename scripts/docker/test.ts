@@ -99,15 +99,18 @@ interface Stack {
 
 async function buildImages(env: NodeJS.ProcessEnv, work: string): Promise<void> {
   const standIns = join(ROOT, 'docker', 'stand-ins', 'build.sh');
-  await step('stand-in base images (debian:bookworm-slim, node:20-bookworm-slim)', async () => {
-    say(await mustRun(standIns, ['bases', join(work, 'stand-ins')], { env, timeoutMs: 300_000 }));
+  const scratch = join(work, 'stand-ins');
+  await step('stand-in base image debian:bookworm-slim (debootstrap)', async () => {
+    say((await mustRun(standIns, ['debian', scratch], { env, timeoutMs: 420_000 })).trimEnd());
   });
-  await step("Keeper's image (Dockerfile), with the postgres and nats stand-ins built beside it", async () => {
-    const from = performance.now();
-    const keeper = mustRun('docker', ['build', '-t', 'keeper:local', ROOT], { env, timeoutMs: 480_000 }).then(() =>
-      say(`     keeper:local              ${Math.round(seconds(from)).toString().padStart(3)} s  docker build (multi-stage: npm ci, build, prune; then tini and the compiled code)`),
-    );
-    const services = mustRun(standIns, ['services', join(work, 'stand-ins')], { env, timeoutMs: 300_000 }).then((out) => say(out.trimEnd()));
+  await step("Keeper's image (Dockerfile) on the stand-in node:20-bookworm-slim; the postgres and nats stand-ins beside it", async () => {
+    const keeper = (async () => {
+      say((await mustRun(standIns, ['node', scratch], { env, timeoutMs: 300_000 })).trimEnd());
+      const from = performance.now();
+      await mustRun('docker', ['build', '-t', 'keeper:local', ROOT], { env, timeoutMs: 600_000 });
+      say(`     keeper:local              ${Math.round(seconds(from)).toString().padStart(3)} s  docker build (npm ci, build, prune; then tini and the compiled code)`);
+    })();
+    const services = mustRun(standIns, ['services', scratch], { env, timeoutMs: 420_000 }).then((out) => say(out.trimEnd()));
     await Promise.all([keeper, services]);
     const bytes = async (name: string) => Number((await mustRun('docker', ['image', 'inspect', name, '--format', '{{.Size}}'], { env })).trim());
     const [image, base] = [await bytes('keeper:local'), await bytes('node:20-bookworm-slim')];
@@ -421,6 +424,11 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Whatever goes wrong, dockerd is stopped and the host's networking put back.
+  process.on('uncaughtException', (error) => {
+    say(`\nFAILED (uncaught): ${error.stack ?? error.message}`);
+    void cleanUp().finally(() => process.exit(1));
+  });
 
   try {
     say(`docker-compose ${(await mustRun('docker-compose', ['version', '--short'])).trim()}, docker ${(await mustRun('docker', ['--version'])).trim()}`);
