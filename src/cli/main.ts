@@ -88,7 +88,7 @@ async function clientId(home: string): Promise<string> {
 
 const program = new Command('keeper')
   .description('Keeper: a personal data vault with an event-sourced sync engine')
-  .option('--server <host:port>', 'Keeper server address (KEEPER_SERVER, default 127.0.0.1:7070)')
+  .option('--server <host:port>', 'Keeper server address: host:port, replicas a:7070,b:7070, or dns:///name:7070 (KEEPER_SERVER, default 127.0.0.1:7070)')
   .option('--home <dir>', 'where the client keeps sessions (KEEPER_HOME, default ~/.keeper)')
   .option('--tls', 'connect with TLS (KEEPER_TLS)')
   .option('--tls-ca <file>', 'CA certificate to trust for TLS (KEEPER_TLS_CA)')

@@ -1,10 +1,12 @@
 import { Channel, credentials, Metadata, status, type CallOptions, type ServiceError, type ChannelCredentials } from '@grpc/grpc-js';
 import { readSettingFile } from '../config/env.js';
 import { AuthServiceClient } from '../gen/keeper/v1/auth.js';
+import { balancingOptions, grpcTarget } from './server-target.js';
 import { VaultServiceClient } from '../gen/keeper/v1/vault.js';
 import { ImageServiceClient } from '../gen/keeper/v1/images.js';
 
 export interface ChannelOptions {
+  /** One host:port, several separated by commas, or dns:///name:port (every replica balanced over). */
   server: string;
   tls: boolean;
   tlsCa?: string | undefined;
@@ -80,17 +82,19 @@ function connect(options: ChannelOptions): PooledChannel {
     'grpc.enable_channelz': 0,
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
+    ...balancingOptions(),
     ...(options.purpose === 'bulk' ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
   };
-  const channel = new Channel(options.server, creds, channelOptions);
+  const target = grpcTarget(options.server);
+  const channel = new Channel(target, creds, channelOptions);
   const shared = { channelOverride: channel };
   return {
     channel,
     users: 0,
     clients: {
-      auth: new AuthServiceClient(options.server, creds, shared),
-      vault: new VaultServiceClient(options.server, creds, shared),
-      images: new ImageServiceClient(options.server, creds, shared),
+      auth: new AuthServiceClient(target, creds, shared),
+      vault: new VaultServiceClient(target, creds, shared),
+      images: new ImageServiceClient(target, creds, shared),
     },
   };
 }

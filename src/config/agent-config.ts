@@ -1,13 +1,13 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { booleanFlag, commaList, ConfigError, hostPort, logLevel, parseConfig, pick, splitHostPort } from './env.js';
+import { booleanFlag, commaList, ConfigError, hostPort, logLevel, parseConfig, pick, splitHostPort, serverTarget } from './env.js';
 
 const minutes = (fallback: number) => z.coerce.number({ message: 'must be a number of minutes' }).positive('must be above zero').default(fallback);
 
 const schema = z.object({
   listen: hostPort.default('127.0.0.1:7071'),
-  server: hostPort.default('127.0.0.1:7070'),
+  server: serverTarget.default('127.0.0.1:7070'),
   home: z.string().min(1).default(join(homedir(), '.keeper')),
   tls: booleanFlag,
   tlsCa: z.string().optional(),

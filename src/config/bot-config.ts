@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { booleanFlag, commaList, ConfigError, hostPort, logLevel, parseConfig, pick, splitHostPort } from './env.js';
+import { booleanFlag, commaList, ConfigError, hostPort, logLevel, parseConfig, pick, splitHostPort, serverTarget } from './env.js';
 
 const positive = (unit: string, fallback: number) => z.coerce.number({ message: `must be a number of ${unit}` }).positive('must be above zero').default(fallback);
 
@@ -17,7 +17,7 @@ const schema = z.object({
     .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
     .default('https://api.telegram.org')
     .transform((url) => url.replace(/\/+$/, '')),
-  server: hostPort.default('127.0.0.1:7070'),
+  server: serverTarget.default('127.0.0.1:7070'),
   home: z.string().min(1).default(join(homedir(), '.keeper')),
   tls: booleanFlag,
   tlsCa: z.string().optional(),

@@ -1,10 +1,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { booleanFlag, hostPort, logLevel, parseConfig, pick } from './env.js';
+import { booleanFlag, logLevel, parseConfig, pick, serverTarget } from './env.js';
 
 const schema = z.object({
-  server: hostPort.default('127.0.0.1:7070'),
+  server: serverTarget.default('127.0.0.1:7070'),
   home: z.string().min(1).default(join(homedir(), '.keeper')),
   tls: booleanFlag,
   tlsCa: z.string().optional(),

@@ -62,6 +62,25 @@ export function pick(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, fla
 
 export const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7070');
 
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/**
+ * Where a client finds the server: one host:port, several of them separated by commas (replicas
+ * the client balances over), or a DNS name whose every address is a replica (`dns:///name:port`).
+ * Blanks around the commas are dropped, so the value is the same whoever typed it.
+ */
+export const serverTarget = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).join(','))
+  .refine(
+    (value) => {
+      if (value.startsWith('dns:')) return /^dns:\/\/\/[A-Za-z0-9.-]+:\d{1,5}$/.test(value);
+      const items = value.split(',');
+      return items.every((item) => HOST_PORT.test(item)) && new Set(items).size === items.length;
+    },
+    { message: 'must be host:port, several distinct host:port separated by commas, or dns:///name:port, e.g. 127.0.0.1:7070' },
+  );
+
 /** A yes/no setting: 1, true, yes or 0, false, no (a flag without a value is true). */
 export const booleanFlag = z
   .preprocess((value) => (typeof value === 'boolean' ? String(value) : value), z.enum(['1', 'true', 'yes', '0', 'false', 'no'], { message: 'must be true or false' }))

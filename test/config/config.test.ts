@@ -89,4 +89,13 @@ describe('client config', () => {
     expect(configError(() => loadClientConfig({}, { KEEPER_TLS: 'maybe' }))).to.contain('--tls / KEEPER_TLS (got "maybe"): must be true or false');
     expect(configError(() => loadClientConfig({ server: 'nowhere' }, {}))).to.contain('--server / KEEPER_SERVER (got "nowhere")');
   });
+
+  it('takes several replicas as a comma-separated list or a dns:/// name, and refuses a bad one with a sentence', () => {
+    expect(loadClientConfig({ server: 'a:7070, b:7070 ,10.0.0.3:7071' }, {}).server).to.equal('a:7070,b:7070,10.0.0.3:7071');
+    expect(loadClientConfig({}, { KEEPER_SERVER: 'dns:///keeper:7070' }).server).to.equal('dns:///keeper:7070');
+    expect(loadClientConfig({ server: '[::1]:7070,[::1]:7071' }, {}).server).to.equal('[::1]:7070,[::1]:7071');
+    for (const bad of ['a:7070,', 'a:7070,b', 'a:7070,a:7070', 'dns://keeper:7070', 'dns:///keeper', 'dns:///a:1,b:2']) {
+      expect(configError(() => loadClientConfig({ server: bad }, {})), bad).to.contain('must be host:port, several distinct host:port separated by commas, or dns:///name:port');
+    }
+  });
 });

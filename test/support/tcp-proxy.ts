@@ -6,6 +6,8 @@ export interface TcpProxy {
   /** The target is out of reach: open connections are cut, new ones refused. */
   cut(): void;
   mend(): void;
+  /** Bytes the clients sent through so far (which replica a balanced client is using). */
+  received(): number;
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
   const sockets = new Set<Socket>();
   let down = false;
+  let received = 0;
   const server: Server = createServer((incoming) => {
     if (down) return incoming.destroy();
     const outgoing = connect(port, host);
@@ -25,6 +28,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
     }
+    incoming.on('data', (chunk: Buffer) => (received += chunk.length));
     incoming.pipe(outgoing).pipe(incoming);
     incoming.on('close', () => outgoing.destroy());
     outgoing.on('close', () => incoming.destroy());
@@ -41,6 +45,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     mend() {
       down = false;
     },
+    received: () => received,
     close: () =>
       new Promise<void>((resolve) => {
         down = true;

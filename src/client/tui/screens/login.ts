@@ -2,7 +2,7 @@
  * The connect screen (server address, login, password; a second password box when registering)
  * and the secret-word prompt, as pure state machines with the lines to draw.
  */
-import { hostPort } from '../../../config/env.js';
+import { serverTarget } from '../../../config/env.js';
 import type { Key } from '../kit/keys.js';
 import { drawLine, editLine, line, type LineState } from '../kit/line-editor.js';
 import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../kit/text.js';
@@ -55,8 +55,9 @@ export function loginKey(state: LoginState, key: Key): { state: LoginState; acti
 export type LoginOutcome = { ok: true; server: string; login: string; password: string; register: boolean } | { ok: false; error: string; row: number };
 
 export function loginOutcome(state: LoginState): LoginOutcome {
-  const server = state.server.text.trim();
-  if (!hostPort.safeParse(server).success) return { ok: false, error: 'the server address must be host:port, e.g. 127.0.0.1:7070', row: 0 };
+  const parsed = serverTarget.safeParse(state.server.text.trim());
+  if (!parsed.success) return { ok: false, error: 'the server address must be host:port (several separated by commas) or dns:///name:port, e.g. 127.0.0.1:7070', row: 0 };
+  const server = parsed.data;
   const login = state.login.text.trim();
   if (login === '') return { ok: false, error: 'type your login', row: 1 };
   if (state.password.text === '') return { ok: false, error: 'type your password', row: 2 };
