@@ -3,7 +3,7 @@
 # a machine that reaches no image registry, and tags them with those names so both files stay
 # exactly what a real deployment runs. Only for the container test (scripts/docker-test.ts).
 #
-#   build.sh debian WORK_DIR    debian:bookworm-slim   debootstrap --variant=minbase bookworm
+#   build.sh debian WORK_DIR    debian:bookworm-slim   mmdebstrap (or debootstrap) --variant=minbase bookworm
 #   build.sh node WORK_DIR      node:20-bookworm-slim  the same tree plus this machine's Node 20
 #                                                      and npm, user node (uid 1000), and the
 #                                                      machine's CA (see below)
@@ -26,8 +26,16 @@ step() { printf '     %-24s %3d s  %s\n' "$1" "$2" "$3"; }
 debian() {
   local started=$SECONDS rootfs="$work/rootfs"
   rm -rf "$rootfs"
-  debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
-    tail -20 "$work/debootstrap.log" >&2
+  # mmdebstrap (apt's parallel downloads, one dpkg run) when present: on a busy machine it takes a
+  # third of debootstrap's time for the same minbase tree; debootstrap otherwise.
+  local tool=debootstrap
+  if command -v mmdebstrap >/dev/null; then
+    tool=mmdebstrap
+    mmdebstrap --mode=root --variant=minbase --include=ca-certificates --dpkgopt=force-unsafe-io bookworm "$rootfs" "$mirror" >"$work/bootstrap.log" 2>&1
+  else
+    debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror" >"$work/bootstrap.log" 2>&1
+  fi || {
+    tail -20 "$work/bootstrap.log" >&2
     return 1
   }
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/*
@@ -41,7 +49,7 @@ Dir::Cache::srcpkgcache "";
 CONF
   echo 'Acquire::Languages "none";' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
   tar -C "$rootfs" -c . | docker import --change 'CMD ["bash"]' - debian:bookworm-slim >/dev/null
-  step debian:bookworm-slim $((SECONDS - started)) "debootstrap --variant=minbase bookworm, imported"
+  step debian:bookworm-slim $((SECONDS - started)) "$tool --variant=minbase bookworm, imported"
 }
 
 # The Node base, made in the debian tree rather than by a build (no apt run, no 100 MB context).

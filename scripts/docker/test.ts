@@ -81,10 +81,10 @@ function freePort(): Promise<number> {
 
 function preflight(): void {
   check(process.getuid?.() === 0, 'npm run test:docker needs root: it starts its own dockerd and changes host networking (and puts it back)');
-  const missing = ['dockerd', 'docker', 'docker-compose', 'debootstrap', 'openssl', 'python3', 'iptables-save', 'ip'].filter(
-    (tool) => !process.env.PATH?.split(':').some((dir) => existsSync(join(dir, tool))),
-  );
-  check(missing.length === 0, `missing ${missing.join(', ')}: apt-get install docker.io docker-compose debootstrap openssl python3 (as .ci/run does)`);
+  const found = (tool: string) => Boolean(process.env.PATH?.split(':').some((dir) => existsSync(join(dir, tool))));
+  const missing = ['dockerd', 'docker', 'docker-compose', 'openssl', 'python3', 'iptables-save', 'ip'].filter((tool) => !found(tool));
+  if (!found('mmdebstrap') && !found('debootstrap')) missing.push('mmdebstrap (or debootstrap)');
+  check(missing.length === 0, `missing ${missing.join(', ')}: apt-get install docker.io docker-compose mmdebstrap nftables openssl python3 (as .ci/run does)`);
 }
 
 // ---- the steps ----------------------------------------------------------------------------
@@ -100,7 +100,7 @@ interface Stack {
 async function buildImages(env: NodeJS.ProcessEnv, work: string): Promise<void> {
   const standIns = join(ROOT, 'docker', 'stand-ins', 'build.sh');
   const scratch = join(work, 'stand-ins');
-  await step('stand-in base image debian:bookworm-slim (debootstrap)', async () => {
+  await step('stand-in base image debian:bookworm-slim (mmdebstrap or debootstrap)', async () => {
     say((await mustRun(standIns, ['debian', scratch], { env, timeoutMs: 420_000 })).trimEnd());
   });
   await step("Keeper's image (Dockerfile) on the stand-in node:20-bookworm-slim; the postgres and nats stand-ins beside it", async () => {
