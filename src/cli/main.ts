@@ -107,6 +107,7 @@ serverOptions(program.command('server').description('run the gRPC server'))
   .action(async (flags) => (await serverCommands()).serverCommand(flags));
 serverOptions(program.command('imaging').description('run the image worker: covers and compact copies from the NATS job queue'))
   .option('--concurrency <n>', 'images made at once (KEEPER_IMAGING_CONCURRENCY, default 2)')
+  .option('--health-listen <host:port>', 'answer GET /healthz here while the database answers (KEEPER_HEALTH_LISTEN; off by default)')
   .action(async (flags) => (await serverCommands()).imagingCommand(flags));
 program
   .command('blobs-gc')
@@ -117,6 +118,7 @@ program
   .action(async (flags) => (await serverCommands()).blobsGcCommand(flags, out));
 serverOptions(program.command('projector').description('run the projector that builds the read model'))
   .option('--rebuild', 'empty the read model, replay the whole log into it, and exit')
+  .option('--health-listen <host:port>', 'answer GET /healthz here while the database answers (KEEPER_HEALTH_LISTEN; off by default)')
   .action(async (flags) => (await serverCommands()).projectorCommand(flags, out));
 program
   .command('agent')
@@ -139,6 +141,7 @@ program
   .option('--webhook-url <url>', 'take updates at this public https address instead of polling (KEEPER_BOT_WEBHOOK_URL)')
   .option('--webhook-listen <host:port>', 'where the webhook listens (KEEPER_BOT_WEBHOOK_LISTEN, default 127.0.0.1:8443)')
   .option('--api-root <url>', 'the Bot API server (KEEPER_TELEGRAM_API_ROOT, default https://api.telegram.org)')
+  .option('--health-listen <host:port>', 'answer GET /healthz here while the bot runs (KEEPER_HEALTH_LISTEN; off by default)')
   .option('--idle-lock-minutes <n>', 'an unlocked vault unused this long locks itself (KEEPER_BOT_IDLE_LOCK_MINUTES, default 15)')
   .option('--link-days <n>', "a chat's link unused this long ends (KEEPER_BOT_LINK_DAYS, default 30)")
   .option('--reveal-seconds <n>', 'a revealed value deletes itself after this long (KEEPER_BOT_REVEAL_SECONDS, default 30)')

@@ -15,8 +15,16 @@ import { loadAgentConfig } from '../config/agent-config.js';
 import { startAgent, type RunningAgent } from '../client/agent/start-agent.js';
 import { describeDatabaseUrl } from '../server/sql/startup-errors.js';
 import { logUnlessTransient } from '../server/sql/transient-errors.js';
+import { startHealthEndpoint, type HealthEndpoint } from '../composition/health-endpoint.js';
+import { splitHostPort } from '../config/env.js';
 
 export type Out = (text: string) => void;
+
+/** GET /healthz while the database answers, when --health-listen / KEEPER_HEALTH_LISTEN is set. */
+function healthEndpointFor(config: ServerConfig, db: { query(sql: string): Promise<unknown> }, logger: ReturnType<typeof createLogger>): Promise<HealthEndpoint | undefined> {
+  if (!config.healthListen) return Promise.resolve(undefined);
+  return startHealthEndpoint(splitHostPort(config.healthListen), () => db.query('SELECT 1'), { dependency: 'the database' }, logger);
+}
 
 
 async function runUntilStopped(app: RunningApp): Promise<void> {
@@ -74,6 +82,7 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
     throw error;
   });
   const store = log.store;
+  let health: HealthEndpoint | undefined;
   try {
     if (flags.rebuild) {
       const progress = progressReporter('rebuilding read model', 'events');
@@ -84,6 +93,7 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
       return;
     }
     const projector = new Projector(db, store, { onError: logUnlessTransient(logger, 'projector batch failed; retrying') });
+    health = await healthEndpointFor(config, db, logger);
     projector.start();
     // The image job relay tails the log beside the projector; across processes only NATS carries jobs.
     const pipeline = blobs
@@ -97,11 +107,14 @@ export async function projectorCommand(flags: Record<string, unknown> & { rebuil
         )
       : undefined;
     if (!pipeline) logger.warn('no KEEPER_NATS_URL: uploaded images are not queued for resizing by this projector');
-    logger.warn({ database: describeDatabase(config), imageJobs: pipeline ? 'nats' : 'off' }, 'keeper projector started');
+    logger.warn({ database: describeDatabase(config), imageJobs: pipeline ? 'nats' : 'off', health: health?.address ?? 'off' }, 'keeper projector started');
     await untilSignal();
+    await health?.stop();
+    health = undefined;
     await pipeline?.stop();
     await projector.stop();
   } finally {
+    await health?.stop();
     await log.close();
     await db.close();
   }
@@ -122,7 +135,9 @@ export async function imagingCommand(flags: Record<string, unknown>): Promise<vo
   // Renditions made here are news to the servers' watchers.
   const notifier = versionNotifierFor(config, db, logger);
   const stopPublishing = publishAppends(store, notifier);
+  let health: HealthEndpoint | undefined;
   try {
+    health = await healthEndpointFor(config, db, logger);
     const pipeline = startImagePipeline(
       db,
       store,
@@ -131,10 +146,13 @@ export async function imagingCommand(flags: Record<string, unknown>): Promise<vo
       { queue: openJobQueue(images.queueChoice, logger), relay: false, worker: true, concurrency: images.concurrency, maxPixels: images.maxPixels },
       logger,
     );
-    logger.warn({ blobs: images.blobDir, concurrency: images.concurrency }, 'keeper imaging started');
+    logger.warn({ blobs: images.blobDir, concurrency: images.concurrency, health: health?.address ?? 'off' }, 'keeper imaging started');
     await untilSignal();
+    await health?.stop();
+    health = undefined;
     await pipeline.stop();
   } finally {
+    await health?.stop();
     stopPublishing();
     await notifier.close();
     await log.close();

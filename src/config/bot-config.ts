@@ -25,6 +25,8 @@ const schema = z.object({
   /** Telegram delivers updates to this public https address instead of being polled. */
   webhookUrl: z.url({ protocol: /^https$/, message: 'must be an https URL (Telegram only calls https webhooks)' }).optional(),
   webhookListen: hostPort.default('127.0.0.1:8443'),
+  /** GET /healthz for a container's health check; off when not given. */
+  healthListen: hostPort.optional(),
   /** Telegram sends it back in a header with every update, so a stranger cannot post updates; made at start when not given. */
   webhookSecret: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16 to 256 letters, digits, _ or -').optional(),
   idleLockMinutes: positive('minutes', 15),
@@ -53,6 +55,7 @@ const NAMES: Record<string, string> = {
   timeoutMs: '--timeout / KEEPER_TIMEOUT_MS',
   webhookUrl: '--webhook-url / KEEPER_BOT_WEBHOOK_URL',
   webhookListen: '--webhook-listen / KEEPER_BOT_WEBHOOK_LISTEN',
+  healthListen: '--health-listen / KEEPER_HEALTH_LISTEN',
   webhookSecret: 'KEEPER_BOT_WEBHOOK_SECRET',
   idleLockMinutes: '--idle-lock-minutes / KEEPER_BOT_IDLE_LOCK_MINUTES',
   linkDays: '--link-days / KEEPER_BOT_LINK_DAYS',
@@ -81,6 +84,7 @@ export function loadBotConfig(flags: Record<string, unknown>, env: NodeJS.Proces
       timeoutMs: pick(flags, env, 'timeout', 'KEEPER_TIMEOUT_MS'),
       webhookUrl: pick(flags, env, 'webhookUrl', 'KEEPER_BOT_WEBHOOK_URL'),
       webhookListen: pick(flags, env, 'webhookListen', 'KEEPER_BOT_WEBHOOK_LISTEN'),
+      healthListen: pick(flags, env, 'healthListen', 'KEEPER_HEALTH_LISTEN'),
       webhookSecret: pick({}, env, 'webhookSecret', 'KEEPER_BOT_WEBHOOK_SECRET'),
       idleLockMinutes: pick(flags, env, 'idleLockMinutes', 'KEEPER_BOT_IDLE_LOCK_MINUTES'),
       linkDays: pick(flags, env, 'linkDays', 'KEEPER_BOT_LINK_DAYS'),

@@ -21,6 +21,8 @@ const schema = z.object({
     .refine(isUrl, URL_PROBLEM)
     .optional(),
   listen: hostPort.default('127.0.0.1:7070'),
+  /** GET /healthz of a projector or imaging worker (they serve nothing else); off when not given. */
+  healthListen: hostPort.optional(),
   tokenKey: z
     .string()
     .regex(/^k4\.secret\./, 'must be a PASERK k4.secret key (make one with `keeper keygen`)')
@@ -66,6 +68,7 @@ const NAMES: Record<string, string> = {
   dataDir: '--data-dir / KEEPER_DATA_DIR',
   databaseUrl: '--database-url / KEEPER_DATABASE_URL',
   listen: '--listen / KEEPER_LISTEN',
+  healthListen: '--health-listen / KEEPER_HEALTH_LISTEN',
   tokenKey: 'KEEPER_TOKEN_KEY',
   accessTtl: '--access-ttl / KEEPER_ACCESS_TTL',
   refreshTtl: '--refresh-ttl / KEEPER_REFRESH_TTL',
@@ -100,6 +103,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     databaseUrl: pick(flags, env, 'databaseUrl', 'KEEPER_DATABASE_URL'),
     eventStoreUrl: pick(flags, env, 'eventStoreUrl', 'KEEPER_EVENTSTORE_URL'),
     listen: pick(flags, env, 'listen', 'KEEPER_LISTEN'),
+    healthListen: pick(flags, env, 'healthListen', 'KEEPER_HEALTH_LISTEN'),
     tokenKey: env.KEEPER_TOKEN_KEY || undefined,
     accessTtl: pick(flags, env, 'accessTtl', 'KEEPER_ACCESS_TTL'),
     refreshTtl: pick(flags, env, 'refreshTtl', 'KEEPER_REFRESH_TTL'),

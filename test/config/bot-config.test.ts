@@ -38,5 +38,8 @@ describe('bot config', () => {
     expect(refusal(() => loadBotConfig({}, { ...env, KEEPER_BOT_RATE_PER_MINUTE: 'lots' }))).to.match(/KEEPER_BOT_RATE_PER_MINUTE.*whole number/);
     expect(refusal(() => loadBotConfig({}, { ...env, KEEPER_BOT_WEBHOOK_SECRET: 'a'.repeat(20) }))).to.match(/only for a webhook/);
     expect(loadBotConfig({ apiRoot: 'http://127.0.0.1:8081/' }, env).apiRoot).to.equal('http://127.0.0.1:8081');
+    expect(refusal(() => loadBotConfig({}, { ...env, KEEPER_HEALTH_LISTEN: 'anywhere' }))).to.match(/--health-listen \/ KEEPER_HEALTH_LISTEN \(got "anywhere"\): must be host:port/);
+    expect(loadBotConfig({}, { ...env, KEEPER_HEALTH_LISTEN: '127.0.0.1:8080' }).healthListen).to.equal('127.0.0.1:8080');
+    expect(loadBotConfig({}, env).healthListen).to.equal(undefined);
   });
 });

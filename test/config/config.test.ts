@@ -34,6 +34,14 @@ describe('server config', () => {
     expect(loadServerConfig({}, { KEEPER_MAX_MESSAGE_BYTES: '16777216' }).maxMessageBytes).to.equal(16 * 1024 * 1024);
   });
 
+  it('has no health endpoint unless one is asked for, and names a bad address', () => {
+    expect(loadServerConfig({}, {}).healthListen).to.equal(undefined);
+    expect(loadServerConfig({}, { KEEPER_HEALTH_LISTEN: '127.0.0.1:8080' }).healthListen).to.equal('127.0.0.1:8080');
+    expect(configError(() => loadServerConfig({}, { KEEPER_HEALTH_LISTEN: '8080' }))).to.equal(
+      'invalid configuration: --health-listen / KEEPER_HEALTH_LISTEN (got "8080"): must be host:port, e.g. 127.0.0.1:7070',
+    );
+  });
+
   it('has session defaults and validates the refresh reuse window and the session check interval', () => {
     expect(loadServerConfig({}, {})).to.include({ refreshReuseWindow: 10, sessionCheckMs: 1000 });
     expect(loadServerConfig({}, { KEEPER_REFRESH_REUSE_WINDOW: '0', KEEPER_SESSION_CHECK_MS: '250' })).to.include({ refreshReuseWindow: 0, sessionCheckMs: 250 });

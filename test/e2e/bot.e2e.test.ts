@@ -1,5 +1,9 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import sharp from 'sharp';
@@ -9,7 +13,7 @@ import { SyncEngine } from '../../src/client/sync/sync-engine.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
 import { MemoryTokenStore } from '../../src/client/token-store.js';
 import { startTestBot, TestChat, type TestBot } from '../support/bot.js';
-import { expectSentence, keeper } from '../support/cli.js';
+import { expectSentence, KEEPER, keeper } from '../support/cli.js';
 import { pgliteTarget } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -453,9 +457,54 @@ describe('the Telegram bot (PGlite)', function () {
     expectSentence(await keeper(['bot', '--home', home, '--allow', 'alice'], { KEEPER_TELEGRAM_TOKEN: standIn.token }), 2, /--allow \/ KEEPER_TELEGRAM_ALLOW.*Telegram user ids/);
   });
 
+  it('answers GET /healthz as `keeper bot` with --health-listen while it runs (a container asks it), and stops cleanly', async () => {
+    const ownStandIn = await TelegramStandIn.start();
+    const home = await mkdtemp(join(tmpdir(), 'keeper-bot-health-'));
+    const health = `127.0.0.1:${await freePort()}`;
+    const child = spawn(process.execPath, [KEEPER, 'bot', '--home', home, '--server', server.address, '--api-root', ownStandIn.apiRoot, '--health-listen', health], {
+      env: { PATH: process.env.PATH ?? '', KEEPER_TELEGRAM_TOKEN: ownStandIn.token },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      const answer = await eventually(
+        'the bot health endpoint',
+        async () => {
+          const response = await fetch(`http://${health}/healthz`).catch(() => undefined);
+          return response?.status === 200 ? ((await response.json()) as unknown) : undefined;
+        },
+        30_000,
+        200,
+      );
+      expect(answer).to.deep.equal({ status: 'serving' });
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).to.equal(0);
+      const after = await fetch(`http://${health}/healthz`).then(
+        () => 'answered',
+        (error: Error & { cause?: { code?: string } }) => error.cause?.code,
+      );
+      expect(after).to.equal('ECONNREFUSED');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await ownStandIn.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it('writes no password, secret word, value or token into its log', async () => {
     const logs = await bot.logText();
     expect(logs).to.contain('update handled');
     for (const secret of [PASSWORD, SECRET, ...SENSITIVE, standIn.token]) expect(logs, secret).to.not.contain(secret);
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { expect } from 'chai';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
@@ -158,8 +159,12 @@ if (pgUrl && natsUrl) {
       await world.dispose();
     });
 
-    it('projects the read model and queues the resize job of an upload, then stops cleanly', async () => {
-      projector = spawn(process.execPath, [KEEPER, 'projector'], { env: { PATH: process.env.PATH ?? '', ...world.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    it('projects the read model and queues the resize job of an upload, answers its health endpoint, then stops cleanly', async () => {
+      const health = `127.0.0.1:${await freePort()}`;
+      projector = spawn(process.execPath, [KEEPER, 'projector'], {
+        env: { PATH: process.env.PATH ?? '', ...world.env, KEEPER_HEALTH_LISTEN: health },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       const client = await world.server.client();
       await client.register('projector-proc', 'correct horse battery');
       const create = createMutation({ kind: 'note', name: 'receipts', fields: [] });
@@ -185,9 +190,24 @@ if (pgUrl && natsUrl) {
         const snapshot = await client.list();
         return snapshot.images.some((image) => image.id === imageId && image.status === 'ready');
       }, 60_000);
+      // What the container's health check asks: GET /healthz, 200 while its database answers.
+      const answer = await fetch(`http://${health}/healthz`);
+      expect(answer.status).to.equal(200);
+      expect(await answer.json()).to.deep.equal({ status: 'serving' });
       projector.kill('SIGTERM');
       const [code] = (await once(projector, 'exit')) as [number | null];
       expect(code).to.equal(0);
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
     });
   });
 }
