@@ -115,4 +115,14 @@ describe('the HTTP agent: everyday tools (PGlite)', function () {
     expect(again.body.strength[0]).to.include({ field: 'password', score: 0, label: 'very weak' });
     expect(JSON.stringify(again.body.strength)).to.not.contain('password1');
   });
+
+  it('searches sensitive values only with ?sensitive=1', async () => {
+    await create({ kind: 'card', name: 'Visa', fields: [{ name: 'number', value: '4111 1111 1111 1111', sensitive: true }] });
+    const hidden = await call(agent.base, 'GET', '/v1/records?q=4111', { token });
+    expect(hidden.status, hidden.text).to.equal(200);
+    expect(hidden.body.total).to.equal(0);
+    const found = await call(agent.base, 'GET', '/v1/records?q=4111&sensitive=1', { token });
+    expect(found.body.hits.map((h: { record: { name: string }; field: string }) => [h.record.name, h.field])).to.deep.equal([['Visa', 'number']]);
+    expect(found.text).to.not.contain('4111 1111');
+  });
 });

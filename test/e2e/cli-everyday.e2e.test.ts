@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -84,5 +84,43 @@ describe('keeper CLI: one-time codes, the generator, strength on save', function
     expect(shown.fields[0]).to.include({ name: 'password', sensitive: true });
     expect(shown.fields[0].value).to.have.length(20);
     expect(made.stderr).to.not.contain(shown.fields[0].value);
+  });
+
+  it('searches sensitive values only with --include-sensitive', async () => {
+    expect((await keeper(['add', 'Visa', '--kind', 'card', '--secret', 'number=4111 1111 1111 1111', '--field', 'holder=Coder'], env)).code).to.equal(0);
+    const hidden = await keeper(['search', '4111'], env);
+    expect(hidden.code, hidden.stderr).to.equal(0);
+    expect(hidden.stdout).to.contain('nothing matches "4111" (sensitive values are not searched; add --include-sensitive)');
+    const found = await keeper(['search', '4111', '--include-sensitive'], env);
+    expect(found.stdout).to.match(/Visa\s+field number/);
+    expect(found.stdout).to.not.contain('4111 1111');
+    expect((await keeper(['search', 'coder'], env)).stdout).to.match(/Visa\s+field holder/);
+  });
+
+  it('reads a note of many lines from standard input or the editor, and history says what changed', async () => {
+    const added = await keeper(['add', 'Diary', '--kind', 'note', '--stdin', 'text'], env, 'dear diary,\nline two\n');
+    expect(added.code, added.stderr).to.equal(0);
+    expect(JSON.parse((await keeper(['show', 'diary', '--json'], env)).stdout).fields).to.deep.equal([{ name: 'text', value: 'dear diary,\nline two', sensitive: false }]);
+    // An editor that adds a line to what it is given, as a person would.
+    const editor = join(home, 'editor.sh');
+    await writeFile(editor, '#!/bin/sh\nprintf "line three\\n" >> "$1"\n', { mode: 0o755 });
+    const edited = await keeper(['edit', 'diary', '--editor', 'text', '--secret', 'pin=1234'], { ...env, EDITOR: editor });
+    expect(edited.code, edited.stderr).to.equal(0);
+    const note = JSON.parse((await keeper(['show', 'diary', '--json', '--reveal'], env)).stdout);
+    expect(note.fields[0].value).to.equal('dear diary,\nline two\nline three');
+    expect((await keeper(['edit', 'diary', '--secret', 'pin=9999', '--tag', 'private'], env)).code).to.equal(0);
+
+    const history = await keeper(['history', 'diary'], env);
+    expect(history.code, history.stderr).to.equal(0);
+    expect(history.stdout).to.contain('what changed');
+    expect(history.stdout, history.stdout).to.match(/ 1 {2}created; text: added "dear diary,\\nline two"/);
+    expect(history.stdout).to.match(/ 2 {2}text: "dear diary,\\nline two" -> "dear diary,\\nline two\\nline three"; pin: added \*{8}/);
+    expect(history.stdout).to.match(/ 3 {2}tags: \+private; pin: \*{8} -> \*{8}/);
+    expect(history.stdout).to.not.contain('9999');
+    const revealed = await keeper(['history', 'diary', '--reveal'], env);
+    expect(revealed.stdout).to.contain('pin: "1234" -> "9999"');
+    const json = JSON.parse((await keeper(['history', 'diary', '--json'], env)).stdout);
+    expect(json[2].changes).to.deep.include({ what: 'field', field: 'pin', change: 'changed', before: '********', after: '********' });
+    expectSentence(await keeper(['edit', 'diary', '--editor', 'text'], { ...env, EDITOR: 'false' }), 1, /the editor \(false\) exited with status 1; nothing changed/);
   });
 });

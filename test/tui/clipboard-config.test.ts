@@ -60,7 +60,7 @@ describe('TUI settings and clipboard', () => {
     });
 
     it('says in a sentence when there is no tool, or when the tool fails', async () => {
-      await expectRejection(new Clipboard(undefined).copy('x'), 'no clipboard tool was found (wl-copy, xclip, xsel or pbcopy)');
+      await expectRejection(new Clipboard(undefined).copy('x'), 'no clipboard tool was found (wl-copy, xclip, xsel or pbcopy) and there is no terminal to copy through');
       const failing = new Clipboard({ command: join(dir, 'xsel'), copy: [], clear: [] });
       await expectRejection(failing.copy('x'), `the clipboard tool ${join(dir, 'xsel')} failed (exit code 3)`);
     });

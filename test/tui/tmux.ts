@@ -96,6 +96,16 @@ export class Pane {
     throw new Error(`keeper tui in ${this.name} did not exit; the screen shows:\n${await this.screen()}`);
   }
 
+  /** A tmux command on this pane's server (`set-option`, `show-buffer`, ...). */
+  async tmuxCommand(...args: string[]): Promise<string> {
+    return this.tmux.tmux(...args);
+  }
+
+  /** tmux's newest paste buffer ('' when there is none): where an OSC 52 copy lands with set-clipboard on. */
+  async pasteBuffer(): Promise<string> {
+    return this.tmux.tmux('show-buffer').catch(() => '');
+  }
+
   async resize(width: number, height: number): Promise<void> {
     await this.tmux.tmux('resize-window', '-t', this.name, '-x', String(width), '-y', String(height));
   }

@@ -92,4 +92,53 @@ describe('keeper tui everyday tools in a terminal (tmux, 100x30)', function () {
     const saved = JSON.parse((await keeper(['show', 'Shop', '--json', '--reveal'], env)).stdout);
     expect(saved.fields.find((f: { name: string }) => f.name === 'password').value).to.have.length(20);
   });
+
+  it('copies over OSC 52 when no clipboard tool exists (the 30-second blanking is in test/tui/osc52.test.ts)', async () => {
+    await tui.tmuxCommand('set-option', '-g', 'set-clipboard', 'on');
+    await tui.keys('/');
+    await tui.type('Shop');
+    await tui.keys('Enter');
+    await tui.waitFor(/Records \(1 of 3\)/);
+    await tui.keys('Enter');
+    await tui.waitFor('Up/Down field');
+    // The password is the second field of a login.
+    await tui.keys('Down', 'c');
+    await tui.waitFor('copied "password" to the clipboard through the terminal (OSC 52)');
+    const saved = JSON.parse((await keeper(['show', 'Shop', '--json', '--reveal'], env)).stdout);
+    const password = saved.fields.find((f: { name: string }) => f.name === 'password').value;
+    expect(await tui.pasteBuffer()).to.equal(password);
+    // The screen never shows what went to the clipboard.
+    expect(await tui.screen()).to.not.contain(password);
+    await tui.keys('Escape', '/', 'C-u', 'Escape');
+  });
+
+  it('searches inside sensitive values only after C-t in the filter box; C-j breaks a line in a note', async () => {
+    await tui.waitFor('Records (3)');
+    await tui.keys('/');
+    // JBSW... is Mail's one-time-code secret: sensitive, so not matched until asked.
+    await tui.type('JBSWY3DP');
+    await tui.waitFor('Nothing matches "JBSWY3DP"');
+    await tui.keys('C-t');
+    await tui.waitFor(/Records \(1 of 3, sensitive values too\)/);
+    await tui.keys('C-t', 'Escape');
+    await tui.waitFor('Records (3)');
+
+    await tui.keys('n');
+    await tui.waitFor('New record');
+    await tui.type('Diary');
+    await tui.keys('Tab', 'Right', 'Right');
+    await tui.waitFor(/note/);
+    await tui.keys('Tab');
+    await tui.type('first line');
+    await tui.keys('C-j');
+    await tui.type('second line');
+    await tui.waitFor('first line↵second line');
+    await tui.keys('C-s');
+    await tui.waitFor('added "Diary"');
+    const saved = JSON.parse((await keeper(['show', 'Diary', '--json'], env)).stdout);
+    expect(saved.fields[0]).to.deep.include({ name: 'text', value: 'first line\nsecond line' });
+    // The open record shows the note on its two lines.
+    const screen = await tui.waitFor(/text +first line[^\n]*\n[^\n]*│ +second line/);
+    expect(screen).to.not.contain('↵');
+  });
 });

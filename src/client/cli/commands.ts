@@ -7,9 +7,11 @@ import type { SyncReport } from '../sync/sync-protocol.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import { describeConflict } from '../sync/conflict-notices.js';
 import { formatRecord, formatTime, table } from './format.js';
-import { maskField } from '../core/masking.js';
+import { MASK, maskField } from '../core/masking.js';
+import { describeChange, historyDiffs } from '../core/record-diff.js';
 import { checkSecretWord } from '../secret-word-policy.js';
-import { promptLine, promptSecret } from './prompt.js';
+import { promptLine, promptSecret, readStdinText } from './prompt.js';
+import { editInEditor } from './editor-input.js';
 import { escapeControls, jsonText } from '../terminal-text.js';
 import { forgetUnlockedKey, saveUnlockedKey } from '../core/unlocked-key-store.js';
 import { failureOf, isOffline, KeeperFailure } from '../core/failures.js';
@@ -211,11 +213,34 @@ export async function historyCommand(ctx: Context, ref: string | undefined, opti
   const recordId = await handle.findAnyRecordId(ref);
   const versions = await vault.history(recordId);
   const rows = versions.map((v) => ({ ...v, opened: vault.open(v.state) }));
+  const diffs = historyDiffs(rows, (v) => v.opened, { reveal: Boolean(options.reveal) });
   if (options.json) {
-    ctx.out(jsonText(rows.map((v) => ({ version: v.version, at: v.at, type: v.type, clientId: v.clientId, name: v.opened.name, kind: v.opened.kind, fields: v.opened.fields.map((f) => ({ ...f, value: maskField(f, Boolean(options.reveal)) })) })), 2));
+    ctx.out(
+      jsonText(
+        rows.map((v, i) => ({
+          version: v.version,
+          at: v.at,
+          type: v.type,
+          clientId: v.clientId,
+          name: v.opened.name,
+          kind: v.opened.kind,
+          tags: v.opened.tags,
+          favourite: v.opened.favourite,
+          fields: v.opened.fields.map((f) => ({ ...f, value: maskField(f, Boolean(options.reveal)) })),
+          changes: diffs[i]!.changes,
+        })),
+        2,
+      ),
+    );
     return;
   }
   ctx.out(table(['VERSION', 'TIME', 'CHANGE', 'CLIENT', 'NAME', 'FIELDS'], rows.map((v) => [String(v.version), formatTime(v.at), v.type.replace('Record', '').toLowerCase(), v.clientId, v.opened.name, v.opened.fields.map((f) => `${f.name}=${maskField(f, Boolean(options.reveal))}`).join(' ')])));
+  ctx.out('');
+  ctx.out('what changed');
+  for (const { version, changes } of diffs) ctx.out(escapeControls(`  ${String(version.version).padStart(4)}  ${changes.map(describeChange).join('; ')}`));
+  if (!options.reveal && diffs.some(({ changes }) => changes.some((c) => c.what === 'field' && (c.before === MASK || c.after === MASK)))) {
+    ctx.out('(sensitive values are hidden; add --reveal to show them)');
+  }
 }
 
 // ---- writing -------------------------------------------------------------------------------
@@ -227,6 +252,10 @@ export interface FieldOptions {
   totp?: string[];
   /** Sensitive fields filled with a new random password. */
   generate?: string[];
+  /** A field whose value (a note of many lines) is read from standard input. */
+  stdin?: string;
+  /** Fields whose value is written in $VISUAL / $EDITOR (starting from the current value on edit). */
+  editor?: string[];
 }
 
 /** Tags and the star, as add and edit take them. */
@@ -253,15 +282,19 @@ export async function addCommand(ctx: Context, name: string, options: FieldOptio
 }
 
 export async function editCommand(ctx: Context, ref: string, options: FieldOptions & TagOptions & { kind?: string; name?: string; remove?: string[] }): Promise<void> {
-  const setFields = await collectFields(options, ctx.warn);
+  // A value written in the editor starts from the current one, and a note keeps its field's
+  // sensitivity: those need the record before the new values are taken.
+  const early = (options.editor?.length ?? 0) > 0 || options.stdin !== undefined ? await openVault(ctx) : undefined;
+  if (early) await syncIfOnline(ctx, early);
+  const setFields = await collectFields(options, ctx.warn, early ? early.findRecord(ref).fields : []);
   const removeFields = options.remove ?? [];
   const tagsChange = (options.tag?.length ?? 0) > 0 || (options.untag?.length ?? 0) > 0;
   if (options.name === undefined && options.kind === undefined && setFields.length === 0 && removeFields.length === 0 && !tagsChange && options.favourite === undefined) {
     throw new CliError('nothing to change: give --name, --kind, --field, --secret, --totp, --remove, --tag, --untag or --favourite', EXIT.usage);
   }
-  const handle = await openVault(ctx);
+  const handle = early ?? (await openVault(ctx));
   const { vault } = handle;
-  await syncIfOnline(ctx, handle);
+  if (!early) await syncIfOnline(ctx, handle);
   const record = handle.findRecord(ref);
   const unknown = removeFields.filter((name) => !record.fields.some((f) => f.name === name));
   if (unknown.length > 0) throw new CliError(`record "${escapeControls(record.name)}" has no field ${unknown.map((n) => `"${n}"`).join(', ')}`, EXIT.notFound);
@@ -355,7 +388,7 @@ function parseKind(kind: string): RecordKind {
 }
 
 /** `--field name=value` and `--secret name=value`; a secret without `=value` is asked for unseen. */
-async function collectFields(options: FieldOptions, warn: Out): Promise<Field[]> {
+async function collectFields(options: FieldOptions, warn: Out, current: Field[] = []): Promise<Field[]> {
   const fields: Field[] = [];
   for (const spec of options.field ?? []) {
     const index = spec.indexOf('=');
@@ -386,6 +419,12 @@ async function collectFields(options: FieldOptions, warn: Out): Promise<Field[]>
     fields.push({ name, value: generated.value, sensitive: true });
     warn(`keeper: ${escapeControls(name)} is a new random password, ${describeEntropy(generated.entropyBits)} (keeper show --reveal shows it)`);
   }
+  // A note keeps its field's sensitivity when it has one already; a new one is plain text.
+  const sensitiveNow = (name: string) => current.find((f) => f.name === name)?.sensitive ?? false;
+  for (const name of options.editor ?? []) {
+    fields.push({ name, value: await editInEditor(current.find((f) => f.name === name)?.value ?? ''), sensitive: sensitiveNow(name) });
+  }
+  if (options.stdin !== undefined) fields.push({ name: options.stdin, value: await readStdinText(`the value of ${options.stdin}`), sensitive: sensitiveNow(options.stdin) });
   const names = new Set<string>();
   for (const field of fields) {
     if (names.has(field.name)) throw new CliError(`field "${field.name}" is given twice`, EXIT.usage);

@@ -51,3 +51,22 @@ export async function promptLine(label: string): Promise<string> {
     rl.close();
   }
 }
+
+/**
+ * Everything left on standard input, as one text (a note of many lines): what follows any line
+ * a prompt read first. One final line break is dropped, as a shell's `echo` or an editor adds it.
+ */
+export async function readStdinText(what: string): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write(`${what}: type the text, then Ctrl-D on a line of its own\n`);
+  let text: string;
+  if (stdinLines) {
+    const lines: string[] = [];
+    for (let next = await stdinLines.next(); !next.done; next = await stdinLines.next()) lines.push(next.value);
+    text = lines.join('\n');
+  } else {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  return text.replace(/\r\n/g, '\n');
+}

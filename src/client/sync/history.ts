@@ -10,6 +10,8 @@ export interface RecordVersion {
   clientId: string;
   /** The record right after this event. */
   state: RecordState;
+  /** A restore: the version it put back. */
+  fromVersion?: number | undefined;
 }
 
 export interface ReplayedLog {
@@ -33,7 +35,9 @@ export async function replayLog(transport: VaultTransport): Promise<ReplayedLog>
       const after = state.get(event.data.recordId);
       if (!after) continue;
       const list = versions.get(event.data.recordId) ?? [];
-      list.push({ version: event.version, at: event.metadata.at, type: event.type, clientId: event.metadata.clientId, state: after });
+      const entry: RecordVersion = { version: event.version, at: event.metadata.at, type: event.type, clientId: event.metadata.clientId, state: after };
+      if (event.type === 'RecordRestored') entry.fromVersion = event.data.fromVersion;
+      list.push(entry);
       versions.set(event.data.recordId, list);
     }
   });

@@ -33,33 +33,59 @@ export function findClipboardTool(env: NodeJS.ProcessEnv, platform: NodeJS.Platf
 
 export const CLIPBOARD_CLEAR_MS = 30_000;
 
-/** Copies values with an external tool and empties the clipboard again after a while. */
+/**
+ * OSC 52: the terminal itself puts `text` on the clipboard of the machine it runs on, which is
+ * what works over SSH, where no clipboard tool of this machine reaches the user's. (Inside tmux it
+ * needs `set -g set-clipboard on`.)
+ */
+export function osc52(text: string): string {
+  return `\u001b]52;c;${Buffer.from(text, 'utf8').toString('base64')}\u0007`;
+}
+
+/**
+ * What OSC 52 clears with: terminals and tmux ignore an empty or malformed payload rather than
+ * emptying the clipboard, so the copied value is replaced by a single space.
+ */
+export const OSC52_CLEAR = osc52(' ');
+
+/**
+ * Copies values with an external tool, or else through the terminal (OSC 52, `terminal` writes
+ * to it), and empties the clipboard again after a while.
+ */
 export class Clipboard {
   private clearTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly tool: ClipboardTool | undefined,
     private readonly clearAfterMs = CLIPBOARD_CLEAR_MS,
+    private readonly terminal?: ((data: string) => void) | undefined,
   ) {}
 
   get available(): boolean {
-    return this.tool !== undefined;
+    return this.tool !== undefined || this.terminal !== undefined;
+  }
+
+  /** How a copy reaches the clipboard: a tool of this machine, the terminal (OSC 52), or nothing. */
+  get way(): 'tool' | 'terminal' | undefined {
+    return this.tool ? 'tool' : this.terminal ? 'terminal' : undefined;
   }
 
   /** Copies `text`; the clipboard is emptied after the delay (or at `clear()`). */
   async copy(text: string): Promise<void> {
-    if (!this.tool) throw new Error('no clipboard tool was found (wl-copy, xclip, xsel or pbcopy)');
-    await this.run(this.tool.copy, text);
+    if (this.tool) await this.run(this.tool.copy, text);
+    else if (this.terminal) this.terminal(osc52(text));
+    else throw new Error('no clipboard tool was found (wl-copy, xclip, xsel or pbcopy) and there is no terminal to copy through');
     if (this.clearTimer) clearTimeout(this.clearTimer);
     this.clearTimer = setTimeout(() => void this.clear().catch(() => undefined), this.clearAfterMs);
   }
 
   /** Empties the clipboard if a copied value may still be on it. */
   async clear(): Promise<void> {
-    if (!this.tool || !this.clearTimer) return;
+    if (!this.clearTimer) return;
     clearTimeout(this.clearTimer);
     this.clearTimer = undefined;
-    await this.run(this.tool.clear, '');
+    if (this.tool) await this.run(this.tool.clear, '');
+    else this.terminal?.(OSC52_CLEAR);
   }
 
   get armed(): boolean {

@@ -161,13 +161,14 @@ export class RecordActions {
     if (!field) return;
     if (record.unreadable.includes(field.name)) return this.say(`"${field.name}" is sealed and cannot be read, so it was not copied`, 'error');
     if (!this.o.clipboard.available) return this.say('no clipboard tool found (wl-copy, xclip, xsel, pbcopy): nothing copied', 'warn');
+    const through = this.o.clipboard.way === 'terminal' ? ' through the terminal (OSC 52)' : '';
     if (fieldKindOf(field) === 'totp') {
       // What is wanted from a one-time-code field is its code, not its secret.
       const code = oneTimeCode(field.value);
       await this.o.clipboard.copy(code.code);
-      return this.say(`copied the current code of "${field.name}" (${code.secondsLeft} s left); the clipboard is cleared in 30 seconds`, 'info');
+      return this.say(`copied the current code of "${field.name}" (${code.secondsLeft} s left)${through}; the clipboard is cleared in 30 seconds`, 'info');
     }
     await this.o.clipboard.copy(field.value);
-    this.say(`copied "${field.name}" to the clipboard; it is cleared in 30 seconds`, 'info');
+    this.say(`copied "${field.name}" to the clipboard${through}; it is cleared in 30 seconds`, 'info');
   }
 }

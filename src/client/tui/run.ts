@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ClientConfig } from '../../config/client-config.js';
 import { createLogger } from '../../logging.js';
 import { App } from './app.js';
-import { Clipboard, findClipboardTool } from './clipboard.js';
+import { Clipboard, CLIPBOARD_CLEAR_MS, findClipboardTool } from './clipboard.js';
 import { loadTuiConfig } from './config.js';
 import { FileOpener, findOpener } from './opener.js';
 import { TuiAccount } from './account.js';
@@ -26,7 +26,7 @@ export async function runTui(options: RunTuiOptions): Promise<void> {
   const logger = createLogger(options.config.logLevel, 'keeper-tui', join(options.config.home, 'logs', 'tui.log'));
   const account = new TuiAccount({ config: options.config, clientId: options.clientId, sessionSecret: options.env.KEEPER_SESSION || undefined, logger });
   const widgets = new Widgets();
-  const app = new App({ account, widgets, clipboard: new Clipboard(findClipboardTool(options.env)), autoLockMs: tuiConfig.autoLockMs, syncEveryMs: tuiConfig.syncEveryMs, opener: new FileOpener(findOpener(options.env)), logger });
+  const app = new App({ account, widgets, clipboard: new Clipboard(findClipboardTool(options.env), CLIPBOARD_CLEAR_MS, process.stdout.isTTY ? (data) => void process.stdout.write(data) : undefined), autoLockMs: tuiConfig.autoLockMs, syncEveryMs: tuiConfig.syncEveryMs, opener: new FileOpener(findOpener(options.env)), logger });
 
   const stderrWrite = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string | Uint8Array) => {

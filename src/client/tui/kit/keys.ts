@@ -9,6 +9,8 @@ export interface Key {
   shift: boolean;
   /** Name with modifiers, as in the help: 'C-s', 'S-tab', 'enter', 'q', 'L'. */
   full: string;
+  /** Ctrl-J (a bare line feed): Enter everywhere, but a line break inside a form's value. */
+  linefeed?: boolean;
 }
 
 interface BlessedKey {
@@ -28,7 +30,8 @@ export function keyFromBlessed(ch: string | undefined, key: BlessedKey | undefin
   if (name === 'return') return undefined;
   const ctrl = Boolean(key?.ctrl);
   const meta = Boolean(key?.meta);
-  if (name === 'enter' || name === 'linefeed') return { name: 'enter', ctrl: false, meta, shift: false, full: 'enter' };
+  if (name === 'enter') return { name: 'enter', ctrl: false, meta, shift: false, full: 'enter' };
+  if (name === 'linefeed') return { name: 'enter', ctrl: false, meta, shift: false, full: 'enter', linefeed: true };
   const printable = ch !== undefined && ch.length > 0 && !ctrl && !meta && ch >= ' ' && ch !== '\u007f' && name !== 'escape' && name !== 'tab' && name !== 'backspace' && name !== 'enter';
   if (printable) return { name: ch === ' ' ? 'space' : ch, ch, ctrl, meta, shift: Boolean(key?.shift), full: ch === ' ' ? 'space' : ch };
   return { name, ch, ctrl, meta, shift: Boolean(key?.shift), full: key?.full ?? name };
@@ -40,6 +43,7 @@ export function key(full: string): Key {
     return { name: full, ch: full, ctrl: false, meta: false, shift: false, full };
   }
   if (full === 'space') return { name: 'space', ch: ' ', ctrl: false, meta: false, shift: false, full };
+  if (full === 'C-j') return { name: 'enter', ctrl: false, meta: false, shift: false, full: 'enter', linefeed: true };
   const ctrl = full.startsWith('C-');
   const shift = full.startsWith('S-');
   const name = ctrl || shift ? full.slice(2) : full;
@@ -139,6 +143,7 @@ export const HELP: HelpSection[] = [
       ['C-t', 'sensitive on / off'],
       ['C-o', 'one-time code on / off'],
       ['C-g', 'generate a password'],
+      ['C-j', 'line break in a value'],
       ['C-f', 'star / unstar'],
       ['C-r', 'reveal / hide secrets'],
       ['C-s', 'save'],

@@ -6,7 +6,8 @@ import type { RecordVersion } from '../../sync/history.js';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { Key } from '../kit/keys.js';
 import { scrollTop } from '../kit/layout.js';
-import { escapeTags, fit, sanitize, UNICODE_GLYPHS, type Glyphs } from '../kit/text.js';
+import { escapeTags, fit, sanitize, UNICODE_GLYPHS, wrap, type Glyphs } from '../kit/text.js';
+import { describeChange, diffRecords } from '../../core/record-diff.js';
 import { detailLines, formatDateTime, versionLine } from '../kit/view-model.js';
 
 export interface HistoryState {
@@ -80,6 +81,13 @@ export function historyLines(state: HistoryState, open: (v: RecordVersion) => Op
   lines.push(fit('', width).replace(/ /g, '-'));
   const chosen = state.versions[state.selected];
   if (chosen) {
+    // What this version changed from the one before it (older ones are further down the list).
+    const older = state.versions[state.selected + 1];
+    const changes = diffRecords(older ? open(older) : undefined, open(chosen), { reveal: state.revealed, deleted: chosen.state.deletedAt !== null });
+    if (chosen.type === 'RecordRestored') changes.unshift({ what: 'restored', fromVersion: chosen.fromVersion });
+    lines.push(`{bold}${escapeTags(fit(`What version ${chosen.version} changed`, width, glyphs))}{/bold}`);
+    for (const change of changes) for (const part of wrap(sanitize(describeChange(change), glyphs), Math.max(1, width - 2))) lines.push(escapeTags(`  ${part}`));
+    lines.push('');
     if (chosen.state.deletedAt !== null) lines.push(escapeTags(fit(`Version ${chosen.version} deleted the record; choose an earlier one to restore.`, width, glyphs)));
     else for (const l of detailLines(open(chosen), { revealed: state.revealed, width, glyphs })) lines.push(l.text);
   }

@@ -147,6 +147,16 @@ export function formKey(state: FormState, key: Key): { state: FormState; action?
     return { state };
   }
   const fieldIndex = state.row - 2;
+  const onValue = fieldIndex >= 0 && fieldIndex < state.fields.length && focusedColumn(state) === 1;
+  if (key.linefeed && onValue) {
+    // A note holds several lines: Ctrl-J breaks the line where the cursor is (Enter still moves on).
+    const field = state.fields[fieldIndex]!;
+    const chars = Array.from(field.value.text);
+    const cursor = Math.min(field.value.cursor, chars.length);
+    chars.splice(cursor, 0, '\n');
+    const value = { text: chars.join(''), cursor: cursor + 1 };
+    return { state: { ...state, fields: state.fields.map((f, i) => (i === fieldIndex ? { ...f, value } : f)), touched: true } };
+  }
   switch (key.full) {
     case 'C-s': {
       const empty = emptyFields(state);
@@ -282,7 +292,7 @@ export function formOutcome(state: FormState): FormOutcome {
   return { ok: true, kind: 'update', recordId: state.recordId, changes, unchanged };
 }
 
-export const FORM_HINT = 'C-s save  Esc cancel  F2 rename field  C-n add field  C-d remove  C-t sensitive  C-o one-time code  C-g generate  C-f star  C-r reveal';
+export const FORM_HINT = 'C-s save  Esc cancel  F2 rename field  C-n add field  C-d remove  C-t sensitive  C-o one-time code  C-g generate  C-j new line  C-f star  C-r reveal';
 
 /**
  * The form's lines for a box `width` columns wide, and which line holds the focused box (so
