@@ -140,6 +140,20 @@ describe('import and export over an in-memory log', () => {
     expect((wrong as KeeperFailure).kind).to.equal('wrong-secret');
   });
 
+  it('imports into an encrypted vault with sensitive values and tags sealed before they reach the log', async function () {
+    this.timeout(30_000);
+    const log = new MemoryLog();
+    const device = await target(log);
+    await device.vault.enableEncryption('a long secret word 7');
+    const parsed = await parseImport('bitwarden-json', await readFile(join(FIXTURES, 'bitwarden.json')), 'bitwarden.json', noPassword);
+    await applyImport(device, await planImport(device, parsed, { online: true }));
+    const logged = JSON.stringify(log.events);
+    for (const secret of ['Tr0ub4dor&3-support', '4111111111111111', 'JBSWY3DPEHPK3PXP', 'Home/Bills']) expect(logged).to.not.include(secret);
+    const card = device.vault.open(device.vault.records().find((r) => r.name === 'Travel card')!);
+    expect(card.tags).to.deep.equal(['Home/Bills']);
+    expect(card.fields.find((f) => f.name === 'number')!.value).to.equal('4111111111111111');
+  });
+
   it('exports an encrypted vault only while unlocked, with its sealed values opened', async function () {
     this.timeout(30_000);
     const log = new MemoryLog();

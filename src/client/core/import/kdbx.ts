@@ -10,7 +10,7 @@ type Entry = import('kdbxweb').KdbxEntry;
 const STANDARD = new Set(['Title', 'UserName', 'Password', 'URL', 'Notes', 'otp']);
 
 /**
- * A KeePass KDBX file (4, and 3.1 too), opened with its password: every entry but those in the
+ * A KeePass KDBX 4 file (kdbxweb reads 3.1 too, untested here), opened with its password: every entry but those in the
  * recycle bin, its group path as a tag, its own tags, its one-time-code secret (KeePassXC's `otp`
  * URI or KeePass's TimeOtp-* settings). Attachments and the entries' own histories are reported.
  */
