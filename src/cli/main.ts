@@ -31,6 +31,7 @@ function serverOptions(command: Command): Command {
     .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database (KEEPER_DATABASE_URL)')
     .option('--event-store-url <url>', 'KurrentDB (EventStoreDB) for the event log, e.g. kurrentdb://host:2113?tls=false (KEEPER_EVENTSTORE_URL; default: the SQL database)')
     .option('--listen <host:port>', 'gRPC address to listen on (KEEPER_LISTEN, default 127.0.0.1:7070)')
+    .option('--metrics-listen <host:port>', 'serve Prometheus GET /metrics here, apart from gRPC (KEEPER_METRICS_LISTEN, default off)')
     .option('--access-ttl <seconds>', 'access token lifetime (KEEPER_ACCESS_TTL, default 900)')
     .option('--refresh-ttl <seconds>', 'refresh token lifetime (KEEPER_REFRESH_TTL, default 30 days)')
     .option('--tls-cert <file>', 'PEM certificate chain for TLS (KEEPER_TLS_CERT)')

@@ -66,7 +66,7 @@ export async function serverCommand(flags: Record<string, unknown>): Promise<voi
   const config = loadServerConfig(flags, process.env);
   const logger = createLogger(config.logLevel, 'keeper-server');
   const app = await startServerApp(config, logger);
-  logger.warn({ address: app.grpc.address, database: config.databaseUrl ? 'postgres' : 'pglite', projector: config.projector }, 'keeper server started');
+  logger.warn({ address: app.grpc.address, metrics: app.metricsAddress, database: config.databaseUrl ? 'postgres' : 'pglite', projector: config.projector }, 'keeper server started');
   await runUntilStopped(app);
 }
 

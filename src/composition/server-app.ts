@@ -31,6 +31,8 @@ import { InProcessVersionNotifier } from '../server/watch/in-process-notifier.js
 import { PgVersionNotifier } from '../server/watch/pg-notifier.js';
 import { publishAppends } from '../server/watch/publish-appends.js';
 import { VersionWatches } from '../server/watch/version-watches.js';
+import type { SchedulerOptions } from '../server/grpc/outgoing-scheduler.js';
+import { startMetricsEndpoint, type RunningMetricsEndpoint } from '../server/metrics/metrics-endpoint.js';
 
 export interface RunningApp {
   grpc: RunningGrpcServer;
@@ -39,6 +41,8 @@ export interface RunningApp {
   watches: VersionWatches;
   projector: Projector | undefined;
   images: RunningPipeline;
+  /** Where GET /metrics answers, when it was asked for. */
+  metricsAddress?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -122,6 +126,10 @@ export interface ServerParts {
   healthIntervalMs?: number;
   /** How long a stopping server lets calls in flight finish (default 20 s). */
   drainTimeoutMs?: number;
+  /** Bounds of work in flight (concurrent downloads, data requests). */
+  scheduling?: SchedulerOptions;
+  /** host:port for GET /metrics (Prometheus); none without it. */
+  metricsListen?: string;
   /**
    * How this process tells other server processes on the database of its appends, and hears of
    * theirs, for Watch (the caller's to close, after stop). Without one, only this process's own.
@@ -216,6 +224,7 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
         healthProbe: () => db.query('SELECT 1'),
         ...(parts.healthIntervalMs !== undefined ? { healthIntervalMs: parts.healthIntervalMs } : {}),
         ...(parts.drainTimeoutMs !== undefined ? { drainTimeoutMs: parts.drainTimeoutMs } : {}),
+        ...(parts.scheduling ? { scheduling: parts.scheduling } : {}),
         ...(parts.tls ? { tls: parts.tls } : {}),
       },
       { auth, vault, images, watches },
@@ -226,15 +235,27 @@ export async function startServer(db: Database, parts: ServerParts, logger: Logg
     await stopBackground();
     throw error;
   }
-  logger.info({ address: grpc.address }, 'keeper server listening');
+  let metrics: RunningMetricsEndpoint | undefined;
+  if (parts.metricsListen) {
+    try {
+      metrics = await startMetricsEndpoint(parts.metricsListen, grpc.metrics.registry);
+    } catch (error) {
+      await grpc.stop();
+      await stopBackground();
+      throw error;
+    }
+  }
+  logger.info({ address: grpc.address, metrics: metrics?.address }, 'keeper server listening');
   return {
     grpc,
     db,
     watches,
     projector,
     images: pipeline,
+    metricsAddress: metrics?.address,
     async stop() {
       await grpc.stop();
+      await metrics?.stop();
       await stopBackground();
     },
   };
@@ -272,6 +293,8 @@ export async function startServerApp(config: ServerConfig, logger: Logger): Prom
         images: imagePartsOf(config),
         notifier,
         drainTimeoutMs: config.drainSeconds * 1000,
+        scheduling: { maxDownloads: config.maxDownloads, maxDownloadsPerUser: config.maxDownloadsPerUser, maxDataRequests: config.maxDataRequests },
+        ...(config.metricsListen ? { metricsListen: config.metricsListen } : {}),
         ...(tls ? { tls } : {}),
       },
       logger,

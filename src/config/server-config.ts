@@ -59,6 +59,10 @@ const schema = z.object({
   blobGrace: positiveInt('seconds').default(3600),
   deletedImageRetention: positiveInt('seconds').default(30 * 24 * 3600),
   drainSeconds: positiveInt('seconds').max(600, 'must be at most 600').default(20),
+  maxDownloads: positiveInt('downloads').default(64),
+  maxDownloadsPerUser: positiveInt('downloads').default(8),
+  maxDataRequests: positiveInt('requests').default(1024),
+  metricsListen: hostPort.optional(),
   logLevel,
 });
 
@@ -93,6 +97,10 @@ const NAMES: Record<string, string> = {
   blobGrace: 'KEEPER_BLOB_GRACE',
   deletedImageRetention: 'KEEPER_DELETED_IMAGE_RETENTION',
   drainSeconds: 'KEEPER_DRAIN_SECONDS',
+  maxDownloads: 'KEEPER_MAX_DOWNLOADS',
+  maxDownloadsPerUser: 'KEEPER_MAX_DOWNLOADS_PER_USER',
+  maxDataRequests: 'KEEPER_MAX_DATA_REQUESTS',
+  metricsListen: '--metrics-listen / KEEPER_METRICS_LISTEN',
   logLevel: '--log-level / KEEPER_LOG_LEVEL',
 };
 
@@ -127,6 +135,10 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     blobGrace: env.KEEPER_BLOB_GRACE || undefined,
     deletedImageRetention: env.KEEPER_DELETED_IMAGE_RETENTION || undefined,
     drainSeconds: env.KEEPER_DRAIN_SECONDS || undefined,
+    maxDownloads: env.KEEPER_MAX_DOWNLOADS || undefined,
+    maxDownloadsPerUser: env.KEEPER_MAX_DOWNLOADS_PER_USER || undefined,
+    maxDataRequests: env.KEEPER_MAX_DATA_REQUESTS || undefined,
+    metricsListen: pick(flags, env, 'metricsListen', 'KEEPER_METRICS_LISTEN'),
     logLevel: pick(flags, env, 'logLevel', 'KEEPER_LOG_LEVEL'),
   };
   const config = parseConfig(schema, values, NAMES, new Set(['tokenKey', 'databaseUrl', 'natsUrl', 'eventStoreUrl']));

@@ -50,6 +50,14 @@ describe('server config', () => {
     expect(configError(() => loadServerConfig({}, { KEEPER_SESSION_CHECK_MS: 'often' }))).to.contain('KEEPER_SESSION_CHECK_MS (got "often"): must be a number of milliseconds');
   });
 
+  it('has drain, scheduling bounds and metrics settings, each refused with its name when bad', () => {
+    expect(loadServerConfig({}, {})).to.include({ drainSeconds: 20, maxDownloads: 64, maxDownloadsPerUser: 8, maxDataRequests: 1024, metricsListen: undefined });
+    expect(loadServerConfig({}, { KEEPER_DRAIN_SECONDS: '5', KEEPER_MAX_DOWNLOADS: '3', KEEPER_METRICS_LISTEN: '0.0.0.0:9464' })).to.include({ drainSeconds: 5, maxDownloads: 3, metricsListen: '0.0.0.0:9464' });
+    expect(configError(() => loadServerConfig({}, { KEEPER_DRAIN_SECONDS: '0' }))).to.contain('KEEPER_DRAIN_SECONDS (got "0"): must be above zero');
+    expect(configError(() => loadServerConfig({}, { KEEPER_MAX_DOWNLOADS_PER_USER: 'many' }))).to.contain('KEEPER_MAX_DOWNLOADS_PER_USER (got "many"): must be a number of downloads');
+    expect(configError(() => loadServerConfig({ metricsListen: '9464' }, {}))).to.contain('--metrics-listen / KEEPER_METRICS_LISTEN (got "9464"): must be host:port');
+  });
+
   it('serves reflection unless turned off, and names a bad value', () => {
     expect(loadServerConfig({}, {}).reflection).to.equal('on');
     expect(loadServerConfig({ reflection: 'off' }, { KEEPER_REFLECTION: 'on' }).reflection).to.equal('off');

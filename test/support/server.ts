@@ -9,6 +9,7 @@ import { KeeperClient } from '../../src/client/keeper-client.js';
 import { FileTokenStore } from '../../src/client/token-store.js';
 import type { Database } from '../../src/server/sql/database.js';
 import type { DatabaseTarget } from './databases.js';
+import type { SchedulerOptions } from '../../src/server/grpc/outgoing-scheduler.js';
 import type { VersionNotifier } from '../../src/server/watch/port.js';
 import { InProcessVersionNotifier } from '../../src/server/watch/in-process-notifier.js';
 
@@ -46,6 +47,10 @@ export async function startTestServer(
     listenName?: string;
     /** The access-token signing key (a replica's default: the one it shares the database with). */
     tokenKey?: string;
+    /** Bounds of work in flight (the scheduler's defaults otherwise). */
+    scheduling?: SchedulerOptions;
+    /** Serve GET /metrics here (e.g. 127.0.0.1:0). */
+    metricsListen?: string;
   } = {},
 ): Promise<TestServer> {
   if (options.replicaOf && !target.reopen) throw new Error(`${target.name} cannot be shared by replicas`);
@@ -65,6 +70,8 @@ export async function startTestServer(
       inlineProjector: options.inlineProjector ?? true,
       projectorPollMs: 20,
       drainTimeoutMs: 5000,
+      ...(options.scheduling ? { scheduling: options.scheduling } : {}),
+      ...(options.metricsListen ? { metricsListen: options.metricsListen } : {}),
       images: defaultImageParts(blobDir, options.images),
       notifier,
       ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),

@@ -1,4 +1,5 @@
-import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type ServerInterceptor } from '@grpc/grpc-js';
+import { Metadata, ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, status, type ServerInterceptor } from '@grpc/grpc-js';
+import { TooBusy } from './outgoing-scheduler.js';
 import type { OutgoingScheduler } from './outgoing-scheduler.js';
 
 /**
@@ -22,7 +23,15 @@ export function dataFirstInterceptor(scheduler: OutgoingScheduler): ServerInterc
     let end: (() => void) | undefined;
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
-        end = scheduler.beginData();
+        try {
+          end = scheduler.beginData();
+        } catch (error) {
+          if (!(error instanceof TooBusy)) throw error;
+          const trailer = new Metadata();
+          trailer.set('retry-after-ms', String(error.retryAfterMs));
+          call.sendStatus({ code: status.RESOURCE_EXHAUSTED, details: error.message, metadata: trailer });
+          return;
+        }
         next(metadata);
       })
       .withOnCancel(() => end?.())

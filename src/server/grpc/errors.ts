@@ -9,6 +9,7 @@ import { ImageRequestRejected } from '../images/upload-errors.js';
 import { BlobNotFound } from '../blobs/blob-store.js';
 import { isTransientDatabaseError } from '../sql/transient-errors.js';
 import { WatchesDrained } from '../watch/version-watches.js';
+import { TooBusy } from './outgoing-scheduler.js';
 
 /** How long a client is asked to wait before retrying a call that met a transient database fault. */
 const TRANSIENT_RETRY_AFTER_MS = 500;
@@ -60,6 +61,11 @@ export function toGrpcStatus(error: unknown, logger: Logger): GrpcStatus {
   if (error instanceof MutationRejected) return { code: domainCode(error.reason), details: error.message };
   if (error instanceof SnapshotMoved) return { code: status.ABORTED, details: error.message };
   if (error instanceof WatchesDrained) return unavailableForAMoment(error.message);
+  if (error instanceof TooBusy) {
+    const metadata = new Metadata();
+    metadata.set('retry-after-ms', String(error.retryAfterMs));
+    return { code: status.RESOURCE_EXHAUSTED, details: error.message, metadata };
+  }
   if (error instanceof DomainError) return { code: domainCode(error), details: error.message };
   if (error instanceof DuplicateEventId) {
     return { code: status.ALREADY_EXISTS, details: 'a mutation id of this push was already used for another change; use a new UUID per mutation' };

@@ -80,7 +80,15 @@ export function imageHandlers(images: ImageService, logger: Logger, out: Outgoin
       const run = async () => {
         const userId = verifiedUser(call);
         const { imageId, rendition, offset } = downloadSchema.parse(call.request);
-        const opened = await images.download(userId, imageId, rendition, offset);
+        const end = out.beginDownload(userId);
+        call.on('cancelled', end);
+        let opened;
+        try {
+          opened = await images.download(userId, imageId, rendition, offset);
+        } catch (error) {
+          end();
+          throw error;
+        }
         try {
           const header: DownloadImageResponse = { part: { $case: 'header', value: downloadHeaderToWire(opened) } };
           if (!(await out.send(call, header, 'data'))) return;
@@ -92,6 +100,7 @@ export function imageHandlers(images: ImageService, logger: Logger, out: Outgoin
           }
         } finally {
           opened.stream.destroy();
+          end();
         }
         call.end();
       };

@@ -3,7 +3,24 @@ import { drained } from './drained.js';
 
 export type Lane = 'data' | 'image';
 
+/** Past a bound of work in flight: the caller is told to come back after `retryAfterMs`. */
+export class TooBusy extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+    this.name = 'TooBusy';
+  }
+}
+
 export interface SchedulerOptions {
+  /** Downloads streaming at once on this server (default 64); one more is RESOURCE_EXHAUSTED. */
+  maxDownloads?: number;
+  /** Downloads of one user streaming at once (default 8). */
+  maxDownloadsPerUser?: number;
+  /** Data requests being answered at once (default 1024). */
+  maxDataRequests?: number;
   /**
    * The longest image chunks wait for data requests to be answered. Past it one round of image
    * chunks goes anyway, so a steady stream of data requests slows downloads but never stops them.
@@ -14,6 +31,10 @@ export interface SchedulerOptions {
 export interface SchedulerCounters {
   /** Data requests being answered now. */
   dataInFlight: number;
+  /** Downloads streaming now. */
+  downloads: number;
+  /** Requests refused for being past a bound, by kind. */
+  refused: Record<Lane, number>;
   /** Image chunks waiting for their turn (at most one per download). */
   queuedChunks: number;
   /** Downloads holding a chunk back because data requests are being answered. */
@@ -43,14 +64,23 @@ export class OutgoingScheduler {
   private roundScheduled = false;
   private pauseTimer: NodeJS.Timeout | undefined;
   private readonly maxPauseMs: number;
-  private readonly counters = { pauses: 0, bytesOut: { data: 0, image: 0 } };
+  private readonly counters = { pauses: 0, bytesOut: { data: 0, image: 0 }, refused: { data: 0, image: 0 } };
+  private readonly downloads = new Map<string, number>();
+  private downloadCount = 0;
 
-  constructor(options: SchedulerOptions = {}) {
+  constructor(private readonly options: SchedulerOptions = {}) {
     this.maxPauseMs = options.maxPauseMs ?? 1_000;
   }
 
-  /** A data request arrived: image chunks hold until every such request is answered. Call the answer's end once. */
+  /**
+   * A data request arrived: image chunks hold until every such request is answered. Call the
+   * answer's end once. Past the bound it throws TooBusy (nothing to end then).
+   */
   beginData(): () => void {
+    if (this.dataInFlight >= (this.options.maxDataRequests ?? 1024)) {
+      this.counters.refused.data++;
+      throw new TooBusy('the server is answering too many requests at once; retry shortly', 250);
+    }
     this.dataInFlight++;
     let ended = false;
     return () => {
@@ -58,6 +88,30 @@ export class OutgoingScheduler {
       ended = true;
       this.dataInFlight--;
       if (this.dataInFlight === 0) this.scheduleRound();
+    };
+  }
+
+  /** A download starts streaming; throws TooBusy past the bounds. Call the answer once it ends. */
+  beginDownload(user: string): () => void {
+    const mine = this.downloads.get(user) ?? 0;
+    if (mine >= (this.options.maxDownloadsPerUser ?? 8)) {
+      this.counters.refused.image++;
+      throw new TooBusy(`you have ${mine} image downloads under way already; retry when one is done`, 1_000);
+    }
+    if (this.downloadCount >= (this.options.maxDownloads ?? 64)) {
+      this.counters.refused.image++;
+      throw new TooBusy('the server is sending too many images at once; retry shortly', 1_000);
+    }
+    this.downloads.set(user, mine + 1);
+    this.downloadCount++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.downloadCount--;
+      const left = (this.downloads.get(user) ?? 1) - 1;
+      if (left > 0) this.downloads.set(user, left);
+      else this.downloads.delete(user);
     };
   }
 
@@ -76,7 +130,7 @@ export class OutgoingScheduler {
   snapshot(): SchedulerCounters {
     let paused = 0;
     if (this.dataInFlight > 0) for (const list of this.waiting.values()) paused += list.length;
-    return { dataInFlight: this.dataInFlight, queuedChunks: this.queued, pausedImageStreams: paused, pauses: this.counters.pauses, bytesOut: { ...this.counters.bytesOut } };
+    return { dataInFlight: this.dataInFlight, downloads: this.downloadCount, refused: { ...this.counters.refused }, queuedChunks: this.queued, pausedImageStreams: paused, pauses: this.counters.pauses, bytesOut: { ...this.counters.bytesOut } };
   }
 
   private turn(user: string): Promise<void> {

@@ -17,7 +17,8 @@ import { ServingHealth } from './health.js';
 import { addReflection } from './reflection.js';
 import { drainingInterceptor } from './draining.js';
 import { dataFirstInterceptor } from './data-first.js';
-import { OutgoingScheduler } from './outgoing-scheduler.js';
+import { OutgoingScheduler, type SchedulerOptions } from './outgoing-scheduler.js';
+import { ServerMetrics } from './server-metrics.js';
 
 export interface GrpcServerOptions {
   host: string;
@@ -32,15 +33,17 @@ export interface GrpcServerOptions {
   healthIntervalMs?: number;
   /** How long calls in flight may run on after stop() before they are cut (default 20 s). */
   drainTimeoutMs?: number;
-  /** Where every server-streamed message leaves (a fresh one by default). */
-  scheduler?: OutgoingScheduler;
+  /** Bounds of work in flight and how long images wait for data (the scheduler's defaults otherwise). */
+  scheduling?: SchedulerOptions;
 }
 
 export interface RunningGrpcServer {
   address: string;
   port: number;
-  /** Where every server-streamed message leaves (its counters feed /metrics). */
+  /** Where every server-streamed message leaves. */
   scheduler: OutgoingScheduler;
+  /** Calls, queues and bytes out, for /metrics. */
+  metrics: ServerMetrics;
   stop(): Promise<void>;
 }
 
@@ -50,9 +53,11 @@ export async function startGrpcServer(
   logger: Logger,
 ): Promise<RunningGrpcServer> {
   let draining = false;
-  const out = options.scheduler ?? new OutgoingScheduler();
+  const out = new OutgoingScheduler(options.scheduling);
+  const metrics = new ServerMetrics(out);
   const server = new Server({
     interceptors: [
+      metrics.interceptor(),
       drainingInterceptor(
         () => draining,
         (method) => logger.debug({ method }, 'refused a call while draining'),
@@ -77,9 +82,9 @@ export async function startGrpcServer(
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
   });
-  server.addService(decodedStrictly(AuthServiceService), authHandlers(services.auth, logger));
-  server.addService(decodedStrictly(VaultServiceService), vaultHandlers(services.vault, services.watches, services.auth, logger, out));
-  server.addService(decodedStrictly(ImageServiceService), imageHandlers(services.images, logger, out));
+  server.addService(metrics.countingBytes(decodedStrictly(AuthServiceService)), authHandlers(services.auth, logger));
+  server.addService(metrics.countingBytes(decodedStrictly(VaultServiceService)), vaultHandlers(services.vault, services.watches, services.auth, logger, out));
+  server.addService(metrics.countingBytes(decodedStrictly(ImageServiceService)), imageHandlers(services.images, logger, out));
   const health = new ServingHealth(options.healthProbe, {
     ...(options.healthIntervalMs !== undefined ? { intervalMs: options.healthIntervalMs } : {}),
     // One line per change, with the fault's code and sentence: a lost database is an incident, not a stack.
@@ -110,6 +115,7 @@ export async function startGrpcServer(
     address,
     port,
     scheduler: out,
+    metrics,
     stop: () =>
       new Promise<void>((resolve) => {
         // Health checkers see NOT_SERVING, new calls are refused (clients take them elsewhere), and
