@@ -323,9 +323,21 @@ async function exercise(stack: Stack): Promise<{ imageId: string }> {
     mkdirSync(balanced);
     await keeper(['login', '--login', 'alice'], balanced, all, `${PASSWORD}\n`);
     const agentSession = JSON.parse((await https(stack, 'POST', '/v1/sessions', { login: 'alice', password: PASSWORD })).text).token as string;
+    const container = (await containers(stack)).find((state) => state.service === 'server-1')!.name;
+    // Docker would restart it within seconds (restart: unless-stopped); kept down meanwhile so
+    // the calls below can only be answered by the other two.
+    await mustRun('docker', ['update', '--restart', 'no', container], { env: stack.env });
     const victim = await nodePidOf(stack, 'server-1');
     process.kill(victim, 'SIGKILL');
-    say(`   killed server-1's node process (host pid ${victim}) with SIGKILL; the CLI is given ${all}`);
+    const exited = await until(
+      'server-1 exited',
+      async () => {
+        const state = (await mustRun('docker', ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', container], { env: stack.env })).trim();
+        return state.startsWith('exited') ? state : undefined;
+      },
+      30_000,
+    );
+    say(`   killed server-1's node process (host pid ${victim}) with SIGKILL: its container ${exited.replace(' ', ' with ')}; the CLI is given ${all}`);
     for (let round = 1; round <= 3; round++) {
       await keeper(['add', `Added during the outage ${round}`, '--kind', 'note', '--field', `n=${round}`], balanced, all);
       const listed = await keeper(['ls'], balanced, all);
@@ -336,9 +348,13 @@ async function exercise(stack: Stack): Promise<{ imageId: string }> {
     const records = await https(stack, 'GET', '/v1/records', undefined, agentSession);
     const names = (JSON.parse(records.text).records as Array<{ name: string }>).map((record) => record.name);
     check(names.includes('Added during the outage 3'), `the agent lists ${names.join(', ')}`);
-    say('   3 adds and 3 listings by the CLI, and a sync and a listing by the agent, all answered by server-2 and server-3');
+    const still = (await mustRun('docker', ['inspect', '--format', '{{.State.Status}}', container], { env: stack.env })).trim();
+    check(still === 'exited', `server-1 is ${still}, not down, after the calls`);
+    say('   3 adds and 3 listings by the CLI, and a sync and a listing by the agent, all answered by server-2 and server-3 (server-1 still down)');
+    await mustRun('docker', ['update', '--restart', 'unless-stopped', container], { env: stack.env });
+    await mustRun('docker', ['start', container], { env: stack.env });
     await until(
-      'server-1 restarted by its restart policy and healthy',
+      'server-1 started again and healthy',
       async () => ((await containers(stack)).find((state) => state.service === 'server-1')?.health === 'healthy' ? true : undefined),
       90_000,
     );
@@ -348,7 +364,7 @@ async function exercise(stack: Stack): Promise<{ imageId: string }> {
     await keeper(['login', '--login', 'alice'], alone, p1, `${PASSWORD}\n`);
     const listed = await keeper(['ls'], alone, p1);
     check(listed.includes('Added during the outage 3'), `server-1, back, lists:\n${listed}`);
-    say('   server-1 was restarted by Docker (restart: unless-stopped), healthy again, and serves what the others took meanwhile');
+    say('   server-1, started again, is healthy and serves what the others took meanwhile');
   });
   return { imageId };
 }
@@ -440,7 +456,7 @@ async function main(): Promise<number> {
 
   try {
     say(`docker-compose ${(await mustRun('docker-compose', ['version', '--short'])).trim()}, docker ${(await mustRun('docker', ['--version'])).trim()}`);
-    daemon = await step('start dockerd (its own data root under a temporary directory)', () => startDaemon(work));
+    daemon = await step('start dockerd (its own data root, in memory, under a temporary directory)', () => startDaemon(work));
     const env = { ...process.env, DOCKER_HOST: daemon.host, DOCKER_BUILDKIT: '0', COMPOSE_DOCKER_CLI_BUILD: '0', COMPOSE_INTERACTIVE_NO_CLI: '1' };
     say(`   dockerd ${(await mustRun('docker', ['version', '--format', '{{.Server.Version}}'], { env })).trim()}, pid ${daemon.pid}`);
     await buildImages(env, work);
