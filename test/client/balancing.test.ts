@@ -10,7 +10,7 @@ import { bearer, callUnary, openClients, type GrpcClients } from '../../src/clie
 import type { Mutation, PushResponse } from '../../src/gen/keeper/v1/vault.js';
 
 function note(): Mutation {
-  return { mutationId: randomUUID(), change: { $case: 'create', value: { recordId: randomUUID(), kind: 'note', name: 'balanced', fields: [], conflictOf: '' } } };
+  return { mutationId: randomUUID(), change: { $case: 'create', value: { recordId: randomUUID(), kind: 'note', name: 'balanced', fields: [], conflictOf: '', tags: [], favourite: false } } };
 }
 
 /**
