@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every Keeper role: `docker run keeper server` (the default), or with the command
 # `node dist/cli/main.js projector | imaging | agent | bot`. See README, "Docker".
 # Builds with BuildKit and with the classic builder alike (docker-compose v1 uses the latter).
