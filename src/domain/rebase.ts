@@ -142,6 +142,9 @@ export function rebase(input: RebaseInput): RebaseResult {
       continue;
     }
     const t = touched.get(command.recordId);
+    // A record id made elsewhere meanwhile can only be a derived one (an import of the same item
+    // on another device): that record is the one this create meant, and the server's stays.
+    if (command.type === 'CreateRecord' && t && input.server(command.recordId)) continue;
     if (!t || command.type === 'CreateRecord') {
       out.push(command);
       continue;

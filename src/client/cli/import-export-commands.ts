@@ -8,6 +8,7 @@ import { CliError, EXIT } from './exit-codes.js';
 import { table } from './format.js';
 import { promptSecret } from './prompt.js';
 import { escapeControls } from '../terminal-text.js';
+import { describeConflict } from '../sync/conflict-notices.js';
 
 export async function importCommand(ctx: Context, formatName: string, file: string, options: { dryRun?: boolean }): Promise<void> {
   const format = importFormat(formatName);
@@ -21,13 +22,14 @@ export async function importCommand(ctx: Context, formatName: string, file: stri
   }
   const progress = progressReporter('importing', 'records', process.stderr, plan.create.length);
   let reported = 0;
-  const { created, batches } = await applyImport(handle, plan, {
+  const { created, batches, conflicts } = await applyImport(handle, plan, {
     onProgress: (done) => {
       progress.add(done - reported);
       reported = done;
     },
   });
   progress.done();
+  for (const conflict of conflicts) ctx.warn(describeConflict(conflict, escapeControls(conflict.recordName)));
   ctx.out(`imported ${created} record(s) from ${plan.format}${created ? ` (${kindCounts(plan)}) in ${batches} push(es)` : ''}; version ${handle.vault.version}`);
   reportRest(ctx, plan);
 }

@@ -1,11 +1,10 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ImageRendition, ImageState } from '../../domain/images.js';
 import type { VaultKey } from '../crypto/index.js';
 import type { UploadImageResponse } from '../../gen/keeper/v1/images.js';
 import { downloadImage, ImageTransferError, prepareUpload, requireImageFile, savedFileName, sendUpload, uploadImage, type Progress } from '../images/image-transfer.js';
 import { ImageOutbox, type QueuedImage } from '../images/image-outbox.js';
 import { LIMITS } from '../../domain/limits.js';
-import { basename } from 'node:path';
 import type { KeeperClient } from '../keeper-client.js';
 import type { OpenedRecord } from '../sync/record-crypto.js';
 import type { ReplicaStore } from '../sync/replica-store.js';

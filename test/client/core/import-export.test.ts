@@ -42,7 +42,7 @@ describe('import and export over an in-memory log', () => {
     const pushesBefore = log.calls.push;
     const progress: number[] = [];
     const result = await applyImport(device, plan, { batchSize: 2, onProgress: (done) => progress.push(done) });
-    expect(result).to.deep.equal({ created: 5, batches: 3 });
+    expect(result).to.deep.equal({ created: 5, batches: 3, conflicts: [] });
     expect(progress).to.deep.equal([2, 4, 5]);
     expect(log.calls.push - pushesBefore).to.equal(3);
     expect(log.events.filter((e) => e.type === 'RecordCreated')).to.have.length(5);
@@ -69,6 +69,22 @@ describe('import and export over an in-memory log', () => {
     const stranger = await target(new MemoryLog(), '00000000-0000-4000-8000-0000000000b2');
     const theirs = await planImport(stranger, parsed, { online: true });
     expect(theirs.create.map((p) => p.recordId)).to.not.include(mail.id);
+  });
+
+  it("two devices importing the same file at once: the second one's creates give way to the first one's records", async () => {
+    const log = new MemoryLog();
+    const [laptop, phone] = [await target(log), await target(log)];
+    const parsed = await parseImport('keepassxc-csv', await readFile(join(FIXTURES, 'keepassxc.csv')), 'keepassxc.csv', noPassword);
+    const [first, second] = [await planImport(laptop, parsed, { online: true }), await planImport(phone, parsed, { online: true })];
+    await applyImport(laptop, first);
+    // The phone planned before the laptop pushed: its batch meets the same ids on the server.
+    const pushes = log.calls.push;
+    // Not reported as refused changes either: the records are the ones the phone meant.
+    expect(await applyImport(phone, second)).to.deep.equal({ created: 3, batches: 1, conflicts: [] });
+    expect(phone.vault.pendingCount).to.equal(0);
+    expect(log.calls.push - pushes).to.equal(0);
+    expect(log.events.filter((e) => e.type === 'RecordCreated')).to.have.length(3);
+    expect(phone.vault.records().map((r) => r.name).sort()).to.deep.equal(['Bank', 'Build box', 'Door code']);
   });
 
   it('keeps a one-time code that is not one as a sensitive text field, and cuts tags to what a record holds, saying so', async () => {

@@ -1,5 +1,6 @@
 import { inputFieldListSchema, inputRecordNameSchema, inputTagListSchema } from '../../../domain/record.js';
 import { LIMITS } from '../../../domain/limits.js';
+import type { ConflictNotice } from '../../../domain/rebase.js';
 import type { NewRecord } from '../../sync/sync-engine.js';
 import type { VaultHandle } from '../vault-handle.js';
 
@@ -98,19 +99,24 @@ export interface ApplyProgress {
  * and pushed in one push by a sync. A batch that fails to reach the server stays queued in the
  * replica and goes with the next sync; running the import again then finds its records.
  */
-export async function applyImport(handle: ImportTarget, plan: ImportPlan, options: { onProgress?: ApplyProgress | undefined; batchSize?: number } = {}): Promise<{ created: number; batches: number }> {
+export async function applyImport(
+  handle: ImportTarget,
+  plan: ImportPlan,
+  options: { onProgress?: ApplyProgress | undefined; batchSize?: number } = {},
+): Promise<{ created: number; batches: number; conflicts: ConflictNotice[] }> {
   const size = options.batchSize ?? IMPORT_BATCH;
   let created = 0;
   let batches = 0;
+  const conflicts: ConflictNotice[] = [];
   for (let start = 0; start < plan.create.length; start += size) {
     const batch = plan.create.slice(start, start + size);
     await handle.exclusive(async (vault) => {
       await vault.createMany(batch.map((p) => p.input));
-      await vault.sync();
+      conflicts.push(...(await vault.sync()).conflicts);
     });
     created += batch.length;
     batches++;
     options.onProgress?.(created, plan.create.length);
   }
-  return { created, batches };
+  return { created, batches, conflicts };
 }
