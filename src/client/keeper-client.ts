@@ -290,7 +290,11 @@ export class KeeperClient {
             stream.cancel();
             reject(error);
           };
+          let cut = false;
           stream.on('data', (message: { part?: { $case: 'header'; value: DownloadHeader } | { $case: 'chunk'; value: Buffer } }) => {
+            // Messages still buffered when the call failed are dropped: the resumed request asks
+            // for everything after the last chunk handed on, and must be the only one handing on.
+            if (cut || failed) return;
             const part = message.part;
             if (part?.$case === 'header') {
               try {
@@ -312,6 +316,7 @@ export class KeeperClient {
             }
           });
           stream.on('error', (error) => {
+            cut = true;
             // What arrived before the cut is written before the caller resumes after it.
             if (!failed) writing.then(() => reject(error), reject);
           });
