@@ -63,6 +63,7 @@ const SECRET_KEYS = new Set(
     'values',
     'fields',
     'setFields',
+    'tags',
     'params',
     'parameters',
     'detail',

@@ -111,11 +111,11 @@ for (const target of databaseTargets) {
         expect(locked.status, locked.text).to.equal(200);
         expect(locked.text).to.not.contain(PLAIN);
         expect(locked.body.record.fields).to.deep.equal([
-          { name: 'user', value: 'ann@example.org', sensitive: false, hidden: null },
-          { name: 'password', value: null, sensitive: true, hidden: 'locked' },
+          { name: 'user', value: 'ann@example.org', sensitive: false, hidden: null, kind: 'text' },
+          { name: 'password', value: null, sensitive: true, hidden: 'locked', kind: 'text' },
         ]);
         expect((await call(agent.base, 'GET', '/v1/status', { token: user.token })).body).to.include({ encrypted: true, unlocked: false });
-        expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}`, { token: user.token })).body.total).to.equal(0);
+        expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}&sensitive=1`, { token: user.token })).body.total).to.equal(0);
         const sealedChange = await call(agent.base, 'PATCH', `/v1/records/${id}`, { token: user.token, body: { setFields: [{ name: 'pin', value: '4321', sensitive: true }] } });
         expect(sealedChange.status).to.equal(423);
         expect(sealedChange.body.kind).to.equal('locked');
@@ -126,14 +126,14 @@ for (const target of databaseTargets) {
         expect((await call(agent.base, 'POST', '/v1/unlock', { token: user.token, body: { secret: SECRET } })).status).to.equal(204);
         const open = await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: user.token });
         expect(open.body.record.fields[1].value).to.equal(PLAIN);
-        expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}`, { token: user.token })).body.total).to.equal(1);
+        expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}&sensitive=1`, { token: user.token })).body.total).to.equal(1);
         const masked = await call(agent.base, 'GET', `/v1/records/${id}`, { token: user.token });
         expect(masked.text).to.not.contain(PLAIN);
 
         expect((await call(agent.base, 'POST', '/v1/lock', { token: user.token })).status).to.equal(204);
         const relocked = await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: user.token });
         expect(relocked.text).to.not.contain(PLAIN);
-        expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}`, { token: user.token })).body.total).to.equal(0);
+        expect((await call(agent.base, 'GET', `/v1/records?q=${PLAIN}&sensitive=1`, { token: user.token })).body.total).to.equal(0);
 
         const logs = await agent.logText();
         expect(logs).to.contain('"route":"/v1/records/:id"');

@@ -45,7 +45,7 @@ for (const target of databaseTargets) {
       for (const answer of created) expect(answer.status, answer.text).to.equal(201);
       const annRecord = created[0]!.body.record;
       const bobRecord = created[1]!.body.record;
-      expect(annRecord.fields[0]).to.deep.equal({ name: 'password', value: null, sensitive: true, hidden: 'masked' });
+      expect(annRecord.fields[0]).to.deep.equal({ name: 'password', value: null, sensitive: true, hidden: 'masked', kind: 'text' });
       expect(created[0]!.body.sync).to.include({ stale: false, pending: 0 });
 
       // Ann's other caller sees the record (one replica per user), revealed on request.
@@ -108,8 +108,8 @@ for (const target of databaseTargets) {
       expect(restored.status, restored.text).to.equal(200);
       const now = await call(agent.base, 'GET', `/v1/records/${id}?reveal=1`, { token: user.token });
       expect(now.body.record.fields).to.deep.equal([
-        { name: 'user', value: 'ann', sensitive: false, hidden: null },
-        { name: 'pin', value: '1234', sensitive: true, hidden: null },
+        { name: 'user', value: 'ann', sensitive: false, hidden: null, kind: 'text' },
+        { name: 'pin', value: '1234', sensitive: true, hidden: null, kind: 'text' },
       ]);
       expect((await call(agent.base, 'DELETE', `/v1/records/${id}`, { token: user.token })).status).to.equal(204);
       const deleted = await call(agent.base, 'GET', '/v1/deleted-records', { token: user.token });

@@ -99,9 +99,10 @@ for (const target of databaseTargets) {
       expect(listed.version).to.equal(1);
       expect(listed.records).to.have.length(1);
       expect(listed.records[0]).to.include({ id: recordId, kind: 'login', name: 'Mail', version: 1 });
+      // On the wire a text field's kind is '' (proto3 has no absent string).
       expect(listed.records[0]!.fields).to.deep.equal([
-        { name: 'user', value: 'alice@example.org', sensitive: false },
-        { name: 'password', value: 's3cret', sensitive: true },
+        { name: 'user', value: 'alice@example.org', sensitive: false, kind: '' },
+        { name: 'password', value: 's3cret', sensitive: true, kind: '' },
       ]);
 
       const edit = updateMutation(recordId, { name: 'Work mail', setFields: [{ name: 'password', value: 'n3w', sensitive: true }], removeFields: ['user'] });
@@ -125,7 +126,7 @@ for (const target of databaseTargets) {
       await server.projected();
       const afterEdit = await client.list();
       expect(afterEdit.records[0]).to.include({ name: 'Work mail', version: 2 });
-      expect(afterEdit.records[0]!.fields).to.deep.equal([{ name: 'password', value: 'n3w', sensitive: true }]);
+      expect(afterEdit.records[0]!.fields).to.deep.equal([{ name: 'password', value: 'n3w', sensitive: true, kind: '' }]);
 
       const removed = await client.push({ expectedVersion: 2, clientId: 'test', mutations: [deleteMutation(recordId)] });
       expect(removed.result).to.deep.equal({ $case: 'accepted', value: { version: 3, duplicate: false } });

@@ -110,8 +110,8 @@ describe('the web page: every flow of the vault (Chromium, a real agent and serv
     const record = (await call(agent.base, 'GET', '/v1/records?q=bank', { token })).body.hits[0].record;
     const full = await call(agent.base, 'GET', `/v1/records/${record.id}?reveal=1`, { token });
     expect(full.body.record.fields).to.deep.equal([
-      { name: 'password', value: 'pin-4321', sensitive: true, hidden: null },
-      { name: 'recovery', value: 'words words', sensitive: true, hidden: null },
+      { name: 'password', value: 'pin-4321', sensitive: true, hidden: null, kind: 'text' },
+      { name: 'recovery', value: 'words words', sensitive: true, hidden: null, kind: 'text' },
     ]);
     // Only what changed was sent: one event after the creation.
     const history = await call(agent.base, 'GET', `/v1/records/${record.id}/history`, { token });

@@ -4,7 +4,7 @@ import type { VaultHandle } from '../../core/vault-handle.js';
 import type { HeldUser } from '../../users/held-users.js';
 import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, recordAnswer, recordListAnswer, recordParams, restoreBody, revealQuery, searchAnswer } from './schemas.js';
-import { jsonWithList, sendJsonText, summaryJsonOf, summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
+import { flagOn, jsonWithList, sendJsonText, summaryJsonOf, summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
 import { pageByName } from '../../core/name-order.js';
 import type { VaultRecord } from '../../../domain/record.js';
 import { liveRecord } from '../../core/lookups.js';
@@ -33,12 +33,12 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { q, kind, limit, cursor, tag } = request.query;
     const vault = handle.vault;
     const open = (record: VaultRecord) => vault.open(record);
-    const filter = { tag, favourite: wantsReveal(request.query.favourite) };
+    const filter = { tag, favourite: flagOn(request.query.favourite) };
     const filtered = filter.tag !== undefined || filter.favourite;
     if (filtered && q !== undefined && q.trim() !== '') throw new KeeperFailure('invalid', 'a search is not filtered by tag or favourite: give q, or tag and favourite, not both');
     if (q !== undefined && q.trim() !== '') {
       if (cursor !== undefined) throw new KeeperFailure('invalid', 'a search is not paged: give a limit instead of a cursor');
-      const includeSensitive = wantsReveal(request.query.sensitive);
+      const includeSensitive = flagOn(request.query.sensitive);
       const result = await handle.exclusive(async (v) => v.find(q, kind ? { includeSensitive } : { limit, includeSensitive }));
       const ofKind = kind ? result.hits.filter((hit) => vault.record(hit.id)?.kind === kind) : result.hits;
       const hits = ofKind.slice(0, limit).map((hit) => {

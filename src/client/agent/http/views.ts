@@ -38,7 +38,7 @@ export function viewOf(record: OpenedRecord, reveal: boolean): z.output<typeof r
 /** A record as a list shows it: its name (opened only when sealed) and its field names, no values. */
 export function summaryOf(record: VaultRecord, open: (record: VaultRecord) => OpenedRecord): z.output<typeof recordSummary> {
   const name: string = record.name;
-  const sealed = isSealed(name as unknown) || record.fields.some((field) => isSealed(field.value as unknown));
+  const sealed = isSealed(name as unknown) || record.fields.some((field) => isSealed(field.value as unknown)) || hasSealedTags(record);
   let shownName: string | null = name;
   let tags = record.tags;
   if (isSealed(name as unknown) || hasSealedTags(record)) {
@@ -108,6 +108,11 @@ export function syncViewOf(user: HeldUser, handle: VaultHandle): z.output<typeof
   };
 }
 
-export function wantsReveal(value: string | undefined): boolean {
+/** A yes/no query parameter: 1 or true. */
+export function flagOn(value: string | undefined): boolean {
   return value === '1' || value === 'true';
+}
+
+export function wantsReveal(value: string | undefined): boolean {
+  return flagOn(value);
 }
