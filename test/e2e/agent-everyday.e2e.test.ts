@@ -59,6 +59,23 @@ describe('the HTTP agent: everyday tools (PGlite)', function () {
     expect(both.body.records.map((r: { name: string }) => r.name)).to.deep.equal(['Bank', 'Mail']);
   });
 
+  it('keeps a one-time-code field one when a caller that knows no kinds (the web page) sets its value again', async () => {
+    const forge = await create({ kind: 'login', name: 'Forge', fields: [{ name: 'otp', value: TOTP_SECRET, sensitive: true, kind: 'totp' }, { name: 'user', value: 'me', sensitive: false }] });
+    const newSecret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+    const edited = await call(agent.base, 'PATCH', `/v1/records/${forge.id}`, { token, body: { setFields: [{ name: 'otp', value: newSecret, sensitive: false }, { name: 'user', value: 'you', sensitive: false }] } });
+    expect(edited.status, edited.text).to.equal(200);
+    expect(edited.body.record.fields).to.deep.equal([
+      { name: 'otp', kind: 'totp', value: null, sensitive: true, hidden: 'masked' },
+      { name: 'user', kind: 'text', value: 'you', sensitive: false, hidden: null },
+    ]);
+    const code = await call(agent.base, 'GET', `/v1/records/${forge.id}/code`, { token });
+    expect(code.status, code.text).to.equal(200);
+    // A kind given is the caller's choice: the secret becomes plain text.
+    const plain = await call(agent.base, 'PATCH', `/v1/records/${forge.id}`, { token, body: { setFields: [{ name: 'otp', value: 'no longer a code', sensitive: false, kind: 'text' }] } });
+    expect(plain.status, plain.text).to.equal(200);
+    expect(plain.body.record.fields[0]).to.deep.include({ name: 'otp', kind: 'text', value: 'no longer a code', sensitive: false });
+  });
+
   it('refuses a bad tag, a non-sensitive one-time-code field and a filtered search with a problem naming it', async () => {
     const badTag = await call(agent.base, 'POST', '/v1/records', { token, body: { kind: 'note', name: 'X', tags: ['a', 'a'] } });
     expect(badTag.status).to.equal(400);

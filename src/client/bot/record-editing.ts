@@ -1,6 +1,7 @@
 import { RECORD_KINDS } from '../../domain/limits.js';
 import { inputFieldListSchema, inputRecordNameSchema, recordKindSchema, type Field, type RecordKind } from '../../domain/record.js';
 import { KeeperFailure } from '../core/failures.js';
+import { keepFieldKinds } from '../core/field-kinds.js';
 import { liveRecord } from '../core/lookups.js';
 import { MASK } from '../core/masking.js';
 import { RECORD_TEMPLATES } from '../../domain/record-templates.js';
@@ -205,10 +206,10 @@ export async function saveChange(turn: Turn, change: PendingChange): Promise<voi
   const handle = await user.vault();
   turn.ctx.conversations.end(turn.chatId);
   await handle.exclusive(async (vault) => {
-    liveRecord(vault, change.recordId);
+    const current = liveRecord(vault, change.recordId);
     await vault.update(change.recordId, {
       ...(change.name !== undefined ? { name: change.name } : {}),
-      ...(change.setFields ? { setFields: change.setFields } : {}),
+      ...(change.setFields ? { setFields: keepFieldKinds(current.fields, change.setFields) } : {}),
       ...(change.removeFields ? { removeFields: change.removeFields } : {}),
     });
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KeeperFailure } from '../../core/failures.js';
+import { keepFieldKinds } from '../../core/field-kinds.js';
 import type { VaultHandle } from '../../core/vault-handle.js';
 import type { HeldUser } from '../../users/held-users.js';
 import { callerOf, type AgentApp, type AgentContext } from './context.js';
@@ -87,11 +88,11 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
     const { id } = request.params;
     const body = request.body;
     await handle.exclusive(async (vault) => {
-      liveRecord(handle.vault, id);
+      const current = liveRecord(handle.vault, id);
       await vault.update(id, {
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.kind !== undefined ? { kind: body.kind } : {}),
-        ...(body.setFields ? { setFields: body.setFields } : {}),
+        ...(body.setFields ? { setFields: keepFieldKinds(current.fields, body.setFields) } : {}),
         ...(body.removeFields ? { removeFields: body.removeFields } : {}),
         ...(body.tags ? { tags: body.tags } : {}),
         ...(body.favourite !== undefined ? { favourite: body.favourite } : {}),
