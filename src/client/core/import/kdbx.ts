@@ -16,7 +16,10 @@ const STANDARD = new Set(['Title', 'UserName', 'Password', 'URL', 'Notes', 'otp'
  */
 export async function parseKdbx(bytes: Uint8Array, fileName: string, password: string): Promise<ParsedImport> {
   // kdbxweb (and its XML parser) load only for this format.
-  const kdbxweb: Kdbxweb = await import('kdbxweb');
+  // A CommonJS bundle whose exports Node's ES-module loader cannot name: imported as an ES module
+  // (the build) they are all under `default`; through tsx (the sources) they are the module itself.
+  const imported = (await import('kdbxweb')) as Kdbxweb & { default?: Kdbxweb };
+  const kdbxweb: Kdbxweb = imported.Kdbx ? imported : imported.default!;
   kdbxweb.CryptoEngine.setArgon2Impl(kdbxArgon2);
   let db: import('kdbxweb').Kdbx;
   try {
