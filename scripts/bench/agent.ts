@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
+import { lines, stopChild } from './support/child-lines.js';
 import { count } from './support/format.js';
 import { percentile } from './support/load.js';
 import { openBenchSchema } from './support/postgres.js';
@@ -51,7 +51,7 @@ export const agentBenchmark: Benchmark = {
 
     const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', join(import.meta.dirname, 'support', 'agent-child.ts'), server.address], { stdio: ['pipe', 'pipe', 'inherit'] });
     ctx.defer(() => stopChild(child));
-    const messages = lines(child);
+    const messages = lines(child, 'agent');
     const ready = (await messages.next((m) => 'ready' in m)).ready as { agent: string; bare: string; rssBefore: number };
 
     // The reader whose requests must not starve while everyone else logs in.
@@ -184,38 +184,3 @@ function runLoad(inputPath: string): Promise<LoadOutcome> {
   });
 }
 
-/** The child's JSON lines, awaited one kind at a time. */
-function lines(child: ChildProcess): { next(match: (message: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> } {
-  const queue: Array<Record<string, unknown>> = [];
-  const waiting: Array<{ match: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }> = [];
-  let ended: Error | undefined;
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const message = JSON.parse(line) as Record<string, unknown>;
-    const index = waiting.findIndex((w) => w.match(message));
-    if (index >= 0) waiting.splice(index, 1)[0]!.resolve(message);
-    else queue.push(message);
-  });
-  child.on('exit', (code) => {
-    ended = new Error(`the agent process ended with code ${code}`);
-  });
-  return {
-    next(match) {
-      const index = queue.findIndex(match);
-      if (index >= 0) return Promise.resolve(queue.splice(index, 1)[0]!);
-      if (ended) return Promise.reject(ended);
-      return new Promise((resolve, reject) => {
-        waiting.push({ match, resolve });
-        child.once('exit', () => reject(ended));
-      });
-    },
-  };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.stdin!.write('stop\n');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}

@@ -1,17 +1,21 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemoryTokenStore } from '../../src/client/token-store.js';
-import { KeeperClient } from '../../src/client/keeper-client.js';
 import { Rendition } from '../../src/gen/keeper/v1/images.js';
 import { syntheticPhoto } from '../../src/imaging/synthetic-photo.js';
 import { createMutation } from '../../src/wire/mutations.js';
+import { lines, stopChild } from './support/child-lines.js';
 import { ratio } from './support/format.js';
 import { percentile } from './support/load.js';
 import { openBenchSchema } from './support/postgres.js';
 import { BENCH_PASSWORD, startBenchServer } from './support/server.js';
+import type { DataInput, DownloadsInput } from './support/priority-child.js';
 import { seedVaults } from './support/seed-vaults.js';
-import type { Benchmark } from './types.js';
+import type { Benchmark, BenchContext } from './types.js';
 
 const IMAGE_USERS = 4;
 const DOWNLOADS = 20;
@@ -23,9 +27,11 @@ const TARGET_IMAGE_SHARE = 0.9;
 /**
  * Data requests against image downloads on one server. 20 downloads of a 12 MP photo by 4 users
  * run without pause; a client asks List and Pull of 40 other users in turn (every tenth a first
- * load: Pull from version 0 of a user never loaded). Data request latency is measured with that
- * image load and alone, in one run; image throughput is measured alone and, under the mixed load,
- * over the moments no data request was being answered (sampled from the server's scheduler).
+ * load: Pull from version 0 of a user never loaded). Both kinds of client run in processes of
+ * their own, as on other machines: the server's process does the server's work only. Data request
+ * latency is measured with that image load and alone, in one run; image throughput is measured
+ * alone and, under the mixed load, over the time no data request was being answered (the
+ * server's scheduler keeps that time).
  */
 export const priorityBenchmark: Benchmark = {
   name: 'priority',
@@ -39,7 +45,7 @@ export const priorityBenchmark: Benchmark = {
     ctx.progress('generating a 12 MP photo-like JPEG (4000 x 3000, quality 95)');
     const photo = await syntheticPhoto({ width: 4000, height: 3000, quality: 95, seed: 12 });
     const sha256 = createHash('sha256').update(photo).digest('hex');
-    const imageUsers: Array<{ client: KeeperClient; imageId: string }> = [];
+    const imageUsers: DownloadsInput['users'] = [];
     for (let u = 0; u < IMAGE_USERS; u++) {
       const { client } = await server.client();
       await client.register(`bench-priority-img-${u}-${randomUUID().slice(0, 6)}`, BENCH_PASSWORD);
@@ -52,86 +58,20 @@ export const priorityBenchmark: Benchmark = {
           for (let offset = 0; offset < photo.length; offset += CHUNK) yield photo.subarray(offset, offset + CHUNK);
         },
       );
-      imageUsers.push({ client, imageId: uploaded.image!.id });
+      imageUsers.push({ session: (await client.currentSession())!, imageId: uploaded.image!.id });
     }
     const seeded = await seedVaults(ctx, server, { users: DATA_USERS, records: 100, fields: 6, sealedFields: 1, prefix: 'bench-priority', seed: 0x5eed_0015 });
-    const dataClients = seeded.map((user) => {
-      const store = new MemoryTokenStore();
-      void store.save(user.session);
-      const client = new KeeperClient({ server: server.address, tls: false }, store, 30_000, 'bench-priority');
-      ctx.defer(() => client.close());
-      return client;
-    });
 
-    let request = 0;
-    /** One data request: List, or Pull from the start (a first load) every tenth, else Pull of the last few. */
-    async function dataRequest(): Promise<number> {
-      const n = request++;
-      const client = dataClients[n % dataClients.length]!;
-      const started = performance.now();
-      if (n % 10 === 0) await client.pull(0, () => undefined);
-      else if (n % 2 === 0) await client.list();
-      else await client.pull(95, () => undefined);
-      return performance.now() - started;
-    }
-    async function dataPhase(ms: number): Promise<number[]> {
-      const latencies: number[] = [];
-      const until = performance.now() + ms;
-      // Two clients in turn, with a short think time: a stream of requests, not a flood.
-      await Promise.all(
-        [0, 1].map(async () => {
-          while (performance.now() < until) {
-            latencies.push(await dataRequest());
-            await sleep(5);
-          }
-        }),
-      );
-      return latencies;
-    }
-
-    let downloading = false;
-    const downloaders: Promise<void>[] = [];
-    function startDownloads(): void {
-      downloading = true;
-      for (let d = 0; d < DOWNLOADS; d++) {
-        const user = imageUsers[d % IMAGE_USERS]!;
-        downloaders.push(
-          (async () => {
-            while (downloading) {
-              let received = 0;
-              await user.client.downloadImage(user.imageId, Rendition.RENDITION_ORIGINAL, () => undefined, async (chunk) => {
-                received += chunk.length;
-              });
-              if (received !== photo.length) throw new Error('a download came back short');
-            }
-          })(),
-        );
-      }
-    }
-    async function stopDownloads(): Promise<void> {
-      downloading = false;
-      await Promise.all(downloaders.splice(0));
-    }
-    /** Image bytes per second over the samples where no data request was being answered. */
-    async function sampleImages(ms: number, onlyIdle: boolean): Promise<number> {
-      let bytes = 0;
-      let time = 0;
-      let last = scheduler.snapshot();
-      let lastAt = performance.now();
-      const until = lastAt + ms;
-      while (performance.now() < until) {
-        await sleep(10);
-        const now = scheduler.snapshot();
-        const at = performance.now();
-        if (!onlyIdle || (last.dataInFlight === 0 && now.dataInFlight === 0)) {
-          bytes += now.bytesOut.image - last.bytesOut.image;
-          time += at - lastAt;
-        }
-        last = now;
-        lastAt = at;
-      }
-      return time > 0 ? bytes / (1024 * 1024) / (time / 1000) : 0;
-    }
+    const dir = await mkdtemp(join(tmpdir(), 'keeper-bench-priority-'));
+    ctx.defer(() => rm(dir, { recursive: true, force: true }));
+    const downloadsInput: DownloadsInput = { role: 'downloads', address: server.address, users: imageUsers, downloads: DOWNLOADS, size: photo.length };
+    const dataInput: DataInput = { role: 'data', address: server.address, sessions: seeded.map((user) => user.session) };
+    const downloads = await startChild(ctx, dir, downloadsInput);
+    const data = await startChild(ctx, dir, dataInput);
+    const dataPhase = async (ms: number): Promise<number[]> => {
+      data.child.stdin!.write(`phase ${ms}\n`);
+      return (await data.messages.next((m) => 'latencies' in m)).latencies as number[];
+    };
 
     const phaseMs = Math.max(3_000, ctx.durationMs / 2);
     ctx.progress(`data requests alone for ${phaseMs / 1000} s (warm-up ${ctx.warmupMs / 1000} s first)`);
@@ -139,22 +79,37 @@ export const priorityBenchmark: Benchmark = {
     const idle = await dataPhase(phaseMs);
 
     ctx.progress(`${DOWNLOADS} downloads of ${(photo.length / 1e6).toFixed(1)} MB alone for ${phaseMs / 1000} s`);
-    startDownloads();
+    downloads.child.stdin!.write('start\n');
+    await downloads.messages.next((m) => 'started' in m);
     await sleep(ctx.warmupMs);
-    const alone = await sampleImages(phaseMs, false);
+    const aloneStart = scheduler.snapshot();
+    await sleep(phaseMs);
+    const aloneEnd = scheduler.snapshot();
+    const alone = mbPerSecond(aloneEnd.bytesOut.image - aloneStart.bytesOut.image, aloneEnd.dataFreeMs - aloneStart.dataFreeMs);
 
     ctx.progress(`data requests with the downloads running for ${phaseMs / 1000} s`);
-    const pausesBefore = scheduler.snapshot().pauses;
-    const [loaded, mixed] = await Promise.all([dataPhase(phaseMs), sampleImages(phaseMs, true)]);
-    const pauses = scheduler.snapshot().pauses - pausesBefore;
-    await stopDownloads();
+    const mixedStart = scheduler.snapshot();
+    const mixedStartedAt = performance.now();
+    const loaded = await dataPhase(phaseMs);
+    const mixedEnd = scheduler.snapshot();
+    const mixedMs = performance.now() - mixedStartedAt;
+    downloads.child.stdin!.write('stop-downloads\n');
+    await downloads.messages.next((m) => 'stopped' in m);
+    // Images go only while no data request is being answered (the scheduler's own clock of that
+    // time): their throughput then, against the downloads alone, says whether they are slowed
+    // beyond the pauses data asks for.
+    const imageBytes = mixedEnd.bytesOut.image - mixedStart.bytesOut.image;
+    const dataFreeMs = mixedEnd.dataFreeMs - mixedStart.dataFreeMs;
+    const mixed = mbPerSecond(imageBytes, dataFreeMs);
+    const pauses = mixedEnd.pauses - mixedStart.pauses;
 
     const p = (values: number[], q: number) => percentile(values, q);
     const idleP99 = p(idle, 99);
     const loadedP99 = p(loaded, 99);
     ctx.progress(
       `  data alone p50 ${p(idle, 50).toFixed(1)} ms p99 ${idleP99.toFixed(1)} ms (${idle.length} requests); with images p50 ${p(loaded, 50).toFixed(1)} ms p99 ${loadedP99.toFixed(1)} ms (${loaded.length}); ` +
-        `images alone ${alone.toFixed(1)} MB/s, with data (no data waiting) ${mixed.toFixed(1)} MB/s; ${pauses} pauses`,
+        `images alone ${alone.toFixed(1)} MB/s; with data ${mbPerSecond(imageBytes, mixedMs).toFixed(1)} MB/s overall, no data waiting ${((100 * dataFreeMs) / mixedMs).toFixed(0)}% of the time, ` +
+        `${mixed.toFixed(1)} MB/s then; ${pauses} pauses`,
     );
     return [
       {
@@ -176,3 +131,18 @@ export const priorityBenchmark: Benchmark = {
     ];
   },
 };
+
+function mbPerSecond(bytes: number, ms: number): number {
+  return ms > 0 ? bytes / (1024 * 1024) / (ms / 1000) : 0;
+}
+
+/** A process of the benchmark's clients (support/priority-child.ts), stopped when the benchmark ends. */
+async function startChild(ctx: BenchContext, dir: string, input: DownloadsInput | DataInput): Promise<{ child: ChildProcess; messages: ReturnType<typeof lines> }> {
+  const inputPath = join(dir, `${input.role}.json`);
+  await writeFile(inputPath, JSON.stringify(input), { mode: 0o600 });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support', 'priority-child.ts'), inputPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  ctx.defer(() => stopChild(child));
+  const messages = lines(child, `${input.role} client`);
+  await messages.next((m) => 'ready' in m);
+  return { child, messages };
+}

@@ -1,5 +1,6 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
-import { drained } from './drained.js';
+import { performance } from 'node:perf_hooks';
+import { drained, written } from './drained.js';
 
 export type Lane = 'data' | 'image';
 
@@ -42,6 +43,8 @@ export interface SchedulerCounters {
   /** Times an image stream was held back for data. */
   pauses: number;
   bytesOut: Record<Lane, number>;
+  /** Milliseconds, since the scheduler started, during which no data request was being answered. */
+  dataFreeMs: number;
 }
 
 interface Waiter {
@@ -53,7 +56,9 @@ interface Waiter {
  * answers) goes at once; an image chunk waits for its turn: none while a data request of any user
  * is being answered, and then one chunk per user per round, so one user's many downloads share
  * the link with another's single one instead of crowding it. Each download holds at most one
- * chunk here, and HTTP/2 flow control bounds what it has buffered past it.
+ * chunk here and one more on its way out: the next is granted only once the last has been handed
+ * to the socket, so a data request that arrives finds at most a chunk per download ahead of it in
+ * the server, not the megabytes the streams' buffers and HTTP/2 windows would otherwise hold.
  */
 export class OutgoingScheduler {
   private dataInFlight = 0;
@@ -67,6 +72,8 @@ export class OutgoingScheduler {
   private readonly counters = { pauses: 0, bytesOut: { data: 0, image: 0 }, refused: { data: 0, image: 0 } };
   private readonly downloads = new Map<string, number>();
   private downloadCount = 0;
+  private dataFreeMs = 0;
+  private dataFreeSince = performance.now();
 
   constructor(private readonly options: SchedulerOptions = {}) {
     this.maxPauseMs = options.maxPauseMs ?? 1_000;
@@ -81,13 +88,14 @@ export class OutgoingScheduler {
       this.counters.refused.data++;
       throw new TooBusy('the server is answering too many requests at once; retry shortly', 250);
     }
-    this.dataInFlight++;
+    if (this.dataInFlight++ === 0) this.dataFreeMs += performance.now() - this.dataFreeSince;
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
-      this.dataInFlight--;
-      if (this.dataInFlight === 0) this.scheduleRound();
+      if (--this.dataInFlight > 0) return;
+      this.dataFreeSince = performance.now();
+      this.scheduleRound();
     };
   }
 
@@ -116,21 +124,23 @@ export class OutgoingScheduler {
   }
 
   /**
-   * Writes one message of a server stream in its lane; resolves when the call may take more
-   * (HTTP/2 flow control) or is gone. Answers false for a call that was cancelled meanwhile.
+   * Writes one message of a server stream in its lane; resolves when the call may take more (a
+   * data message: HTTP/2 flow control; an image chunk: once it has left for the socket) or is
+   * gone. Answers false for a call that was cancelled meanwhile.
    */
   async send<Req, Res>(call: ServerWritableStream<Req, Res>, message: Res, lane: Lane, user = '', bytes = 0): Promise<boolean> {
     if (lane === 'image') await this.turn(user);
     if (call.cancelled) return false;
     this.counters.bytesOut[lane] += bytes;
-    if (!call.write(message)) await drained(call);
+    if (lane === 'image') await written(call, message);
+    else if (!call.write(message)) await drained(call);
     return !call.cancelled;
   }
 
   snapshot(): SchedulerCounters {
     let paused = 0;
     if (this.dataInFlight > 0) for (const list of this.waiting.values()) paused += list.length;
-    return { dataInFlight: this.dataInFlight, downloads: this.downloadCount, refused: { ...this.counters.refused }, queuedChunks: this.queued, pausedImageStreams: paused, pauses: this.counters.pauses, bytesOut: { ...this.counters.bytesOut } };
+    return { dataInFlight: this.dataInFlight, downloads: this.downloadCount, refused: { ...this.counters.refused }, queuedChunks: this.queued, pausedImageStreams: paused, pauses: this.counters.pauses, bytesOut: { ...this.counters.bytesOut }, dataFreeMs: this.dataFreeMs + (this.dataInFlight === 0 ? performance.now() - this.dataFreeSince : 0) };
   }
 
   private turn(user: string): Promise<void> {
