@@ -55,7 +55,12 @@ for (const target of databaseTargets) {
       return { client, token: session.accessToken, imageId: attached.image!.id, bytes };
     }
 
-    async function download(client: KeeperClient, imageId: string, onChunk: (received: number) => Promise<void> = async () => {}): Promise<{ header: DownloadHeader; sha256: string; received: number }> {
+    async function download(
+      client: KeeperClient,
+      imageId: string,
+      onChunk: (received: number) => Promise<void> = async () => {},
+      onBytes: (bytes: number) => void = () => {},
+    ): Promise<{ header: DownloadHeader; sha256: string; received: number }> {
       let header: DownloadHeader | undefined;
       const hash = createHash('sha256');
       let received = 0;
@@ -66,6 +71,7 @@ for (const target of databaseTargets) {
         async (chunk) => {
           hash.update(chunk);
           received += chunk.length;
+          onBytes(chunk.length);
           await onChunk(received);
         },
       );
@@ -124,6 +130,35 @@ for (const target of databaseTargets) {
       expect(after.pausedImageStreams).to.equal(0);
       expect(after.pauses).to.be.greaterThan(before.pauses);
       expect(after.bytesOut.image - before.bytesOut.image).to.equal(owner.bytes.length);
+    });
+
+    it("shares image chunks between users: one user's 25 MB of downloads does not hold up another's small one", async function () {
+      const large = await userWithPicture(server.address, 1450);
+      const small = await userWithPicture(server.address, 600);
+      // One user downloads a picture of about 6 MB four times at once; once those stream, another
+      // user downloads one of about 1 MB.
+      let largeReceived = 0;
+      const largeDownloads = Array.from({ length: 4 }, () => download(large.client, large.imageId, async () => {}, (n) => (largeReceived += n)));
+      for (let i = 0; i < 500 && largeReceived < 2 * CHUNK * 4; i++) await sleep(2);
+      // Counted from the small download's first chunk on: chunks of the large ones granted before
+      // it started are still arriving at its start.
+      let largeAtFirst: number | undefined;
+      let smallReceived = 0;
+      const got = await download(small.client, small.imageId, async () => {}, (n) => {
+        if (largeAtFirst === undefined) largeAtFirst = largeReceived;
+        else smallReceived += n;
+      });
+      const largeWhileSmall = largeReceived - largeAtFirst!;
+
+      expect(got.received).to.equal(small.bytes.length);
+      expect(got.sha256).to.equal(createHash('sha256').update(small.bytes).digest('hex'));
+      // The small download did not wait for the large ones to end...
+      expect(largeReceived, 'bytes of the large downloads when the small one ended').to.be.below(4 * large.bytes.length - 4 * CHUNK);
+      // ...and while both users were downloading, each got about half: a share per download
+      // would have given the first user four times the second's, first come first served all.
+      const share = largeWhileSmall / smallReceived;
+      expect(share, `bytes to the user of the large downloads for each byte to the other (${largeWhileSmall} / ${smallReceived})`).to.be.within(0.4, 2.5);
+      for (const result of await Promise.all(largeDownloads)) expect(result.received).to.equal(large.bytes.length);
     });
 
     it('continues a download cut halfway from its offset instead of starting over', async function () {
