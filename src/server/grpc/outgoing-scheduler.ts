@@ -43,6 +43,8 @@ export interface SchedulerCounters {
   /** Times an image stream was held back for data. */
   pauses: number;
   bytesOut: Record<Lane, number>;
+  /** Image bytes sent while a data request was being answered (rounds past maxPauseMs only). */
+  imageBytesDuringData: number;
   /** Milliseconds, since the scheduler started, during which no data request was being answered. */
   dataFreeMs: number;
 }
@@ -69,7 +71,7 @@ export class OutgoingScheduler {
   private roundScheduled = false;
   private pauseTimer: NodeJS.Timeout | undefined;
   private readonly maxPauseMs: number;
-  private readonly counters = { pauses: 0, bytesOut: { data: 0, image: 0 }, refused: { data: 0, image: 0 } };
+  private readonly counters = { pauses: 0, bytesOut: { data: 0, image: 0 }, imageBytesDuringData: 0, refused: { data: 0, image: 0 } };
   private readonly downloads = new Map<string, number>();
   private downloadCount = 0;
   private dataFreeMs = 0;
@@ -132,6 +134,7 @@ export class OutgoingScheduler {
     if (lane === 'image') await this.turn(user);
     if (call.cancelled) return false;
     this.counters.bytesOut[lane] += bytes;
+    if (lane === 'image' && this.dataInFlight > 0) this.counters.imageBytesDuringData += bytes;
     if (lane === 'image') await written(call, message);
     else if (!call.write(message)) await drained(call);
     return !call.cancelled;
@@ -140,7 +143,7 @@ export class OutgoingScheduler {
   snapshot(): SchedulerCounters {
     let paused = 0;
     if (this.dataInFlight > 0) for (const list of this.waiting.values()) paused += list.length;
-    return { dataInFlight: this.dataInFlight, downloads: this.downloadCount, refused: { ...this.counters.refused }, queuedChunks: this.queued, pausedImageStreams: paused, pauses: this.counters.pauses, bytesOut: { ...this.counters.bytesOut }, dataFreeMs: this.dataFreeMs + (this.dataInFlight === 0 ? performance.now() - this.dataFreeSince : 0) };
+    return { dataInFlight: this.dataInFlight, downloads: this.downloadCount, refused: { ...this.counters.refused }, queuedChunks: this.queued, pausedImageStreams: paused, pauses: this.counters.pauses, bytesOut: { ...this.counters.bytesOut }, imageBytesDuringData: this.counters.imageBytesDuringData, dataFreeMs: this.dataFreeMs + (this.dataInFlight === 0 ? performance.now() - this.dataFreeSince : 0) };
   }
 
   private turn(user: string): Promise<void> {
