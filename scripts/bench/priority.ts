@@ -109,7 +109,7 @@ export const priorityBenchmark: Benchmark = {
     ctx.progress(
       `  data alone p50 ${p(idle, 50).toFixed(1)} ms p99 ${idleP99.toFixed(1)} ms (${idle.length} requests); with images p50 ${p(loaded, 50).toFixed(1)} ms p99 ${loadedP99.toFixed(1)} ms (${loaded.length}); ` +
         `images alone ${alone.toFixed(1)} MB/s; with data ${mbPerSecond(imageBytes, mixedMs).toFixed(1)} MB/s overall, no data waiting ${((100 * dataFreeMs) / mixedMs).toFixed(0)}% of the time, ` +
-        `${mixed.toFixed(1)} MB/s then; ${pauses} pauses`,
+        `${mixed.toFixed(1)} MB/s then; ${pauses} pauses, ${((mixedEnd.imageBytesDuringData - mixedStart.imageBytesDuringData) / 1e6).toFixed(1)} MB sent while data was answered (past maxPauseMs)`,
     );
     return [
       {
