@@ -5,15 +5,16 @@
  * runs instead of compiling the TypeScript through tsx at every start. Plain JavaScript with no
  * TypeScript tooling at run time, so `keeper --help` starts in about the time Node itself does.
  *
- * The output is a bundle with code splitting: one chunk per lazily loaded part (server, audit,
- * agent, terminal UI, images), each module of src included once. Packages stay in node_modules
- * and are imported from there, except a few pure-JavaScript ones whose many small ES modules
- * dominate the start (zod alone is ~95 files); those are bundled only when no package left outside
- * the bundle depends on them, so no package is ever loaded twice (two zods would not know each
- * other's schemas). `import.meta.url` / `dirname` / `filename` in a source file are rewritten to the
- * place that file would have in a dist/ mirroring src/ (dist/server/grpc/reflection.js), so paths
- * a module finds relative to itself (proto/, dist/web, a package via createRequire) resolve
- * exactly as they do from src/.
+ * The output is one CommonJS file, dist/cli/main.cjs, which bin/keeper.mjs compiles with a V8
+ * code cache (bin/code-cache.mjs); the lazily imported parts (server, audit, agent, terminal UI,
+ * images) are in it but run only when imported. Packages stay in node_modules and are required
+ * from there, except a few pure-JavaScript ones whose many small modules dominate the start (zod
+ * alone is ~95 files); those are bundled only when no package left outside the bundle depends on
+ * them, so no package is ever loaded twice (two zods would not know each other's schemas).
+ * `import.meta.url` / `dirname` / `filename` in a source file are rewritten to the place that file
+ * would have in a dist/ mirroring src/ (dist/server/grpc/reflection.js), so paths a module finds
+ * relative to itself (proto/, dist/web, a package via createRequire) resolve exactly as they do
+ * from src/.
  *
  * Last, it writes dist/cli/build-stamp.json: every source file that went in (and package.json,
  * the lockfiles, tsconfig.json and this script) with its size and modification time. bin/keeper.mjs
@@ -26,6 +27,7 @@
  * --out-dir writes elsewhere than <root>/dist/cli (it must be two levels below the root, like
  * dist/cli, for the rewritten paths to hold).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -39,7 +41,15 @@ const ROOT = resolve(HERE, '..');
 export const ENTRY = 'src/cli/main.ts';
 
 /** Pure-JavaScript packages worth bundling (many small modules), if nothing outside the bundle uses them. */
-export const BUNDLE_CANDIDATES = ['zod', 'commander', '@bufbuild/protobuf', 'fastify-type-provider-zod'];
+export const BUNDLE_CANDIDATES = ['zod', 'commander', '@bufbuild/protobuf', 'fastify-type-provider-zod', '@grpc/grpc-js', '@grpc/reflection', 'paseto'];
+
+/**
+ * Packages outside the bundle allowed their own copy of a bundled package. KurrentDB's client
+ * (loaded only by a server given KEEPER_EVENTSTORE_URL) dials with the grpc-js it was installed
+ * with; the adapter hands it and takes back plain values only, so no grpc-js object crosses between
+ * the two copies, and every client command keeps its gRPC inside the bundle (~30 ms of start).
+ */
+const OWN_COPY_ALLOWED = new Map([['@kurrent/kurrentdb-client', ['@grpc/grpc-js']]]);
 
 /** Files besides the sources whose change makes a build out of date. */
 const PROJECT_INPUTS = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'tsconfig.json', 'scripts/build.mjs', 'bin/build-stamp.mjs'];
@@ -78,13 +88,13 @@ function importMetaPlugin(root, outDir) {
         if (!text.includes('import.meta.')) return { contents: text, loader: 'ts' };
         const inSrc = relative(join(root, 'src'), args.path);
         if (inSrc.startsWith('..')) return { contents: text, loader: 'ts' };
-        // Every chunk lies directly in outDir (dist/cli), so a chunk's import.meta.dirname is dist/cli.
+        // The bundle lies directly in outDir (dist/cli), whose directory is the bundle's __dirname.
         const mirrored = relative(outDir, join(dirname(outDir), inSrc.replace(/\.[cm]?ts$/, '.js'))).split(sep).join('/');
         const mirroredDir = dirname(mirrored);
         const contents = text
-          .replace(/\bimport\.meta\.url\b/g, `new URL(${JSON.stringify(mirrored)}, import.meta.url).href`)
-          .replace(/\bimport\.meta\.filename\b/g, `(import.meta.dirname + ${JSON.stringify(`/${mirrored}`)})`)
-          .replace(/\bimport\.meta\.dirname\b/g, `(import.meta.dirname + ${JSON.stringify(`/${mirroredDir}`)})`);
+          .replace(/\bimport\.meta\.url\b/g, `require('node:url').pathToFileURL(__dirname + ${JSON.stringify(`/${mirrored}`)}).href`)
+          .replace(/\bimport\.meta\.filename\b/g, `require('node:path').resolve(__dirname + ${JSON.stringify(`/${mirrored}`)})`)
+          .replace(/\bimport\.meta\.dirname\b/g, `require('node:path').resolve(__dirname + ${JSON.stringify(`/${mirroredDir}`)})`);
         return { contents, loader: 'ts' };
       });
     },
@@ -138,9 +148,8 @@ function lazyChildProcessPlugin() {
  * The stamp is removed first and written last, so a build that fails or is interrupted is never
  * taken as current. A source changed while esbuild was reading (modified after the build began)
  * makes it build again rather than stamp a build that may hold its older text. Each file is written
- * beside its place and renamed there, and the previous build's chunks are kept (older ones are
- * removed): a process started from the previous build (a `keeper agent` that loads the image code
- * at its first picture) still finds the chunks it was built with.
+ * beside its place and renamed there; what the previous build wrote is kept until the next one
+ * (older files and the code caches, which belong to the bundle they were made from, are removed).
  */
 export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli'), log = () => {} } = {}) {
   root = resolve(root);
@@ -167,11 +176,17 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       outdir: outDir,
       write: false,
       bundle: true,
-      splitting: true,
-      format: 'esm',
+      // One CommonJS file, not ES module chunks: bin/keeper.mjs compiles it with a V8 code cache
+      // (bin/code-cache.mjs), which Node 20 offers for scripts only. What a command does not use
+      // stays in the file uncompiled: modules imported lazily run only when first imported.
+      format: 'cjs',
+      outExtension: { '.js': '.cjs' },
       platform: 'node',
       target: 'node20',
-      chunkNames: '[name]-[hash]',
+      // Less to read and parse at every start; identifiers stay as written.
+      minifyWhitespace: true,
+      minifySyntax: true,
+      legalComments: 'none',
       // Class and function names as written: logs and errors use constructor.name.
       keepNames: true,
       sourcemap: true,
@@ -179,8 +194,6 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       metafile: true,
       logLevel: 'warning',
       external: [...external].flatMap((name) => [name, `${name}/*`]),
-      // Bundled CommonJS (commander) requires Node's modules.
-      banner: { js: "import { createRequire as __keeperCreateRequire } from 'node:module';\nconst require = __keeperCreateRequire(import.meta.url);" },
       plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyChildProcessPlugin()],
     });
 
@@ -205,7 +218,8 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       const name = queue.pop();
       if (reached.has(name)) continue;
       reached.add(name);
-      queue.push(...dependenciesOf(root, name));
+      const ownCopies = OWN_COPY_ALLOWED.get(name) ?? [];
+      queue.push(...dependenciesOf(root, name).filter((dependency) => !ownCopies.includes(dependency)));
     }
     const shared = [...bundled].filter((name) => reached.has(name));
     if (shared.length > 0) {
@@ -248,7 +262,12 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
     if (!keep.has(name)) await rm(join(outDir, name), { recursive: true, force: true });
   }
 
-  const stamp = { format: STAMP_FORMAT, entry: 'main.js', bundled, outputs, inputs };
+  // Names the code caches: V8 checks a cache against its source's length only, so a cache must
+  // never be found by a bundle other than the one it was made from.
+  const bundle = result.outputFiles.find((file) => file.path === join(outDir, 'main.cjs'));
+  if (!bundle) throw new Error('esbuild wrote no main.cjs');
+  const cacheId = createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16);
+  const stamp = { format: STAMP_FORMAT, entry: 'main.cjs', cacheId, bundled, outputs, inputs };
   // One input a line, so two stamps compare with diff.
   const lines = inputs.map((input) => `  ${JSON.stringify(input)}`).join(',\n');
   await writeFile(temporary(stampPath), `${JSON.stringify({ ...stamp, inputs: [] }).replace('"inputs":[]', `"inputs":[\n${lines}\n]`)}\n`);
