@@ -34,11 +34,8 @@ export function runWithCodeCache(entry, args, cacheId, say) {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(Module.wrap(source), {
-    filename: entry,
-    cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  // No importModuleDynamically: with a cache V8 drops it, so the build leaves no import() in the bundle.
+  const script = new vm.Script(Module.wrap(source), { filename: entry, cachedData });
   const used = cachedData !== undefined && !script.cachedDataRejected;
   say?.(used ? `code cache ${cacheFile} used` : `code cache ${cacheFile} ${cachedData ? 'refused by V8' : 'absent'}: written at exit`);
   if (!used) {

@@ -41,15 +41,20 @@ const ROOT = resolve(HERE, '..');
 export const ENTRY = 'src/cli/main.ts';
 
 /** Pure-JavaScript packages worth bundling (many small modules), if nothing outside the bundle uses them. */
-export const BUNDLE_CANDIDATES = ['zod', 'commander', '@bufbuild/protobuf', 'fastify-type-provider-zod', '@grpc/grpc-js', '@grpc/reflection', 'paseto'];
+export const BUNDLE_CANDIDATES = ['zod', 'commander', '@bufbuild/protobuf', 'fastify-type-provider-zod', '@grpc/grpc-js', 'paseto'];
 
 /**
- * Packages outside the bundle allowed their own copy of a bundled package. KurrentDB's client
- * (loaded only by a server given KEEPER_EVENTSTORE_URL) dials with the grpc-js it was installed
- * with; the adapter hands it and takes back plain values only, so no grpc-js object crosses between
- * the two copies, and every client command keeps its gRPC inside the bundle (~30 ms of start).
+ * Packages outside the bundle allowed their own copy of a bundled package, so every client command
+ * keeps its gRPC inside the bundle (~30 ms of start). KurrentDB's client (loaded only by a server
+ * given KEEPER_EVENTSTORE_URL) dials with the grpc-js it was installed with, and the adapter hands
+ * it and takes back plain values only. @grpc/reflection reads its .proto files beside its own
+ * code, so it stays in node_modules; it takes only status codes and loadPackageDefinition (plain
+ * objects) from its grpc-js, and is handed the server to add its service to.
  */
-const OWN_COPY_ALLOWED = new Map([['@kurrent/kurrentdb-client', ['@grpc/grpc-js']]]);
+const OWN_COPY_ALLOWED = new Map([
+  ['@kurrent/kurrentdb-client', ['@grpc/grpc-js']],
+  ['@grpc/reflection', ['@grpc/grpc-js']],
+]);
 
 /** Files besides the sources whose change makes a build out of date. */
 const PROJECT_INPUTS = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'tsconfig.json', 'scripts/build.mjs', 'bin/build-stamp.mjs'];
@@ -77,6 +82,18 @@ function packageName(specifier) {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
+/**
+ * `import('package')` in a source file, as `require('package')` in the bundle. The bundle is a
+ * script compiled with a code cache, where Node 20 has no dynamic import (with a cache, V8 loses
+ * the callback that `vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER` names); `require` loads
+ * CommonJS and ES-module-only packages alike on Node 20.19+. The code reads named exports only
+ * (`(await import('x')).Name`), which both give alike. Type positions (`import('x').Type`,
+ * `typeof import('x')`) are left alone.
+ */
+export function withPackagesRequired(text) {
+  return text.replace(/(?<![\w.$]|typeof\s)import\((['"])([^'"./][^'"]*)\1\)(?![.<\w])/g, (_, quote, name) => `Promise.resolve().then(() => require(${quote}${name}${quote}))`);
+}
+
 /** Rewrites import.meta.* of a source file to where that file would sit in a dist/ mirroring src/. */
 function importMetaPlugin(root, outDir) {
   return {
@@ -84,7 +101,7 @@ function importMetaPlugin(root, outDir) {
     setup(buildApi) {
       buildApi.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
         if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-        const text = await readFile(args.path, 'utf8');
+        const text = withPackagesRequired(await readFile(args.path, 'utf8'));
         if (!text.includes('import.meta.')) return { contents: text, loader: 'ts' };
         const inSrc = relative(join(root, 'src'), args.path);
         if (inSrc.startsWith('..')) return { contents: text, loader: 'ts' };
@@ -249,6 +266,10 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
   bundled = [...bundled].sort();
+  const dynamicImports = result.outputFiles
+    .filter((file) => file.path.endsWith('.cjs'))
+    .flatMap((file) => [...file.text.matchAll(/\bimport\(\s*["'`]([^"'`]+)/g)].map((match) => match[1]));
+  if (dynamicImports.length > 0) throw new Error(`the bundle imports ${dynamicImports.join(', ')} dynamically, which a script run with a code cache cannot do: import them statically or by a string literal from src/`);
 
   const outputs = result.outputFiles.map((file) => relative(outDir, file.path).split(sep).join('/')).sort();
   const temporary = (path) => `${path}.${process.pid}.tmp`;
