@@ -261,6 +261,7 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       target: 'node20',
       // Less to read and parse at every start; identifiers stay as written.
       minifyWhitespace: true,
+      minifyIdentifiers: true,
       minifySyntax: true,
       legalComments: 'none',
       // Class and function names as written: logs and errors use constructor.name.
