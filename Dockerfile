@@ -1,5 +1,5 @@
 # One image for every Keeper role: `docker run keeper server` (the default), or with the command
-# `node dist/cli/main.js projector | imaging | agent | bot`. See README, "Docker".
+# `node dist/cli/main.cjs projector | imaging | agent | bot`. See README, "Docker".
 # Builds with BuildKit and with the classic builder alike (docker-compose v1 uses the latter).
 
 # Build: every dependency, then the compiled CLI (dist/cli) and the web page (dist/web).
@@ -25,7 +25,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/lib/keeper/blobs /home/node/.keeper \
  && chown -R node:node /var/lib/keeper /home/node/.keeper \
- && printf '#!/bin/sh\nexec node /app/dist/cli/main.js "$@"\n' >/usr/local/bin/keeper \
+ && printf '#!/bin/sh\nexec node /app/dist/cli/main.cjs "$@"\n' >/usr/local/bin/keeper \
  && chmod 755 /usr/local/bin/keeper
 WORKDIR /app
 ENV NODE_ENV=production \
@@ -45,4 +45,4 @@ EXPOSE 7070 7071
 # the projector's or imaging worker's heartbeat (see docker/healthcheck.mjs).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/app/docker/healthcheck.mjs"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/cli/main.js", "server"]
+CMD ["node", "dist/cli/main.cjs", "server"]

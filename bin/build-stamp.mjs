@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const STAMP_FILE = 'build-stamp.json';
-export const STAMP_FORMAT = 1;
+export const STAMP_FORMAT = 2;
 
 /** [path, size, mtimeMs] of each file (root-relative, / separated), or [path, null] when it is missing. */
 export function fingerprint(root, paths) {
@@ -29,7 +29,7 @@ export function checkBuild(root, outDir = join(root, 'dist', 'cli')) {
   } catch (error) {
     return { current: false, reason: error?.code === 'ENOENT' ? 'not built (npm run build)' : `unreadable ${STAMP_FILE}` };
   }
-  if (stamp?.format !== STAMP_FORMAT || !Array.isArray(stamp.inputs) || typeof stamp.entry !== 'string') {
+  if (stamp?.format !== STAMP_FORMAT || !Array.isArray(stamp.inputs) || typeof stamp.entry !== 'string' || typeof stamp.cacheId !== 'string') {
     return { current: false, reason: `${STAMP_FILE} of another format` };
   }
   const now = fingerprint(
@@ -42,5 +42,5 @@ export function checkBuild(root, outDir = join(root, 'dist', 'cli')) {
       return { current: false, reason: `${path} ${now[i][1] === null ? 'is gone' : size === null ? 'appeared' : 'changed'} since the build` };
     }
   }
-  return { current: true, entry: join(outDir, stamp.entry) };
+  return { current: true, entry: join(outDir, stamp.entry), cacheId: stamp.cacheId };
 }

@@ -8,8 +8,9 @@
 //   KEEPER_FROM_SOURCE=1   always run the sources through tsx
 //   KEEPER_DEBUG_LAUNCH=1  say on stderr which one runs, and why
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { checkBuild } from './build-stamp.mjs';
+import { runWithCodeCache } from './code-cache.mjs';
 
 // grpc-js names the TLS server by the address it dials, so a TLS client of 127.0.0.1 makes
 // Node warn (DEP0123) on every connection. The certificate is still checked against that address;
@@ -28,7 +29,7 @@ if (process.env.KEEPER_DEBUG_LAUNCH) {
 }
 
 if (build.current) {
-  await import(pathToFileURL(build.entry).href);
+  runWithCodeCache(build.entry, process.argv.slice(2), build.cacheId, process.env.KEEPER_DEBUG_LAUNCH ? (line) => process.stderr.write(`keeper: ${line}\n`) : undefined);
 } else {
   const { register } = await import('tsx/esm/api');
   register();

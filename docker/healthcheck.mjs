@@ -1,5 +1,5 @@
 // The image's HEALTHCHECK: asks the running Keeper process itself, by its role (read from the
-// container's first process, `tini -- node dist/cli/main.js <role>`), and exits 0 when it is well:
+// container's first process, `tini -- node dist/cli/main.cjs <role>`), and exits 0 when it is well:
 //
 //   server              grpc.health.v1.Health/Check for "" answers SERVING (its database answers)
 //   agent               GET /v1/openapi.json of the agent's API answers 200
@@ -16,7 +16,7 @@ const TIMEOUT_MS = 4000;
 
 function role() {
   const args = readFileSync('/proc/1/cmdline', 'utf8').split('\0');
-  const at = args.findIndex((arg) => /(^|\/)(main\.js|keeper\.mjs|keeper)$/.test(arg));
+  const at = args.findIndex((arg) => /(^|\/)(main\.cjs|keeper\.mjs|keeper)$/.test(arg));
   return at >= 0 ? args[at + 1] : undefined;
 }
 

@@ -5,15 +5,16 @@
  * runs instead of compiling the TypeScript through tsx at every start. Plain JavaScript with no
  * TypeScript tooling at run time, so `keeper --help` starts in about the time Node itself does.
  *
- * The output is a bundle with code splitting: one chunk per lazily loaded part (server, audit,
- * agent, terminal UI, images), each module of src included once. Packages stay in node_modules
- * and are imported from there, except a few pure-JavaScript ones whose many small ES modules
- * dominate the start (zod alone is ~95 files); those are bundled only when no package left outside
- * the bundle depends on them, so no package is ever loaded twice (two zods would not know each
- * other's schemas). `import.meta.url` / `dirname` / `filename` in a source file are rewritten to the
- * place that file would have in a dist/ mirroring src/ (dist/server/grpc/reflection.js), so paths
- * a module finds relative to itself (proto/, dist/web, a package via createRequire) resolve
- * exactly as they do from src/.
+ * The output is one CommonJS file, dist/cli/main.cjs, which bin/keeper.mjs compiles with a V8
+ * code cache (bin/code-cache.mjs); the lazily imported parts (server, audit, agent, terminal UI,
+ * images) are in it but run only when imported. Packages stay in node_modules and are required
+ * from there, except a few pure-JavaScript ones whose many small modules dominate the start (zod
+ * alone is ~95 files); those are bundled only when no package left outside the bundle depends on
+ * them, so no package is ever loaded twice (two zods would not know each other's schemas).
+ * `import.meta.url` / `dirname` / `filename` in a source file are rewritten to the place that file
+ * would have in a dist/ mirroring src/ (dist/server/grpc/reflection.js), so paths a module finds
+ * relative to itself (proto/, dist/web, a package via createRequire) resolve exactly as they do
+ * from src/.
  *
  * Last, it writes dist/cli/build-stamp.json: every source file that went in (and package.json,
  * the lockfiles, tsconfig.json and this script) with its size and modification time. bin/keeper.mjs
@@ -26,6 +27,7 @@
  * --out-dir writes elsewhere than <root>/dist/cli (it must be two levels below the root, like
  * dist/cli, for the rewritten paths to hold).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -39,7 +41,20 @@ const ROOT = resolve(HERE, '..');
 export const ENTRY = 'src/cli/main.ts';
 
 /** Pure-JavaScript packages worth bundling (many small modules), if nothing outside the bundle uses them. */
-export const BUNDLE_CANDIDATES = ['zod', 'commander', '@bufbuild/protobuf', 'fastify-type-provider-zod'];
+export const BUNDLE_CANDIDATES = ['zod', 'commander', '@bufbuild/protobuf', 'fastify-type-provider-zod', '@grpc/grpc-js', 'paseto'];
+
+/**
+ * Packages outside the bundle allowed their own copy of a bundled package, so every client command
+ * keeps its gRPC inside the bundle (~30 ms of start). KurrentDB's client (loaded only by a server
+ * given KEEPER_EVENTSTORE_URL) dials with the grpc-js it was installed with, and the adapter hands
+ * it and takes back plain values only. @grpc/reflection reads its .proto files beside its own
+ * code, so it stays in node_modules; it takes only status codes and loadPackageDefinition (plain
+ * objects) from its grpc-js, and is handed the server to add its service to.
+ */
+const OWN_COPY_ALLOWED = new Map([
+  ['@kurrent/kurrentdb-client', ['@grpc/grpc-js']],
+  ['@grpc/reflection', ['@grpc/grpc-js']],
+]);
 
 /** Files besides the sources whose change makes a build out of date. */
 const PROJECT_INPUTS = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'tsconfig.json', 'scripts/build.mjs', 'bin/build-stamp.mjs'];
@@ -67,6 +82,18 @@ function packageName(specifier) {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
+/**
+ * `import('package')` in a source file, as `require('package')` in the bundle. The bundle is a
+ * script compiled with a code cache, where Node 20 has no dynamic import (with a cache, V8 loses
+ * the callback that `vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER` names); `require` loads
+ * CommonJS and ES-module-only packages alike on Node 20.19+. The code reads named exports only
+ * (`(await import('x')).Name`), which both give alike. Type positions (`import('x').Type`,
+ * `typeof import('x')`) are left alone.
+ */
+export function withPackagesRequired(text) {
+  return text.replace(/(?<![\w.$]|typeof\s)import\((['"])([^'"./][^'"]*)\1\)(?![.<\w])/g, (_, quote, name) => `Promise.resolve().then(() => require(${quote}${name}${quote}))`);
+}
+
 /** Rewrites import.meta.* of a source file to where that file would sit in a dist/ mirroring src/. */
 function importMetaPlugin(root, outDir) {
   return {
@@ -74,17 +101,17 @@ function importMetaPlugin(root, outDir) {
     setup(buildApi) {
       buildApi.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
         if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-        const text = await readFile(args.path, 'utf8');
+        const text = withPackagesRequired(await readFile(args.path, 'utf8'));
         if (!text.includes('import.meta.')) return { contents: text, loader: 'ts' };
         const inSrc = relative(join(root, 'src'), args.path);
         if (inSrc.startsWith('..')) return { contents: text, loader: 'ts' };
-        // Every chunk lies directly in outDir (dist/cli), so a chunk's import.meta.dirname is dist/cli.
+        // The bundle lies directly in outDir (dist/cli), whose directory is the bundle's __dirname.
         const mirrored = relative(outDir, join(dirname(outDir), inSrc.replace(/\.[cm]?ts$/, '.js'))).split(sep).join('/');
         const mirroredDir = dirname(mirrored);
         const contents = text
-          .replace(/\bimport\.meta\.url\b/g, `new URL(${JSON.stringify(mirrored)}, import.meta.url).href`)
-          .replace(/\bimport\.meta\.filename\b/g, `(import.meta.dirname + ${JSON.stringify(`/${mirrored}`)})`)
-          .replace(/\bimport\.meta\.dirname\b/g, `(import.meta.dirname + ${JSON.stringify(`/${mirroredDir}`)})`);
+          .replace(/\bimport\.meta\.url\b/g, `require('node:url').pathToFileURL(__dirname + ${JSON.stringify(`/${mirrored}`)}).href`)
+          .replace(/\bimport\.meta\.filename\b/g, `require('node:path').resolve(__dirname + ${JSON.stringify(`/${mirrored}`)})`)
+          .replace(/\bimport\.meta\.dirname\b/g, `require('node:path').resolve(__dirname + ${JSON.stringify(`/${mirroredDir}`)})`);
         return { contents, loader: 'ts' };
       });
     },
@@ -106,6 +133,65 @@ function zodEnglishOnlyPlugin() {
       buildApi.onLoad({ filter: /.*/, namespace: 'keeper-zod-locales' }, (args) => ({
         contents: `export { default as en } from ${JSON.stringify(args.path)};\n`,
         resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * Whether a package offers Node only an ES module (no `require` condition, no CommonJS main):
+ * `require` of it (Node 20.19+) gives its module namespace, whose `default` is its default export.
+ */
+export function isEsmOnly(root, name) {
+  const path = join(root, 'node_modules', name, 'package.json');
+  if (!existsSync(path)) return false;
+  const manifest = JSON.parse(readFileSync(path, 'utf8'));
+  const esmFile = (file) => file.endsWith('.mjs') || (manifest.type === 'module' && !file.endsWith('.cjs'));
+  let entry = manifest.exports;
+  if (entry && typeof entry === 'object' && !Array.isArray(entry) && '.' in entry) entry = entry['.'];
+  if (typeof entry === 'string') return esmFile(entry);
+  if (entry && typeof entry === 'object') {
+    // The conditions Node tries for require, types aside: any CommonJS target makes it requirable.
+    const targets = [];
+    const walk = (value, key) => {
+      if (key === 'types') return;
+      if (typeof value === 'string') targets.push([key, value]);
+      else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k);
+    };
+    walk(entry, '.');
+    if (targets.some(([key, file]) => key === 'require' || !esmFile(file))) return false;
+    return targets.length > 0;
+  }
+  return esmFile(manifest.main ?? 'index.js');
+}
+
+/**
+ * A default import of an ES-module-only package, right in a CommonJS bundle. esbuild gives a source
+ * file of a `"type": "module"` project Node's rule for a default import (`default` is the whole
+ * `module.exports`), which is right for a CommonJS package but, for an ES-module-only one that is
+ * required, is its namespace: `import stringWidth from 'string-width'` would be an object and the
+ * terminal UI blank. Such a package is reached through a shim outside that rule, which takes
+ * `default` from the namespace (it carries `__esModule`).
+ */
+function esmOnlyPackagesPlugin(root, external) {
+  const esmOnly = new Map();
+  const check = (name) => {
+    if (!esmOnly.has(name)) esmOnly.set(name, isEsmOnly(root, name));
+    return esmOnly.get(name);
+  };
+  return {
+    name: 'keeper-esm-only-packages',
+    setup(buildApi) {
+      buildApi.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.namespace === 'keeper-esm-only' || args.importer.split(/[\\/]/).includes('node_modules')) return undefined;
+        const name = packageName(args.path);
+        if (!name || !external.has(name) || !check(name)) return undefined;
+        return { path: args.path, namespace: 'keeper-esm-only' };
+      });
+      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-esm-only' }, (args) => ({
+        contents: `export * from ${JSON.stringify(args.path)};\nexport { default } from ${JSON.stringify(args.path)};\n`,
+        resolveDir: root,
         loader: 'js',
       }));
     },
@@ -138,9 +224,8 @@ function lazyChildProcessPlugin() {
  * The stamp is removed first and written last, so a build that fails or is interrupted is never
  * taken as current. A source changed while esbuild was reading (modified after the build began)
  * makes it build again rather than stamp a build that may hold its older text. Each file is written
- * beside its place and renamed there, and the previous build's chunks are kept (older ones are
- * removed): a process started from the previous build (a `keeper agent` that loads the image code
- * at its first picture) still finds the chunks it was built with.
+ * beside its place and renamed there; what the previous build wrote is kept until the next one
+ * (older files and the code caches, which belong to the bundle they were made from, are removed).
  */
 export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli'), log = () => {} } = {}) {
   root = resolve(root);
@@ -167,11 +252,18 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       outdir: outDir,
       write: false,
       bundle: true,
-      splitting: true,
-      format: 'esm',
+      // One CommonJS file, not ES module chunks: bin/keeper.mjs compiles it with a V8 code cache
+      // (bin/code-cache.mjs), which Node 20 offers for scripts only. What a command does not use
+      // stays in the file uncompiled: modules imported lazily run only when first imported.
+      format: 'cjs',
+      outExtension: { '.js': '.cjs' },
       platform: 'node',
       target: 'node20',
-      chunkNames: '[name]-[hash]',
+      // Less to read and parse at every start; identifiers stay as written.
+      minifyWhitespace: true,
+      minifyIdentifiers: true,
+      minifySyntax: true,
+      legalComments: 'none',
       // Class and function names as written: logs and errors use constructor.name.
       keepNames: true,
       sourcemap: true,
@@ -179,9 +271,7 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       metafile: true,
       logLevel: 'warning',
       external: [...external].flatMap((name) => [name, `${name}/*`]),
-      // Bundled CommonJS (commander) requires Node's modules.
-      banner: { js: "import { createRequire as __keeperCreateRequire } from 'node:module';\nconst require = __keeperCreateRequire(import.meta.url);" },
-      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyChildProcessPlugin()],
+      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyChildProcessPlugin(), esmOnlyPackagesPlugin(root, external)],
     });
 
   let result;
@@ -205,7 +295,8 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       const name = queue.pop();
       if (reached.has(name)) continue;
       reached.add(name);
-      queue.push(...dependenciesOf(root, name));
+      const ownCopies = OWN_COPY_ALLOWED.get(name) ?? [];
+      queue.push(...dependenciesOf(root, name).filter((dependency) => !ownCopies.includes(dependency)));
     }
     const shared = [...bundled].filter((name) => reached.has(name));
     if (shared.length > 0) {
@@ -235,6 +326,10 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
   bundled = [...bundled].sort();
+  const dynamicImports = result.outputFiles
+    .filter((file) => file.path.endsWith('.cjs'))
+    .flatMap((file) => [...file.text.matchAll(/\bimport\(\s*["'`]([^"'`]+)/g)].map((match) => match[1]));
+  if (dynamicImports.length > 0) throw new Error(`the bundle imports ${dynamicImports.join(', ')} dynamically, which a script run with a code cache cannot do: import them statically or by a string literal from src/`);
 
   const outputs = result.outputFiles.map((file) => relative(outDir, file.path).split(sep).join('/')).sort();
   const temporary = (path) => `${path}.${process.pid}.tmp`;
@@ -248,7 +343,12 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
     if (!keep.has(name)) await rm(join(outDir, name), { recursive: true, force: true });
   }
 
-  const stamp = { format: STAMP_FORMAT, entry: 'main.js', bundled, outputs, inputs };
+  // Names the code caches: V8 checks a cache against its source's length only, so a cache must
+  // never be found by a bundle other than the one it was made from.
+  const bundle = result.outputFiles.find((file) => file.path === join(outDir, 'main.cjs'));
+  if (!bundle) throw new Error('esbuild wrote no main.cjs');
+  const cacheId = createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16);
+  const stamp = { format: STAMP_FORMAT, entry: 'main.cjs', cacheId, bundled, outputs, inputs };
   // One input a line, so two stamps compare with diff.
   const lines = inputs.map((input) => `  ${JSON.stringify(input)}`).join(',\n');
   await writeFile(temporary(stampPath), `${JSON.stringify({ ...stamp, inputs: [] }).replace('"inputs":[]', `"inputs":[\n${lines}\n]`)}\n`);

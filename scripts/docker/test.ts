@@ -128,7 +128,7 @@ async function startStack(env: NodeJS.ProcessEnv, work: string): Promise<Stack> 
     // Mounted as a secret into the agent, which runs as uid 1000 (node).
     chownSync(made.key, 1000, 1000);
     chmodSync(made.key, 0o600);
-    const tokenKey = (await mustRun('docker', ['run', '--rm', 'keeper:local', 'node', 'dist/cli/main.js', 'keygen'], { env })).trim();
+    const tokenKey = (await mustRun('docker', ['run', '--rm', 'keeper:local', 'node', 'dist/cli/main.cjs', 'keygen'], { env })).trim();
     check(/^k4\.secret\./.test(tokenKey), 'keeper keygen in the image printed no k4.secret key');
     const ports = { servers: [await freePort(), await freePort(), await freePort()] as [number, number, number], agent: await freePort() };
     // As .env.example: what a real .env holds, with this run's values.

@@ -334,6 +334,7 @@ image
 
 registerImportExport(program, clientAction);
 
+// Not top-level await: the build is a CommonJS script, which V8 can keep a code cache of.
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);

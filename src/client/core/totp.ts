@@ -1,6 +1,18 @@
-import { Secret, TOTP, URI } from 'otpauth';
+import { createRequire } from 'node:module';
+import type { TOTP } from 'otpauth';
 import { fieldKindOf, type Field } from '../../domain/record.js';
 import { KeeperFailure } from './failures.js';
+
+let loaded: typeof import('otpauth') | undefined;
+
+/**
+ * otpauth (and the hashing library it brings) at first use, not at start: loading it costs every
+ * command that reaches this file (`keeper ls` among them) ~10 ms, and only one-time codes need it.
+ */
+function otpauth(): typeof import('otpauth') {
+  loaded ??= createRequire(import.meta.url)('otpauth') as typeof import('otpauth');
+  return loaded;
+}
 
 /** What an authenticator app shows for a one-time-code field at one moment. */
 export interface OneTimeCode {
@@ -22,6 +34,7 @@ export interface OneTimeCode {
  * value itself is never put in the sentence.
  */
 export function totpOf(value: string): TOTP {
+  const { Secret, TOTP, URI } = otpauth();
   const text = value.trim();
   try {
     if (/^otpauth:/i.test(text)) {
