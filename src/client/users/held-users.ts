@@ -118,6 +118,16 @@ export class HeldUser {
     return this.syncing;
   }
 
+  /**
+   * Syncs after a change this process made on the server itself (an image added or detached): a
+   * sync under way may have pulled before the change, so it is waited out and the next one, whose
+   * pull comes after the change, is the one answered.
+   */
+  async syncAfterServerChange(): Promise<SyncOutcome> {
+    await this.syncing?.catch(() => undefined);
+    return this.syncNow();
+  }
+
   /** Starts a sync in the background when the last one is older than the refresh interval. */
   refreshSoon(): void {
     if (this.syncing || !this.handle) return;
