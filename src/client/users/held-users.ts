@@ -75,6 +75,8 @@ export class HeldUser {
   private watch: { close(): void } | undefined;
   /** The watch has spoken since it was opened: the replica is as fresh as its pokes. */
   private watched = false;
+  /** The idle sweep let go of the search index: the user's return builds it again. */
+  private rested = false;
   lastUsedAt: number;
   readonly sync: SyncState = { stale: false, lastSyncAt: null, problem: null };
 
@@ -105,7 +107,15 @@ export class HeldUser {
   /** The replica, opened (and first synced) when it is not held; a server out of reach leaves it stale, not failed. */
   async vault(): Promise<VaultHandle> {
     this.touch();
-    if (this.handle) return this.handle;
+    if (this.handle) {
+      if (this.rested) {
+        // Back from idle: the search index is built again after this answer, not inside the next search.
+        this.rested = false;
+        const handle = this.handle;
+        setImmediate(() => this.prepare(handle));
+      }
+      return this.handle;
+    }
     this.opening ??= this.openHandle().finally(() => (this.opening = undefined));
     return this.opening;
   }
@@ -161,7 +171,10 @@ export class HeldUser {
 
   /** Lets go of what search built (decrypted values among it) when the user has been idle a while. */
   restIfIdle(idleMs: number): void {
-    if (this.handle && this.now() - this.lastUsedAt >= idleMs) this.handle.vault.forgetSearch();
+    if (this.handle && this.now() - this.lastUsedAt >= idleMs) {
+      this.handle.vault.forgetSearch();
+      this.rested = true;
+    }
   }
 
   stopFollowing(): void {
