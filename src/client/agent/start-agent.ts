@@ -6,6 +6,7 @@ import { AttemptLimiter } from '../../lib/attempt-limiter.js';
 import { Spool } from '../core/spool.js';
 import { HeldUsers } from '../users/held-users.js';
 import { buildAgentApp } from './http/app.js';
+import { prepareListing } from './http/views.js';
 import type { AgentApp, AgentLimits } from './http/context.js';
 
 export interface RunningAgent {
@@ -31,6 +32,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     idleLockMs: config.idleLockMinutes * MINUTE,
     maxOpen: config.maxUsers,
     refreshMs: overrides.refreshMs ?? 2_000,
+    prepare: (handle) => prepareListing(handle.vault),
   });
   const perAccount = { free: 5, windowMs: 15 * MINUTE, baseDelayMs: 1_000, maxDelayMs: 5 * MINUTE, maxKeys: 100_000 };
   const perCaller = { free: 50, windowMs: 15 * MINUTE, baseDelayMs: 1_000, maxDelayMs: 5 * MINUTE, maxKeys: 10_000 };

@@ -51,7 +51,18 @@ export class ReplicaSearch {
 
   /** The hits alone, nothing decrypted for them (a caller that shows names only). */
   find(query: string, options: ReplicaSearchOptions = {}): { total: number; hits: SearchHit[] } {
-    const sensitive = Boolean(options.includeSensitive);
+    return this.current(Boolean(options.includeSensitive)).search(query, options.limit === undefined ? {} : { limit: options.limit });
+  }
+
+  /**
+   * Builds (or brings up to date) the index of names and non-sensitive values now, so that the
+   * first search after a replica opens or syncs does not pay for it.
+   */
+  prepare(): void {
+    this.current(false);
+  }
+
+  private current(sensitive: boolean): SearchIndex {
     let kept = this.kept.get(sensitive);
     if (!kept) {
       kept = { index: SearchIndex.build(this.records().map((record) => this.searchable(record, sensitive))), stale: new Set() };
@@ -63,7 +74,7 @@ export class ReplicaSearch {
       else kept.index.remove(id);
     }
     kept.stale.clear();
-    return kept.index.search(query, options.limit === undefined ? {} : { limit: options.limit });
+    return kept.index;
   }
 
   /** A record with nothing sealed or sensitive is read as it is: the first search of a fresh replica copies nothing it does not need to. */

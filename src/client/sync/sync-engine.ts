@@ -204,6 +204,11 @@ export class SyncEngine {
     return this.finder.find(query, options);
   }
 
+  /** Builds the search index now (names and non-sensitive values) instead of at the next search. */
+  prepareSearch(): void {
+    this.finder.prepare();
+  }
+
   /** Lets go of the search index (an idle replica in a process holding many); the next search builds it again. */
   forgetSearch(): void {
     this.finder.forget();

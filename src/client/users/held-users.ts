@@ -35,6 +35,12 @@ export interface HeldUsersOptions {
    * live in memory only (the agent).
    */
   onSession?: ((userId: string, session: StoredSession | undefined) => void) | undefined;
+  /**
+   * What the process derives from a replica (the agent: its list entries and the search index),
+   * built as soon as the replica opens and after each sync that changed it, so that requests find
+   * it ready instead of the first one after a change paying for it.
+   */
+  prepare?: ((handle: VaultHandle) => void) | undefined;
   now?: () => number;
 }
 
@@ -69,6 +75,8 @@ export class HeldUser {
   private watch: { close(): void } | undefined;
   /** The watch has spoken since it was opened: the replica is as fresh as its pokes. */
   private watched = false;
+  /** The idle sweep let go of the search index: the user's return builds it again. */
+  private rested = false;
   lastUsedAt: number;
   readonly sync: SyncState = { stale: false, lastSyncAt: null, problem: null };
 
@@ -99,7 +107,15 @@ export class HeldUser {
   /** The replica, opened (and first synced) when it is not held; a server out of reach leaves it stale, not failed. */
   async vault(): Promise<VaultHandle> {
     this.touch();
-    if (this.handle) return this.handle;
+    if (this.handle) {
+      if (this.rested) {
+        // Back from idle: the search index is built again after this answer, not inside the next search.
+        this.rested = false;
+        const handle = this.handle;
+        setImmediate(() => this.prepare(handle));
+      }
+      return this.handle;
+    }
     this.opening ??= this.openHandle().finally(() => (this.opening = undefined));
     return this.opening;
   }
@@ -110,6 +126,16 @@ export class HeldUser {
     const handle = this.handle ?? (await this.vault());
     this.syncing ??= this.runSync(handle).finally(() => (this.syncing = undefined));
     return this.syncing;
+  }
+
+  /**
+   * Syncs after a change this process made on the server itself (an image added or detached): a
+   * sync under way may have pulled before the change, so it is waited out and the next one, whose
+   * pull comes after the change, is the one answered.
+   */
+  async syncAfterServerChange(): Promise<SyncOutcome> {
+    await this.syncing?.catch(() => undefined);
+    return this.syncNow();
   }
 
   /** Starts a sync in the background when the last one is older than the refresh interval. */
@@ -145,7 +171,10 @@ export class HeldUser {
 
   /** Lets go of what search built (decrypted values among it) when the user has been idle a while. */
   restIfIdle(idleMs: number): void {
-    if (this.handle && this.now() - this.lastUsedAt >= idleMs) this.handle.vault.forgetSearch();
+    if (this.handle && this.now() - this.lastUsedAt >= idleMs) {
+      this.handle.vault.forgetSearch();
+      this.rested = true;
+    }
   }
 
   stopFollowing(): void {
@@ -209,6 +238,8 @@ export class HeldUser {
     // (A poke arriving meanwhile shares this sync instead of starting another.)
     this.syncing = this.runSync(handle).finally(() => (this.syncing = undefined));
     await this.syncing;
+    // (Again when the sync changed something: the second time finds it built.)
+    this.prepare(handle);
     return handle;
   }
 
@@ -234,6 +265,16 @@ export class HeldUser {
     );
   }
 
+  /** Derived data is an optimisation: a failure to build it early leaves it to the next request, which says why. */
+  private prepare(handle: VaultHandle): void {
+    if (this.handle !== handle) return;
+    try {
+      this.options.prepare?.(handle);
+    } catch {
+      // (The request that needs it builds it again and fails with a sentence if it still cannot.)
+    }
+  }
+
   /** An image transfer: it waits while the server is busy with users' data, a few at a time. */
   transfer<T>(work: (handle: VaultHandle) => Promise<T>): Promise<T> {
     return this.vault().then((handle) => this.calls.run('bulk', () => work(handle)));
@@ -249,6 +290,8 @@ export class HeldUser {
       this.sync.problem = outcome.online ? null : outcome.failure.message;
       const conflicts = outcome.online ? outcome.report.conflicts.map((c) => ({ recordId: c.recordId, kind: c.kind, parts: c.parts, ...(c.copyId !== undefined ? { copyId: c.copyId } : {}) })) : [];
       if (outcome.online && (outcome.report.version !== before || outcome.report.changed.length > 0 || conflicts.length > 0)) {
+        // (Not for a user gone idle: what the sweep let go of waits for the user's return.)
+        if (this.now() - this.lastUsedAt < SEARCH_IDLE_MS) this.prepare(handle);
         // After a snapshot anything may have changed: `all` says so instead of listing every record.
         this.events.emit('changed', { reason: 'synced', version: outcome.report.version, changed: outcome.report.changed, all: outcome.report.transfer === 'snapshot', conflicts });
       } else if (wasStale !== this.sync.stale) {

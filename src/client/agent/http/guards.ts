@@ -40,7 +40,13 @@ export function installGuards(app: AgentApp, options: GuardOptions): void {
   };
 
   app.decorateRequest('fromOwnPage', false);
-  app.addHook('onRequest', async (request, reply) => {
+  // (A callback hook, not an async one: it runs on every request, and has nothing to wait for.)
+  app.addHook('onRequest', (request, reply, done) => {
+    if (guard(request, reply) === undefined) done();
+  });
+
+  /** Answers a request refused here (the reply then); undefined lets it on. */
+  function guard(request: FastifyRequest, reply: import('fastify').FastifyReply): import('fastify').FastifyReply | undefined {
     setSecurityHeaders(reply);
     request.fromOwnPage = isFromOwnPage(request, isOwn);
     const host = (request.headers.host ?? '').toLowerCase();
@@ -64,7 +70,7 @@ export function installGuards(app: AgentApp, options: GuardOptions): void {
     }
     if (isBrowserCrossSite(request)) return sendProblem(reply, new KeeperFailure('refused', 'requests from another site are refused'), 403);
     return undefined;
-  });
+  }
 }
 
 /**

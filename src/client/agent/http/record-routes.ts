@@ -5,7 +5,7 @@ import type { VaultHandle } from '../../core/vault-handle.js';
 import type { HeldUser } from '../../users/held-users.js';
 import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, recordAnswer, recordListAnswer, recordParams, restoreBody, revealQuery, searchAnswer } from './schemas.js';
-import { flagOn, jsonWithList, sendJsonText, summaryJsonOf, summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
+import { flagOn, jsonWithList, sendJsonText, summaryJsonById, summaryJsonIn, summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
 import { pageByName } from '../../core/name-order.js';
 import type { VaultRecord } from '../../../domain/record.js';
 import { liveRecord } from '../../core/lookups.js';
@@ -19,6 +19,14 @@ async function strengthOf(fields: Parameters<typeof passwordStrengths>[0], conte
 
 const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 409: problemAnswer, 423: problemAnswer, 503: problemAnswer };
 
+
+type HitHow = Omit<z.output<typeof searchAnswer>['hits'][number], 'record'>;
+
+/** How a hit matched, as the end of its JSON object (the name case is most hits: written once). */
+function hitJsonTail(hit: HitHow): string {
+  if (hit.field === undefined) return hit.matched === 'name' ? '"matched":"name"}' : '"matched":"field"}';
+  return `"matched":${JSON.stringify(hit.matched)},"field":${JSON.stringify(hit.field)}}`;
+}
 
 /** Pushes an edit now when the server is reachable; otherwise it waits in the replica and the answer says stale. */
 async function pushEdit(user: HeldUser): Promise<void> {
@@ -42,16 +50,18 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       const includeSensitive = flagOn(request.query.sensitive);
       const result = await handle.exclusive(async (v) => v.find(q, kind ? { includeSensitive } : { limit, includeSensitive }));
       const ofKind = kind ? result.hits.filter((hit) => vault.record(hit.id)?.kind === kind) : result.hits;
-      const hits = ofKind.slice(0, limit).map((hit) => {
-        const how: Omit<z.output<typeof searchAnswer>['hits'][number], 'record'> = { matched: hit.matched, ...(hit.field !== undefined ? { field: hit.field } : {}) };
-        return `{"record":${summaryJsonOf(vault.record(hit.id)!, open)},${JSON.stringify(how).slice(1)}`;
-      });
+      const hits: string[] = [];
+      for (const hit of ofKind.slice(0, limit)) {
+        // (A hit of a record gone since the search, by a sync meanwhile, is left out.)
+        const summary = summaryJsonById(vault, hit.id);
+        if (summary !== undefined) hits.push(`{"record":${summary},${hitJsonTail(hit)}`);
+      }
       const rest: Omit<z.output<typeof searchAnswer>, 'hits'> = { total: kind ? ofKind.length : result.total, sync: syncViewOf(user, handle) };
       return sendJsonText(reply, jsonWithList('hits', hits, rest));
     }
     const page = pageByName(vault, { kind, limit, cursor, where: filtered ? (record) => matchesFilter(open(record), filter) : undefined });
     const rest: Omit<z.output<typeof recordListAnswer>, 'records'> = { total: page.total, nextCursor: page.nextCursor, sync: syncViewOf(user, handle) };
-    return sendJsonText(reply, jsonWithList('records', page.records.map((record) => summaryJsonOf(record, open)), rest));
+    return sendJsonText(reply, jsonWithList('records', page.records.map((record) => summaryJsonIn(vault, record)), rest));
   });
 
   app.get('/v1/records/:id', { schema: { summary: 'one record (sensitive values masked unless ?reveal=1)', tags: ['records'], params: recordParams, querystring: revealQuery, response: { 200: recordAnswer, ...problems } } }, async (request) => {

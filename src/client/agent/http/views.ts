@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { OpenedRecord } from '../../sync/record-crypto.js';
 import type { HeldUser } from '../../users/held-users.js';
 import type { VaultHandle } from '../../core/vault-handle.js';
+import type { SyncEngine } from '../../sync/sync-engine.js';
 import { fieldKindOf, type VaultRecord } from '../../../domain/record.js';
 import { isSealed } from '../../crypto/index.js';
 import type { recordSummary, recordView, syncView } from './schemas.js';
@@ -80,6 +81,44 @@ export function summaryJsonOf(record: VaultRecord, open: (record: VaultRecord) =
   return json;
 }
 
+/**
+ * Per replica revision (it moves with every edit, sync, lock and unlock): the summary JSON of
+ * every live record, by id, so that a search answer is a lookup per hit and nothing else. Built
+ * from the per-record JSON above, so after a change only the changed records are written again.
+ * Entries holding a name opened from its seal are left out (as above): nothing decrypted is kept
+ * here beyond the request that read it.
+ */
+const entriesBy = new WeakMap<SyncEngine, { revision: number; byId: Map<string, string> }>();
+
+function entriesOf(vault: SyncEngine): Map<string, string> {
+  const kept = entriesBy.get(vault);
+  if (kept !== undefined && kept.revision === vault.revision) return kept.byId;
+  const open = (record: VaultRecord) => vault.open(record);
+  const byId = new Map<string, string>();
+  for (const record of vault.records()) if (!isSealed(record.name as unknown) && !hasSealedTags(record)) byId.set(record.id, summaryJsonOf(record, open));
+  entriesBy.set(vault, { revision: vault.revision, byId });
+  return byId;
+}
+
+/** A live record's summary JSON by id (undefined when there is no such live record). */
+export function summaryJsonById(vault: SyncEngine, id: string): string | undefined {
+  const json = entriesOf(vault).get(id);
+  if (json !== undefined) return json;
+  const record = vault.record(id);
+  return record && summaryJsonOf(record, (r) => vault.open(r));
+}
+
+/** A live record's summary JSON, from the revision's entries when it is there. */
+export function summaryJsonIn(vault: SyncEngine, record: VaultRecord): string {
+  return entriesOf(vault).get(record.id) ?? summaryJsonOf(record, (r) => vault.open(r));
+}
+
+/** Builds what a list and a search read (the entries, the search index) ahead of the first request. */
+export function prepareListing(vault: SyncEngine): void {
+  entriesOf(vault);
+  vault.prepareSearch();
+}
+
 function hasSealedTags(record: VaultRecord): boolean {
   return record.tags.some((tag) => isSealed(tag as unknown));
 }
@@ -88,9 +127,12 @@ function hasSealedTags(record: VaultRecord): boolean {
  * An answer whose entries are JSON already: `{"<name>":[entries],...rest}`. The rest is typed by
  * the answer's schema like any other answer.
  */
-export function jsonWithList(name: string, entries: string[], rest: object): string {
+export function jsonWithList(name: string, entries: readonly string[], rest: object): string {
   const tail = JSON.stringify(rest);
-  return `{${JSON.stringify(name)}:[${entries.join(',')}]${tail === '{}' ? '' : `,${tail.slice(1, -1)}`}}`;
+  // (Appending makes a rope the socket write reads once; join copied every entry into a new string first.)
+  let json = `{${JSON.stringify(name)}:[`;
+  for (let i = 0; i < entries.length; i++) json += i === 0 ? entries[i]! : `,${entries[i]!}`;
+  return `${json}]${tail === '{}' ? '' : `,${tail.slice(1, -1)}`}}`;
 }
 
 /** Sends JSON built by `jsonWithList` as it is (a string body with a JSON type is not serialized again). */
