@@ -19,6 +19,7 @@ import { drainingInterceptor } from './draining.js';
 import { dataFirstInterceptor } from './data-first.js';
 import { OutgoingScheduler, type SchedulerOptions } from './outgoing-scheduler.js';
 import { ServerMetrics } from './server-metrics.js';
+import { widenReceiveWindow } from './receive-window.js';
 
 export interface GrpcServerOptions {
   host: string;
@@ -110,6 +111,7 @@ export async function startGrpcServer(
       error ? reject(new Error(`cannot listen on ${target}: ${/EADDRINUSE/.test(error.message) ? 'the address is already in use' : error.message}`)) : resolve(boundPort),
     ),
   );
+  widenReceiveWindow(server);
   const address = options.host.includes(':') ? `[${options.host}]:${port}` : `${options.host}:${port}`;
   return {
     address,
