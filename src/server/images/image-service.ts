@@ -88,6 +88,7 @@ export class ImageService {
       let height = header.coverHeight ?? 0;
       let storedType = type;
       if (!header.encrypted) {
+        await writer.flush();
         const inspected = await this.inspectOrReject(writer.path);
         ({ width, height } = inspected);
         storedType = inspected.type;
