@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { FileBlobStore } from '../../src/server/blobs/file-blob-store.js';
 
-/** The writer gathers chunks into blocks before they reach the file; what lands must be exact. */
+/** The writer gathers chunks into batches before they reach the file; what lands must be exact. */
 describe('the file blob store writer', function () {
   let dir: string;
   let store: FileBlobStore;
@@ -19,14 +19,11 @@ describe('the file blob store writer', function () {
   it('stores 3.3 MB sent in uneven chunks byte for byte, under the address of its sha256', async () => {
     const bytes = randomBytes(3_300_001);
     const writer = await store.begin();
-    // Uneven sizes, so chunks straddle the block boundaries; one buffer reused for every chunk,
-    // as a caller may once write() has resolved.
-    const scratch = Buffer.alloc(100_003);
-    for (let offset = 0; offset < bytes.length; ) {
-      const count = Math.min(scratch.length, bytes.length - offset, 1 + ((offset * 7) % scratch.length));
-      bytes.copy(scratch, 0, offset, offset + count);
-      await writer.write(scratch.subarray(0, count));
-      scratch.fill(0xee);
+    // Uneven sizes, so chunks straddle the batch boundaries, and runs of tiny ones, so a batch
+    // also ends on its count of chunks.
+    for (let offset = 0, index = 0; offset < bytes.length; index++) {
+      const count = Math.min(bytes.length - offset, index % 3000 < 1500 ? 1 + (index % 7) : 1 + ((offset * 7) % 100_003));
+      await writer.write(bytes.subarray(offset, offset + count));
       offset += count;
     }
     expect(writer.size).to.equal(bytes.length);

@@ -27,7 +27,7 @@ export interface BlobStore {
  * visible under an address until `commit`, and `abort` leaves nothing behind.
  */
 export interface BlobWriter {
-  /** Takes the chunk (the caller may reuse it after); it may reach the file later. */
+  /** Takes the chunk, which may reach the file later: the caller must not change its bytes after. */
   write(chunk: Uint8Array): Promise<void>;
   /** Puts every byte written so far into the file at `path`. */
   flush(): Promise<void>;
