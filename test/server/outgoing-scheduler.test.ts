@@ -14,8 +14,9 @@ import { VaultHandle } from '../../src/client/core/vault-handle.js';
 import { bearer, openClients } from '../../src/client/grpc-channel.js';
 import { Rendition, type DownloadHeader } from '../../src/gen/keeper/v1/images.js';
 import { createMutation } from '../../src/wire/mutations.js';
+import { DOWNLOAD_CHUNK_BYTES } from '../../src/server/images/image-service.js';
 
-const CHUNK = 64 * 1024;
+const CHUNK = DOWNLOAD_CHUNK_BYTES;
 
 /** A PNG of noise (it does not compress): about 3 bytes a pixel. */
 async function noisyPicture(path: string, side: number): Promise<Buffer> {
