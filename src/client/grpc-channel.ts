@@ -1,9 +1,15 @@
-import { Channel, credentials, Metadata, status, type CallOptions, type ServiceError, type ChannelCredentials } from '@grpc/grpc-js';
+import { Channel, credentials, makeGenericClientConstructor, Metadata, status, type CallOptions, type ServiceError, type ChannelCredentials } from '@grpc/grpc-js';
 import { readSettingFile } from '../config/env.js';
 import { AuthServiceClient } from '../gen/keeper/v1/auth.js';
 import { balancingOptions, grpcTarget } from './server-target.js';
 import { VaultServiceClient } from '../gen/keeper/v1/vault.js';
-import { ImageServiceClient } from '../gen/keeper/v1/images.js';
+import { ImageServiceService, type ImageServiceClient } from '../gen/keeper/v1/images.js';
+import { withLeanChunks } from '../wire/image-chunk-codec.js';
+
+/** The generated client with image chunks encoded and decoded without ts-proto's copies. */
+const LeanImageServiceClient = makeGenericClientConstructor(withLeanChunks(ImageServiceService), 'keeper.v1.ImageService') as unknown as new (
+  ...args: ConstructorParameters<typeof AuthServiceClient>
+) => ImageServiceClient;
 
 export interface ChannelOptions {
   /** One host:port, several separated by commas, or dns:///name:port (every replica balanced over). */
@@ -94,7 +100,7 @@ function connect(options: ChannelOptions): PooledChannel {
     clients: {
       auth: new AuthServiceClient(target, creds, shared),
       vault: new VaultServiceClient(target, creds, shared),
-      images: new ImageServiceClient(target, creds, shared),
+      images: new LeanImageServiceClient(target, creds, shared),
     },
   };
 }

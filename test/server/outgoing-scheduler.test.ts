@@ -16,8 +16,9 @@ import { VaultHandle } from '../../src/client/core/vault-handle.js';
 import { bearer, openClients } from '../../src/client/grpc-channel.js';
 import { Rendition, type DownloadHeader } from '../../src/gen/keeper/v1/images.js';
 import { createMutation } from '../../src/wire/mutations.js';
+import { DOWNLOAD_CHUNK_BYTES } from '../../src/server/images/image-service.js';
 
-const CHUNK = 64 * 1024;
+const CHUNK = DOWNLOAD_CHUNK_BYTES;
 
 /** A PNG of noise (it does not compress): about 3 bytes a pixel. */
 async function noisyPicture(path: string, side: number): Promise<Buffer> {
@@ -213,14 +214,19 @@ for (const target of databaseTargets) {
     it('continues a download cut halfway from its offset instead of starting over', async function () {
       const proxy = await startTcpProxy(server.address);
       try {
-        const owner = await userWithPicture(proxy.address, 900);
+        // About 12 MB: more than the client's 4 MiB window and the server's stream buffer (16
+        // chunks) past the cut together, so the server cannot have sent it all when it comes.
+        const owner = await userWithPicture(proxy.address, 2000);
         const scheduler = server.app.grpc.scheduler;
         const before = scheduler.snapshot().bytesOut.image;
         let cutAt = 0;
+        let handed = 0;
         const got = await download(owner.client, owner.imageId, async (received) => {
-          // A slow disk: the server is well ahead when the connection goes.
-          await sleep(2);
-          if (!cutAt && received > owner.bytes.length / 3) {
+          // A slow disk (1 ms per 32 KiB, whatever the chunk size): the server is well ahead
+          // when the connection goes.
+          await sleep(Math.ceil((received - handed) / (32 * 1024)));
+          handed = received;
+          if (!cutAt && received > owner.bytes.length / 6) {
             cutAt = received;
             proxy.cut();
             proxy.mend();

@@ -27,9 +27,12 @@ export interface BlobStore {
  * visible under an address until `commit`, and `abort` leaves nothing behind.
  */
 export interface BlobWriter {
+  /** Takes the chunk, which may reach the file later: the caller must not change its bytes after. */
   write(chunk: Uint8Array): Promise<void>;
+  /** Puts every byte written so far into the file at `path`. */
+  flush(): Promise<void>;
   readonly size: number;
-  /** The temporary file, for inspecting the bytes before they are committed. */
+  /** The temporary file, for inspecting the bytes (after `flush`) before they are committed. */
   readonly path: string;
   /** The address the bytes written so far would have. */
   digest(): string;

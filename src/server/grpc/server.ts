@@ -19,6 +19,8 @@ import { drainingInterceptor } from './draining.js';
 import { dataFirstInterceptor } from './data-first.js';
 import { OutgoingScheduler, type SchedulerOptions } from './outgoing-scheduler.js';
 import { ServerMetrics } from './server-metrics.js';
+import { widenReceiveWindow } from './receive-window.js';
+import { withLeanChunks } from '../../wire/image-chunk-codec.js';
 
 export interface GrpcServerOptions {
   host: string;
@@ -84,7 +86,7 @@ export async function startGrpcServer(
   });
   server.addService(metrics.countingBytes(decodedStrictly(AuthServiceService)), authHandlers(services.auth, logger));
   server.addService(metrics.countingBytes(decodedStrictly(VaultServiceService)), vaultHandlers(services.vault, services.watches, services.auth, logger, out));
-  server.addService(metrics.countingBytes(decodedStrictly(ImageServiceService)), imageHandlers(services.images, logger, out));
+  server.addService(metrics.countingBytes(withLeanChunks(decodedStrictly(ImageServiceService))), imageHandlers(services.images, logger, out));
   const health = new ServingHealth(options.healthProbe, {
     ...(options.healthIntervalMs !== undefined ? { intervalMs: options.healthIntervalMs } : {}),
     // One line per change, with the fault's code and sentence: a lost database is an incident, not a stack.
@@ -110,6 +112,7 @@ export async function startGrpcServer(
       error ? reject(new Error(`cannot listen on ${target}: ${/EADDRINUSE/.test(error.message) ? 'the address is already in use' : error.message}`)) : resolve(boundPort),
     ),
   );
+  widenReceiveWindow(server);
   const address = options.host.includes(':') ? `[${options.host}]:${port}` : `${options.host}:${port}`;
   return {
     address,

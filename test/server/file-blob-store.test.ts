@@ -1,0 +1,53 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { FileBlobStore } from '../../src/server/blobs/file-blob-store.js';
+
+/** The writer gathers chunks into batches before they reach the file; what lands must be exact. */
+describe('the file blob store writer', function () {
+  let dir: string;
+  let store: FileBlobStore;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'keeper-blob-writer-'));
+    store = await FileBlobStore.open(dir);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('stores 3.3 MB sent in uneven chunks byte for byte, under the address of its sha256', async () => {
+    const bytes = randomBytes(3_300_001);
+    const writer = await store.begin();
+    // Uneven sizes, so chunks straddle the batch boundaries, and runs of tiny ones, so a batch
+    // also ends on its count of chunks.
+    for (let offset = 0, index = 0; offset < bytes.length; index++) {
+      const count = Math.min(bytes.length - offset, index % 3000 < 1500 ? 1 + (index % 7) : 1 + ((offset * 7) % 100_003));
+      await writer.write(bytes.subarray(offset, offset + count));
+      offset += count;
+    }
+    expect(writer.size).to.equal(bytes.length);
+    await writer.flush();
+    expect((await readFile(writer.path)).equals(bytes), 'the temporary file after flush').to.equal(true);
+    const address = await writer.commit();
+    expect(address).to.equal(createHash('sha256').update(bytes).digest('hex'));
+    expect((await store.read(address)).equals(bytes)).to.equal(true);
+    expect(await readdir(join(dir, 'tmp'))).to.deep.equal([]);
+  });
+
+  it('leaves nothing behind when aborted halfway', async () => {
+    const writer = await store.begin();
+    await writer.write(randomBytes(1_500_000));
+    await writer.abort();
+    expect(await readdir(join(dir, 'tmp'))).to.deep.equal([]);
+    expect(await readdir(dir)).to.deep.equal(['tmp']);
+  });
+
+  it('stores an empty and a small blob too', async () => {
+    const small = Buffer.from('tiny');
+    expect(await store.read(await store.put(small))).to.deep.equal(small);
+    const empty = await store.put(Buffer.alloc(0));
+    expect(empty).to.equal(createHash('sha256').digest('hex'));
+    expect((await store.read(empty)).length).to.equal(0);
+  });
+});
