@@ -203,6 +203,41 @@ for (const target of databaseTargets) {
       }
     });
 
+    it('answers a sync asked for during another with one that started after the asking: a change made meanwhile is in it', async () => {
+      const agent = await startTestAgent(server.address, {}, { refreshMs: 60_000 });
+      try {
+        const user = await register(agent);
+        const held = agent.agent.users.caller(user.token)!.user;
+        const handle = await held.vault();
+        // The replica's next sync is held after it has pulled, as a slow end of a sync would be.
+        let release: () => void = () => undefined;
+        const releasing = new Promise<void>((resolve) => (release = resolve));
+        let pulled: () => void = () => undefined;
+        const hasPulled = new Promise<void>((resolve) => (pulled = resolve));
+        const sync = handle.sync.bind(handle);
+        handle.sync = async () => {
+          const outcome = await sync();
+          pulled();
+          await releasing;
+          return outcome;
+        };
+        const first = held.syncNow();
+        await hasPulled;
+        // Meanwhile another device changes the vault, and a caller asks for a sync.
+        const phone = await device(user.login);
+        const id = await phone.create({ kind: 'note', name: 'Made during a sync', fields: [] });
+        await phone.sync();
+        const asked = held.syncNow();
+        release();
+        await first;
+        const outcome = await asked;
+        expect(outcome.online).to.equal(true);
+        expect(handle.vault.records().map((r) => r.id)).to.include(id);
+      } finally {
+        await agent.close();
+      }
+    });
+
     it('takes a picture as a stream, lists it, hands back its bytes, and refuses what is not a picture or not the caller\'s', async () => {
       const agent = await startTestAgent(server.address);
       try {

@@ -68,6 +68,8 @@ export class HeldUser {
   private handle: VaultHandle | undefined;
   private opening: Promise<VaultHandle> | undefined;
   private syncing: Promise<SyncOutcome> | undefined;
+  /** The sync that follows the one under way, shared by the callers who arrived during it. */
+  private following: Promise<SyncOutcome> | undefined;
   private lockTimer: NodeJS.Timeout | undefined;
   private followers = 0;
   private follower: NodeJS.Timeout | undefined;
@@ -120,22 +122,29 @@ export class HeldUser {
     return this.opening;
   }
 
-  /** Syncs now (one at a time per user: callers arriving meanwhile share the one under way). */
+  /**
+   * Syncs now: the answer comes from a sync that started after this call, so an edit made just
+   * before is pushed and a change on the server just before is pulled. One sync runs at a time per
+   * user; callers arriving while one is under way (it may have pushed and pulled before their
+   * change) share the one sync that follows it.
+   */
   async syncNow(): Promise<SyncOutcome> {
     // (A sync the server asked for is not the user's use: the idle clocks are left alone.)
     const handle = this.handle ?? (await this.vault());
-    this.syncing ??= this.runSync(handle).finally(() => (this.syncing = undefined));
-    return this.syncing;
+    if (!this.syncing) return this.startSync(handle);
+    this.following ??= this.syncing
+      .catch(() => undefined)
+      .then(async () => {
+        this.following = undefined;
+        return this.startSync(this.handle ?? (await this.vault()));
+      });
+    return this.following;
   }
 
-  /**
-   * Syncs after a change this process made on the server itself (an image added or detached): a
-   * sync under way may have pulled before the change, so it is waited out and the next one, whose
-   * pull comes after the change, is the one answered.
-   */
-  async syncAfterServerChange(): Promise<SyncOutcome> {
-    await this.syncing?.catch(() => undefined);
-    return this.syncNow();
+  /** The sync under way, or a new one. */
+  private startSync(handle: VaultHandle): Promise<SyncOutcome> {
+    this.syncing ??= this.runSync(handle).finally(() => (this.syncing = undefined));
+    return this.syncing;
   }
 
   /** Starts a sync in the background when the last one is older than the refresh interval. */

@@ -96,7 +96,7 @@ export function imageRoutes(app: AgentApp, context: AgentContext & { spool: Spoo
         await pipeline(body, capped(context.uploadLimit, () => new KeeperFailure('too-large', `the picture is larger than this agent takes (${context.uploadLimit} bytes)`)), file.createWriteStream());
         if ((await stat(path)).size === 0) throw new KeeperFailure('invalid', 'the body is empty: send the picture');
         const attached = await user.transfer((held) => held.attachImage({ recordId, path, fileName: request.query.name }));
-        await user.syncAfterServerChange();
+        await user.syncNow();
         const image = attached.image ? handle.vault.image(attached.image.id) : undefined;
         if (!image) throw new KeeperFailure('failed', 'the picture was attached but is not in the replica yet; list the images again');
         return reply.code(201).send({ image: viewOfImage(image, handle) });
@@ -136,7 +136,7 @@ export function imageRoutes(app: AgentApp, context: AgentContext & { spool: Spoo
     const handle = await user.vault();
     if (!handle.vault.image(request.params.id)) throw new KeeperFailure('not-found', `no image ${request.params.id}`);
     await handle.removeImage(request.params.id);
-    await user.syncAfterServerChange();
+    await user.syncNow();
     return reply.code(204).send(null);
   });
 }
