@@ -2,7 +2,8 @@ import { connect, type ClientHttp2Session } from 'node:http2';
 import { expect } from 'chai';
 import { pgliteTarget } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { RECEIVE_WINDOW_BYTES } from '../../src/server/grpc/receive-window.js';
+import { Server } from '@grpc/grpc-js';
+import { RECEIVE_WINDOW_BYTES, widenReceiveWindow } from '../../src/server/grpc/receive-window.js';
 import { eventually } from '../support/eventually.js';
 
 /**
@@ -30,5 +31,14 @@ describe('the gRPC server receive window', function () {
     // The server's SETTINGS and WINDOW_UPDATE arrive shortly after the connection opens.
     await eventually('the server to widen its windows', () => (offered().stream === RECEIVE_WINDOW_BYTES && offered().connection === RECEIVE_WINDOW_BYTES ? true : undefined), 3_000).catch(() => undefined);
     expect(offered()).to.deep.equal({ stream: RECEIVE_WINDOW_BYTES, connection: RECEIVE_WINDOW_BYTES });
+  });
+});
+
+describe('widening the receive window of a server it cannot reach into', function () {
+  it('leaves the window as it is and says so, rather than stopping the server from starting', () => {
+    const server = new Server();
+    (server as unknown as { http2Servers: unknown }).http2Servers = undefined;
+    expect(widenReceiveWindow(server)).to.equal(false);
+    expect(widenReceiveWindow(new Server())).to.equal(true);
   });
 });

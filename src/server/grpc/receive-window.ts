@@ -13,16 +13,18 @@ export const RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
  * 64 KiB default; grpc/grpc-node#3058 would change that). Until it does, each HTTP/2 session the
  * server accepts is told the larger window here. This reaches into the Server's map of its HTTP/2
  * servers, which grpc-js does not publish: a test checks the window a client is offered, so an
- * upgrade that moves it fails there instead of making uploads slow without a word.
+ * upgrade that moves it fails there instead of making uploads slow without a word. In production
+ * such an upgrade costs upload speed, not the server: false says the window was left as it was.
  */
-export function widenReceiveWindow(server: Server, bytes = RECEIVE_WINDOW_BYTES): void {
-  const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
-  if (!(http2Servers instanceof Map)) throw new Error('@grpc/grpc-js no longer keeps its HTTP/2 servers where Keeper widens their receive window');
-  for (const http2Server of http2Servers.keys()) {
+export function widenReceiveWindow(server: Server, bytes = RECEIVE_WINDOW_BYTES): boolean {
+  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(http2Servers instanceof Map)) return false;
+  for (const http2Server of (http2Servers as Map<Http2Server, unknown>).keys()) {
     http2Server.on('session', (session: ServerHttp2Session) => {
       // The stream window goes out as a SETTINGS frame, the connection's as a WINDOW_UPDATE.
       session.settings({ initialWindowSize: bytes });
       session.setLocalWindowSize(bytes);
     });
   }
+  return true;
 }

@@ -112,7 +112,7 @@ export async function startGrpcServer(
       error ? reject(new Error(`cannot listen on ${target}: ${/EADDRINUSE/.test(error.message) ? 'the address is already in use' : error.message}`)) : resolve(boundPort),
     ),
   );
-  widenReceiveWindow(server);
+  if (!widenReceiveWindow(server)) logger.warn('uploads keep HTTP/2\'s 64 KiB receive window: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere (see receive-window.ts)');
   const address = options.host.includes(':') ? `[${options.host}]:${port}` : `${options.host}:${port}`;
   return {
     address,
