@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file.js';
+import { keptPath } from './kept-path.js';
 
 export const sessionSchema = z.object({
   userId: z.string(),
@@ -29,7 +29,7 @@ export class FileTokenStore implements TokenStore {
   private readonly path: string;
 
   constructor(home: string, server: string) {
-    this.path = join(home, 'sessions', `${server.replace(/[^A-Za-z0-9.-]/g, '_')}.json`);
+    this.path = keptPath(home, 'sessions', server, '.json');
   }
 
   async load(): Promise<StoredSession | undefined> {

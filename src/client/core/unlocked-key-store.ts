@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomic } from '../../lib/atomic-file.js';
 import { protectKeyForSession, recoverKeyFromSession, type VaultKey } from '../crypto/index.js';
+import { keptPath } from '../kept-path.js';
 
 /**
  * `keeper unlock` keeps the vault key for later commands the way `bw unlock` does: the key is
@@ -9,7 +9,7 @@ import { protectKeyForSession, recoverKeyFromSession, type VaultKey } from '../c
  * file alone is useless and `keeper lock` (deleting it) ends every session at once.
  */
 function path(home: string, server: string, userId: string): string {
-  return join(home, 'unlocked', `${server.replace(/[^A-Za-z0-9.-]/g, '_')}-${userId}.key`);
+  return keptPath(home, 'unlocked', server, `-${userId}.key`);
 }
 
 export async function saveUnlockedKey(home: string, server: string, userId: string, key: VaultKey): Promise<string> {

@@ -1,5 +1,4 @@
 import { readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { storedCommandSchema } from '../../domain/commands.js';
 import { renditionInfoSchema } from '../../domain/images.js';
@@ -7,6 +6,7 @@ import { fieldSchema, recordKindSchema } from '../../domain/record.js';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { checksumUnwrap, checksumWrap, decryptCache, encryptCache, type VaultKey } from '../crypto/index.js';
 import type { CachePayload, ReplicaStore, StoredReplica } from './replica-store.js';
+import { keptPath } from '../kept-path.js';
 
 export type { CachePayload, ImageFiles } from './replica-store.js';
 
@@ -88,7 +88,7 @@ export class LocalCache implements ReplicaStore {
     private readonly server: string,
     private readonly userId: string,
   ) {
-    this.path = join(home, 'cache', `${server.replace(/[^A-Za-z0-9.-]/g, '_')}-${userId}.json`);
+    this.path = keptPath(home, 'cache', server, `-${userId}.json`);
   }
 
   get location(): string {
