@@ -348,7 +348,11 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
   const bundle = result.outputFiles.find((file) => file.path === join(outDir, 'main.cjs'));
   if (!bundle) throw new Error('esbuild wrote no main.cjs');
   const cacheId = createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16);
-  const stamp = { format: STAMP_FORMAT, entry: 'main.cjs', cacheId, bundled, outputs, inputs };
+  // A bundle of ASCII alone (esbuild escapes other characters, except some in regular expressions)
+  // is read as latin1: no UTF-8 decoding at every start, and always a one-byte string for V8.
+  const encoding = /^[\x00-\x7f]*$/.test(bundle.text) ? 'latin1' : 'utf8';
+  if (encoding === 'utf8') log('main.cjs holds characters beyond ASCII (a regular expression?): it is read as UTF-8, a little slower');
+  const stamp = { format: STAMP_FORMAT, entry: 'main.cjs', cacheId, encoding, bundled, outputs, inputs };
   // One input a line, so two stamps compare with diff.
   const lines = inputs.map((input) => `  ${JSON.stringify(input)}`).join(',\n');
   await writeFile(temporary(stampPath), `${JSON.stringify({ ...stamp, inputs: [] }).replace('"inputs":[]', `"inputs":[\n${lines}\n]`)}\n`);

@@ -111,6 +111,34 @@ describe('production build', function () {
       expect((await keeper()).stderr).to.include('running ');
     });
 
+    it('takes a file the build found missing and that now exists for a change', async () => {
+      // package-lock.json is an input of every build; this project has none, which the stamp records.
+      const lock = join(project, 'package-lock.json');
+      writeFileSync(lock, '{}');
+      try {
+        expect((await keeper()).stderr).to.include('through tsx: package-lock.json appeared since the build');
+      } finally {
+        rmSync(lock);
+      }
+      expect((await keeper()).stderr).to.include('running ');
+    });
+
+    it('reads a bundle of ASCII alone as latin1, and one with other characters as UTF-8', async () => {
+      const stamp = () => JSON.parse(readFileSync(join(project, 'dist', 'cli', 'build-stamp.json'), 'utf8')) as { encoding: string };
+      expect(stamp().encoding).to.equal('latin1');
+      // esbuild escapes other characters in strings, not in a regular expression.
+      writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said, /été ς/.source, 'déjà');\n`);
+      expect((await build()).code).to.equal(0);
+      expect(stamp().encoding).to.equal('utf8');
+      for (const cache of ['absent', 'used']) {
+        const run = await keeper();
+        expect(run.stderr).to.include(cache);
+        expect(run.stdout.trim()).to.equal(`v2 built ${join(project, 'dist', 'lib')} été ς déjà`);
+      }
+      writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said);\n`);
+      expect((await build()).code).to.equal(0);
+    });
+
     it('leaves no build to run when a build fails', async () => {
       writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said;\n`);
       const failed = await build();
@@ -204,6 +232,12 @@ describe('production build', function () {
     after(() => {
       rmSync(join(outDir, '..'), { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
+    });
+
+    it('is ASCII alone, so the launcher reads it without UTF-8 decoding', () => {
+      const stamp = JSON.parse(readFileSync(join(outDir, 'build-stamp.json'), 'utf8')) as { encoding: string };
+      expect(stamp.encoding).to.equal('latin1');
+      expect(readFileSync(join(outDir, 'main.cjs')).every((byte) => byte < 0x80)).to.equal(true);
     });
 
     it('records every source file that went in, and no test', () => {
