@@ -199,19 +199,30 @@ function esmOnlyPackagesPlugin(root, external) {
 }
 
 /**
- * commander requires child_process (for executable subcommands, which Keeper has none of) as it
- * loads; Node's child_process brings net, dgram and more with it. Here it is loaded at first use.
+ * Built-in modules a bundled package requires as it loads but uses only in code most commands never
+ * run, loaded at first use instead: commander's child_process (for executable subcommands, which
+ * Keeper has none of; it brings dgram and more), grpc-js's zlib (for compressed messages, which
+ * Keeper's client and server do not send). Keyed by package, so a source file's own import of the
+ * module is left alone.
  */
-function lazyChildProcessPlugin() {
+export const LAZY_BUILTINS = new Map([
+  ['commander', ['child_process']],
+  ['@grpc/grpc-js', ['zlib']],
+]);
+
+function lazyBuiltinsPlugin() {
   return {
-    name: 'keeper-lazy-child-process',
+    name: 'keeper-lazy-builtins',
     setup(buildApi) {
-      buildApi.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
-        if (!/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)) return undefined;
-        return { path: 'child_process', namespace: 'keeper-lazy-child-process' };
+      buildApi.onResolve({ filter: /^(node:)?[a-z_]+$/ }, (args) => {
+        const name = args.path.replace(/^node:/, '');
+        const owner = packageOfPath(args.importer);
+        if (!owner || !LAZY_BUILTINS.get(owner)?.includes(name)) return undefined;
+        return { path: name, namespace: 'keeper-lazy-builtin' };
       });
-      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-lazy-child-process' }, () => ({
-        contents: "let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:child_process'))[key] });\n",
+      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-lazy-builtin' }, (args) => ({
+        // Every property read (zlib.createGunzip, child_process.spawn) loads the module first.
+        contents: `let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require(${JSON.stringify(`node:${args.path}`)}))[key] });\n`,
         loader: 'js',
       }));
     },
@@ -271,7 +282,7 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       metafile: true,
       logLevel: 'warning',
       external: [...external].flatMap((name) => [name, `${name}/*`]),
-      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyChildProcessPlugin(), esmOnlyPackagesPlugin(root, external)],
+      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyBuiltinsPlugin(), esmOnlyPackagesPlugin(root, external)],
     });
 
   let result;
