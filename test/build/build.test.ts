@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -167,6 +169,21 @@ describe('production build', function () {
       for (const untouched of ["type T = import('kdbxweb').Kdbx;", "type K = typeof import('@kurrent/kurrentdb-client');", "await import('./local.js')", "await import('../up.js')", 'this.import(a)']) {
         expect(withPackagesRequired(untouched)).to.equal(untouched);
       }
+    });
+  });
+
+  describe("grpc-js's net, with a quicker isIPv6", () => {
+    it('answers isIPv6 as Node does, and gives the rest of net unchanged', async () => {
+      const buildScript: string = join(ROOT, 'scripts', 'build.mjs');
+      const { GRPC_NET_SHIM } = (await import(buildScript)) as { GRPC_NET_SHIM: string };
+      const module = { exports: {} as typeof net };
+      new Function('require', 'module', GRPC_NET_SHIM)(createRequire(import.meta.url), module);
+      const shimmed = module.exports;
+      const values: unknown[] = ['127.0.0.1', '::1', '::', '::ffff:127.0.0.1', 'fe80::1%eth0', '2001:db8::8a2e:370:7334', '[::1]', 'localhost', 'dns:///keeper:7070', '1:2', '', ':', undefined, null, 6, { toString: () => '::1' }];
+      for (const value of values) expect(shimmed.isIPv6(value as string), String(value)).to.equal(net.isIPv6(value as string));
+      expect(shimmed.isIPv4).to.equal(net.isIPv4);
+      expect(shimmed.Socket).to.equal(net.Socket);
+      expect(new net.Socket()).to.be.an.instanceOf(shimmed.Socket);
     });
   });
 
