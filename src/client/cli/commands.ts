@@ -79,6 +79,10 @@ async function loggedInUser(ctx: Context): Promise<{ userId: string; login: stri
  * `askSecret` replaces the plain prompt, for a command that wants to keep the word it was given.
  */
 export async function openVault(ctx: Context, askSecret: () => Promise<string> = () => promptSecret('secret word')): Promise<VaultHandle> {
+  // Nearly every command that opens the vault syncs next: the connection is made while the local
+  // copy is read (file reads the process would otherwise only wait for), not after it. An
+  // unreachable server is found out at the sync, as before.
+  ctx.client.connect();
   const handle = await openLoggedInVault({
     client: ctx.client,
     server: ctx.server,
