@@ -202,12 +202,13 @@ function esmOnlyPackagesPlugin(root, external) {
  * Built-in modules a bundled package requires as it loads but uses only in code most commands never
  * run, loaded at first use instead: commander's child_process (for executable subcommands, which
  * Keeper has none of; it brings dgram and more), grpc-js's zlib (for compressed messages, which
- * Keeper's client and server do not send). Keyed by package, so a source file's own import of the
+ * Keeper's client and server do not send) and dns (for a server named by a host name; an address
+ * of IP literals goes to grpc-js's ipv4:/ipv6: resolver, see src/client/server-target.ts). Keyed by package, so a source file's own import of the
  * module is left alone.
  */
 export const LAZY_BUILTINS = new Map([
   ['commander', ['child_process']],
-  ['@grpc/grpc-js', ['zlib']],
+  ['@grpc/grpc-js', ['zlib', 'dns']],
 ]);
 
 function lazyBuiltinsPlugin() {
