@@ -1,15 +1,18 @@
 // Whether dist/cli (scripts/build.mjs) was built from the files as they are now. No dependencies:
-// bin/keeper.mjs asks at every start, before anything else is loaded.
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// bin/keeper.mjs asks at every start, before anything else is loaded. Built-in modules are taken
+// with process.getBuiltinModule, not imported: an ES module import of node:fs builds a facade of
+// every export of fs, which loads its streams (a few ms of every start).
+const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
+const { join, sep } = process.getBuiltinModule('node:path');
+const STAT_OPTIONS = { throwIfNoEntry: false };
 
 export const STAMP_FILE = 'build-stamp.json';
-export const STAMP_FORMAT = 2;
+export const STAMP_FORMAT = 3;
 
 /** [path, size, mtimeMs] of each file (root-relative, / separated), or [path, null] when it is missing. */
 export function fingerprint(root, paths) {
   return paths.map((path) => {
-    const stats = statSync(join(root, path), { throwIfNoEntry: false });
+    const stats = statSync(join(root, path), STAT_OPTIONS);
     return stats ? [path, stats.size, stats.mtimeMs] : [path, null];
   });
 }
@@ -29,18 +32,24 @@ export function checkBuild(root, outDir = join(root, 'dist', 'cli')) {
   } catch (error) {
     return { current: false, reason: error?.code === 'ENOENT' ? 'not built (npm run build)' : `unreadable ${STAMP_FILE}` };
   }
-  if (stamp?.format !== STAMP_FORMAT || !Array.isArray(stamp.inputs) || typeof stamp.entry !== 'string' || typeof stamp.cacheId !== 'string') {
+  if (
+    stamp?.format !== STAMP_FORMAT ||
+    !Array.isArray(stamp.inputs) ||
+    typeof stamp.entry !== 'string' ||
+    typeof stamp.cacheId !== 'string' ||
+    (stamp.encoding !== 'latin1' && stamp.encoding !== 'utf8')
+  ) {
     return { current: false, reason: `${STAMP_FILE} of another format` };
   }
-  const now = fingerprint(
-    root,
-    stamp.inputs.map((input) => input[0]),
-  );
-  for (let i = 0; i < now.length; i++) {
-    const [path, size, mtime] = stamp.inputs[i];
-    if (now[i][1] !== size || now[i][2] !== mtime) {
-      return { current: false, reason: `${path} ${now[i][1] === null ? 'is gone' : size === null ? 'appeared' : 'changed'} since the build` };
+  // One stat a file, stopping at the first difference: this runs before every command (a few
+  // hundred files), so the loop does no more than it must (no array of fingerprints, no join).
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  for (const input of stamp.inputs) {
+    const [path, size, mtime] = input;
+    const stats = statSync(prefix + path, STAT_OPTIONS);
+    if (stats === undefined ? size !== null : stats.size !== size || stats.mtimeMs !== mtime) {
+      return { current: false, reason: `${path} ${stats === undefined ? 'is gone' : size === null ? 'appeared' : 'changed'} since the build` };
     }
   }
-  return { current: true, entry: join(outDir, stamp.entry), cacheId: stamp.cacheId };
+  return { current: true, entry: join(outDir, stamp.entry), cacheId: stamp.cacheId, encoding: stamp.encoding };
 }

@@ -7,10 +7,13 @@
 // --help` first would otherwise leave `ls` a cache without its code. A cache is written when the
 // command exits and none was there or V8 refused the one there (another Node, other V8 flags, a
 // new build). Writing is best effort: an unwritable dist/ only costs the cache.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import vm from 'node:vm';
+//
+// Built-in modules through process.getBuiltinModule rather than imports, which cost an ES module
+// facade each (bin/build-stamp.mjs says why that matters).
+const { mkdirSync, readFileSync, renameSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const Module = process.getBuiltinModule('node:module');
+const { dirname, join } = process.getBuiltinModule('node:path');
+const vm = process.getBuiltinModule('node:vm');
 
 export const CACHE_DIR = 'v8-cache';
 
@@ -23,11 +26,13 @@ export function cacheKey(args) {
 /**
  * Runs `entry` as Node would run a CommonJS main module, through the code cache named by `cacheId`
  * (the bundle's content hash: V8 checks a cache against its source's length only, so the name
- * keeps a cache from meeting any other bundle). Says what it did when `say` is given.
+ * keeps a cache from meeting any other bundle). `encoding` is the bundle's, as the build recorded
+ * it: `latin1` for one of ASCII alone, read straight into a one-byte string without UTF-8 decoding.
+ * Says what it did when `say` is given.
  */
-export function runWithCodeCache(entry, args, cacheId, say) {
+export function runWithCodeCache(entry, args, cacheId, say, encoding = 'utf8') {
   const cacheFile = join(dirname(entry), CACHE_DIR, `${cacheId}-${cacheKey(args)}.bin`);
-  const source = readFileSync(entry, 'utf8');
+  const source = readFileSync(entry, encoding);
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -53,6 +58,6 @@ export function runWithCodeCache(entry, args, cacheId, say) {
   const module = new Module(entry, undefined);
   module.filename = entry;
   module.paths = Module._nodeModulePaths(dirname(entry));
-  const require = createRequire(entry);
+  const require = Module.createRequire(entry);
   script.runInThisContext().call(module.exports, module.exports, require, module, entry, dirname(entry));
 }

@@ -199,21 +199,59 @@ function esmOnlyPackagesPlugin(root, external) {
 }
 
 /**
- * commander requires child_process (for executable subcommands, which Keeper has none of) as it
- * loads; Node's child_process brings net, dgram and more with it. Here it is loaded at first use.
+ * Built-in modules a bundled package requires as it loads but uses only in code most commands never
+ * run, loaded at first use instead: commander's child_process (for executable subcommands, which
+ * Keeper has none of; it brings dgram and more), grpc-js's zlib (for compressed messages, which
+ * Keeper's client and server do not send) and dns (for a server named by a host name; an address
+ * of IP literals goes to grpc-js's ipv4:/ipv6: resolver, see src/client/server-target.ts). Keyed by package, so a source file's own import of the
+ * module is left alone.
  */
-function lazyChildProcessPlugin() {
+export const LAZY_BUILTINS = new Map([
+  ['commander', ['child_process']],
+  ['@grpc/grpc-js', ['zlib', 'dns']],
+]);
+
+function lazyBuiltinsPlugin() {
   return {
-    name: 'keeper-lazy-child-process',
+    name: 'keeper-lazy-builtins',
     setup(buildApi) {
-      buildApi.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
-        if (!/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)) return undefined;
-        return { path: 'child_process', namespace: 'keeper-lazy-child-process' };
+      buildApi.onResolve({ filter: /^(node:)?[a-z_]+$/ }, (args) => {
+        const name = args.path.replace(/^node:/, '');
+        const owner = packageOfPath(args.importer);
+        if (!owner || !LAZY_BUILTINS.get(owner)?.includes(name)) return undefined;
+        return { path: name, namespace: 'keeper-lazy-builtin' };
       });
-      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-lazy-child-process' }, () => ({
-        contents: "let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:child_process'))[key] });\n",
+      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-lazy-builtin' }, (args) => ({
+        // Every property read (zlib.createGunzip, child_process.spawn) loads the module first.
+        contents: `let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require(${JSON.stringify(`node:${args.path}`)}))[key] });\n`,
         loader: 'js',
       }));
+    },
+  };
+}
+
+/**
+ * grpc-js's `net` with a quicker isIPv6. grpc-js asks isIPv6 of every address it dials or names
+ * (8 times in a `keeper ls` of 127.0.0.1), and Node's answers with a large regular expression that
+ * fails slowly on an IPv4 address and is compiled again to machine code at its second use: ~4 ms
+ * of every client command. An IPv6 address always holds a colon, so a string without one is
+ * answered at once; any other is Node's to judge, as before.
+ */
+export const GRPC_NET_SHIM = [
+  "const net = require('node:net');",
+  "const isIPv6 = (value) => (typeof value !== 'string' || value.includes(':')) && net.isIPv6(value);",
+  "module.exports = new Proxy(net, { get: (target, key) => (key === 'isIPv6' ? isIPv6 : target[key]) });",
+].join('\n');
+
+function grpcNetPlugin() {
+  return {
+    name: 'keeper-grpc-net',
+    setup(buildApi) {
+      buildApi.onResolve({ filter: /^(node:)?net$/ }, (args) => {
+        if (packageOfPath(args.importer) !== '@grpc/grpc-js') return undefined;
+        return { path: 'net', namespace: 'keeper-grpc-net' };
+      });
+      buildApi.onLoad({ filter: /.*/, namespace: 'keeper-grpc-net' }, () => ({ contents: GRPC_NET_SHIM, loader: 'js' }));
     },
   };
 }
@@ -271,7 +309,7 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
       metafile: true,
       logLevel: 'warning',
       external: [...external].flatMap((name) => [name, `${name}/*`]),
-      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyChildProcessPlugin(), esmOnlyPackagesPlugin(root, external)],
+      plugins: [importMetaPlugin(root, outDir), zodEnglishOnlyPlugin(), lazyBuiltinsPlugin(), grpcNetPlugin(), esmOnlyPackagesPlugin(root, external)],
     });
 
   let result;
@@ -348,7 +386,11 @@ export async function buildCli({ root = ROOT, outDir = join(root, 'dist', 'cli')
   const bundle = result.outputFiles.find((file) => file.path === join(outDir, 'main.cjs'));
   if (!bundle) throw new Error('esbuild wrote no main.cjs');
   const cacheId = createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16);
-  const stamp = { format: STAMP_FORMAT, entry: 'main.cjs', cacheId, bundled, outputs, inputs };
+  // A bundle of ASCII alone (esbuild escapes other characters, except some in regular expressions)
+  // is read as latin1: no UTF-8 decoding at every start, and always a one-byte string for V8.
+  const encoding = /^[\x00-\x7f]*$/.test(bundle.text) ? 'latin1' : 'utf8';
+  if (encoding === 'utf8') log('main.cjs holds characters beyond ASCII (a regular expression?): it is read as UTF-8, a little slower');
+  const stamp = { format: STAMP_FORMAT, entry: 'main.cjs', cacheId, encoding, bundled, outputs, inputs };
   // One input a line, so two stamps compare with diff.
   const lines = inputs.map((input) => `  ${JSON.stringify(input)}`).join(',\n');
   await writeFile(temporary(stampPath), `${JSON.stringify({ ...stamp, inputs: [] }).replace('"inputs":[]', `"inputs":[\n${lines}\n]`)}\n`);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Context, FieldOptions, TagOptions } from '../client/cli/commands.js';
@@ -84,6 +83,8 @@ async function clientId(home: string): Promise<string> {
   const { readFileIfExists, writeFileAtomic } = await import('../lib/atomic-file.js');
   const existing = (await readFileIfExists(path))?.trim();
   if (existing) return existing;
+  // node:crypto loaded here, once per installation: `keeper --help` and usage errors never need it.
+  const { randomUUID } = await import('node:crypto');
   const id = `cli-${randomUUID()}`;
   await writeFileAtomic(path, id);
   return id;

@@ -27,11 +27,13 @@ export interface GrpcClients {
   auth: AuthServiceClient;
   vault: VaultServiceClient;
   images: ImageServiceClient;
+  /** Starts connecting now (a channel otherwise connects at its first call). */
+  connect(): void;
   close(): void;
 }
 
 interface PooledChannel {
-  clients: Omit<GrpcClients, 'close'>;
+  clients: Omit<GrpcClients, 'close' | 'connect'>;
   channel: Channel;
   users: number;
 }
@@ -61,6 +63,9 @@ export function openClients(options: ChannelOptions): GrpcClients {
   let closed = false;
   return {
     ...entry.clients,
+    connect() {
+      entry.channel.getConnectivityState(true);
+    },
     close() {
       if (closed) return;
       closed = true;

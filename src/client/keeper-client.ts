@@ -62,6 +62,10 @@ export class KeeperClient {
     this.channel = channel;
   }
 
+  connect(): void {
+    this.grpc.connect();
+  }
+
   close(): void {
     this.grpc.close();
     this.bulkClients?.close();

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { experimental, type ChannelOptions as GrpcChannelOptions } from '@grpc/grpc-js';
 
 /**
@@ -38,12 +39,21 @@ export const SERVICE_CONFIG = {
   ],
 };
 
+/** An IPv4 literal host:port, or a bracketed IPv6 one ([::1]:7070). */
+const IP_LITERAL = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-fA-F:.]+)\]):\d{1,5}$/;
+
 /** The grpc-js target for a server setting already checked by `serverTarget`. */
 export function grpcTarget(server: string): string {
   if (server.includes(',')) {
     registerListResolver();
     return `${LIST_SCHEME}:///${server}`;
   }
+  // An address of IP literals needs no name resolution: grpc-js's ipv4:/ipv6: schemes take it as it
+  // is, where its DNS resolver (the default) would first set up a resolver (Node's dns, c-ares)
+  // only to find the host is already an address (a couple of ms of every client command).
+  const literal = IP_LITERAL.exec(server);
+  if (literal?.[1] !== undefined && isIPv4(literal[1])) return `ipv4:${server}`;
+  if (literal?.[2] !== undefined && isIPv6(literal[2])) return `ipv6:${server}`;
   return server;
 }
 

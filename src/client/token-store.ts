@@ -36,7 +36,8 @@ export class FileTokenStore implements TokenStore {
     const text = await readFileIfExists(this.path);
     if (text === undefined) return undefined;
     try {
-      return sessionSchema.parse(JSON.parse(text));
+      // One object, read once per process: not worth zod compiling a parser for it.
+      return sessionSchema.parse(JSON.parse(text), { jitless: true });
     } catch {
       // A damaged session file only costs a new login.
       await this.clear();

@@ -40,7 +40,9 @@ export function parseConfig<T extends z.ZodType>(
   names: Record<string, string>,
   secrets: ReadonlySet<string> = new Set(),
 ): z.infer<T> {
-  const result = schema.safeParse(values);
+  // Parsed once per process: zod's compiled fast path (code generated per object schema) costs
+  // more to make than it saves on one object.
+  const result = schema.safeParse(values, { jitless: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? '');

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -111,6 +113,34 @@ describe('production build', function () {
       expect((await keeper()).stderr).to.include('running ');
     });
 
+    it('takes a file the build found missing and that now exists for a change', async () => {
+      // package-lock.json is an input of every build; this project has none, which the stamp records.
+      const lock = join(project, 'package-lock.json');
+      writeFileSync(lock, '{}');
+      try {
+        expect((await keeper()).stderr).to.include('through tsx: package-lock.json appeared since the build');
+      } finally {
+        rmSync(lock);
+      }
+      expect((await keeper()).stderr).to.include('running ');
+    });
+
+    it('reads a bundle of ASCII alone as latin1, and one with other characters as UTF-8', async () => {
+      const stamp = () => JSON.parse(readFileSync(join(project, 'dist', 'cli', 'build-stamp.json'), 'utf8')) as { encoding: string };
+      expect(stamp().encoding).to.equal('latin1');
+      // esbuild escapes other characters in strings, not in a regular expression.
+      writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said, /été ς/.source, 'déjà');\n`);
+      expect((await build()).code).to.equal(0);
+      expect(stamp().encoding).to.equal('utf8');
+      for (const cache of ['absent', 'used']) {
+        const run = await keeper();
+        expect(run.stderr).to.include(cache);
+        expect(run.stdout.trim()).to.equal(`v2 built ${join(project, 'dist', 'lib')} été ς déjà`);
+      }
+      writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said);\n`);
+      expect((await build()).code).to.equal(0);
+    });
+
     it('leaves no build to run when a build fails', async () => {
       writeFileSync(join(project, 'src', 'cli', 'main.ts'), `import { said } from '../lib/where.js';\nconsole.log(said;\n`);
       const failed = await build();
@@ -139,6 +169,21 @@ describe('production build', function () {
       for (const untouched of ["type T = import('kdbxweb').Kdbx;", "type K = typeof import('@kurrent/kurrentdb-client');", "await import('./local.js')", "await import('../up.js')", 'this.import(a)']) {
         expect(withPackagesRequired(untouched)).to.equal(untouched);
       }
+    });
+  });
+
+  describe("grpc-js's net, with a quicker isIPv6", () => {
+    it('answers isIPv6 as Node does, and gives the rest of net unchanged', async () => {
+      const buildScript: string = join(ROOT, 'scripts', 'build.mjs');
+      const { GRPC_NET_SHIM } = (await import(buildScript)) as { GRPC_NET_SHIM: string };
+      const module = { exports: {} as typeof net };
+      new Function('require', 'module', GRPC_NET_SHIM)(createRequire(import.meta.url), module);
+      const shimmed = module.exports;
+      const values: unknown[] = ['127.0.0.1', '::1', '::', '::ffff:127.0.0.1', 'fe80::1%eth0', '2001:db8::8a2e:370:7334', '[::1]', 'localhost', 'dns:///keeper:7070', '1:2', '', ':', undefined, null, 6, { toString: () => '::1' }];
+      for (const value of values) expect(shimmed.isIPv6(value as string), String(value)).to.equal(net.isIPv6(value as string));
+      expect(shimmed.isIPv4).to.equal(net.isIPv4);
+      expect(shimmed.Socket).to.equal(net.Socket);
+      expect(new net.Socket()).to.be.an.instanceOf(shimmed.Socket);
     });
   });
 
@@ -206,6 +251,12 @@ describe('production build', function () {
       rmSync(home, { recursive: true, force: true });
     });
 
+    it('is ASCII alone, so the launcher reads it without UTF-8 decoding', () => {
+      const stamp = JSON.parse(readFileSync(join(outDir, 'build-stamp.json'), 'utf8')) as { encoding: string };
+      expect(stamp.encoding).to.equal('latin1');
+      expect(readFileSync(join(outDir, 'main.cjs')).every((byte) => byte < 0x80)).to.equal(true);
+    });
+
     it('records every source file that went in, and no test', () => {
       const stamp = JSON.parse(readFileSync(join(outDir, 'build-stamp.json'), 'utf8')) as { inputs: Array<[string, number | null, number?]> };
       const paths = stamp.inputs.map(([path]) => path);
@@ -213,6 +264,19 @@ describe('production build', function () {
         expect(paths).to.include(path);
       }
       expect(paths.filter((path) => path.startsWith('test/'))).to.deep.equal([]);
+    });
+
+    it('loads no built-in module a command does not use: crypto for --help, zlib, dns and child_process for ls', async () => {
+      // Which of them the process loaded, said as it exits.
+      const hook = join(home, 'loaded.cjs');
+      writeFileSync(hook, "process.on('exit', () => process.stderr.write('loaded ' + JSON.stringify(['crypto', 'zlib', 'dns', 'child_process', 'http2'].filter((name) => process.moduleLoadList.includes('NativeModule ' + name))) + '\\n'));\n");
+      const loaded = async (args: string[]) => {
+        const run = await node(['--require', hook, join(outDir, 'main.cjs'), ...args], { KEEPER_HOME: home, KEEPER_SERVER: '127.0.0.1:9' });
+        return JSON.parse(/^loaded (.*)$/m.exec(run.stderr)?.[1] ?? 'null') as string[] | null;
+      };
+      expect(await loaded(['--help'])).to.deep.equal([]);
+      // ls with no session loads the client (gRPC over HTTP/2) before it refuses; 127.0.0.1 needs no DNS.
+      expect(await loaded(['ls'])).to.deep.equal(['crypto', 'http2']);
     });
 
     for (const [what, args] of [

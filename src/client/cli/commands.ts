@@ -10,8 +10,7 @@ import { formatRecord, formatTime, table } from './format.js';
 import { MASK, maskField } from '../core/masking.js';
 import { describeChange, historyDiffs } from '../core/record-diff.js';
 import { checkSecretWord } from '../secret-word-policy.js';
-import { promptLine, promptSecret, readStdinText } from './prompt.js';
-import { editInEditor } from './editor-input.js';
+import type * as Prompt from './prompt.js';
 import { escapeControls, jsonText } from '../terminal-text.js';
 import { forgetUnlockedKey, saveUnlockedKey } from '../core/unlocked-key-store.js';
 import { failureOf, isOffline, KeeperFailure } from '../core/failures.js';
@@ -20,6 +19,14 @@ import { favouritesFirst, filterRecords } from '../core/record-filter.js';
 import { checkTotpValue } from '../core/totp.js';
 import { describeEntropy, generatePassword } from '../core/generator.js';
 import { reportStrength } from './strength-report.js';
+
+// The terminal prompts (readline) and the editor (child_process, which brings dgram and more) load
+// when a command asks for them: most runs, `ls` first of all, never do.
+const prompt = () => import('./prompt.js');
+const promptLine: typeof Prompt.promptLine = async (label) => (await prompt()).promptLine(label);
+const promptSecret: typeof Prompt.promptSecret = async (label) => (await prompt()).promptSecret(label);
+const readStdinText: typeof Prompt.readStdinText = async (what) => (await prompt()).readStdinText(what);
+const editInEditor = async (current: string): Promise<string> => (await import('./editor-input.js')).editInEditor(current);
 
 export type Out = (text: string) => void;
 
@@ -72,6 +79,10 @@ async function loggedInUser(ctx: Context): Promise<{ userId: string; login: stri
  * `askSecret` replaces the plain prompt, for a command that wants to keep the word it was given.
  */
 export async function openVault(ctx: Context, askSecret: () => Promise<string> = () => promptSecret('secret word')): Promise<VaultHandle> {
+  // Nearly every command that opens the vault syncs next: the connection is made while the local
+  // copy is read (file reads the process would otherwise only wait for), not after it. An
+  // unreachable server is found out at the sync, as before.
+  ctx.client.connect();
   const handle = await openLoggedInVault({
     client: ctx.client,
     server: ctx.server,
