@@ -49,7 +49,9 @@ export const agentBenchmark: Benchmark = {
     const dir = await mkdtemp(join(tmpdir(), 'keeper-bench-agent-'));
     ctx.defer(() => rm(dir, { recursive: true, force: true }));
 
-    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', join(import.meta.dirname, 'support', 'agent-child.ts'), server.address], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // KEEPER_BENCH_AGENT_NODE_ARGS: more flags for the measured process (--trace-gc, say).
+    const nodeArgs = (process.env.KEEPER_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', ...nodeArgs, join(import.meta.dirname, 'support', 'agent-child.ts'), server.address], { stdio: ['pipe', 'pipe', 'inherit'] });
     ctx.defer(() => stopChild(child));
     const messages = lines(child, 'agent');
     const ready = (await messages.next((m) => 'ready' in m)).ready as { agent: string; bare: string; rssBefore: number };
@@ -91,6 +93,7 @@ export const agentBenchmark: Benchmark = {
     child.stdin!.write('rss\n');
     const opened = await messages.next((m) => 'rss' in m);
     const rssOpen = opened.rss as number;
+    ctx.progress(`  replicas open: RSS ${((opened.rss as number) / 1e6).toFixed(0)} MB, heap used ${((opened.heapUsed as number) / 1e6).toFixed(0)} MB of ${((opened.heapTotal as number) / 1e6).toFixed(0)} MB`);
 
     const inputPath = join(dir, 'load.json');
     ctx.progress(`load: ${CONNECTIONS} connections for ${LOAD_SECONDS} s`);
@@ -98,6 +101,9 @@ export const agentBenchmark: Benchmark = {
     child.stdin!.write('load\n');
     const load = await runLoad(inputPath);
     child.stdin!.write('loaded\n');
+    const { gc } = (await messages.next((m) => 'gc' in m)) as { gc: Record<string, { count: number; ms: number; maxMs: number }> };
+    const pauses = Object.entries(gc).map(([kind, p]) => `${kind} ${p.count}x ${p.ms.toFixed(0)} ms (longest ${p.maxMs.toFixed(0)})`);
+    ctx.progress(`  the collector's pauses during the load: ${pauses.join(', ') || 'none'}`);
     child.stdin!.write('rss\n');
     const loaded = await messages.next((m) => 'rss' in m);
     const rssLoaded = loaded.rss as number;

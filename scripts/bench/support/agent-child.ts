@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { loadAgentConfig } from '../../../src/config/agent-config.js';
 import { startAgent } from '../../../src/client/agent/start-agent.js';
@@ -29,9 +30,35 @@ say({ ready: { agent: `http://${agent.address}`, bare: `http://127.0.0.1:${typeo
 
 // A CPU profile of the load alone (KEEPER_BENCH_PROFILE names its directory), not of the set-up.
 const profileDir = process.env.KEEPER_BENCH_PROFILE;
-const inspector = profileDir ? new Session() : undefined;
+// And with KEEPER_BENCH_HEAP_PROFILE, a sampling heap profile of the load: what it allocated that
+// was still in the heap at its end (garbage promoted to the old generation included).
+const heapProfileDir = process.env.KEEPER_BENCH_HEAP_PROFILE;
+const inspector = profileDir || heapProfileDir ? new Session() : undefined;
+
+// The collector's pauses during the load, by kind: what a long tail of latencies may come from.
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
+const pauses: Record<string, { count: number; ms: number; maxMs: number }> = {};
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const name = GC_KINDS[(entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+    const kind = (pauses[name] ??= { count: 0, ms: 0, maxMs: 0 });
+    kind.count++;
+    kind.ms += entry.duration;
+    kind.maxMs = Math.max(kind.maxMs, entry.duration);
+  }
+});
 
 createInterface({ input: process.stdin }).on('line', async (line) => {
+  if (line === 'load') gcObserver.observe({ entryTypes: ['gc'] });
+  if (line === 'loaded') {
+    gcObserver.disconnect();
+    say({ gc: pauses });
+  }
   if (line === 'rss') {
     (globalThis as { gc?: () => void }).gc?.();
     const memory = process.memoryUsage();
@@ -39,11 +66,20 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
     say({ rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, users: agent.users.size, open: agent.users.openCount, cpuMicros: cpu.user + cpu.system });
   } else if (line === 'load' && inspector) {
     inspector.connect();
-    await inspector.post('Profiler.enable');
-    await inspector.post('Profiler.start');
+    if (profileDir) {
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.start');
+    }
+    if (heapProfileDir) await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true } as object);
   } else if (line === 'loaded' && inspector) {
-    const { profile } = await inspector.post('Profiler.stop');
-    await writeFile(join(profileDir!, `agent-load-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    if (profileDir) {
+      const { profile } = await inspector.post('Profiler.stop');
+      await writeFile(join(profileDir, `agent-load-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    }
+    if (heapProfileDir) {
+      const { profile } = await inspector.post('HeapProfiler.stopSampling');
+      await writeFile(join(heapProfileDir, `agent-load-${process.pid}.heapprofile`), JSON.stringify(profile));
+    }
     inspector.disconnect();
   } else if (line === 'stop') {
     await bare.close();

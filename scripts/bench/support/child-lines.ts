@@ -7,6 +7,11 @@ export function lines(child: ChildProcess, name: string): { next(match: (message
   const waiting: Array<{ match: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }> = [];
   let ended: Error | undefined;
   createInterface({ input: child.stdout! }).on('line', (line) => {
+    // (A line that is no message, from a flag such as --trace-gc, goes to stderr as it is.)
+    if (!line.startsWith('{')) {
+      process.stderr.write(`${line}\n`);
+      return;
+    }
     const message = JSON.parse(line) as Record<string, unknown>;
     const index = waiting.findIndex((w) => w.match(message));
     if (index >= 0) waiting.splice(index, 1)[0]!.resolve(message);

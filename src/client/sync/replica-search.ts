@@ -68,6 +68,9 @@ export class ReplicaSearch {
       kept = { index: SearchIndex.build(this.records().map((record) => this.searchable(record, sensitive))), stale: new Set() };
       this.kept.set(sensitive, kept);
     }
+    // (Only when something changed: clearing a set allocates a new table even when it is empty,
+    // and the replica kept it until its next search, long enough to reach the old generation.)
+    if (kept.stale.size === 0) return kept.index;
     for (const id of kept.stale) {
       const record = this.record(id);
       if (record) kept.index.upsert(this.searchable(record, sensitive));

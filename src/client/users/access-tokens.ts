@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** What an access token stands for while it lives. */
 export interface AccessGrant {
@@ -18,7 +18,8 @@ const PREFIX = 'kpa_';
 const TOKEN_BYTES = 32;
 
 function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // (The one-shot hash: it is taken on every request, and a Hash object per call cost twice as much.)
+  return hash('sha256', token, 'base64url');
 }
 
 /**

@@ -80,7 +80,8 @@ export async function buildAgentApp(options: AgentAppOptions): Promise<{ app: Ag
     transform: jsonSchemaTransform,
   });
 
-  await app.register(fastifyCookie);
+  // Cookies are read only where the session cookie may stand for a token (session-cookie.ts).
+  await app.register(fastifyCookie, { hook: false });
   installGuards(app, options);
   // (Only when request lines are logged at all: at the default level the hook would be work for nothing on every request.)
   if (options.logger.isLevelEnabled('info')) {

@@ -5,7 +5,8 @@ import type { VaultHandle } from '../../core/vault-handle.js';
 import type { HeldUser } from '../../users/held-users.js';
 import { callerOf, type AgentApp, type AgentContext } from './context.js';
 import { changeBody, createBody, historyAnswer, listQuery, problemAnswer, recordAnswer, recordListAnswer, recordParams, restoreBody, revealQuery, searchAnswer } from './schemas.js';
-import { flagOn, jsonWithList, sendJsonText, summaryJsonById, summaryJsonIn, summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
+import { closeList, flagOn, sendJsonBytes, summariesOf, summaryOf, syncViewOf, viewOf, wantsReveal } from './views.js';
+import { AnswerBytes, jsonPiece } from './answer-bytes.js';
 import { pageByName } from '../../core/name-order.js';
 import type { VaultRecord } from '../../../domain/record.js';
 import { liveRecord } from '../../core/lookups.js';
@@ -22,10 +23,17 @@ const problems = { 400: problemAnswer, 401: problemAnswer, 404: problemAnswer, 4
 
 type HitHow = Omit<z.output<typeof searchAnswer>['hits'][number], 'record'>;
 
-/** How a hit matched, as the end of its JSON object (the name case is most hits: written once). */
-function hitJsonTail(hit: HitHow): string {
-  if (hit.field === undefined) return hit.matched === 'name' ? '"matched":"name"}' : '"matched":"field"}';
-  return `"matched":${JSON.stringify(hit.matched)},"field":${JSON.stringify(hit.field)}}`;
+const HITS_OPEN = jsonPiece('{"hits":[');
+const RECORDS_OPEN = jsonPiece('{"records":[');
+const HIT_OPEN = jsonPiece('{"record":');
+const BY_NAME = jsonPiece(',"matched":"name"}');
+const BY_FIELD = jsonPiece(',"matched":"field"}');
+const COMMA = jsonPiece(',');
+
+/** How a hit matched, as the end of its JSON object (the name case is most hits: encoded once). */
+function hitTail(hit: HitHow, answer: AnswerBytes): void {
+  if (hit.field === undefined) answer.bytes(hit.matched === 'name' ? BY_NAME : BY_FIELD);
+  else answer.text(`,"matched":${JSON.stringify(hit.matched)},"field":${JSON.stringify(hit.field)}}`);
 }
 
 /** Pushes an edit now when the server is reachable; otherwise it waits in the replica and the answer says stale. */
@@ -50,18 +58,24 @@ export function recordRoutes(app: AgentApp, context: AgentContext): void {
       const includeSensitive = flagOn(request.query.sensitive);
       const result = await handle.exclusive(async (v) => v.find(q, kind ? { includeSensitive } : { limit, includeSensitive }));
       const ofKind = kind ? result.hits.filter((hit) => vault.record(hit.id)?.kind === kind) : result.hits;
-      const hits: string[] = [];
+      const answer = new AnswerBytes().bytes(HITS_OPEN);
+      const summaries = summariesOf(vault);
+      let first = true;
       for (const hit of ofKind.slice(0, limit)) {
         // (A hit of a record gone since the search, by a sync meanwhile, is left out.)
-        const summary = summaryJsonById(vault, hit.id);
-        if (summary !== undefined) hits.push(`{"record":${summary},${hitJsonTail(hit)}`);
+        if (!summaries.byId(hit.id, answer, first ? null : COMMA, HIT_OPEN)) continue;
+        hitTail(hit, answer);
+        first = false;
       }
       const rest: Omit<z.output<typeof searchAnswer>, 'hits'> = { total: kind ? ofKind.length : result.total, sync: syncViewOf(user, handle) };
-      return sendJsonText(reply, jsonWithList('hits', hits, rest));
+      return sendJsonBytes(reply, closeList(answer, rest));
     }
     const page = pageByName(vault, { kind, limit, cursor, where: filtered ? (record) => matchesFilter(open(record), filter) : undefined });
     const rest: Omit<z.output<typeof recordListAnswer>, 'records'> = { total: page.total, nextCursor: page.nextCursor, sync: syncViewOf(user, handle) };
-    return sendJsonText(reply, jsonWithList('records', page.records.map((record) => summaryJsonIn(vault, record)), rest));
+    const answer = new AnswerBytes().bytes(RECORDS_OPEN);
+    const summaries = summariesOf(vault);
+    page.records.forEach((record, index) => summaries.element(record, answer, index === 0));
+    return sendJsonBytes(reply, closeList(answer, rest));
   });
 
   app.get('/v1/records/:id', { schema: { summary: 'one record (sensitive values masked unless ?reveal=1)', tags: ['records'], params: recordParams, querystring: revealQuery, response: { 200: recordAnswer, ...problems } } }, async (request) => {

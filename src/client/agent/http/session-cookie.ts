@@ -24,7 +24,14 @@ export function clearSessionCookie(reply: FastifyReply, cookie: SessionCookie): 
   void reply.clearCookie(cookie.name, { httpOnly: true, sameSite: 'strict', secure: cookie.secure, path: '/' });
 }
 
+/**
+ * The session cookie's token, parsed here only when asked (a request without an Authorization
+ * header): the cookie plugin's parsing hook on every request was work for nothing for callers
+ * that carry a bearer token, most of them.
+ */
 export function cookieToken(request: FastifyRequest, cookie: SessionCookie): string | undefined {
-  const value = request.cookies?.[cookie.name];
+  const header = request.headers.cookie;
+  if (header === undefined || header === '') return undefined;
+  const value = request.server.parseCookie(header)[cookie.name];
   return value === undefined || value === '' ? undefined : value;
 }

@@ -7,6 +7,8 @@ import type { SyncEngine } from '../../sync/sync-engine.js';
 import { fieldKindOf, type VaultRecord } from '../../../domain/record.js';
 import { isSealed } from '../../crypto/index.js';
 import type { recordSummary, recordView, syncView } from './schemas.js';
+import { recordsByName } from '../../core/name-order.js';
+import { AnswerBytes, EntryBlock, jsonPiece } from './answer-bytes.js';
 
 /**
  * A record as the API shows it: values the vault cannot open (locked) are null and say so, never
@@ -64,58 +66,72 @@ export function summaryOf(record: VaultRecord, open: (record: VaultRecord) => Op
 }
 
 /**
- * The summary as JSON, kept beside the record while it lives (records are never changed in
- * place): lists and searches are most of the agent's answers, and building each entry again
- * every time cost more than the rest of the request. A sealed name is opened or not depending
- * on the lock, so those entries are built every time. (Strings, not buffers: a buffer per answer
- * costs an allocation outside the heap; a string is encoded straight into the socket's write.)
- */
-const summaryJson = new WeakMap<VaultRecord, string>();
-
-export function summaryJsonOf(record: VaultRecord, open: (record: VaultRecord) => OpenedRecord): string {
-  let json = summaryJson.get(record);
-  if (json === undefined) {
-    json = JSON.stringify(summaryOf(record, open));
-    if (!isSealed(record.name as unknown) && !hasSealedTags(record)) summaryJson.set(record, json);
-  }
-  return json;
-}
-
-/**
  * Per replica revision (it moves with every edit, sync, lock and unlock): the summary JSON of
- * every live record, by id, so that a search answer is a lookup per hit and nothing else. Built
- * from the per-record JSON above, so after a change only the changed records are written again.
- * Entries holding a name opened from its seal are left out (as above): nothing decrypted is kept
- * here beyond the request that read it.
+ * every live record, as UTF-8 in one block in name order, so that a search answer copies an entry
+ * per hit and a page of the list copies one run of the block. The next revision's block copies
+ * the entries of records unchanged since (records are never changed in place) and writes the
+ * others. Records whose name or tags are sealed are left out: whether those open depends on the
+ * lock, and nothing decrypted is kept here beyond the request that read it; their entries are
+ * written for each answer. (Bytes outside the JavaScript heap, one buffer per replica: the
+ * collector neither walks nor moves them.)
  */
-const entriesBy = new WeakMap<SyncEngine, { revision: number; byId: Map<string, string> }>();
+const listings = new WeakMap<SyncEngine, { revision: number; block: EntryBlock<VaultRecord> }>();
 
-function entriesOf(vault: SyncEngine): Map<string, string> {
-  const kept = entriesBy.get(vault);
-  if (kept !== undefined && kept.revision === vault.revision) return kept.byId;
+function listingOf(vault: SyncEngine): EntryBlock<VaultRecord> {
+  const kept = listings.get(vault);
+  if (kept !== undefined && kept.revision === vault.revision) return kept.block;
   const open = (record: VaultRecord) => vault.open(record);
-  const byId = new Map<string, string>();
-  for (const record of vault.records()) if (!isSealed(record.name as unknown) && !hasSealedTags(record)) byId.set(record.id, summaryJsonOf(record, open));
-  entriesBy.set(vault, { revision: vault.revision, byId });
-  return byId;
+  const items: Array<{ key: string; source: VaultRecord }> = [];
+  for (const record of recordsByName(vault)) if (!isSealed(record.name as unknown) && !hasSealedTags(record)) items.push({ key: record.id, source: record });
+  const block = EntryBlock.build(items, (record) => JSON.stringify(summaryOf(record, open)), kept?.block);
+  listings.set(vault, { revision: vault.revision, block });
+  return block;
 }
 
-/** A live record's summary JSON by id (undefined when there is no such live record). */
-export function summaryJsonById(vault: SyncEngine, id: string): string | undefined {
-  const json = entriesOf(vault).get(id);
-  if (json !== undefined) return json;
-  const record = vault.record(id);
-  return record && summaryJsonOf(record, (r) => vault.open(r));
+/** Summaries of one replica revision, written into answers. */
+export class Summaries {
+  constructor(
+    private readonly vault: SyncEngine,
+    private readonly block: EntryBlock<VaultRecord>,
+  ) {}
+
+  /** Adds a live record's summary to `answer` as the next element of a JSON array. */
+  element(record: VaultRecord, answer: AnswerBytes, first: boolean): void {
+    if (this.block.element(record.id, answer, first)) return;
+    if (!first) answer.bytes(COMMA);
+    answer.text(this.json(record));
+  }
+
+  /**
+   * Adds `before` (when given) and `open`, then a live record's summary by id; false, with
+   * nothing added, when there is no such live record (a search hit gone since, by a sync meanwhile).
+   */
+  byId(id: string, answer: AnswerBytes, before: Buffer | null, open: Buffer): boolean {
+    const slot = this.block.slotOf(id);
+    if (slot !== undefined) {
+      if (before !== null) answer.bytes(before);
+      this.block.copySlot(slot, answer.bytes(open));
+      return true;
+    }
+    const record = this.vault.record(id);
+    if (record === undefined) return false;
+    if (before !== null) answer.bytes(before);
+    answer.bytes(open).text(this.json(record));
+    return true;
+  }
+
+  private json(record: VaultRecord): string {
+    return JSON.stringify(summaryOf(record, (r) => this.vault.open(r)));
+  }
 }
 
-/** A live record's summary JSON, from the revision's entries when it is there. */
-export function summaryJsonIn(vault: SyncEngine, record: VaultRecord): string {
-  return entriesOf(vault).get(record.id) ?? summaryJsonOf(record, (r) => vault.open(r));
+export function summariesOf(vault: SyncEngine): Summaries {
+  return new Summaries(vault, listingOf(vault));
 }
 
 /** Builds what a list and a search read (the entries, the search index) ahead of the first request. */
 export function prepareListing(vault: SyncEngine): void {
-  entriesOf(vault);
+  listingOf(vault);
   vault.prepareSearch();
 }
 
@@ -123,20 +139,19 @@ function hasSealedTags(record: VaultRecord): boolean {
   return record.tags.some((tag) => isSealed(tag as unknown));
 }
 
+const COMMA = jsonPiece(',');
+
 /**
- * An answer whose entries are JSON already: `{"<name>":[entries],...rest}`. The rest is typed by
- * the answer's schema like any other answer.
+ * Ends an answer begun as `{"<name>":[entries` with `],...rest}`; the rest is typed by the
+ * answer's schema like any other answer.
  */
-export function jsonWithList(name: string, entries: readonly string[], rest: object): string {
+export function closeList(answer: AnswerBytes, rest: object): Buffer {
   const tail = JSON.stringify(rest);
-  // (Appending makes a rope the socket write reads once; join copied every entry into a new string first.)
-  let json = `{${JSON.stringify(name)}:[`;
-  for (let i = 0; i < entries.length; i++) json += i === 0 ? entries[i]! : `,${entries[i]!}`;
-  return `${json}]${tail === '{}' ? '' : `,${tail.slice(1, -1)}`}}`;
+  return answer.text(tail === '{}' ? ']}' : `],${tail.slice(1)}`).toBuffer();
 }
 
-/** Sends JSON built by `jsonWithList` as it is (a string body with a JSON type is not serialized again). */
-export function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+/** Sends JSON built as bytes (a buffer with a JSON type is not serialized again). */
+export function sendJsonBytes(reply: FastifyReply, json: Buffer): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json);
 }
 
