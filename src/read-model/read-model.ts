@@ -76,23 +76,35 @@ export interface SnapshotHead {
   vaultKey: VaultKeyRow | null;
 }
 
-async function readHead(tx: SqlExecutor, userId: string): Promise<SnapshotHead> {
-  const rows = await tx.query<{ version: number; last_modified_at: Date; key_id: string | null; key_envelope: string | null }>(
-    `SELECT version, last_modified_at, key_id::text AS key_id, key_envelope FROM rm_user_versions WHERE user_id = $1`,
-    [userId],
-    { name: 'keeper_rm_read_head' },
-  );
-  const row = rows[0];
+/**
+ * The head's columns, for a page's statement to read with its rows: one statement sees one
+ * snapshot, so a page needs no transaction (a transaction cost BEGIN, the head's query and COMMIT
+ * besides the page's: four round trips to the database where one does).
+ */
+const HEAD = `head AS (
+  SELECT version AS head_version, last_modified_at AS head_modified_at, key_id::text AS head_key_id, key_envelope AS head_key_envelope
+  FROM rm_user_versions WHERE user_id = $1)`;
+
+interface HeadColumns {
+  head_version: number | null;
+  head_modified_at: Date | null;
+  head_key_id: string | null;
+  head_key_envelope: string | null;
+}
+
+/** The head as a page's first row carries it (a user with no version yet is at 0). */
+function headOf(row: HeadColumns | undefined): SnapshotHead {
   return {
-    version: row?.version ?? 0,
-    lastModifiedAt: row?.last_modified_at.getTime() ?? 0,
-    vaultKey: row?.key_id && row.key_envelope ? { keyId: row.key_id, envelope: row.key_envelope } : null,
+    version: row?.head_version ?? 0,
+    lastModifiedAt: row?.head_modified_at?.getTime() ?? 0,
+    vaultKey: row?.head_key_id && row.head_key_envelope ? { keyId: row.head_key_id, envelope: row.head_key_envelope } : null,
   };
 }
 
 /**
  * Live records after `after` in record id order, at most maxCount and, but for the first, no more
  * than fit in maxBytes (name and fields as JSON text), read in one snapshot with the head.
+ * `complete` says no live record comes after the page, so the caller need not ask again to learn it.
  */
 export async function readRecordsPage(
   db: Database,
@@ -100,50 +112,52 @@ export async function readRecordsPage(
   after: string | null,
   maxCount: number,
   maxBytes: number,
-): Promise<{ head: SnapshotHead; records: VaultRecord[] }> {
-  return db.transaction(
-    async (tx) => {
-      const head = await readHead(tx, userId);
-      const rows = await tx.query<RecordRow>(
-        `SELECT ${RECORD_COLUMNS} FROM (
-           SELECT *, sum(octet_length(fields::text) + octet_length(name) + octet_length(tags::text)) OVER (ORDER BY record_id) AS running,
-                  row_number() OVER (ORDER BY record_id) AS n
-           FROM (SELECT * FROM rm_records WHERE user_id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR record_id > $2::uuid)
-                 ORDER BY record_id LIMIT $3) candidates) page
-         WHERE n = 1 OR running <= $4
-         ORDER BY n`,
-        [userId, after, maxCount, maxBytes],
-        { name: 'keeper_rm_records_page' },
-      );
-      return {
-        head,
-        records: rows.map((row) => {
-          const { deletedAt: _deletedAt, ...record } = fromRow(row);
-          return record;
-        }),
-      };
-    },
-    { readOnly: true, repeatableRead: true },
+): Promise<{ head: SnapshotHead; records: VaultRecord[]; complete: boolean }> {
+  // One row for the head even when the page is empty (the LEFT JOINs), then one per record.
+  const rows = await db.query<HeadColumns & { [K in keyof RecordRow]: RecordRow[K] | null } & { candidates: number | null }>(
+    `WITH ${HEAD},
+     page AS (
+       SELECT ${RECORD_COLUMNS}, n, candidates FROM (
+         SELECT *, sum(octet_length(fields::text) + octet_length(name) + octet_length(tags::text)) OVER (ORDER BY record_id) AS running,
+                row_number() OVER (ORDER BY record_id) AS n, count(*) OVER ()::int AS candidates
+         FROM (SELECT * FROM rm_records WHERE user_id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR record_id > $2::uuid)
+               ORDER BY record_id LIMIT $3) c) measured
+       WHERE n = 1 OR running <= $4)
+     SELECT head.*, page.* FROM (SELECT 1) one LEFT JOIN head ON true LEFT JOIN page ON true
+     ORDER BY page.n`,
+    [userId, after, maxCount, maxBytes],
+    { name: 'keeper_rm_records_page_with_head' },
   );
+  const records: VaultRecord[] = [];
+  for (const row of rows) {
+    if (row.record_id === null) continue;
+    const { deletedAt: _deletedAt, ...record } = fromRow(row as RecordRow);
+    records.push(record);
+  }
+  // Fewer candidates than asked for means the table ends here; all of them sent, nothing follows.
+  const candidates = rows[0]?.candidates ?? 0;
+  return { head: headOf(rows[0]), records, complete: candidates < maxCount && records.length === candidates };
 }
 
-/** Images of live records after `after` in image id order, at most maxCount, read in one snapshot with the head. */
-export async function readImagesPage(db: Database, userId: string, after: string | null, maxCount: number): Promise<{ head: SnapshotHead; images: ImageState[] }> {
-  return db.transaction(
-    async (tx) => {
-      const head = await readHead(tx, userId);
-      const rows = await tx.query<ImageRow>(
-        `SELECT ${IMAGE_COLUMNS} FROM rm_images i
-         WHERE i.user_id = $1 AND i.detached_at IS NULL AND ($2::uuid IS NULL OR i.image_id > $2::uuid)
-           AND EXISTS (SELECT 1 FROM rm_records r WHERE r.user_id = i.user_id AND r.record_id = i.record_id AND r.deleted_at IS NULL)
-         ORDER BY i.image_id LIMIT $3`,
-        [userId, after, maxCount],
-        { name: 'keeper_rm_images_page' },
-      );
-      return { head, images: rows.map(imageFromRow) };
-    },
-    { readOnly: true, repeatableRead: true },
+/**
+ * Images of live records after `after` in image id order, at most maxCount, read in one snapshot
+ * with the head; `complete` says none comes after the page.
+ */
+export async function readImagesPage(db: Database, userId: string, after: string | null, maxCount: number): Promise<{ head: SnapshotHead; images: ImageState[]; complete: boolean }> {
+  const rows = await db.query<HeadColumns & { [K in keyof ImageRow]: ImageRow[K] | null }>(
+    `WITH ${HEAD},
+     page AS (
+       SELECT ${IMAGE_COLUMNS} FROM rm_images i
+       WHERE i.user_id = $1 AND i.detached_at IS NULL AND ($2::uuid IS NULL OR i.image_id > $2::uuid)
+         AND EXISTS (SELECT 1 FROM rm_records r WHERE r.user_id = i.user_id AND r.record_id = i.record_id AND r.deleted_at IS NULL)
+       ORDER BY i.image_id LIMIT $3)
+     SELECT head.*, page.* FROM (SELECT 1) one LEFT JOIN head ON true LEFT JOIN page ON true
+     ORDER BY page.image_id`,
+    [userId, after, maxCount],
+    { name: 'keeper_rm_images_page_with_head' },
   );
+  const images = rows.filter((row) => row.image_id !== null).map((row) => imageFromRow(row as ImageRow));
+  return { head: headOf(rows[0]), images, complete: images.length < maxCount };
 }
 
 export async function readUserVersion(tx: SqlExecutor, userId: string): Promise<number> {

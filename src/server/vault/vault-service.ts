@@ -111,7 +111,7 @@ export class VaultService {
       const page = await readRecordsPage(this.db, userId, after, count, READ_BYTES);
       sameSnapshot(page.head);
       if (page.records.length > 0 || after === null) yield { head: page.head, records: page.records };
-      if (page.records.length === 0) break;
+      if (page.complete || page.records.length === 0) break;
       after = page.records[page.records.length - 1]!.id;
       count = nextCount(count, page.records.length, LIST_PAGE);
     }
@@ -119,8 +119,8 @@ export class VaultService {
     for (;;) {
       const page = await readImagesPage(this.db, userId, after, LIST_PAGE);
       sameSnapshot(page.head);
-      if (page.images.length === 0) break;
-      yield { head: page.head, images: page.images };
+      if (page.images.length > 0) yield { head: page.head, images: page.images };
+      if (page.complete || page.images.length === 0) break;
       after = page.images[page.images.length - 1]!.id;
     }
   }
