@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { databaseTargets } from '../support/databases.js';
+import { OutgoingScheduler, LARGE_IMAGE_CHUNK_BYTES, SMALL_IMAGE_CHUNK_BYTES } from '../../src/server/grpc/outgoing-scheduler.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startDownloadLoad } from '../support/download-load.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
@@ -16,9 +17,10 @@ import { VaultHandle } from '../../src/client/core/vault-handle.js';
 import { bearer, openClients } from '../../src/client/grpc-channel.js';
 import { Rendition, type DownloadHeader } from '../../src/gen/keeper/v1/images.js';
 import { createMutation } from '../../src/wire/mutations.js';
-import { DOWNLOAD_CHUNK_BYTES } from '../../src/server/images/image-service.js';
 
-const CHUNK = DOWNLOAD_CHUNK_BYTES;
+// These tests are about pausing, sharing and resuming: downloads keep the chunk size they have
+// while data requests come and go (a lone quiet download's larger chunks are tested apart).
+const CHUNK = SMALL_IMAGE_CHUNK_BYTES;
 
 /** A PNG of noise (it does not compress): about 3 bytes a pixel. */
 async function noisyPicture(path: string, side: number): Promise<Buffer> {
@@ -36,7 +38,7 @@ for (const target of databaseTargets) {
     before(async () => {
       // Images wait for data as long as it takes here (1 s at a stretch by default), so a held
       // download is seen held however slow the machine is.
-      server = await startTestServer(target, { scheduling: { maxPauseMs: 60_000 } });
+      server = await startTestServer(target, { scheduling: { maxPauseMs: 60_000, quietMs: 3_600_000 } });
       dir = await mkdtemp(join(tmpdir(), 'keeper-scheduler-'));
     });
     after(async () => {
@@ -259,3 +261,25 @@ for (const target of databaseTargets) {
     });
   });
 }
+
+describe('the size of image chunks', function () {
+  it('is large for a lone download with no data request for a while, and small otherwise', async () => {
+    const scheduler = new OutgoingScheduler({ quietMs: 50 });
+    const endDownload = scheduler.beginDownload('ada');
+    await sleep(60);
+    expect(scheduler.imageChunkBytes()).to.equal(LARGE_IMAGE_CHUNK_BYTES);
+    // A data request: small at once, and for a while after it is answered.
+    const endData = scheduler.beginData();
+    expect(scheduler.imageChunkBytes()).to.equal(SMALL_IMAGE_CHUNK_BYTES);
+    endData();
+    expect(scheduler.imageChunkBytes()).to.equal(SMALL_IMAGE_CHUNK_BYTES);
+    await sleep(60);
+    expect(scheduler.imageChunkBytes()).to.equal(LARGE_IMAGE_CHUNK_BYTES);
+    // A second download: turns are counted in chunks, so chunks are equal and small.
+    const endOther = scheduler.beginDownload('bob');
+    expect(scheduler.imageChunkBytes()).to.equal(SMALL_IMAGE_CHUNK_BYTES);
+    endOther();
+    expect(scheduler.imageChunkBytes()).to.equal(LARGE_IMAGE_CHUNK_BYTES);
+    endDownload();
+  });
+});

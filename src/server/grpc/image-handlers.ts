@@ -94,9 +94,13 @@ export function imageHandlers(images: ImageService, logger: Logger, out: Outgoin
           if (!(await out.send(call, header, 'data'))) return;
           // The image lane: chunks wait while data requests are answered, and take turns between
           // users; HTTP/2 flow control makes a slow reader pause the file, never fill memory.
-          for await (const chunk of opened.stream) {
-            const bytes = chunk as Buffer;
-            if (!(await out.send(call, { part: { $case: 'chunk', value: bytes } }, 'image', userId, bytes.length))) return;
+          for await (const piece of opened.stream) {
+            // Cut (as views, no copy) to the size the scheduler allows at this moment.
+            for (let rest = piece as Buffer; rest.length > 0; ) {
+              const bytes = rest.subarray(0, out.imageChunkBytes());
+              rest = rest.subarray(bytes.length);
+              if (!(await out.send(call, { part: { $case: 'chunk', value: bytes } }, 'image', userId, bytes.length))) return;
+            }
           }
         } finally {
           opened.stream.destroy();
