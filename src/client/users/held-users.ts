@@ -258,7 +258,7 @@ export class HeldUser {
       (told) => {
         this.watched = true;
         if (this.handle !== handle) return;
-        if (told.version > handle.vault.version || handle.vault.pendingCount > 0) this.syncNow().catch(() => undefined);
+        this.catchUp(handle, told.version).catch(() => undefined);
       },
       {
         sinceVersion: handle.vault.version,
@@ -272,6 +272,17 @@ export class HeldUser {
         },
       },
     );
+  }
+
+  /**
+   * A poke: the server is at `version`. A sync under way may already bring the replica there (the
+   * first one after opening does, when the Watch's first message comes during it), so it is waited
+   * out and another runs only when the replica is still behind or edits still wait.
+   */
+  private async catchUp(handle: VaultHandle, version: number): Promise<void> {
+    await this.syncing?.catch(() => undefined);
+    if (this.handle !== handle) return;
+    if (version > handle.vault.version || handle.vault.pendingCount > 0) await this.syncNow();
   }
 
   /** Derived data is an optimisation: a failure to build it early leaves it to the next request, which says why. */
