@@ -38,14 +38,15 @@ export type AttachOutcome = { queued: false; response: UploadImageResponse } | {
 /** A sync that reached the server, or the reason the local copy is all there is for now. */
 export type SyncOutcome = { online: true; report: SyncReport } | { online: false; failure: KeeperFailure };
 
+/** What a finished turn of `exclusive` leaves behind: nothing, so no answer is held. */
+function settled(): void {}
+
 /**
  * One user's vault, as every face uses it: the replica with its sync, lookups by what a user
  * types, images kept beside it, and lock and unlock. Every use of the replica goes through
  * `exclusive`, one at a time, because a background sync and an edit made meanwhile must not
  * interleave their cache writes.
  */
-function settled(): void {}
-
 export class VaultHandle {
   private queue: Promise<void> = Promise.resolve();
   private readonly outbox: ImageOutbox;
