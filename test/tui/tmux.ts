@@ -157,7 +157,9 @@ export function tmuxSuite(dirPrefix: string): TmuxSuite {
     for (const pane of panes) await pane.close();
     await tmux?.kill();
     await suite.server?.close();
-    if (suite.dir) await rm(suite.dir, { recursive: true, force: true });
+    // A killed pane's keeper may still be saving its replica (a temp file, then a rename) as it
+    // exits on SIGHUP: removing the folder meanwhile meets a file made after it was listed.
+    if (suite.dir) await rm(suite.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
   return suite;
 }
