@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { BlobNotFound } from '../../src/server/blobs/blob-store.js';
 import { FileBlobStore } from '../../src/server/blobs/file-blob-store.js';
 
 /** The writer gathers chunks into batches before they reach the file; what lands must be exact. */
@@ -49,5 +50,61 @@ describe('the file blob store writer', function () {
     const empty = await store.put(Buffer.alloc(0));
     expect(empty).to.equal(createHash('sha256').digest('hex'));
     expect((await store.read(empty)).length).to.equal(0);
+  });
+});
+
+/** Downloads read a blob into one buffer they lend, from an offset when resumed. */
+describe('the file blob store reader', function () {
+  let dir: string;
+  let store: FileBlobStore;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'keeper-blob-reader-'));
+    store = await FileBlobStore.open(dir);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  /** Every byte from `start`, read into one reused buffer of `size` bytes; the reads' lengths too. */
+  async function readAll(address: string, start: number, size: number): Promise<{ bytes: Buffer; reads: number[] }> {
+    const reader = await store.openReader(address, start);
+    const into = Buffer.alloc(size);
+    const pieces: Buffer[] = [];
+    const reads: number[] = [];
+    try {
+      for (let filled = await reader.read(into); filled > 0; filled = await reader.read(into)) {
+        reads.push(filled);
+        pieces.push(Buffer.from(into.subarray(0, filled)));
+      }
+    } finally {
+      await reader.close();
+    }
+    return { bytes: Buffer.concat(pieces), reads };
+  }
+
+  it('fills the lent buffer piece by piece, the last piece short, then answers 0', async () => {
+    const bytes = randomBytes(2_500_000);
+    const address = await store.put(bytes);
+    const { bytes: read, reads } = await readAll(address, 0, 1024 * 1024);
+    expect(read.equals(bytes)).to.equal(true);
+    expect(reads).to.deep.equal([1_048_576, 1_048_576, 2_500_000 - 2 * 1_048_576]);
+  });
+
+  it('starts at an offset (a resumed download), and at the end reads nothing', async () => {
+    const bytes = randomBytes(300_000);
+    const address = await store.put(bytes);
+    expect((await readAll(address, 123_457, 65_536)).bytes.equals(bytes.subarray(123_457))).to.equal(true);
+    expect((await readAll(address, bytes.length, 65_536)).reads).to.deep.equal([]);
+  });
+
+  it('says BlobNotFound for an address it does not hold, and closes twice without harm', async () => {
+    const missing = createHash('sha256').update('never stored').digest('hex');
+    const failure = await store.openReader(missing).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).to.be.instanceOf(BlobNotFound);
+    const reader = await store.openReader(await store.put(Buffer.from('x')));
+    await reader.close();
+    await reader.close();
   });
 });

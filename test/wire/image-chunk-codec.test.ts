@@ -48,4 +48,18 @@ describe('image chunk codecs without copies', () => {
     const cut = lean.uploadImage.requestSerialize({ part: { $case: 'chunk', value: randomBytes(1000) } }).subarray(0, 900);
     expect(() => lean.uploadImage.requestDeserialize(cut)).to.throw();
   });
+
+  it("on the server's side, encodes download chunks into one reused buffer, the same bytes as the generated code", () => {
+    const server = withLeanChunks(ImageServiceService, { reuseDownloadBytes: true });
+    const first = randomBytes(65_536);
+    const second = randomBytes(1000);
+    const firstBytes = server.downloadImage.responseSerialize({ part: { $case: 'chunk', value: first } });
+    expect(firstBytes.equals(generated.downloadImage.responseSerialize({ part: { $case: 'chunk', value: first } }))).to.equal(true);
+    const secondBytes = server.downloadImage.responseSerialize({ part: { $case: 'chunk', value: second } });
+    expect(secondBytes.equals(generated.downloadImage.responseSerialize({ part: { $case: 'chunk', value: second } }))).to.equal(true);
+    expect(secondBytes.buffer).to.equal(firstBytes.buffer);
+    // Uploads (the client's side) still get a buffer of their own each.
+    const upload = server.uploadImage.requestSerialize({ part: { $case: 'chunk', value: second } });
+    expect(upload.buffer).to.not.equal(firstBytes.buffer);
+  });
 });

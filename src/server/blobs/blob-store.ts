@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 /**
  * Content-addressed bytes (images and their renditions). The address is the hex SHA-256 of the
  * bytes, so a blob is written once however many images share it, and a reader can check it.
@@ -10,9 +8,8 @@ export interface BlobStore {
   /** Stores bytes already in memory (a rendition) and returns their address. */
   put(bytes: Uint8Array): Promise<string>;
   read(address: string): Promise<Buffer>;
-  /** The blob as a stream of chunks of at most `chunkBytes`. */
-  /** The blob's bytes from `start` on (0: all of them). */
-  open(address: string, chunkBytes: number, start?: number): Readable;
+  /** The blob's bytes from `start` on (0: all of them), read into buffers the caller lends; BlobNotFound when there is no such blob. */
+  openReader(address: string, start?: number): Promise<BlobReader>;
   /** Size in bytes, or null when there is no such blob. */
   stat(address: string): Promise<{ size: number; modifiedAt: number } | null>;
   remove(address: string): Promise<void>;
@@ -20,6 +17,17 @@ export interface BlobStore {
   sweepTemporary(before: number): Promise<number>;
   /** Every stored blob, for collection. */
   list(): AsyncIterable<{ address: string; size: number; modifiedAt: number }>;
+}
+
+/**
+ * A blob being read in order. The caller lends the buffer each read fills, so a download can
+ * read every piece into one buffer of its own instead of a fresh one per piece (see the image
+ * handlers: fresh buffers of image bytes start V8's full collections).
+ */
+export interface BlobReader {
+  /** Fills `into` from its start with the next bytes; answers how many (fewer only at the end, 0 past it). */
+  read(into: Uint8Array): Promise<number>;
+  close(): Promise<void>;
 }
 
 /**

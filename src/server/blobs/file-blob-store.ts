@@ -1,9 +1,7 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { BlobNotFound, type BlobStore, type BlobWriter } from './blob-store.js';
+import { BlobNotFound, type BlobReader, type BlobStore, type BlobWriter } from './blob-store.js';
 import { makeDirectory } from '../../lib/writable-dir.js';
 
 const ADDRESS = /^[0-9a-f]{64}$/;
@@ -50,8 +48,33 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  open(address: string, chunkBytes: number, start = 0): Readable {
-    return createReadStream(this.pathOf(address), { highWaterMark: chunkBytes, start });
+  async openReader(address: string, start = 0): Promise<BlobReader> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(address), 'r');
+    } catch (error) {
+      throw notFound(error, address);
+    }
+    let position = start;
+    let closed = false;
+    return {
+      async read(into) {
+        // A short read before the end of a regular file is possible, so fill until full or the end.
+        let filled = 0;
+        while (filled < into.byteLength) {
+          const { bytesRead } = await handle.read(into, filled, into.byteLength - filled, position);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+          position += bytesRead;
+        }
+        return filled;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await handle.close();
+      },
+    };
   }
 
   async stat(address: string): Promise<{ size: number; modifiedAt: number } | null> {

@@ -11,7 +11,8 @@ import type {
   UploadImageRequest,
   UploadImageResponse,
 } from '../../gen/keeper/v1/images.js';
-import type { ImageService, UploadHeader } from '../images/image-service.js';
+import { DOWNLOAD_CHUNK_BYTES, type ImageService, type UploadHeader } from '../images/image-service.js';
+import { DownloadBuffers } from './download-buffers.js';
 import { ImageRequestRejected } from '../images/upload-errors.js';
 import { toGrpcStatus } from './errors.js';
 import { verifiedUser } from './auth-interceptor.js';
@@ -48,6 +49,8 @@ const SEALED_COVER_SIDE = 120;
 
 
 export function imageHandlers(images: ImageService, logger: Logger, out: OutgoingScheduler): ImageServiceServer {
+  // (Idle ones kept: enough for a burst of downloads starting as others end, 8 MiB at most.)
+  const pieces = new DownloadBuffers(DOWNLOAD_CHUNK_BYTES, 8);
   return {
     uploadImage: (call: ServerReadableStream<UploadImageRequest, UploadImageResponse>, callback: sendUnaryData<UploadImageResponse>) => {
       const run = async (): Promise<UploadImageResponse> => {
@@ -83,6 +86,7 @@ export function imageHandlers(images: ImageService, logger: Logger, out: Outgoin
         const end = out.beginDownload(userId);
         call.on('cancelled', end);
         let opened;
+        let buffer: Buffer | undefined;
         try {
           opened = await images.download(userId, imageId, rendition, offset);
         } catch (error) {
@@ -94,16 +98,21 @@ export function imageHandlers(images: ImageService, logger: Logger, out: Outgoin
           if (!(await out.send(call, header, 'data'))) return;
           // The image lane: chunks wait while data requests are answered, and take turns between
           // users; HTTP/2 flow control makes a slow reader pause the file, never fill memory.
-          for await (const piece of opened.stream) {
+          // Each piece is read into the download's own buffer: every chunk's bytes are copied
+          // out by the time its send resolves, so the next read may reuse it.
+          buffer = pieces.take();
+          for (let filled = await opened.reader.read(buffer); filled > 0; filled = await opened.reader.read(buffer)) {
             // Cut (as views, no copy) to the size the scheduler allows at this moment.
-            for (let rest = piece as Buffer; rest.length > 0; ) {
+            for (let rest = buffer.subarray(0, filled); rest.length > 0; ) {
               const bytes = rest.subarray(0, out.imageChunkBytes());
               rest = rest.subarray(bytes.length);
               if (!(await out.send(call, { part: { $case: 'chunk', value: bytes } }, 'image', userId, bytes.length))) return;
             }
+            if (filled < buffer.length) break;
           }
         } finally {
-          opened.stream.destroy();
+          await opened.reader.close().catch(() => undefined);
+          if (buffer) pieces.give(buffer);
           end();
         }
         call.end();

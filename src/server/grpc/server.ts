@@ -86,7 +86,7 @@ export async function startGrpcServer(
   });
   server.addService(metrics.countingBytes(decodedStrictly(AuthServiceService)), authHandlers(services.auth, logger));
   server.addService(metrics.countingBytes(decodedStrictly(VaultServiceService)), vaultHandlers(services.vault, services.watches, services.auth, logger, out));
-  server.addService(metrics.countingBytes(withLeanChunks(decodedStrictly(ImageServiceService))), imageHandlers(services.images, logger, out));
+  server.addService(metrics.countingBytes(withLeanChunks(decodedStrictly(ImageServiceService), { reuseDownloadBytes: true })), imageHandlers(services.images, logger, out));
   const health = new ServingHealth(options.healthProbe, {
     ...(options.healthIntervalMs !== undefined ? { intervalMs: options.healthIntervalMs } : {}),
     // One line per change, with the fault's code and sentence: a lost database is an incident, not a stack.

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { formatBytesExactly } from '../../domain/byte-sizes.js';
 import { ACCEPTED_IMAGE_NAMES } from '../../domain/image-types.js';
 import { DomainError } from '../../domain/errors.js';
@@ -6,7 +5,7 @@ import { decideAttachImage, decideDetachImage, decideRenditions, type ImageRendi
 import type { VaultState } from '../../domain/vault-state.js';
 import { derivedId } from '../../lib/derived-id.js';
 import { structureCheck, type StructureCheck } from '../../imaging/structure.js';
-import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
+import { BlobNotFound, type BlobReader, type BlobStore, type BlobWriter } from '../blobs/blob-store.js';
 import type { VaultService } from '../vault/vault-service.js';
 import { ImageRequestRejected } from './upload-errors.js';
 
@@ -60,7 +59,8 @@ export interface DownloadOpened {
   image: ImageState;
   rendition: ImageRendition;
   info: RenditionInfo;
-  stream: Readable;
+  /** The bytes from the offset asked for; the caller closes it. */
+  reader: BlobReader;
 }
 
 const CLIENT_ID = 'keeper-images';
@@ -110,15 +110,23 @@ export class ImageService {
     }
   }
 
-  /** The rendition's bytes with what the client needs to check them. */
-  /** Opens one rendition's bytes from `offset` on (a download resumed after a cut). */
+  /** Opens one rendition's bytes from `offset` on (a download resumed after a cut), with what the client needs to check them. */
   async download(userId: string, imageId: string, rendition: ImageRendition, offset = 0): Promise<DownloadOpened> {
     const image = await this.vault.withState(userId, (state) => liveImage(state, imageId));
     const info = renditionOf(image, rendition);
-    // Collected only when nothing refers to it, so this means the blob directory lost it.
-    if (!(await this.blobs.stat(info.address))) throw new ImageRequestRejected('not_found', `the ${rendition} of image ${imageId} is no longer stored`);
-    if (offset > info.size) throw new ImageRequestRejected('out_of_range', `offset ${offset} is past the end of the ${rendition} (${info.size} bytes)`);
-    return { image, rendition, info, stream: this.blobs.open(info.address, DOWNLOAD_CHUNK_BYTES, offset) };
+    let reader: BlobReader;
+    try {
+      reader = await this.blobs.openReader(info.address, offset);
+    } catch (error) {
+      // Collected only when nothing refers to it, so this means the blob directory lost it.
+      if (error instanceof BlobNotFound) throw new ImageRequestRejected('not_found', `the ${rendition} of image ${imageId} is no longer stored`);
+      throw error;
+    }
+    if (offset > info.size) {
+      await reader.close();
+      throw new ImageRequestRejected('out_of_range', `offset ${offset} is past the end of the ${rendition} (${info.size} bytes)`);
+    }
+    return { image, rendition, info, reader };
   }
 
   async list(userId: string, recordId: string): Promise<ImageState[]> {
