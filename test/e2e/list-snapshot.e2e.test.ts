@@ -8,7 +8,7 @@ import { VaultServiceClient, type ListResponse } from '../../src/gen/keeper/v1/v
 import { databaseTargets } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-const RECORDS = 60;
+const RECORDS = 90;
 
 for (const target of databaseTargets) {
   describe(`List as one snapshot across its pages (${target.name})`, function () {
@@ -23,8 +23,9 @@ for (const target of databaseTargets) {
       server = await startTestServer(target);
       writer = await server.client();
       token = (await writer.register(`pages-${randomUUID().slice(0, 8)}`, 'correct horse battery')).accessToken;
-      // About 4 MB: the server reads it from the read model in two parts (32 records, then the rest),
-      // and the first part alone is more pages than the server writes before it waits for the client.
+      // About 6 MB: more than the server reads from the read model at once (4 MiB), so it reads it
+      // in two parts, and the first part alone is more pages than the server writes before it
+      // waits for the client.
       for (let i = 0; i < RECORDS; i += 30) {
         const mutations = Array.from({ length: 30 }, (_, k) =>
           createMutation({ kind: 'note', name: `note ${i + k}`, fields: [{ name: 'text', value: randomBytes(LIMITS.fieldValueMax / 2).toString('hex'), sensitive: false }] }),
