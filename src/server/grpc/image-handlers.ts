@@ -11,13 +11,13 @@ import type {
   UploadImageRequest,
   UploadImageResponse,
 } from '../../gen/keeper/v1/images.js';
-import { DOWNLOAD_CHUNK_BYTES, type ImageService, type UploadHeader } from '../images/image-service.js';
+import type { ImageService, UploadHeader } from '../images/image-service.js';
 import { DownloadBuffers } from './download-buffers.js';
 import { ImageRequestRejected } from '../images/upload-errors.js';
 import { toGrpcStatus } from './errors.js';
 import { verifiedUser } from './auth-interceptor.js';
 import { unary } from './unary.js';
-import type { OutgoingScheduler } from './outgoing-scheduler.js';
+import { LARGE_IMAGE_CHUNK_BYTES, type OutgoingScheduler } from './outgoing-scheduler.js';
 import { downloadHeaderToWire, imageToWire, renditionFromWire } from '../../wire/images.js';
 
 const renditionSchema = z.number().transform((value, ctx) => {
@@ -49,8 +49,9 @@ const SEALED_COVER_SIDE = 120;
 
 
 export function imageHandlers(images: ImageService, logger: Logger, out: OutgoingScheduler): ImageServiceServer {
-  // (Idle ones kept: enough for a burst of downloads starting as others end, 8 MiB at most.)
-  const pieces = new DownloadBuffers(DOWNLOAD_CHUNK_BYTES, 8);
+  // A piece read from disk is the largest chunk the scheduler may let go at once; it cuts smaller
+  // ones from it as views. (Idle ones kept: enough for a burst of downloads starting as others end.)
+  const pieces = new DownloadBuffers(LARGE_IMAGE_CHUNK_BYTES, 8);
   return {
     uploadImage: (call: ServerReadableStream<UploadImageRequest, UploadImageResponse>, callback: sendUnaryData<UploadImageResponse>) => {
       const run = async (): Promise<UploadImageResponse> => {

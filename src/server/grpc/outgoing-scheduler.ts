@@ -32,6 +32,7 @@ export interface SchedulerOptions {
 }
 
 export const SMALL_IMAGE_CHUNK_BYTES = 64 * 1024;
+/** A lone download's chunks, and the pieces downloads read from disk (under gRPC's default 4 MiB message limit). */
 export const LARGE_IMAGE_CHUNK_BYTES = 1024 * 1024;
 const QUIET_MS = 250;
 

@@ -11,12 +11,6 @@ import { ImageRequestRejected } from './upload-errors.js';
 
 /** Upload chunks are at most this big, so a stream is checked as it arrives, never buffered whole. */
 export const IMAGE_CHUNK_BYTES = 64 * 1024;
-/**
- * Downloads are read from disk in pieces of this size (the client takes any message up to gRPC's
- * 4 MiB); the outgoing scheduler sends a piece whole while no data request is about, and in
- * 64 KiB chunks while there is one (see OutgoingScheduler.imageChunkBytes).
- */
-export const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
 /** Enough bytes to tell every supported format by its signature. */
 const SNIFF_BYTES = 32;
 const SEALED_TYPE = 'application/octet-stream';
