@@ -15,6 +15,16 @@ describe('agent answers as bytes', () => {
     expect(out.toString('utf8')).to.equal('{"ä":1,2"ß€"}');
   });
 
+  it('copies short and long ranges alike, whole blocks and ranges at an offset', () => {
+    const long = Buffer.from(`"${'x'.repeat(100)}é${'y'.repeat(40)}"`);
+    const start = 3;
+    const end = long.length - 5;
+    const answer = new AnswerBytes().bytes(jsonPiece('[')).bytes(long).bytes(jsonPiece(',')).bytes(long, 0, 1).bytes(long, start, end).bytes(long, long.length - 1).text(']');
+    const out = answer.toBuffer();
+    expect(out.length).to.equal(answer.length);
+    expect(JSON.parse(out.toString('utf8'))).to.deep.equal([long.toString('utf8').slice(1, -1), long.subarray(start, end).toString('utf8')]);
+  });
+
   it('joins array elements with commas, from the block when neighbours lie side by side and written otherwise', () => {
     const a = { id: 'a', name: 'Alpha' };
     const b = { id: 'b', name: 'Beta "quoted"' };

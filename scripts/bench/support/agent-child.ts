@@ -30,8 +30,8 @@ say({ ready: { agent: `http://${agent.address}`, bare: `http://127.0.0.1:${typeo
 
 // A CPU profile of the load alone (KEEPER_BENCH_PROFILE names its directory), not of the set-up.
 const profileDir = process.env.KEEPER_BENCH_PROFILE;
-// And with KEEPER_BENCH_HEAP_PROFILE, a sampling heap profile of the load: what it allocated that
-// was still in the heap at its end (garbage promoted to the old generation included).
+// And with KEEPER_BENCH_HEAP_PROFILE, a sampling heap profile of the load: everything it allocated,
+// what either collector took back included (the garbage a request leaves is what drives scavenges).
 const heapProfileDir = process.env.KEEPER_BENCH_HEAP_PROFILE;
 const inspector = profileDir || heapProfileDir ? new Session() : undefined;
 
@@ -70,7 +70,7 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
       await inspector.post('Profiler.enable');
       await inspector.post('Profiler.start');
     }
-    if (heapProfileDir) await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true } as object);
+    if (heapProfileDir) await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as object);
   } else if (line === 'loaded' && inspector) {
     if (profileDir) {
       const { profile } = await inspector.post('Profiler.stop');
