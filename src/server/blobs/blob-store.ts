@@ -39,6 +39,11 @@ export interface BlobWriter {
   write(chunk: Uint8Array): Promise<void>;
   /** Puts every byte written so far into the file at `path`. */
   flush(): Promise<void>;
+  /**
+   * Puts every byte written so far into the file and makes them durable, so that `commit` after
+   * it only places them: an upload inspects the file while the disk syncs it.
+   */
+  sync(): Promise<void>;
   readonly size: number;
   /** The temporary file, for inspecting the bytes (after `flush`) before they are committed. */
   readonly path: string;

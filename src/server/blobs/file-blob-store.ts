@@ -156,6 +156,8 @@ class FileBlobWriter implements BlobWriter {
   private readonly hash: Hash = createHash('sha256');
   private written = 0;
   private done = false;
+  /** The file holds every byte written, durably (nothing written since the last sync). */
+  private synced = false;
   /** Chunks not yet handed to the file, kept by reference (no copy: see `write`). */
   private batch: Uint8Array[] = [];
   private batched = 0;
@@ -182,6 +184,7 @@ class FileBlobWriter implements BlobWriter {
     if (this.failure) throw this.failure;
     this.hash.update(chunk);
     this.written += chunk.byteLength;
+    this.synced = false;
     this.batch.push(chunk);
     this.batched += chunk.byteLength;
     if (this.batched >= BATCH_BYTES || this.batch.length >= BATCH_CHUNKS) await this.handOver();
@@ -191,6 +194,13 @@ class FileBlobWriter implements BlobWriter {
     if (this.batched > 0) await this.handOver();
     await this.writing;
     if (this.failure) throw this.failure;
+  }
+
+  async sync(): Promise<void> {
+    if (this.done) throw new Error('blob writer is closed');
+    await this.flush();
+    await this.handle.sync();
+    this.synced = true;
   }
 
   digest(): string {
@@ -203,7 +213,7 @@ class FileBlobWriter implements BlobWriter {
     this.done = true;
     const address = this.hash.digest('hex');
     try {
-      await this.handle.sync();
+      if (!this.synced) await this.handle.sync();
     } finally {
       await this.handle.close();
     }

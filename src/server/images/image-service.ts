@@ -89,9 +89,13 @@ export class ImageService {
       let storedType = type;
       if (!header.encrypted) {
         await writer.flush();
-        const inspected = await this.inspectOrReject(writer.path);
-        ({ width, height } = inspected);
-        storedType = inspected.type;
+        // The disk syncs the file while it is inspected (an fsync took longer than the inspection
+        // in bench transfer); both settle before anything else touches the writer, an abort included.
+        const [inspected, synced] = await Promise.allSettled([this.inspectOrReject(writer.path), writer.sync()]);
+        if (inspected.status === 'rejected') throw inspected.reason;
+        if (synced.status === 'rejected') throw synced.reason;
+        ({ width, height } = inspected.value);
+        storedType = inspected.value.type;
       }
       const address = await writer.commit();
       committed = true;
