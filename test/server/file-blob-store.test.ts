@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -37,47 +37,49 @@ describe('the file blob store writer', function () {
   });
 
   it('syncs before the commit, which then only places the file; bytes written after a sync are synced by the commit', async () => {
-    // Counts fsyncs of any file handle: the writer's file, and the directory a blob is placed in.
-    const probe = await open(dir, 'r');
-    const FileHandle = Object.getPrototypeOf(probe) as { sync(this: unknown): Promise<void> };
-    await probe.close();
-    const realSync = FileHandle.sync;
-    let syncs = 0;
-    FileHandle.sync = function (this: unknown) {
-      syncs++;
-      return realSync.call(this);
+    // The writer's own file handle, its fsyncs counted (the directory's are not: another handle).
+    const counted = async () => {
+      const writer = await store.begin();
+      const handle = (writer as unknown as { handle: { sync(): Promise<void> } }).handle;
+      const realSync = handle.sync.bind(handle);
+      const counter = { syncs: 0 };
+      handle.sync = () => {
+        counter.syncs++;
+        return realSync();
+      };
+      return { writer, counter };
     };
-    try {
-      const first = randomBytes(1_200_000);
-      const later = randomBytes(300_000);
+    const first = randomBytes(1_200_000);
+    const later = randomBytes(300_000);
 
-      const synced = await store.begin();
-      await synced.write(first);
-      await synced.sync();
-      expect(syncs, 'the sync').to.equal(1);
-      expect((await readFile(synced.path)).equals(first), 'the temporary file after sync').to.equal(true);
-      const address = await synced.commit();
-      expect(syncs, 'a commit right after a sync syncs only the directory').to.equal(2);
-      expect((await store.read(address)).equals(first)).to.equal(true);
+    const synced = await counted();
+    await synced.writer.write(first);
+    await synced.writer.sync();
+    expect(synced.counter.syncs, 'the sync').to.equal(1);
+    expect((await readFile(synced.writer.path)).equals(first), 'the temporary file after sync').to.equal(true);
+    const address = await synced.writer.commit();
+    expect(synced.counter.syncs, 'a commit right after a sync does not sync the file again').to.equal(1);
+    expect((await store.read(address)).equals(first)).to.equal(true);
 
-      syncs = 0;
-      const grown = await store.begin();
-      await grown.write(first);
-      await grown.sync();
-      await grown.write(later);
-      const both = Buffer.concat([first, later]);
-      const grownAddress = await grown.commit();
-      expect(syncs, 'the file again (bytes came after the sync), then the directory').to.equal(3);
-      expect(grownAddress).to.equal(createHash('sha256').update(both).digest('hex'));
-      expect((await store.read(grownAddress)).equals(both)).to.equal(true);
-      const late = await grown.sync().then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      expect(String(late)).to.match(/closed/);
-    } finally {
-      FileHandle.sync = realSync;
-    }
+    const grown = await counted();
+    await grown.writer.write(first);
+    await grown.writer.sync();
+    await grown.writer.write(later);
+    const both = Buffer.concat([first, later]);
+    const grownAddress = await grown.writer.commit();
+    expect(grown.counter.syncs, 'bytes came after the sync: the commit syncs the file again').to.equal(2);
+    expect(grownAddress).to.equal(createHash('sha256').update(both).digest('hex'));
+    expect((await store.read(grownAddress)).equals(both)).to.equal(true);
+
+    const plain = await counted();
+    await plain.writer.write(later);
+    await plain.writer.commit();
+    expect(plain.counter.syncs, 'a commit without a sync before it').to.equal(1);
+    const late = await plain.writer.sync().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(String(late)).to.match(/closed/);
   });
 
   it('leaves nothing behind when aborted halfway', async () => {

@@ -198,9 +198,11 @@ class FileBlobWriter implements BlobWriter {
 
   async sync(): Promise<void> {
     if (this.done) throw new Error('blob writer is closed');
+    const upTo = this.written;
     await this.flush();
     await this.handle.sync();
-    this.synced = true;
+    // (A chunk taken meanwhile may not be in the file yet: then the commit syncs again.)
+    if (this.written === upTo) this.synced = true;
   }
 
   digest(): string {
