@@ -65,11 +65,6 @@ export class SnapshotMoved extends Error {
 export type SnapshotPart = { head: SnapshotHead } & ({ records: VaultRecord[] } | { images: ImageState[] });
 
 /**
- * How many rows to ask for next: one more than the last read returned when its byte budget cut it
- * short (the database measures every row it is asked for, so large rows are not asked for only to
- * be dropped), twice as many up to the page size otherwise.
- */
-/**
  * Rows asked for by a listing's or a pull's first read; later reads double it up to the page.
  * Most vaults are read whole by the first (the byte budget still bounds what is held): every
  * further statement is a round trip to the database that a data request waits for, and under
@@ -78,6 +73,11 @@ export type SnapshotPart = { head: SnapshotHead } & ({ records: VaultRecord[] } 
  */
 const FIRST_READ_COUNT = 256;
 
+/**
+ * How many rows to ask for next: one more than the last read returned when its byte budget cut it
+ * short (the database measures every row it is asked for, so large rows are not asked for only to
+ * be dropped), twice as many up to the page size otherwise.
+ */
 function nextCount(asked: number, returned: number, most: number): number {
   return returned < asked ? returned + 1 : Math.min(most, asked * 2);
 }
