@@ -9,7 +9,8 @@ import { started, startKeeper, until, type KeeperProcess } from '../support/keep
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
 import { MemoryTokenStore } from '../../src/client/token-store.js';
-import { bearer, callUnary, isServiceError, openClients, status, type GrpcClients } from '../../src/client/grpc-channel.js';
+import { InterceptingCall, ListenerBuilder, RequesterBuilder, type Interceptor, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { bearer, isServiceError, openClients, status, type GrpcClients } from '../../src/client/grpc-channel.js';
 import { createMutation } from '../../src/wire/mutations.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 
@@ -18,9 +19,57 @@ import { TokenIssuer } from '../../src/server/auth/tokens.js';
  * addresses. Calls go through the bare gRPC clients (the channel's balancing and retry policy,
  * not the client core's own retry): one replica is SIGKILLed under push load, another SIGTERMed,
  * and no call may fail, nothing acknowledged may be lost, and nothing retried may land twice.
+ *
+ * One failure is the caller's to repeat, not the channel's: a replica killed after its answer
+ * began (grpc-js sends a unary answer's headers and message, and its status only once they are
+ * written) leaves a call the channel has committed to, so it fails with UNAVAILABLE. Such a call
+ * is safe to repeat (the client core repeats a push, which lands once by its mutation id); this
+ * test repeats those, and only those, once.
  */
 const baseUrl = process.env.KEEPER_DATABASE_URL;
 const USERS = 6;
+
+type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: object, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+
+/** A failed call, and whether the server's answer had begun before it failed. */
+class CallFailed extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly answerBegan: boolean,
+  ) {
+    super(isServiceError(error) ? `${status[error.code]} ${error.details}` : String(error));
+  }
+}
+
+/** A unary call through the channel, noting whether the server's answer began (the channel can no longer repeat it). */
+function call<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, metadata: Metadata): Promise<Res> {
+  let answerBegan = false;
+  const noteAnswer: Interceptor = (options, nextCall) =>
+    new InterceptingCall(
+      nextCall(options),
+      new RequesterBuilder()
+        .withStart((headers, listener, next) =>
+          next(headers, new ListenerBuilder().withOnReceiveMetadata((received, onward) => ((answerBegan = true), onward(received))).build()),
+        )
+        .build(),
+    );
+  return new Promise((resolve, reject) => {
+    method(request, metadata, { deadline: Date.now() + 10_000, interceptors: [noteAnswer] }, (error, response) =>
+      error ? reject(new CallFailed(error, answerBegan)) : resolve(response),
+    );
+  });
+}
+
+/** The call, repeated once when it failed after its answer began with UNAVAILABLE (what the client core does). */
+async function callRepeating<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, metadata: Metadata, repeated: () => void): Promise<Res> {
+  try {
+    return await call(method, request, metadata);
+  } catch (error) {
+    if (!(error instanceof CallFailed && error.answerBegan && isServiceError(error.error) && error.error.code === status.UNAVAILABLE)) throw error;
+    repeated();
+    return call(method, request, metadata);
+  }
+}
 
 (baseUrl ? describe : describe.skip)('replicas: three keeper servers behind round_robin (PostgreSQL)', function () {
   this.timeout(120_000);
@@ -83,20 +132,22 @@ const USERS = 6;
 
     const failures: string[] = [];
     const phases = { before: 0, killed: 0, drained: 0 };
+    const repeatedByCaller: string[] = [];
     let phase: keyof typeof phases = 'before';
     let loading = true;
     const load = users.map(async (user) => {
       while (loading) {
         const mutation = createMutation({ kind: 'note', name: `note ${user.acknowledged.length}`, fields: [{ name: 'text', value: 'x'.repeat(200), sensitive: false }] });
         try {
-          const answer = await callUnary(user.grpc.vault.push.bind(user.grpc.vault), { expectedVersion: user.version, clientId: 'replicas', mutations: [mutation] }, bearer(user.token), 10_000);
+          const repeated = (): void => void repeatedByCaller.push(phase);
+          const answer = await callRepeating(user.grpc.vault.push.bind(user.grpc.vault), { expectedVersion: user.version, clientId: 'replicas', mutations: [mutation] }, bearer(user.token), repeated);
           if (answer.result?.$case !== 'accepted') throw new Error(`push not accepted: ${JSON.stringify(answer.result)}`);
           user.version = answer.result.value.version;
           user.acknowledged.push(mutation.mutationId);
           phases[phase]++;
-          await callUnary(user.grpc.vault.status.bind(user.grpc.vault), {}, bearer(user.token), 10_000);
+          await callRepeating(user.grpc.vault.status.bind(user.grpc.vault), {}, bearer(user.token), repeated);
         } catch (error) {
-          failures.push(`${phase}: ${isServiceError(error) ? `${status[error.code]} ${error.details}` : String(error)}`);
+          failures.push(`${phase}: ${error instanceof Error ? error.message : String(error)}${error instanceof CallFailed && error.answerBegan ? ' (after its answer began)' : ''}`);
           return;
         }
       }
@@ -121,6 +172,9 @@ const USERS = 6;
     await Promise.all(load);
 
     expect(failures, 'failed calls').to.deep.equal([]);
+    // Only calls in flight on the killed replica can have been committed: one per user at most.
+    expect(repeatedByCaller.filter((name) => name !== 'killed'), 'calls the caller repeated outside the kill').to.deep.equal([]);
+    expect(repeatedByCaller.length, 'calls the caller repeated').to.be.at.most(USERS);
     expect(children[2]!.exited, children[2]!.stderr.join('\n')).to.deep.equal({ code: 0, signal: null });
     expect(drainMs, 'drain time').to.be.below(11_000);
     expect(children[0]!.exited).to.equal(undefined);
