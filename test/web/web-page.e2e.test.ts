@@ -325,6 +325,7 @@ describe('the web page: every flow of the vault (Chromium, a real agent and serv
 
     await page.keyboard.press('n');
     await page.getByRole('heading', { name: 'New record' }).waitFor();
+    await focusLandsOn('input#record-name');
     await page.keyboard.type('Gamma');
     await page.keyboard.press('Enter');
     await page.getByText('Saved "Gamma".').waitFor();

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { agent } from '../../api/agent.js';
 import type { KindTemplate, RecordKind, RecordView } from '../../api/schemas.js';
 import type { VaultActions } from './actions.js';
@@ -22,11 +22,14 @@ export function RecordForm({ editId, kinds, actions, onSaved, onCancel }: { edit
   const nameBox = useRef<HTMLInputElement>(null);
   const focusRow = useRef<number | null>(null);
 
+  // The name box has the focus before the form is painted: what is typed right after `n` goes in
+  // it, not to the page's shortcuts (a test typing at once lost its keystrokes on a busy machine).
+  useLayoutEffect(() => {
+    if (!editId) nameBox.current?.focus();
+  }, [editId]);
+
   useEffect(() => {
-    if (!editId) {
-      nameBox.current?.focus();
-      return;
-    }
+    if (!editId) return;
     agent
       .record(editId, true)
       .then((answer) => {
