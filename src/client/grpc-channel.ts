@@ -110,7 +110,8 @@ function connect(options: ChannelOptions): PooledChannel {
   };
 }
 
-type UnaryMethod<Req, Res> = (
+/** A generated client's unary method. */
+export type UnaryMethod<Req, Res> = (
   request: Req,
   metadata: Metadata,
   options: Partial<CallOptions>,

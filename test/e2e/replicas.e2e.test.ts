@@ -9,8 +9,8 @@ import { started, startKeeper, until, type KeeperProcess } from '../support/keep
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { KeeperClient } from '../../src/client/keeper-client.js';
 import { MemoryTokenStore } from '../../src/client/token-store.js';
-import { InterceptingCall, ListenerBuilder, RequesterBuilder, type Interceptor, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { bearer, isServiceError, openClients, status, type GrpcClients } from '../../src/client/grpc-channel.js';
+import { InterceptingCall, ListenerBuilder, RequesterBuilder, type Interceptor, type Metadata } from '@grpc/grpc-js';
+import { bearer, isServiceError, openClients, status, type GrpcClients, type UnaryMethod } from '../../src/client/grpc-channel.js';
 import { createMutation } from '../../src/wire/mutations.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 
@@ -28,8 +28,6 @@ import { TokenIssuer } from '../../src/server/auth/tokens.js';
  */
 const baseUrl = process.env.KEEPER_DATABASE_URL;
 const USERS = 6;
-
-type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: object, callback: (error: ServiceError | null, response: Res) => void) => unknown;
 
 /** A failed call, and whether the server's answer had begun before it failed. */
 class CallFailed extends Error {
