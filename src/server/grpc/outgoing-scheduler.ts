@@ -135,15 +135,16 @@ export class OutgoingScheduler {
   /**
    * Writes one message of a server stream in its lane; resolves when the call may take more (a
    * data message: HTTP/2 flow control; an image chunk: once it has left for the socket) or is
-   * gone. Answers false for a call that was cancelled meanwhile.
+   * gone. Answers false for a call that was cancelled meanwhile, and for an image chunk whose
+   * write was not called back (the call ended first: its bytes may still be held by HTTP/2).
    */
   async send<Req, Res>(call: ServerWritableStream<Req, Res>, message: Res, lane: Lane, user = '', bytes = 0): Promise<boolean> {
     if (lane === 'image') await this.turn(user);
     if (call.cancelled) return false;
     this.counters.bytesOut[lane] += bytes;
     if (lane === 'image' && this.dataInFlight > 0) this.counters.imageBytesDuringData += bytes;
-    if (lane === 'image') await written(call, message);
-    else if (!call.write(message)) await drained(call);
+    if (lane === 'image') return (await written(call, message)) && !call.cancelled;
+    if (!call.write(message)) await drained(call);
     return !call.cancelled;
   }
 
