@@ -7,42 +7,19 @@ interface ChunkMessage {
   part?: { $case: 'chunk'; value: Buffer } | { $case: string; value: unknown } | undefined;
 }
 
-export interface LeanChunkOptions {
-  /**
-   * The server's side: download chunks are encoded into one buffer reused for every chunk. grpc-js
-   * copies a serialized response into a framed buffer of its own before the serializer's caller
-   * returns (server-interceptors' serializeMessage), so the encoding is dead by the next chunk.
-   * Every fresh buffer of a download's bytes counts towards V8's external memory, whose growth
-   * starts full collections: at 250 MB/s of downloads, one every 200 ms, and their pauses were
-   * most of a data request's tail under image load. Not for a client: its upload path may copy
-   * the bytes after an await.
-   */
-  reuseDownloadBytes?: boolean;
-}
-
-/** One buffer, grown to the largest chunk message seen. */
-class Scratch {
-  private buffer = Buffer.allocUnsafe(0);
-
-  take(size: number): Buffer {
-    if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(Math.max(size, 2 * this.buffer.length));
-    return this.buffer.subarray(0, size);
-  }
-}
-
 /**
  * The Images service with the chunk messages of uploads and downloads encoded and decoded without
  * ts-proto's copies. Its encoder grows a buffer by doubling (a fresh zeroed 128 KiB for a 64 KiB
  * chunk), copies the chunk in, copies the result out, and `Buffer.from` copies it once more; its
  * decoder copies the chunk out of the message. Here a chunk message is written with one copy and
- * read as a view into the message bytes grpc-js hands over (a fresh buffer per message). Any
+ * read as a view into the message bytes grpc-js hands over (a fresh buffer per message); the
+ * server's download chunks come framed already (framedChunk), and are given as a view. Any
  * other message (a header, or a chunk message with more fields than the chunk) takes the
  * codecs of `service` (the generated ones, or the server's strict wrapping of them), so the bytes
  * on the wire are the same either way.
  */
-export function withLeanChunks<S extends typeof ImageServiceService>(service: S, options: LeanChunkOptions = {}): S {
+export function withLeanChunks<S extends typeof ImageServiceService>(service: S): S {
   const { uploadImage, downloadImage } = service;
-  const scratch = options.reuseDownloadBytes ? new Scratch() : undefined;
   return {
     ...service,
     uploadImage: {
@@ -52,29 +29,63 @@ export function withLeanChunks<S extends typeof ImageServiceService>(service: S,
     },
     downloadImage: {
       ...downloadImage,
-      responseSerialize: (value: Parameters<typeof downloadImage.responseSerialize>[0]) => encodeChunk(value, scratch) ?? downloadImage.responseSerialize(value),
+      responseSerialize: (value: Parameters<typeof downloadImage.responseSerialize>[0]) => encodeChunk(value) ?? downloadImage.responseSerialize(value),
       responseDeserialize: (bytes: Buffer) => decodeChunk(bytes) ?? downloadImage.responseDeserialize(bytes),
     },
   };
 }
 
-function encodeChunk(message: ChunkMessage, scratch?: Scratch): Buffer | undefined {
+/**
+ * A download chunk message whose bytes already sit in a whole gRPC frame (see framedChunk): the
+ * frame itself, under this key of the message.
+ */
+export const PRE_FRAMED = Symbol('keeper.preFramedChunk');
+
+/** Room a chunk needs before its bytes for framedChunk: gRPC's 5-byte prefix, the field's tag, and a length of up to 3 bytes. */
+export const CHUNK_FRAME_ROOM = 9;
+
+/**
+ * A download chunk message for bytes [start, start + length) of `buffer`, framed in place: the
+ * gRPC prefix and the field's tag and length are written into the bytes right before `start`
+ * (up to CHUNK_FRAME_ROOM of them, whatever they held), so the whole frame is one view and
+ * nothing is copied. The bytes before `start` must no longer be needed, by anyone (a previous
+ * chunk of the same buffer must have been written out).
+ */
+export function framedChunk(buffer: Buffer, start: number, length: number): { part: { $case: 'chunk'; value: Buffer }; [PRE_FRAMED]: Buffer } {
+  if (length >= 2 ** 21) throw new RangeError('a framed chunk is under 2 MiB');
+  const lengthBytes = length < 0x80 ? 1 : length < 0x4000 ? 2 : 3;
+  const frameStart = start - 6 - lengthBytes;
+  if (frameStart < 0) throw new RangeError('no room before the chunk for its frame');
+  buffer[frameStart] = 0; // not compressed
+  buffer.writeUInt32BE(1 + lengthBytes + length, frameStart + 1);
+  writeChunkKey(buffer, frameStart + 5, length);
+  return { part: { $case: 'chunk', value: buffer.subarray(start, start + length) }, [PRE_FRAMED]: buffer.subarray(frameStart, start + length) };
+}
+
+function encodeChunk(message: ChunkMessage): Buffer | undefined {
+  // Already encoded in its frame: the message's bytes are the frame's after gRPC's prefix.
+  const framed = (message as { [PRE_FRAMED]?: Buffer })[PRE_FRAMED];
+  if (framed !== undefined) return framed.subarray(5);
   if (message.part?.$case !== 'chunk') return undefined;
   const chunk = message.part.value as Uint8Array;
   const length = chunk.byteLength;
   let prefix = 2;
   for (let rest = length >>> 7; rest > 0; rest >>>= 7) prefix++;
-  const out = scratch ? scratch.take(prefix + length) : Buffer.allocUnsafe(prefix + length);
-  out[0] = CHUNK_TAG;
-  let at = 1;
+  const out = Buffer.allocUnsafe(prefix + length);
+  out.set(chunk, writeChunkKey(out, 0, length));
+  return out;
+}
+
+/** Writes the chunk field's tag and its length (a varint) at `at`; answers where the chunk's bytes go. */
+function writeChunkKey(out: Buffer, at: number, length: number): number {
+  out[at++] = CHUNK_TAG;
   let rest = length;
   while (rest > 0x7f) {
     out[at++] = (rest & 0x7f) | 0x80;
     rest >>>= 7;
   }
   out[at++] = rest;
-  out.set(chunk, at);
-  return out;
+  return at;
 }
 
 /** A message that is exactly one chunk field, as a view into `bytes`; undefined for anything else. */

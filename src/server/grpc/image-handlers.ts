@@ -19,6 +19,7 @@ import { verifiedUser } from './auth-interceptor.js';
 import { unary } from './unary.js';
 import { LARGE_IMAGE_CHUNK_BYTES, type OutgoingScheduler } from './outgoing-scheduler.js';
 import { downloadHeaderToWire, imageToWire, renditionFromWire } from '../../wire/images.js';
+import { CHUNK_FRAME_ROOM, framedChunk } from '../../wire/image-chunk-codec.js';
 
 const renditionSchema = z.number().transform((value, ctx) => {
   const rendition = renditionFromWire(value);
@@ -51,7 +52,7 @@ const SEALED_COVER_SIDE = 120;
 export function imageHandlers(images: ImageService, logger: Logger, out: OutgoingScheduler): ImageServiceServer {
   // A piece read from disk is the largest chunk the scheduler may let go at once; it cuts smaller
   // ones from it as views. (Idle ones kept: enough for a burst of downloads starting as others end.)
-  const pieces = new DownloadBuffers(LARGE_IMAGE_CHUNK_BYTES, 8);
+  const pieces = new DownloadBuffers(CHUNK_FRAME_ROOM + LARGE_IMAGE_CHUNK_BYTES, 8);
   return {
     uploadImage: (call: ServerReadableStream<UploadImageRequest, UploadImageResponse>, callback: sendUnaryData<UploadImageResponse>) => {
       const run = async (): Promise<UploadImageResponse> => {
@@ -99,17 +100,25 @@ export function imageHandlers(images: ImageService, logger: Logger, out: Outgoin
           if (!(await out.send(call, header, 'data'))) return;
           // The image lane: chunks wait while data requests are answered, and take turns between
           // users; HTTP/2 flow control makes a slow reader pause the file, never fill memory.
-          // Each piece is read into the download's own buffer: every chunk's bytes are copied
-          // out by the time its send resolves, so the next read may reuse it.
+          // Each piece is read into the download's own buffer, after room for a chunk's frame, and
+          // each chunk is framed in place (framedChunk: its frame's prefix goes over bytes already
+          // sent) and handed to HTTP/2 as it is. The buffer is used again, by the next piece or
+          // another download, only once every chunk's write was called back.
           buffer = pieces.take();
-          for (let filled = await opened.reader.read(buffer); filled > 0; filled = await opened.reader.read(buffer)) {
-            // Cut (as views, no copy) to the size the scheduler allows at this moment.
-            for (let rest = buffer.subarray(0, filled); rest.length > 0; ) {
-              const bytes = rest.subarray(0, out.imageChunkBytes());
-              rest = rest.subarray(bytes.length);
-              if (!(await out.send(call, { part: { $case: 'chunk', value: bytes } }, 'image', userId, bytes.length))) return;
+          const room = buffer.subarray(CHUNK_FRAME_ROOM);
+          for (let filled = await opened.reader.read(room); filled > 0; filled = await opened.reader.read(room)) {
+            // Cut to the size the scheduler allows at this moment.
+            for (let at = CHUNK_FRAME_ROOM, end = CHUNK_FRAME_ROOM + filled; at < end; ) {
+              const length = Math.min(out.imageChunkBytes(), end - at);
+              const sent = await out.send(call, framedChunk(buffer, at, length), 'image', userId, length);
+              if (!sent) {
+                // A write may still hold the buffer: it goes to the collector, not to another download.
+                buffer = undefined;
+                return;
+              }
+              at += length;
             }
-            if (filled < buffer.length) break;
+            if (filled < room.length) break;
           }
         } finally {
           await opened.reader.close().catch(() => undefined);

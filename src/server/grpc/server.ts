@@ -20,6 +20,7 @@ import { dataFirstInterceptor } from './data-first.js';
 import { OutgoingScheduler, type SchedulerOptions } from './outgoing-scheduler.js';
 import { ServerMetrics } from './server-metrics.js';
 import { widenReceiveWindow } from './receive-window.js';
+import { sendPreFramedChunks } from './pre-framed-writes.js';
 import { withLeanChunks } from '../../wire/image-chunk-codec.js';
 
 export interface GrpcServerOptions {
@@ -86,7 +87,7 @@ export async function startGrpcServer(
   });
   server.addService(metrics.countingBytes(decodedStrictly(AuthServiceService)), authHandlers(services.auth, logger));
   server.addService(metrics.countingBytes(decodedStrictly(VaultServiceService)), vaultHandlers(services.vault, services.watches, services.auth, logger, out));
-  server.addService(metrics.countingBytes(withLeanChunks(decodedStrictly(ImageServiceService), { reuseDownloadBytes: true })), imageHandlers(services.images, logger, out));
+  server.addService(metrics.countingBytes(withLeanChunks(decodedStrictly(ImageServiceService))), imageHandlers(services.images, logger, out));
   const health = new ServingHealth(options.healthProbe, {
     ...(options.healthIntervalMs !== undefined ? { intervalMs: options.healthIntervalMs } : {}),
     // One line per change, with the fault's code and sentence: a lost database is an incident, not a stack.
@@ -112,6 +113,7 @@ export async function startGrpcServer(
       error ? reject(new Error(`cannot listen on ${target}: ${/EADDRINUSE/.test(error.message) ? 'the address is already in use' : error.message}`)) : resolve(boundPort),
     ),
   );
+  if (!sendPreFramedChunks()) logger.warn('download chunks are copied into a fresh frame each (more garbage under image load): this @grpc/grpc-js frames messages elsewhere (see pre-framed-writes.ts)');
   if (!widenReceiveWindow(server)) logger.warn('uploads keep HTTP/2\'s 64 KiB receive window: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere (see receive-window.ts)');
   const address = options.host.includes(':') ? `[${options.host}]:${port}` : `${options.host}:${port}`;
   return {
