@@ -98,7 +98,7 @@ describe('bounds of work in flight, and /metrics', function () {
     const imageBytes = Number(/^keeper_bytes_out_total\{priority="image"\} (\d+)/m.exec(text)?.[1]);
     expect(imageBytes).to.be.at.least(2 * owner.bytes.length);
     expect(Number(/^keeper_bytes_out_total\{priority="data"\} (\d+)/m.exec(text)?.[1])).to.be.greaterThan(0);
-    for (const name of ['keeper_data_requests_in_flight', 'keeper_image_chunks_queued', 'keeper_image_streams_paused', 'keeper_image_stream_pauses_total', 'keeper_image_downloads_in_flight', 'keeper_refused_downloads_total']) {
+    for (const name of ['keeper_data_requests_in_flight', 'keeper_image_chunks_queued', 'keeper_image_chunks_writing', 'keeper_image_streams_paused', 'keeper_image_stream_pauses_total', 'keeper_image_downloads_in_flight', 'keeper_refused_downloads_total']) {
       expect(text).to.match(new RegExp(`^${name} \\d+`, 'm'));
     }
     // Labels are method paths and status names: no login, token or image id.

@@ -216,6 +216,61 @@ for (const target of databaseTargets) {
       for (const result of await Promise.all(largeDownloads)) expect(result.received).to.equal(large.bytes.length);
     });
 
+    it("bounds the image chunks written at once, and readers that stop reading do not hold up another user's download", async function () {
+      const stalled = await userWithPicture(server.address, 1450);
+      const other = await userWithPicture(server.address, 400);
+      // Six downloads of about 6 MB whose reader stops: on a connection of their own (through a
+      // proxy), whose 4 MiB window they fill, so the server's writes of their chunks wait, and
+      // more of them than the server writes at once (4).
+      const proxy = await startTcpProxy(server.address);
+      try {
+        const grpc = openClients({ server: proxy.address, tls: false, purpose: 'bulk' });
+        closing.push(grpc);
+        const streams = Array.from({ length: 6 }, () => {
+          const stream = grpc.images.downloadImage({ imageId: stalled.imageId, rendition: Rendition.RENDITION_ORIGINAL, offset: 0 }, bearer(stalled.token));
+          let received = 0;
+          const done = new Promise<number>((resolve, reject) => {
+            stream.on('data', (message: { part?: { $case: string; value: Uint8Array } }) => {
+              if (message.part?.$case === 'chunk') received += message.part.value.length;
+            });
+            stream.on('end', () => resolve(received));
+            stream.on('error', reject);
+          });
+          return { stream, done, received: () => received };
+        });
+        const scheduler = server.app.grpc.scheduler;
+        const before = scheduler.snapshot().bytesOut.image;
+        let mostWriting = 0;
+        for (let i = 0; i < 500 && scheduler.snapshot().bytesOut.image - before < 2 * 1024 * 1024; i++) {
+          mostWriting = Math.max(mostWriting, scheduler.snapshot().writingChunks);
+          await sleep(2);
+        }
+        for (const { stream } of streams) stream.pause();
+        expect(mostWriting, 'image chunks being written at once').to.be.within(1, 4);
+        // Until the window is full and nothing more goes.
+        let sent = -1;
+        for (let i = 0; i < 100 && scheduler.snapshot().bytesOut.image !== sent; i++) {
+          sent = scheduler.snapshot().bytesOut.image;
+          await sleep(100);
+        }
+        expect(sent - before, 'bytes sent to the readers that stopped').to.be.below(6 * stalled.bytes.length);
+
+        // Another user's download goes through, at once, while those writes still wait.
+        const started = performance.now();
+        const got = await download(other.client, other.imageId);
+        expect(got.received).to.equal(other.bytes.length);
+        expect(got.sha256).to.equal(createHash('sha256').update(other.bytes).digest('hex'));
+        expect(performance.now() - started, 'ms for the other download').to.be.below(10_000);
+        expect(streams.map(({ received }) => received()).reduce((a, b) => a + b), 'bytes the stopped readers took').to.be.below(6 * stalled.bytes.length);
+
+        // The stopped readers read again: every byte of theirs arrives.
+        for (const { stream } of streams) stream.resume();
+        for (const received of await Promise.all(streams.map(({ done }) => done))) expect(received).to.equal(stalled.bytes.length);
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it('continues a download cut halfway from its offset instead of starting over', async function () {
       const proxy = await startTcpProxy(server.address);
       try {

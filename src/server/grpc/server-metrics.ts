@@ -6,7 +6,7 @@ const IMAGE_METHOD = '/keeper.v1.ImageService/DownloadImage';
 
 /**
  * The server's counters in Prometheus form: calls by method and status, the scheduler's queues
- * (data requests in flight, image chunks waiting, paused downloads) and bytes sent by priority.
+ * (data requests in flight, image chunks waiting and being written, paused downloads) and bytes sent by priority.
  * Labels are method paths and status names only: nothing a user sent ever becomes a label.
  */
 export class ServerMetrics {
@@ -30,6 +30,7 @@ export class ServerMetrics {
     gauge('keeper_data_requests_in_flight', 'Data requests being answered now (image chunks wait for them)', () => scheduler.snapshot().dataInFlight);
     gauge('keeper_image_downloads_in_flight', 'Image downloads streaming now', () => scheduler.snapshot().downloads);
     gauge('keeper_image_chunks_queued', 'Image chunks waiting for their turn (at most one per download)', () => scheduler.snapshot().queuedChunks);
+    gauge('keeper_image_chunks_writing', 'Image chunks being written now (a few at most, server-wide: what a data request finds ahead of it)', () => scheduler.snapshot().writingChunks);
     gauge('keeper_image_streams_paused', 'Downloads held back because data requests are being answered', () => scheduler.snapshot().pausedImageStreams);
     const total = (name: string, help: string, read: () => number) =>
       new Counter({
