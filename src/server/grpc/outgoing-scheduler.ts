@@ -87,8 +87,9 @@ interface ImageWrite {
  * chunk here and one more on its way out: the next is granted only once the last has been handed
  * to the socket; and a round grants no more chunks than maxImageWrites, server-wide, minus those
  * still being written. A data request that arrives finds a few chunks ahead of it in the server,
- * not one per download (with 20 downloads: data p99 under image load 1.40-1.49x idle, against
- * 1.48-2.04x), nor the megabytes the streams' buffers and HTTP/2 windows would otherwise hold.
+ * not one per download (the priority bench's 20 downloads: data p99 under image load 1.35-1.49x
+ * idle, against 1.48-2.04x without this bound), nor the megabytes the streams' buffers and HTTP/2
+ * windows would otherwise hold.
  */
 export class OutgoingScheduler {
   private dataInFlight = 0;

@@ -6,8 +6,8 @@ const IMAGE_METHOD = '/keeper.v1.ImageService/DownloadImage';
 
 /**
  * The server's counters in Prometheus form: calls by method and status, the scheduler's queues
- * (data requests in flight, image chunks waiting and being written, paused downloads) and bytes sent by priority.
- * Labels are method paths and status names only: nothing a user sent ever becomes a label.
+ * (data requests in flight, image chunks waiting and being written, paused downloads) and bytes
+ * sent by priority. Labels are method paths and status names only: nothing a user sent ever becomes a label.
  */
 export class ServerMetrics {
   readonly registry = new Registry();
