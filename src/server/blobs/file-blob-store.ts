@@ -257,10 +257,11 @@ class FileBlobWriter implements BlobWriter {
     await this.writing;
     if (this.failure) throw this.failure;
     const chunks = this.batch;
+    const bytes = this.batched;
     this.batch = [];
     this.batched = 0;
     this.writing = writeAll(this.handle, chunks).then(
-      (bytes) => this.wroteBatch(bytes),
+      () => this.wroteBatch(bytes),
       (error: unknown) => {
         this.failure = error;
       },
@@ -285,10 +286,8 @@ class FileBlobWriter implements BlobWriter {
   }
 }
 
-/** Every chunk, in order, however many writes the file takes them in; answers the bytes written. */
-async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<number> {
-  let total = 0;
-  for (const chunk of chunks) total += chunk.byteLength;
+/** Every chunk, in order, however many writes the file takes them in. */
+async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
   let rest = chunks;
   while (rest.length > 0) {
     let { bytesWritten } = await handle.writev(rest);
@@ -298,7 +297,6 @@ async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<numbe
     rest = rest.slice(index);
     if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
-  return total;
 }
 
 function notFound(error: unknown, address: string): Error {

@@ -241,10 +241,10 @@ export class OutgoingScheduler {
       clearTimeout(this.pauseTimer);
       this.pauseTimer = undefined;
     }
+    if (!this.imageWriteFree()) return;
     // A grant's write begins in a microtask (the download's send goes on), not before the loop
     // below ends: the chunks granted in this round are counted here.
     let granted = 0;
-    if (!this.imageWriteFree()) return;
     // One chunk per user whose download is waiting, each user then moved to the end of the round;
     // users past the bound of writes stay at its start, first in the next round.
     for (const user of [...this.waiting.keys()]) {
